@@ -1,0 +1,176 @@
+"""Stored hashes of the log's Merkle tree and proofs read from them (RFC 9162 section 2.1).
+
+The layout is that of Go's ``golang.org/x/mod/sumdb/tlog``: the log stores, in one dense
+sequence, every leaf hash and every node hash of a *complete* subtree, each written once, when
+the leaf that completes it is appended. The hash of level ``level`` (0 = leaves) covering
+leaves ``[n * 2**level, (n + 1) * 2**level)`` lives at :func:`stored_hash_index`.
+A tree of ``size`` leaves has :func:`stored_hash_count` hashes, about ``2 * size``.
+
+Because every complete subtree is stored, a root (:func:`tree_hash`), an inclusion proof
+(:func:`prove_record`, RFC 9162 section 2.1.3.1) or a consistency proof (:func:`prove_tree`,
+section 2.1.4.1) costs ONE :meth:`HashReader.read_hashes` call for O(log n) hashes — never a
+recomputation from the leaves. Appending (:func:`extend`) likewise reads the O(log n)
+frontier once and returns the hashes to write, so a storage transaction can append a batch.
+
+Proofs are lists of 32-byte hashes in RFC 9162 order; :func:`proof_json` renders the public
+``{"hashes": [base64...]}`` form.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from typing import Protocol
+
+from audit.errors import AuditUnavailable, InvalidProofRequest
+from audit.merkle import EMPTY_ROOT, HASH_SIZE, TreeAccumulator, fold
+
+_Range = tuple[int, int]
+
+
+class HashReader(Protocol):
+    """Read access to the stored hashes; the gateway's storage implements it.
+
+    ``read_hashes`` returns the hashes at the given stored-hash indexes, in the same order.
+    Indexes are sorted ascending within each call. A hash that does not exist must raise;
+    it must never be skipped, so that the result lines up with ``indexes``.
+    """
+
+    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]: ...
+
+
+def stored_hash_index(level: int, n: int) -> int:
+    """Position in storage of the level-``level`` hash number ``n`` (tlog StoredHashIndex)."""
+    last_leaf = ((n + 1) << level) - 1
+    return stored_hash_count(last_leaf) + level
+
+
+def split_stored_hash_index(index: int) -> tuple[int, int]:
+    """Inverse of :func:`stored_hash_index`: ``(level, n)`` of the hash at ``index``."""
+    leaf = index // 2
+    start = stored_hash_count(leaf)
+    while True:
+        after = start + _hashes_for_leaf(leaf)
+        if after > index:
+            level = index - start
+            return level, leaf >> level
+        leaf, start = leaf + 1, after
+
+
+def stored_hash_count(size: int) -> int:
+    """Number of hashes stored for a tree of ``size`` leaves: ``2 * size - popcount(size)``."""
+    return 2 * size - size.bit_count()
+
+
+def extend(size: int, leaf_hashes: Sequence[bytes], reader: HashReader) -> list[bytes]:
+    """Hashes to store, from index ``stored_hash_count(size)`` on, to append ``leaf_hashes``.
+
+    Call it inside the storage transaction, with the size read under the log's lock: it reads
+    the frontier of that tree (one call) and computes everything else in memory.
+    """
+    frontier = _read(reader, _subtree_indexes(0, size))
+    accumulator = TreeAccumulator(size, frontier)
+    stored: list[bytes] = []
+    for hashed in leaf_hashes:
+        stored += accumulator.append_hash(hashed)
+    return stored
+
+
+def stored_hashes_for(n: int, leaf_hash: bytes, reader: HashReader) -> list[bytes]:
+    """Hashes to store when appending leaf number ``n`` (tlog StoredHashesForRecordHash)."""
+    return extend(n, [leaf_hash], reader)
+
+
+def tree_hash(size: int, reader: HashReader) -> bytes:
+    """Root of the tree of the first ``size`` leaves (RFC 9162 MTH) from O(log n) reads."""
+    if size < 0:
+        raise InvalidProofRequest(f"tree size {size} is negative")
+    return _range_hashes([(0, size)], reader)[0] if size else EMPTY_ROOT
+
+
+def prove_record(index: int, tree_size: int, reader: HashReader) -> list[bytes]:
+    """Inclusion proof PATH(index, D[tree_size]) (RFC 9162 section 2.1.3.1)."""
+    if not 0 <= index < tree_size:
+        raise InvalidProofRequest(f"leaf index {index} is not below tree size {tree_size}")
+    return _range_hashes(_inclusion_ranges(0, tree_size, index), reader)
+
+
+def prove_tree(size1: int, size2: int, reader: HashReader) -> list[bytes]:
+    """Consistency proof PROOF(size1, D[size2]) (RFC 9162 section 2.1.4.1).
+
+    Empty when ``size1`` is 0 or equals ``size2``, as :func:`audit.merkle.verify_consistency`
+    expects.
+    """
+    if not 0 <= size1 <= size2:
+        raise InvalidProofRequest(f"tree size {size1} cannot precede tree size {size2}")
+    if size1 in (0, size2):
+        return []
+    return _range_hashes(_consistency_ranges(0, size2, size1), reader)
+
+
+def proof_json(proof: Sequence[bytes]) -> str:
+    """The public proof document ``{"hashes": [base64...]}``."""
+    return json.dumps({"hashes": [base64.b64encode(h).decode("ascii") for h in proof]})
+
+
+def _hashes_for_leaf(leaf: int) -> int:
+    """Leaf ``leaf`` adds its own hash and one per subtree it completes (trailing 1 bits)."""
+    return ((leaf + 1) & -(leaf + 1)).bit_length()
+
+
+def _split(width: int) -> int:
+    """The largest power of two strictly below ``width`` (RFC 9162's k), for width > 1."""
+    return 1 << ((width - 1).bit_length() - 1)
+
+
+def _inclusion_ranges(lo: int, hi: int, index: int) -> list[_Range]:
+    """Leaf ranges whose subtree hashes make up PATH(index, D[lo:hi]), bottom-up."""
+    if hi - lo == 1:
+        return []
+    mid = lo + _split(hi - lo)
+    if index < mid:
+        return [*_inclusion_ranges(lo, mid, index), (mid, hi)]
+    return [*_inclusion_ranges(mid, hi, index), (lo, mid)]
+
+
+def _consistency_ranges(lo: int, hi: int, size1: int) -> list[_Range]:
+    """Leaf ranges of SUBPROOF(size1 - lo, D[lo:hi], lo == 0), bottom-up."""
+    if size1 == hi:
+        return [] if lo == 0 else [(lo, hi)]
+    mid = lo + _split(hi - lo)
+    if size1 <= mid:
+        return [*_consistency_ranges(lo, mid, size1), (mid, hi)]
+    return [*_consistency_ranges(mid, hi, size1), (lo, mid)]
+
+
+def _subtrees(lo: int, hi: int) -> list[tuple[int, int]]:
+    """``(level, n)`` of the complete subtrees tiling ``[lo, hi)``, largest first."""
+    subtrees = []
+    while lo < hi:
+        level = (hi - lo).bit_length() - 1
+        subtrees.append((level, lo >> level))
+        lo += 1 << level
+    return subtrees
+
+
+def _subtree_indexes(lo: int, hi: int) -> list[int]:
+    return [stored_hash_index(level, n) for level, n in _subtrees(lo, hi)]
+
+
+def _range_hashes(ranges: Sequence[_Range], reader: HashReader) -> list[bytes]:
+    """The MTH of each leaf range, from one read of the stored subtree hashes tiling them."""
+    per_range = [_subtree_indexes(lo, hi) for lo, hi in ranges]
+    hashes = iter(_read(reader, [index for indexes in per_range for index in indexes]))
+    return [fold([next(hashes) for _ in indexes]) for indexes in per_range]
+
+
+def _read(reader: HashReader, indexes: list[int]) -> list[bytes]:
+    if not indexes:
+        return []
+    ordered = sorted(set(indexes))
+    hashes = reader.read_hashes(ordered)
+    if len(hashes) != len(ordered) or any(len(h) != HASH_SIZE for h in hashes):
+        raise AuditUnavailable("hash storage returned a wrong number or size of hashes")
+    found = dict(zip(ordered, hashes, strict=True))
+    return [found[index] for index in indexes]

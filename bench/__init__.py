@@ -1,0 +1,58 @@
+"""Benchmarks of the mission's targets, each next to a baseline doing the same work in the run.
+
+``python -m bench`` (``make bench``) runs every registered benchmark, prints one table and
+writes ``bench/results/<timestamp>.json`` and ``bench/results/latest.json`` with a
+description of the machine. Timed assertions do not belong in tests; they live here.
+
+A benchmark module registers its measurements with :func:`benchmark`; ``bench.__main__``
+imports the modules listed in :data:`MODULES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+MODULES = ("bench.audit_log",)
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """What one run measured: the gateway's figure and the baseline's, in the same unit."""
+
+    value: float
+    baseline: float
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every benchmark gets: quick mode (smaller sizes) and a scratch directory."""
+
+    quick: bool
+    scratch: Path
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    unit: str
+    target: float
+    higher_is_better: bool
+    baseline_name: str
+    run: Callable[[Context], Measurement]
+
+
+REGISTRY: list[Benchmark] = []
+
+
+def benchmark(
+    name: str, *, unit: str, target: float, higher_is_better: bool, baseline: str
+) -> Callable[[Callable[[Context], Measurement]], Callable[[Context], Measurement]]:
+    """Register the decorated function as the benchmark ``name``."""
+
+    def register(run: Callable[[Context], Measurement]) -> Callable[[Context], Measurement]:
+        REGISTRY.append(Benchmark(name, unit, target, higher_is_better, baseline, run))
+        return run
+
+    return register

@@ -1,0 +1,54 @@
+"""Who may call the gateway and with which scopes: the roles of the mission's user table and
+the OAuth 2.0 access token scope rules (RFC 6749 section 3.3).
+
+A client gets the intersection of the scopes it asks for with its role's scopes; asking for
+none means asking for all of them (the pre-defined default section 3.3 allows). An empty
+intersection is refused with ``invalid_scope``, never silently widened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from consent.errors import InvalidScopeError
+
+
+class Role(StrEnum):
+    """The ``role`` claim of an access token: one per kind of user of the gateway."""
+
+    ESTABLISHMENT = "establishment"
+    AGENCY = "agency"
+    PROVIDER = "provider"
+    REGULATOR = "regulator"
+    CITIZEN = "citizen"
+
+
+SCOPES_BY_ROLE: Mapping[Role, frozenset[str]] = {
+    Role.ESTABLISHMENT: frozenset({"consent:request", "inquiry:authorized"}),
+    Role.AGENCY: frozenset({"inquiry:sharing", "inquiry:authority"}),
+    Role.PROVIDER: frozenset({"records:write", "objections:answer"}),
+    Role.REGULATOR: frozenset({"audit:read", "oversight:read"}),
+    Role.CITIZEN: frozenset({"consent:decide", "report:read", "objections:write"}),
+}
+
+ALL_SCOPES: frozenset[str] = frozenset().union(*SCOPES_BY_ROLE.values())
+
+
+@dataclass(frozen=True)
+class RegisteredClient:
+    """A client as registered with the gateway: its role and its public JWKs (RFC 7517)."""
+
+    client_id: str
+    role: Role
+    jwks: tuple[Mapping[str, object], ...]
+
+
+def grant_scope(role: Role, requested: str | None) -> frozenset[str]:
+    """The scopes ``role`` receives for the space-separated ``requested`` scope string."""
+    allowed = SCOPES_BY_ROLE.get(role, frozenset())
+    granted = allowed if requested is None else allowed & frozenset(requested.split())
+    if not granted:
+        raise InvalidScopeError("none of the requested scopes is available to this client")
+    return granted

@@ -1,0 +1,119 @@
+"""Authorized inquiries (Art. 39 para. 2): an establishment reads a subject's credit
+information only within an active grant - same requester, subject and purpose, categories
+granted, within the validity window and the maximum number of uses (Art. 61(2)); restricted
+categories only with the subject's written consent (Art. 62 para. 2-3).
+
+Denials, in the order they are checked (the first to apply is raised, so a requester learns
+nothing about a grant that is not its own beyond ``other_requester``):
+
+==========================  ==============  =============================================
+reason                      article         the inquiry...
+==========================  ==============  =============================================
+``no_grant``                Art. 39         names no grant that exists
+``other_requester``         Art. 61(2)      is made by another establishment
+``other_subject``           Art. 61(2)      is about another subject
+``other_purpose``           Art. 61(2)      states another purpose
+``not_active``              Art. 61(2)      uses a pending or rejected grant
+``paused``                  Art. 61(2)      uses a grant the subject paused
+``revoked``                 Art. 61(2)      uses a revoked grant
+``expired``                 Art. 61(2)      is outside the validity window
+``exhausted``               Art. 61(2)      exceeds the maximum number of uses
+``categories_empty``        Art. 61(2)      asks for no category
+``category_not_granted``    Art. 61(2)/62   asks for a category not granted (Art. 62 when
+                                            it is restricted, or lacks its written consent)
+==========================  ==============  =============================================
+
+:func:`check_inquiry` is the pure rule; :func:`authorize_inquiry` applies it and then counts
+the use atomically through :meth:`consent.stores.GrantStore.consume_use`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NoReturn
+
+from consent.errors import InquiryDeniedError, Reason
+from consent.grants import Grant, GrantState
+from consent.lifecycle import effective_state
+from consent.stores import GrantStore
+
+NO_AUTHORIZATION = "Art. 39"
+UNAUTHORIZED = "Art. 61(2)"
+RESTRICTED = "Art. 62"
+
+_STATE_DENIALS: Mapping[GrantState, Reason] = {
+    GrantState.PENDING: Reason.NOT_ACTIVE,
+    GrantState.REJECTED: Reason.NOT_ACTIVE,
+    GrantState.PAUSED: Reason.PAUSED,
+    GrantState.REVOKED: Reason.REVOKED,
+    GrantState.EXPIRED: Reason.EXPIRED,
+    GrantState.EXHAUSTED: Reason.EXHAUSTED,
+}
+
+
+@dataclass(frozen=True)
+class Inquiry:
+    """An authorized inquiry as the establishment makes it."""
+
+    grant_id: str
+    requester: str
+    subject_key: str
+    purpose: str
+    categories: frozenset[str]
+
+
+def check_inquiry(
+    grant: Grant | None, inquiry: Inquiry, *, now: datetime, restricted: frozenset[str]
+) -> Grant:
+    """Raise the first denial that applies; return the grant when the inquiry is covered."""
+    if grant is None or grant.grant_id != inquiry.grant_id:
+        _deny("no consent covers this inquiry", Reason.NO_GRANT, NO_AUTHORIZATION)
+    for matches, reason in (
+        (grant.requester == inquiry.requester, Reason.OTHER_REQUESTER),
+        (grant.subject_key == inquiry.subject_key, Reason.OTHER_SUBJECT),
+        (grant.purpose == inquiry.purpose, Reason.OTHER_PURPOSE),
+    ):
+        if not matches:
+            _deny(f"the consent does not cover this inquiry ({reason.value})", reason)
+    state = effective_state(grant, now)
+    if state is not GrantState.ACTIVE or grant.not_before is None or now < grant.not_before:
+        _deny(
+            f"the consent is not usable ({state.value})",
+            _STATE_DENIALS.get(state, Reason.NOT_ACTIVE),
+        )
+    _check_categories(grant, inquiry.categories, restricted)
+    return grant
+
+
+def authorize_inquiry(
+    grants: GrantStore, inquiry: Inquiry, *, now: datetime, restricted: frozenset[str]
+) -> int:
+    """Check the inquiry and count one use; return the uses remaining after it.
+
+    When the atomic count fails because the grant changed after it was read, the grant is
+    read again and checked so the denial names what changed; if it still looks usable the
+    inquiry is denied anyway (fail closed).
+    """
+    check_inquiry(grants.get(inquiry.grant_id), inquiry, now=now, restricted=restricted)
+    remaining = grants.consume_use(inquiry.grant_id, now)
+    if remaining is None:
+        check_inquiry(grants.get(inquiry.grant_id), inquiry, now=now, restricted=restricted)
+        _deny("the consent changed during the inquiry", Reason.CONCURRENT_CHANGE)
+    return remaining
+
+
+def _check_categories(grant: Grant, asked: frozenset[str], restricted: frozenset[str]) -> None:
+    if not asked:
+        _deny("an inquiry names at least one category", Reason.CATEGORIES_EMPTY)
+    written = {consent.category for consent in grant.written_consents}
+    not_granted = asked - grant.granted_categories
+    unwritten = (asked & restricted) - written
+    if not_granted or unwritten:
+        article = RESTRICTED if (not_granted & restricted) or unwritten else UNAUTHORIZED
+        _deny("a category asked for is not granted", Reason.CATEGORY_NOT_GRANTED, article)
+
+
+def _deny(detail: str, reason: Reason, article: str = UNAUTHORIZED) -> NoReturn:
+    raise InquiryDeniedError(detail, reason=reason, article=article)

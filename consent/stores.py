@@ -1,0 +1,65 @@
+"""What the consent core needs from storage: the ``typing.Protocol`` s the gateway implements.
+
+* :class:`JtiStore` - client assertion ``jti`` values seen (RFC 7523 section 3, item 7).
+* :class:`RevokedTokens` - revoked access token ids (RFC 7009 section 2.1).
+* :class:`ClientDirectory` - registered clients and their public keys.
+* :class:`GrantStore` - consent grants, with the atomic use counting of Art. 61(2).
+
+Implementations must be safe under several gateway processes on one database: ``remember``
+and ``consume_use`` are each one conditional statement, never read-then-write.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from consent.clients import RegisteredClient
+from consent.grants import Grant
+
+
+class JtiStore(Protocol):
+    def remember(self, jti: str, client_id: str, expires_at: datetime) -> None:
+        """Record ``(client_id, jti)`` until ``expires_at``.
+
+        Raise :class:`consent.errors.ReplayedAssertionError` when the pair is already
+        recorded (e.g. ``INSERT`` on a unique key; the integrity error becomes the raise).
+        Entries may be deleted once ``expires_at`` has passed: an expired assertion is
+        refused before it reaches the store.
+        """
+        ...
+
+
+class RevokedTokens(Protocol):
+    def revoke(self, jti: str, expires_at: datetime) -> None:
+        """Record that the access token ``jti`` is revoked; idempotent. Entries may be
+        deleted after ``expires_at``: the token is refused as expired by then."""
+        ...
+
+    def is_revoked(self, jti: str) -> bool: ...
+
+
+class ClientDirectory(Protocol):
+    def client(self, client_id: str) -> RegisteredClient | None:
+        """The registered client, or ``None`` (also for a disabled client)."""
+        ...
+
+
+class GrantStore(Protocol):
+    def get(self, grant_id: str) -> Grant | None: ...
+
+    def consume_use(self, grant_id: str, now: datetime) -> int | None:
+        """Count one inquiry under the grant, atomically, if it may still be used.
+
+        One conditional statement, e.g.::
+
+            UPDATE grants SET uses = uses + 1
+             WHERE grant_id = :id AND state = 'active' AND uses < max_uses
+               AND not_before <= :now AND expires_at > :now
+            RETURNING max_uses - uses
+
+        Return the uses remaining after this one, or ``None`` when no row matched (the
+        grant was revoked, paused, expired or used up meanwhile). A revocation committed
+        before this statement therefore denies the very next inquiry.
+        """
+        ...

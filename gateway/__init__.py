@@ -1,0 +1,1 @@
+"""The HTTP service: composes ``consent``, ``redaction`` and ``audit`` into the gateway."""

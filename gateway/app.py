@@ -1,0 +1,85 @@
+"""The application factory: settings in, a wired FastAPI app out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import Engine
+
+from consent.keys import KeyRing
+from gateway import telemetry
+from gateway.audit_log.service import running_audit_log
+from gateway.auth import authenticate
+from gateway.docs import mount_docs
+from gateway.keys import load_keys
+from gateway.oauth.service import AuthServer
+from gateway.openapi_doc import problem_openapi
+from gateway.problem_handlers import add_exception_handlers, problem_responses
+from gateway.ratelimit import RateLimits, enforce_rate_limit
+from gateway.routes import audit, citizen_auth, consents, health, oauth, webhooks
+from gateway.security_headers import SecurityHeadersMiddleware
+from gateway.settings import Settings
+from gateway.storage.db import make_engine
+from gateway.storage.migrate import require_current
+from gateway.webhooks.worker import running_webhook_worker
+
+DESCRIPTION = """\
+The one door through which a province's credit archives are read: every read lawful
+(a consent, a legal basis or the subject's own), minimal (redacted to what the channel may
+see) and visible (in a signed, verifiable audit log before the answer leaves).
+
+Every error is `application/problem+json` (RFC 9457); policy denials name the article of the
+regulation they apply.
+"""
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or Settings()
+    engine = engine or make_engine(settings.resolved_database_url)
+    telemetry.install(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        require_current(engine)
+        app.state.keys = load_keys(settings)
+        app.state.auth_server = AuthServer.for_issuer(
+            settings.base_url, KeyRing(app.state.keys.signing)
+        )
+        with (
+            running_audit_log(engine, settings, app.state.keys) as app.state.audit_log,
+            running_webhook_worker(engine, settings.webhook_interval),
+        ):
+            yield
+
+    app = FastAPI(
+        title="Credit-inquiry consent gateway",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        responses=problem_responses(429),
+        dependencies=[Depends(authenticate), Depends(enforce_rate_limit)],
+        # FastAPI's own spans record the raw path and its logs the submitted values; both can
+        # hold identifiers, so the gateway's TelemetryMiddleware is the only instrumentation.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.rate_limits = RateLimits(settings)
+
+    app.openapi = lambda: problem_openapi(app)  # type: ignore[method-assign]
+    add_exception_handlers(app)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(telemetry.TelemetryMiddleware)
+    mount_docs(app)
+    app.include_router(health.router)
+    app.include_router(oauth.router)
+    app.include_router(audit.router)
+    app.include_router(citizen_auth.router)
+    app.include_router(consents.router)
+    app.include_router(consents.citizen_router)
+    app.include_router(webhooks.router)
+    return app

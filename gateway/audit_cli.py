@@ -1,0 +1,196 @@
+"""``gateway audit``: verify, export and witness the audit log (Art. 39 para. 3, Art. 61(3)).
+
+``verify`` recomputes the RFC 9162 tree from every leaf and opens every C2SP checkpoint with
+the regulator's key; ``export`` writes the :mod:`audit.export` file; ``witness`` adds a C2SP
+tlog-cosignature after a consistency proof. Exit status: 0 verified, 1 failed (the reason is
+printed), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import Engine
+
+from audit.note import Cosigner, NoteSigner, NoteVerifier, parse_verifier_key
+from audit.verify import VerificationReport
+from gateway.audit_log.remote import LogClient
+from gateway.audit_log.verifier import (
+    VerifierState,
+    export_local,
+    verify_export_file,
+    verify_local,
+    verify_remote,
+)
+from gateway.audit_log.witness import witness_checkpoint
+from gateway.keys import load_keys, read_ed25519_key
+from gateway.settings import Settings
+from gateway.storage.db import make_engine
+from gateway.storage.migrate import require_current
+from problems import GatewayError
+
+audit = typer.Typer(help="The audit log: verify, export, witness", no_args_is_help=True)
+
+KeyOption = Annotated[
+    str | None,
+    typer.Option(help="Trusted note verifier key <name>+<hex>+<base64>; default: the pinned one"),
+]
+StateOption = Annotated[
+    Path, typer.Option(help="Where the verifier keeps the checkpoints it verified")
+]
+
+
+@audit.command()
+def verify(
+    url: Annotated[str | None, typer.Option(help="Verify a gateway over HTTP")] = None,
+    export: Annotated[Path | None, typer.Option(help="Verify an export file")] = None,
+    local: Annotated[bool, typer.Option(help="Verify this database, stored hashes too")] = False,
+    key: KeyOption = None,
+    state: StateOption = Path("audit-verifier.json"),
+    token: Annotated[
+        str | None,
+        typer.Option(envvar="GATEWAY_AUDIT_TOKEN", help="A regulator's access token (--url)"),
+    ] = None,
+) -> None:
+    """Verify the whole log against its signed checkpoints and those verified before."""
+    if [url is not None, export is not None, local].count(True) != 1:
+        raise typer.BadParameter("give exactly one of --url, --export or --local")
+    if url is not None and not token:
+        raise typer.BadParameter("--url needs a regulator token: --token or GATEWAY_AUDIT_TOKEN")
+    with _failing("verification FAILED"), _ProgressBar("verifying") as progress:
+        remembered = VerifierState.load(state)
+        if url is not None:
+            with _client(url, token) as client:
+                verifier = _trusted(remembered.trusted(key), client)
+                report = verify_remote(client, verifier, remembered, progress)
+        elif export is not None:
+            verifier = _required(remembered.trusted(key))
+            report = verify_export_file(export, verifier, remembered, progress)
+        else:
+            settings = Settings()
+            verifier = remembered.trusted(key) or _local_signer(settings).verifier()
+            with _migrated_engine(settings) as engine:
+                report = verify_local(engine, verifier, remembered, progress)
+    _print_report(report, state)
+
+
+@audit.command("export")
+def export_log(
+    output: Annotated[Path, typer.Option(help="The export file to write (JSON Lines)")],
+) -> None:
+    """Write a self-contained export of this database's log for offline verification."""
+    with _failing("export failed"):
+        settings = Settings()
+        vkey = _local_signer(settings).verifier().vkey
+        with _migrated_engine(settings) as engine, output.open("w") as out:
+            size = export_local(engine, settings.log_origin, vkey, out)
+    typer.echo(f"exported {size} leaves and their checkpoints to {output}")
+
+
+@audit.command()
+def witness(
+    url: Annotated[str, typer.Option(help="The gateway whose log is witnessed")],
+    key: Annotated[str, typer.Option(help="The log's note verifier key")],
+    state: Annotated[Path, typer.Option(help="The witness's state: its last cosigned note")],
+    witness_key: Annotated[Path, typer.Option(help="PEM Ed25519 private key of the witness")],
+    name: Annotated[str, typer.Option(help="The witness's key name")] = "regulator-witness",
+) -> None:
+    """Cosign the latest checkpoint if it is consistent with the last one cosigned."""
+    with _failing("witness refused"):
+        cosigner = Cosigner(name, read_ed25519_key(witness_key))
+        with _client(url, None) as client:
+            cosigned = witness_checkpoint(client, parse_verifier_key(key), cosigner, state)
+    typer.echo(cosigned, nl=False)
+    typer.echo(f"cosigned by {cosigner.verifier().vkey}; state in {state}", err=True)
+
+
+class _ProgressBar:
+    """A progress bar on stderr that appears once the number of leaves is known."""
+
+    def __init__(self, label: str) -> None:
+        self._label = label
+        self._stack = ExitStack()
+        self._update: Callable[[int], None] | None = None
+        self._done = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._update is None:
+            bar = typer.progressbar(length=total, label=self._label, file=sys.stderr)
+            self._update = self._stack.enter_context(bar).update
+        self._update(done - self._done)
+        self._done = done
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stack.close()
+
+
+@contextmanager
+def _failing(what: str) -> Iterator[None]:
+    """Report a gateway error as one line and exit 1."""
+    try:
+        yield
+    except GatewayError as exc:
+        typer.secho(f"{what}: {exc.detail}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=1) from None
+
+
+@contextmanager
+def _client(url: str, token: str | None) -> Iterator[LogClient]:
+    client = LogClient.connect(url, token)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _trusted(pinned: NoteVerifier | None, client: LogClient) -> NoteVerifier:
+    if pinned is not None:
+        return pinned
+    verifier = parse_verifier_key(client.verifier_key())
+    typer.secho(
+        f"warning: no --key given; trusting the log's own key on first use: {verifier.vkey}",
+        err=True,
+        fg=typer.colors.YELLOW,
+    )
+    return verifier
+
+
+def _required(verifier: NoteVerifier | None) -> NoteVerifier:
+    if verifier is None:
+        raise typer.BadParameter(
+            "no trusted key: give --key (an export's own keys are not trusted)"
+        )
+    return verifier
+
+
+def _local_signer(settings: Settings) -> NoteSigner:
+    return NoteSigner(settings.log_origin, load_keys(settings).log)
+
+
+@contextmanager
+def _migrated_engine(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        require_current(engine)
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _print_report(report: VerificationReport, state: Path) -> None:
+    head = report.checkpoint
+    typer.secho(f"verified {head.origin}", fg=typer.colors.GREEN)
+    typer.echo(f"  leaves          {head.size}")
+    typer.echo(f"  root            {head.to_body().splitlines()[2]}")
+    typer.echo(f"  checkpoints     {report.checkpoints_checked} signed, consistent")
+    if report.stored_hashes_checked:
+        typer.echo(f"  stored hashes   {report.stored_hashes_checked} match the leaves")
+    typer.echo(f"  state           {state}")

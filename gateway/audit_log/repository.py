@@ -1,0 +1,233 @@
+"""Queries of the audit log, and its storage behind :mod:`audit`'s two protocols (RFC 9162 s. 2.1).
+
+:class:`SqlLogStore` is the :class:`audit.sequencer.LogStore` and :class:`audit.tlog.HashReader`
+of the gateway. One batch is ONE transaction (:func:`locked_log`): the log's write lock first
+(``pg_advisory_xact_lock`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), then the size read
+inside it, the stored hashes computed with a reader on the same connection, Core executemany
+inserts, commit. Several processes may append to one PostgreSQL log: the lock orders them, so
+indexes stay contiguous. Checkpoints are inserted under the same lock.
+
+A leaf's openings (the salts of its commitments, Art. 63) are written in the transaction of
+its leaf: the service hands them over keyed by leaf hash before it submits the leaf, and the
+batch that writes the leaf takes them.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy.engine.interfaces import DBAPIConnection
+
+from audit.errors import AuditUnavailable
+from audit.sequencer import Batch
+from audit.tlog import stored_hash_count
+from gateway.audit_log.models import CHECKPOINTS, HASHES, LEAVES, OPENINGS
+
+# The PostgreSQL advisory lock of the log (any constant shared by every gateway process).
+LOG_LOCK_KEY = 0x61756469746C6F67  # "auditlog"
+PAGE_SIZE = 10_000
+_READ_HASHES = f"SELECT hash_index, hash FROM {HASHES.name} WHERE hash_index IN ({{marks}})"  # noqa: S608
+
+
+@dataclass(frozen=True)
+class Openings:
+    """The salts that open a leaf's subject and response commitments (:func:`audit.leaf.commit`)."""
+
+    subject_salt: bytes
+    response_salt: bytes | None = None
+
+
+@contextmanager
+def locked_log(engine: Engine) -> Iterator[Connection]:
+    """One transaction holding the log's write lock; committed when the block ends normally."""
+    with engine.connect() as connection, connection.begin():
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK_KEY})
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        yield connection
+
+
+class ConnectionHashReader:
+    """:class:`audit.tlog.HashReader` on one connection (inside a transaction, or not)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
+        return select_hashes(self._connection.connection.dbapi_connection, indexes)
+
+
+def select_hashes(dbapi: DBAPIConnection | None, indexes: Sequence[int]) -> list[bytes]:
+    """The stored hashes at ``indexes``, in order; raises when one is missing.
+
+    Driver-level SQL on purpose: a proof is one indexed lookup, and SQLAlchemy's statement
+    and result layers would cost more than the lookup itself.
+    """
+    assert dbapi is not None
+    mark = "?" if isinstance(dbapi, sqlite3.Connection) else "%s"
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(_READ_HASHES.format(marks=",".join([mark] * len(indexes))), indexes)
+        found: dict[int, bytes] = dict(cursor.fetchall())
+    finally:
+        cursor.close()
+    if len(found) != len(set(indexes)):
+        raise AuditUnavailable("a stored hash of the audit log is missing")
+    return [found[index] for index in indexes]
+
+
+class SqlLogStore:
+    """The log's durable storage; safe to share between threads and processes."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._openings: dict[bytes, Openings] = {}
+        self._openings_lock = threading.Lock()
+
+    def append_batch(self, batch: Batch) -> int:
+        openings = self._take_openings(batch.leaf_hashes)
+        with locked_log(self._engine) as connection:
+            size = log_size(connection)
+            hashes = batch.stored_hashes(size, ConnectionHashReader(connection))
+            now = datetime.now(UTC)
+            insert_leaves(connection, size, batch.leaves, now)
+            insert_hashes(connection, stored_hash_count(size), hashes)
+            insert_openings(connection, size, openings)
+        return size
+
+    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
+        dbapi = self._engine.raw_connection()
+        try:
+            return select_hashes(dbapi.dbapi_connection, indexes)
+        finally:
+            dbapi.close()
+
+    def expect_openings(self, leaf_hash: bytes, openings: Openings) -> None:
+        """Hold ``openings`` for the batch that will write the leaf hashing to ``leaf_hash``."""
+        with self._openings_lock:
+            self._openings[leaf_hash] = openings
+
+    def forget_openings(self, leaf_hash: bytes) -> None:
+        with self._openings_lock:
+            self._openings.pop(leaf_hash, None)
+
+    def _take_openings(self, leaf_hashes: Sequence[bytes]) -> list[Openings | None]:
+        with self._openings_lock:
+            taken = [self._openings.get(hashed) for hashed in leaf_hashes]
+            for hashed in leaf_hashes:
+                self._openings.pop(hashed, None)
+        return taken
+
+
+def log_size(connection: Connection) -> int:
+    last = connection.execute(select(func.max(LEAVES.c.leaf_index))).scalar_one()
+    return 0 if last is None else int(last) + 1
+
+
+def insert_leaves(
+    connection: Connection, start: int, leaves: Sequence[bytes], now: datetime
+) -> None:
+    rows = [
+        {"leaf_index": start + offset, "leaf": leaf, "created_at": now}
+        for offset, leaf in enumerate(leaves)
+    ]
+    connection.execute(insert(LEAVES), rows)
+
+
+def insert_hashes(connection: Connection, start: int, hashes: Sequence[bytes]) -> None:
+    rows = [{"hash_index": start + offset, "hash": hashed} for offset, hashed in enumerate(hashes)]
+    connection.execute(insert(HASHES), rows)
+
+
+def insert_openings(
+    connection: Connection, start: int, openings: Sequence[Openings | None]
+) -> None:
+    rows = [
+        {
+            "leaf_index": start + offset,
+            "subject_salt": opening.subject_salt,
+            "response_salt": opening.response_salt,
+        }
+        for offset, opening in enumerate(openings)
+        if opening is not None
+    ]
+    if rows:
+        connection.execute(insert(OPENINGS), rows)
+
+
+def read_leaves(connection: Connection, start: int, end: int) -> list[bytes]:
+    """Leaves ``[start, end)``; raises when one is missing (the log is contiguous)."""
+    leaves = _leaf_page(connection, start, end)
+    if len(leaves) != max(end - start, 0):
+        raise AuditUnavailable(f"audit log leaves between {start} and {end} are missing")
+    return leaves
+
+
+def read_openings(connection: Connection, leaf_index: int) -> Openings | None:
+    row = connection.execute(
+        select(OPENINGS.c.subject_salt, OPENINGS.c.response_salt).where(
+            OPENINGS.c.leaf_index == leaf_index
+        )
+    ).first()
+    return None if row is None else Openings(row.subject_salt, row.response_salt)
+
+
+def iter_leaves(engine: Engine, end: int, page: int = PAGE_SIZE) -> Generator[bytes, None, None]:
+    """The stored leaves with index below ``end``, in index order, one query per page.
+
+    No check here: a missing leaf or hash must reach the verifier, which names what is wrong.
+    """
+    for start in range(0, end, page):
+        with engine.connect() as connection:
+            yield from _leaf_page(connection, start, min(start + page, end))
+
+
+def iter_hashes(engine: Engine, end: int, page: int = PAGE_SIZE) -> Generator[bytes, None, None]:
+    """The stored hashes with index below ``end``, in index order, unchecked like the leaves."""
+    for start in range(0, end, page):
+        with engine.connect() as connection:
+            yield from connection.execute(
+                select(HASHES.c.hash)
+                .where(HASHES.c.hash_index >= start, HASHES.c.hash_index < min(start + page, end))
+                .order_by(HASHES.c.hash_index)
+            ).scalars()
+
+
+def _leaf_page(connection: Connection, start: int, end: int) -> list[bytes]:
+    rows = connection.execute(
+        select(LEAVES.c.leaf)
+        .where(LEAVES.c.leaf_index >= start, LEAVES.c.leaf_index < end)
+        .order_by(LEAVES.c.leaf_index)
+    )
+    return list(rows.scalars())
+
+
+def latest_checkpoint(connection: Connection) -> str | None:
+    return connection.execute(
+        select(CHECKPOINTS.c.note).order_by(CHECKPOINTS.c.tree_size.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def latest_checkpoint_size(connection: Connection) -> int | None:
+    size = connection.execute(select(func.max(CHECKPOINTS.c.tree_size))).scalar_one()
+    return None if size is None else int(size)
+
+
+def checkpoint_notes(connection: Connection) -> list[str]:
+    """Every signed checkpoint, oldest (smallest) first."""
+    rows = connection.execute(select(CHECKPOINTS.c.note).order_by(CHECKPOINTS.c.tree_size))
+    return list(rows.scalars())
+
+
+def insert_checkpoint(connection: Connection, tree_size: int, note: str) -> None:
+    connection.execute(
+        insert(CHECKPOINTS),
+        {"tree_size": tree_size, "note": note, "created_at": datetime.now(UTC)},
+    )

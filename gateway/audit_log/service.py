@@ -1,0 +1,164 @@
+"""The audit log service: query registration before the answer (Art. 39 para. 3, Art. 61(3)).
+
+:class:`AuditLog` owns the single :class:`audit.sequencer.Sequencer` of this process and the
+checkpoint publisher. :meth:`AuditLog.append` returns only once the entry is durable (group
+commit); any failure is :class:`audit.errors.AuditUnavailable` (503), and the caller must not
+answer (fail closed). Proofs (RFC 9162 sections 2.1.3, 2.1.4) and leaves are served only up to
+the latest signed checkpoint: a proof is useful only against a tree head the log signed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine
+
+from audit.errors import AuditUnavailable, InvalidLeaf, InvalidProofRequest
+from audit.leaf import SALT_SIZE, AuditEvent, encode
+from audit.merkle import leaf_hash
+from audit.note import NoteSigner
+from audit.sequencer import Appended, Sequencer
+from audit.tlog import prove_record, prove_tree
+from gateway.audit_log.checkpointer import CheckpointPublisher
+from gateway.audit_log.errors import CheckpointNotPublished, InvalidLeafRange
+from gateway.audit_log.repository import (
+    Openings,
+    SqlLogStore,
+    latest_checkpoint,
+    latest_checkpoint_size,
+    read_leaves,
+)
+from gateway.keys import GatewayKeys
+from gateway.settings import Settings
+from gateway.telemetry import AUDIT_APPEND_DURATION, SPAN_AUDIT, tracer
+
+APPEND_TIMEOUT = 30.0
+MAX_LEAVES_PAGE = 1000
+
+
+class AuditLog:
+    """Appends, checkpoints, proofs and leaves of the gateway's log; thread-safe."""
+
+    def __init__(
+        self, engine: Engine, *, origin: str, log_key: Ed25519PrivateKey, interval: float
+    ) -> None:
+        self._engine = engine
+        self._store = SqlLogStore(engine)
+        self._signer = NoteSigner(origin, log_key)
+        self._sequencer = Sequencer(self._store)
+        self._publisher = CheckpointPublisher(engine, self._signer, interval)
+
+    def start(self) -> None:
+        """Start publishing checkpoints in the background (every ``interval`` seconds)."""
+        self._publisher.start()
+
+    def close(self) -> None:
+        """Write what was submitted, sign it, stop the threads; later appends fail closed."""
+        self._sequencer.close()
+        self._publisher.stop()
+
+    def append(self, event: AuditEvent, openings: Openings) -> Appended:
+        """Register ``event``; returns once it is durable, raises ``AuditUnavailable`` if not."""
+        leaf = encode(event)
+        _check_openings(event, openings)
+        started = time.perf_counter()
+        outcome = "failed"
+        try:
+            with tracer.start_as_current_span(SPAN_AUDIT) as span:
+                appended = self._durable(leaf, openings)
+                span.set_attribute("audit.leaf_index", appended.leaf_index)
+            outcome = "durable"
+        finally:
+            elapsed = time.perf_counter() - started
+            AUDIT_APPEND_DURATION.record(elapsed, {"audit.outcome": outcome})
+        return appended
+
+    def publish_now(self) -> str:
+        """Sign a checkpoint of everything appended so far (by any process); return it."""
+        return self._publisher.publish_now()
+
+    def checkpoint(self) -> str:
+        """The latest signed checkpoint (a C2SP signed note)."""
+        with self._engine.connect() as connection:
+            note = latest_checkpoint(connection)
+        if note is None:
+            raise CheckpointNotPublished("the log has not signed a checkpoint yet")
+        return note
+
+    def verifier_key(self) -> str:
+        """The note verifier key ``<name>+<hex key id>+<base64(0x01 || key)>``."""
+        return self._signer.verifier().vkey
+
+    def prove_inclusion(self, index: int, tree_size: int) -> list[bytes]:
+        self._require_signed(tree_size)
+        return prove_record(index, tree_size, self._store)
+
+    def prove_consistency(self, from_size: int, to_size: int) -> list[bytes]:
+        self._require_signed(to_size)
+        return prove_tree(from_size, to_size, self._store)
+
+    def leaves(self, start: int, end: int) -> list[bytes]:
+        """Leaves ``[start, end)``, at most :data:`MAX_LEAVES_PAGE`, within the checkpoint."""
+        if not 0 <= start < end or end - start > MAX_LEAVES_PAGE:
+            raise InvalidLeafRange(
+                f"a page of leaves is 1 to {MAX_LEAVES_PAGE} indexes, start < end"
+            )
+        with self._engine.connect() as connection:
+            signed = latest_checkpoint_size(connection) or 0
+            if end > signed:
+                raise InvalidLeafRange(f"end {end} is beyond the latest checkpoint's {signed}")
+            return read_leaves(connection, start, end)
+
+    def _require_signed(self, tree_size: int) -> None:
+        with self._engine.connect() as connection:
+            signed = latest_checkpoint_size(connection) or 0
+        if tree_size > signed:
+            raise InvalidProofRequest(
+                f"tree size {tree_size} is beyond the latest checkpoint's {signed}"
+            )
+
+    def _durable(self, leaf: bytes, openings: Openings) -> Appended:
+        hashed = leaf_hash(leaf)
+        self._store.expect_openings(hashed, openings)
+        try:
+            return _wait(self._sequencer.submit(leaf))
+        except BaseException:
+            self._store.forget_openings(hashed)
+            raise
+
+
+@contextmanager
+def running_audit_log(engine: Engine, settings: Settings, keys: GatewayKeys) -> Iterator[AuditLog]:
+    """The gateway's log with its checkpoint thread running; flushed and stopped on exit."""
+    audit_log = AuditLog(
+        engine,
+        origin=settings.log_origin,
+        log_key=keys.log,
+        interval=settings.checkpoint_interval,
+    )
+    audit_log.start()
+    try:
+        yield audit_log
+    finally:
+        audit_log.close()
+
+
+def _wait(future: Future[Appended]) -> Appended:
+    try:
+        return future.result(timeout=APPEND_TIMEOUT)
+    except TimeoutError as exc:
+        future.cancel()
+        raise AuditUnavailable("the audit entry was not made durable in time") from exc
+
+
+def _check_openings(event: AuditEvent, openings: Openings) -> None:
+    if len(openings.subject_salt) != SALT_SIZE:
+        raise InvalidLeaf(f"the subject salt must be {SALT_SIZE} bytes")
+    if bool(event.response_commitment) != (openings.response_salt is not None):
+        raise InvalidLeaf("a response salt goes with a response commitment, and only then")
+    if openings.response_salt is not None and len(openings.response_salt) != SALT_SIZE:
+        raise InvalidLeaf(f"the response salt must be {SALT_SIZE} bytes")

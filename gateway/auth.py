@@ -1,0 +1,73 @@
+"""Who is calling: bearer access tokens (RFC 6750, RFC 9068) checked once per request.
+
+``authenticate`` runs for every request before the rate limit: a valid bearer token puts the
+verified token on ``request.state`` (and the client id the rate limit is keyed by); an invalid
+one is remembered so that a route that needs a caller refuses it with 401, while anonymous
+routes ignore it. Routes never parse a token themselves: they declare one of the typed
+aliases below, each of which admits exactly one role and requires its scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from consent.clients import Role
+from consent.errors import InsufficientScopeError, InvalidTokenError
+from consent.rfc9068 import AccessToken
+from gateway.oauth.service import AuthServer, verify_bearer
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from POST /oauth/token")
+
+
+def authenticate(request: Request) -> None:
+    """App-wide: verify a bearer token when one is sent; never refuses by itself."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not credentials:
+        return
+    server: AuthServer = request.app.state.auth_server
+    try:
+        token = verify_bearer(server, request.app.state.engine, credentials.strip())
+    except InvalidTokenError as exc:
+        request.state.token_error = exc
+        return
+    request.state.access_token = token
+    request.state.client_id = token.client_id
+
+
+def _caller(request: Request) -> AccessToken:
+    token = getattr(request.state, "access_token", None)
+    if isinstance(token, AccessToken):
+        return token
+    error = getattr(request.state, "token_error", None)
+    raise (
+        error
+        if isinstance(error, InvalidTokenError)
+        else InvalidTokenError("an access token is required")
+    )
+
+
+def require(role: Role, scope: str) -> Callable[..., AccessToken]:
+    """A dependency admitting only ``role`` holding ``scope`` (least privilege per route)."""
+
+    def dependency(
+        request: Request,
+        _documented: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> AccessToken:
+        token = _caller(request)
+        if token.role is not role:
+            raise InsufficientScopeError(f"this endpoint is for the {role.value} role")
+        token.require_scope(scope)
+        return token
+
+    return dependency
+
+
+RegulatorCaller = Annotated[AccessToken, Depends(require(Role.REGULATOR, "audit:read"))]
+EstablishmentCaller = Annotated[
+    AccessToken, Depends(require(Role.ESTABLISHMENT, "consent:request"))
+]
+CitizenCaller = Annotated[AccessToken, Depends(require(Role.CITIZEN, "consent:decide"))]

@@ -1,0 +1,116 @@
+"""The ``gateway`` command: serve, migrate, seed the demo, publish the OpenAPI document."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from gateway.audit_cli import audit
+from gateway.parties_cli import parties
+from gateway.settings import Settings
+from gateway.storage import migrate
+from gateway.storage.db import make_engine
+from problems import GatewayError
+
+app = typer.Typer(help="Credit-inquiry consent gateway", no_args_is_help=True)
+db = typer.Typer(help="Database schema", no_args_is_help=True)
+app.add_typer(db, name="db")
+app.add_typer(audit, name="audit")
+app.add_typer(parties, name="parties")
+
+OPENAPI_FILE = Path("openapi/openapi.json")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code=2)
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration (SQLite or PostgreSQL, from GATEWAY_DATABASE_URL)."""
+    settings = Settings()
+    migrate.upgrade(settings.resolved_database_url)
+    typer.echo(f"database at revision {migrate.head_revisions(settings.resolved_database_url)}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the database's revision and the code's."""
+    settings = Settings()
+    engine = make_engine(settings.resolved_database_url)
+    current = migrate.current_revisions(engine)
+    head = migrate.head_revisions(settings.resolved_database_url)
+    typer.echo(f"database: {current or 'none'}; code: {head}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (GATEWAY_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (GATEWAY_PORT)")] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (GATEWAY_WORKERS)")] = None,
+) -> None:
+    """Serve the gateway. Refuses to start on a database that is not migrated."""
+    settings = Settings()
+    try:
+        migrate.require_current(make_engine(settings.resolved_database_url))
+    except GatewayError as exc:
+        raise _fail(exc.detail) from None
+    uvicorn.run(
+        "gateway.asgi:app",
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        access_log=False,  # raw paths can hold identifiers; spans carry route templates instead
+        log_level="info",
+    )
+
+
+@app.command()
+def demo() -> None:
+    """Seed the fictional demo province (idempotent) and write var/demo/credentials.json."""
+    from gateway.demo import seed_demo
+
+    settings = Settings()
+    try:
+        migrate.require_current(make_engine(settings.resolved_database_url))
+    except GatewayError as exc:
+        raise _fail(exc.detail) from None
+    report = seed_demo(settings)
+    typer.echo(report)
+
+
+@app.command()
+def assertion(
+    persona: Annotated[str, typer.Argument(help="establishment, agency, provider or regulator")],
+    credentials: Annotated[
+        Path | None, typer.Option(help="Credentials file; default <var_dir>/demo/credentials.json")
+    ] = None,
+) -> None:
+    """Print a fresh private_key_jwt client assertion for a demo persona (for curl)."""
+    from gateway.demo import client_assertion, read_credentials
+
+    settings = Settings()
+    path = credentials or settings.var_dir / "demo" / "credentials.json"
+    entry = read_credentials(path).get(persona)
+    if not isinstance(entry, dict) or "private_jwk" not in entry:
+        raise _fail(f"no client persona {persona!r} in {path}; run `gateway demo` first")
+    base = str(read_credentials(path).get("base_url", settings.base_url))
+    typer.echo(client_assertion(entry, f"{base.rstrip('/')}/oauth/token"))
+
+
+@app.command()
+def openapi(
+    output: Annotated[Path, typer.Option(help="Where to write the document")] = OPENAPI_FILE,
+) -> None:
+    """Write the OpenAPI document the app serves to openapi/openapi.json."""
+    from gateway.app import create_app
+
+    document = create_app(Settings()).openapi()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+    typer.echo(f"wrote {output}")

@@ -1,0 +1,189 @@
+"""Queries of the consent grants (Art. 61(2)).
+
+Two writes race with each other and each is ONE conditional UPDATE, never read-then-write:
+the use count of an inquiry (:meth:`SqlGrantStore.consume_use`) and a lifecycle change
+(:meth:`SqlGrantStore.record`), which applies only if the grant is still in the state the
+change was decided on and never writes ``uses`` - so a revocation and an inquiry committed
+at the same moment lose neither the revocation nor the use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, or_, update
+from sqlmodel import Session, col, select
+
+from consent.grants import Grant, GrantState, SubjectKind, WrittenConsent
+from consent.jws import from_timestamp
+from gateway.consents.models import GrantRow
+
+ACTIVE_OR_PAUSED = (GrantState.ACTIVE.value, GrantState.PAUSED.value)
+
+
+@dataclass(frozen=True)
+class StoredGrant:
+    """A grant with what the gateway keeps beside it: the requester's pseudonym of the
+    subject and, once approved, the signed artefact."""
+
+    grant: Grant
+    subject_pseudonym: str
+    artefact: str | None = None
+
+
+def to_row(grant: Grant, subject_pseudonym: str) -> GrantRow:
+    return GrantRow(
+        subject_pseudonym=subject_pseudonym,
+        grant_id=grant.grant_id,
+        requester=grant.requester,
+        subject_key=grant.subject_key,
+        subject_kind=grant.subject_kind.value,
+        purpose=grant.purpose,
+        requested_categories=sorted(grant.requested_categories),
+        validity_days=grant.validity_days,
+        max_uses=grant.max_uses,
+        requested_at=grant.requested_at,
+        pending_until=grant.pending_until,
+        state=grant.state.value,
+        granted_categories=sorted(grant.granted_categories),
+        written_consents=[consent.as_claim() for consent in grant.written_consents],
+        not_before=grant.not_before,
+        expires_at=grant.expires_at,
+        revoked_at=grant.revoked_at,
+        uses=grant.uses,
+    )
+
+
+def from_row(row: GrantRow) -> Grant:
+    return Grant(
+        grant_id=row.grant_id,
+        requester=row.requester,
+        subject_key=row.subject_key,
+        subject_kind=SubjectKind(row.subject_kind),
+        purpose=row.purpose,
+        requested_categories=frozenset(row.requested_categories),
+        validity_days=row.validity_days,
+        max_uses=row.max_uses,
+        requested_at=row.requested_at,
+        pending_until=row.pending_until,
+        state=GrantState(row.state),
+        granted_categories=frozenset(row.granted_categories),
+        written_consents=tuple(_written_consent(entry) for entry in row.written_consents),
+        not_before=row.not_before,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+        uses=row.uses,
+    )
+
+
+def _stored(row: GrantRow) -> StoredGrant:
+    return StoredGrant(from_row(row), row.subject_pseudonym, row.artefact)
+
+
+def _written_consent(entry: dict[str, object]) -> WrittenConsent:
+    signed_at = entry["signed_at"]
+    assert isinstance(signed_at, int)
+    return WrittenConsent(
+        category=str(entry["category"]),
+        text_version=str(entry["text_version"]),
+        signed_at=from_timestamp(signed_at),
+    )
+
+
+class SqlGrantStore:
+    """``consent.stores.GrantStore`` on the request's session."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, grant_id: str) -> Grant | None:
+        row = self._session.get(GrantRow, grant_id, populate_existing=True)
+        return None if row is None else from_row(row)
+
+    def find(self, grant_id: str, *, lock: bool = False) -> StoredGrant | None:
+        """The grant; with ``lock``, its row stays locked until the transaction ends
+        (``FOR UPDATE`` on PostgreSQL; SQLite has no row locks)."""
+        row = self._session.get(GrantRow, grant_id, populate_existing=True, with_for_update=lock)
+        return None if row is None else _stored(row)
+
+    def add(self, grant: Grant, subject_pseudonym: str) -> None:
+        self._session.add(to_row(grant, subject_pseudonym))
+        self._session.flush()
+
+    def record(self, grant: Grant, expected: GrantState, artefact: str | None = None) -> bool:
+        """Write ``grant``'s lifecycle fields if the stored state is still ``expected``.
+
+        ``uses`` is left to :meth:`consume_use`; the artefact is written only when given.
+        Returns whether the row matched (``False``: someone changed the grant meanwhile).
+        """
+        values: dict[str, object] = {
+            "state": grant.state.value,
+            "granted_categories": sorted(grant.granted_categories),
+            "written_consents": [consent.as_claim() for consent in grant.written_consents],
+            "not_before": grant.not_before,
+            "expires_at": grant.expires_at,
+            "revoked_at": grant.revoked_at,
+        }
+        if artefact is not None:
+            values["artefact"] = artefact
+        statement = (
+            update(GrantRow)
+            .where(col(GrantRow.grant_id) == grant.grant_id, col(GrantRow.state) == expected.value)
+            .values(values)
+            .returning(col(GrantRow.grant_id))
+        )
+        return self._session.execute(statement).first() is not None
+
+    def of_subject(self, subject_key: str) -> list[StoredGrant]:
+        """Every grant about one subject, newest request first."""
+        rows = self._session.exec(
+            select(GrantRow)
+            .where(col(GrantRow.subject_key) == subject_key)
+            .order_by(col(GrantRow.requested_at).desc())
+        )
+        return [_stored(row) for row in rows]
+
+    def lapsed(self, now: datetime, limit: int) -> Sequence[StoredGrant]:
+        """Grants whose recorded state a deadline or the use count has overtaken, locked
+        until the transaction ends; rows another transaction holds are skipped (PostgreSQL)."""
+        rows = self._session.exec(
+            select(GrantRow)
+            .where(
+                or_(
+                    and_(
+                        col(GrantRow.state) == GrantState.PENDING.value,
+                        col(GrantRow.pending_until) <= now,
+                    ),
+                    and_(
+                        col(GrantRow.state).in_(ACTIVE_OR_PAUSED),
+                        col(GrantRow.expires_at) <= now,
+                    ),
+                    and_(
+                        col(GrantRow.state) == GrantState.ACTIVE.value,
+                        col(GrantRow.uses) >= col(GrantRow.max_uses),
+                    ),
+                )
+            )
+            .order_by(col(GrantRow.grant_id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [_stored(row) for row in rows]
+
+    def consume_use(self, grant_id: str, now: datetime) -> int | None:
+        statement = (
+            update(GrantRow)
+            .where(
+                col(GrantRow.grant_id) == grant_id,
+                col(GrantRow.state) == GrantState.ACTIVE.value,
+                col(GrantRow.uses) < col(GrantRow.max_uses),
+                col(GrantRow.not_before) <= now,
+                col(GrantRow.expires_at) > now,
+            )
+            .values(uses=col(GrantRow.uses) + 1)
+            .returning(col(GrantRow.max_uses) - col(GrantRow.uses))
+        )
+        remaining = self._session.execute(statement).scalar_one_or_none()
+        return None if remaining is None else int(remaining)

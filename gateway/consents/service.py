@@ -1,0 +1,370 @@
+"""The consent lifecycle as the gateway runs it (Art. 61(2), 62 para. 2-3, Art. 39 para. 3).
+
+Composes the pure rules of :mod:`consent` with storage, the audit log and the webhooks:
+
+* an establishment requests a consent (:func:`request_consent`) - refused at once when it
+  amounts to a single lifetime authorization - and reads its own grants;
+* only the credit subject, signed in to the gateway's own channel, approves (a subset of the
+  categories, restricted ones each with its written consent), rejects, pauses, resumes or
+  revokes (:func:`approve` ...); the artefact is signed at approval;
+* the gateway records deadlines and spent uses (:func:`expire_lapsed`, for the scheduler).
+
+Every change is first appended to the audit log - durable before anything is written, and
+before the answer; the leaf holds the grant, the requester, the purpose, the categories and a
+commitment to the subject, never the subject - then written with one conditional UPDATE and
+queued for the establishment's webhook in the request's unit of work, which commits (nothing
+here does). The log goes first because on SQLite a transaction that has written holds the
+database's only write lock, which the log's own transaction then waits for. On PostgreSQL the
+grant is read ``FOR UPDATE``, so the write after the append cannot meet a concurrent change;
+on SQLite one can, and the citizen gets 409 (the log then holds a decision that was not
+applied, never the reverse).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+from sqlmodel import Session
+
+from audit.leaf import AuditEvent, Channel, CommitmentDomain, Outcome, commit, new_salt
+from audit.leaf import EventKind as LeafKind
+from consent.artefact import issue_artefact
+from consent.clients import Role
+from consent.errors import (
+    CompelledAuthorizationError,
+    GrantNotFoundError,
+    IllegalTransitionError,
+    Reason,
+)
+from consent.grants import EventKind, Grant, GrantEvent, GrantState, SubjectKind, Transition
+from consent.lifecycle import Actor, Approval, effective_state, exhaust, expire
+from consent.lifecycle import approve as approve_grant
+from consent.lifecycle import pause as pause_grant
+from consent.lifecycle import reject as reject_grant
+from consent.lifecycle import resume as resume_grant
+from consent.lifecycle import revoke as revoke_grant
+from consent.purposes import PurposeRegistry, load_purposes
+from consent.receipt import Controller, ReceiptSource, ReceiptSubject, SignedReceipt, issue_receipt
+from consent.requests import ConsentRequestDraft, validate_request
+from consent.rfc9068 import AccessToken
+from gateway.audit_log.repository import Openings
+from gateway.audit_log.service import AuditLog
+from gateway.consents.repository import SqlGrantStore, StoredGrant
+from gateway.consents.written_consent import Confirmation, written_consents
+from gateway.keys import GatewayKeys
+from gateway.oauth.service import AuthServer
+from gateway.parties.citizens import citizen_subject_key
+from gateway.parties.repository import party_by_client_id, party_names
+from gateway.subjects import requester_pseudonym, subject_key
+from gateway.webhooks.outbox import Outbox
+from redaction.catalog import RESTRICTED_CATEGORIES, ScopeCategory
+from redaction.identifiers import SubjectIdentifier, parse_identifier
+from redaction.identifiers import SubjectKind as IdentifierSubjectKind
+
+RESTRICTED = frozenset(category.value for category in RESTRICTED_CATEGORIES)
+COLLECTION_METHOD = "the credit subject's own real-name verified channel of the gateway (Art. 39)"
+SWEEP_LIMIT = 500
+
+
+@cache
+def purposes() -> PurposeRegistry:
+    """The purposes registry, checked against the catalog's scope categories."""
+    return load_purposes(frozenset(category.value for category in ScopeCategory))
+
+
+@dataclass(frozen=True)
+class ConsentDesk:
+    """What one unit of work changes consents with, and the instant it acts at."""
+
+    session: Session
+    audit_log: AuditLog
+    keys: GatewayKeys
+    server: AuthServer
+    now: datetime
+
+    @property
+    def grants(self) -> SqlGrantStore:
+        return SqlGrantStore(self.session)
+
+
+@dataclass(frozen=True)
+class SubjectRef:
+    """A credit subject as a request names it (Art. 34)."""
+
+    kind: str
+    value: str
+    document_type: str | None = None
+
+
+@dataclass(frozen=True)
+class ConsentRequest:
+    """An establishment's consent request as received, before any check."""
+
+    subjects: tuple[SubjectRef, ...]
+    other_requesters: tuple[str, ...]
+    purpose: str
+    categories: tuple[str, ...]
+    validity_days: int | None
+    max_uses: int | None
+    auto_renew: bool = False
+
+
+@dataclass(frozen=True)
+class CitizenGrant:
+    """A grant as its subject sees it: with the establishment that asked."""
+
+    stored: StoredGrant
+    requester_name: str
+
+
+# -- establishments ------------------------------------------------------------------------
+
+
+def request_consent(desk: ConsentDesk, requester: str, request: ConsentRequest) -> StoredGrant:
+    """Validate and store a pending grant; the answer is the same whether or not the subject
+    has an account with the gateway."""
+    identifiers = [
+        parse_identifier(ref.kind, ref.value, document_type=ref.document_type, on=desk.now.date())
+        for ref in request.subjects
+    ]
+    draft = ConsentRequestDraft(
+        requesters=(requester, *request.other_requesters),
+        subject_keys=tuple(subject_key(desk.keys, identifier) for identifier in identifiers),
+        subject_kind=_subject_kind(identifiers),
+        purpose=request.purpose,
+        categories=request.categories,
+        validity_days=request.validity_days,
+        max_uses=request.max_uses,
+        auto_renew=request.auto_renew,
+    )
+    transition = validate_request(draft, purposes(), now=desk.now)
+    stored = StoredGrant(
+        transition.grant, requester_pseudonym(desk.keys, requester, identifiers[0])
+    )
+    _log(desk, stored.grant, transition.event)
+    desk.grants.add(stored.grant, stored.subject_pseudonym)
+    _notify(desk, stored, transition.event)
+    return stored
+
+
+def requested_consent(desk: ConsentDesk, requester: str, grant_id: str) -> StoredGrant:
+    """A grant the establishment requested; any other is "not found", never "forbidden"."""
+    stored = desk.grants.find(grant_id)
+    if stored is None or stored.grant.requester != requester:
+        raise GrantNotFoundError("no such consent", reason=Reason.NO_GRANT)
+    return stored
+
+
+# -- the credit subject --------------------------------------------------------------------
+
+
+def citizen_consents(desk: ConsentDesk, caller: AccessToken) -> list[CitizenGrant]:
+    return _with_requesters(desk, desk.grants.of_subject(_actor(desk, caller).principal))
+
+
+def approve(
+    desk: ConsentDesk,
+    caller: AccessToken,
+    grant_id: str,
+    categories: Iterable[str],
+    confirmations: Iterable[Confirmation],
+) -> CitizenGrant:
+    """Approve ``categories`` (a subset of those requested); each restricted one needs its
+    confirmed written consent (Art. 62). The signed artefact is issued now."""
+    approval = Approval(frozenset(categories), written_consents(confirmations, desk.now))
+
+    def change(grant: Grant, actor: Actor, now: datetime) -> Transition:
+        return approve_grant(grant, approval, actor=actor, now=now, restricted=RESTRICTED)
+
+    return _decide(desk, caller, grant_id, change)
+
+
+def reject(desk: ConsentDesk, caller: AccessToken, grant_id: str) -> CitizenGrant:
+    return _decide(desk, caller, grant_id, _plain(reject_grant))
+
+
+def revoke(desk: ConsentDesk, caller: AccessToken, grant_id: str) -> CitizenGrant:
+    """Revoke; the next inquiry after this unit of work commits is denied."""
+    return _decide(desk, caller, grant_id, _plain(revoke_grant))
+
+
+def pause(desk: ConsentDesk, caller: AccessToken, grant_id: str) -> CitizenGrant:
+    return _decide(desk, caller, grant_id, _plain(pause_grant))
+
+
+def resume(desk: ConsentDesk, caller: AccessToken, grant_id: str) -> CitizenGrant:
+    return _decide(desk, caller, grant_id, _plain(resume_grant))
+
+
+def receipt(desk: ConsentDesk, caller: AccessToken, grant_id: str) -> SignedReceipt:
+    """The signed consent receipt of one of the caller's approved grants."""
+    stored = _subject_grant(desk, _actor(desk, caller), grant_id)
+    subject = ReceiptSubject(
+        stored.grant, _controller(desk, stored.grant.requester), stored.subject_pseudonym
+    )
+    issuer = desk.server.context.issuer
+    source = ReceiptSource(issuer, COLLECTION_METHOD, f"{issuer}/docs")
+    return issue_receipt(
+        subject,
+        source,
+        desk.server.keyring,
+        purposes=purposes(),
+        restricted=RESTRICTED,
+        now=desk.now,
+    )
+
+
+# -- the gateway ---------------------------------------------------------------------------
+
+
+def expire_lapsed(desk: ConsentDesk, limit: int = SWEEP_LIMIT) -> int:
+    """Record every grant whose deadline passed (pending or valid) or whose uses are spent;
+    returns how many were recorded. Safe to run in several processes at once."""
+    lapses = [
+        (stored, _lapse(stored.grant, desk.now)) for stored in desk.grants.lapsed(desk.now, limit)
+    ]
+    for stored, transition in lapses:
+        _log(desk, stored.grant, transition.event)
+    return sum(_write(desk, stored, transition) is not None for stored, transition in lapses)
+
+
+def _lapse(grant: Grant, now: datetime) -> Transition:
+    if effective_state(grant, now) is GrantState.EXPIRED:
+        return expire(grant, now=now)
+    return exhaust(grant, now=now)
+
+
+# -- composition ---------------------------------------------------------------------------
+
+Change = Callable[[Grant, Actor, datetime], Transition]
+
+
+def _plain(decision: Callable[..., Transition]) -> Change:
+    def change(grant: Grant, actor: Actor, now: datetime) -> Transition:
+        return decision(grant, actor=actor, now=now)
+
+    return change
+
+
+def _decide(desk: ConsentDesk, caller: AccessToken, grant_id: str, change: Change) -> CitizenGrant:
+    actor = _actor(desk, caller)
+    stored = _subject_grant(desk, actor, grant_id, lock=True)
+    after = _change(desk, stored, change(stored.grant, actor, desk.now))
+    return _with_requesters(desk, [after])[0]
+
+
+def _actor(desk: ConsentDesk, caller: AccessToken) -> Actor:
+    """The signed-in credit subject, by subject key; nobody else acts for them (Art. 61(2))."""
+    if caller.role is not Role.CITIZEN:
+        raise CompelledAuthorizationError(
+            "only the credit subject may decide on a consent",
+            reason=Reason.COMPELLED_AUTHORIZATION,
+        )
+    key = citizen_subject_key(desk.session, desk.keys, caller.subject, desk.now)
+    return Actor(Role.CITIZEN, key)
+
+
+def _subject_grant(
+    desk: ConsentDesk, actor: Actor, grant_id: str, *, lock: bool = False
+) -> StoredGrant:
+    """A grant about the acting subject; a missing one and another's answer the same."""
+    stored = desk.grants.find(grant_id, lock=lock)
+    if stored is None or stored.grant.subject_key != actor.principal:
+        raise GrantNotFoundError("no such consent", reason=Reason.NOT_SUBJECT)
+    return stored
+
+
+def _change(desk: ConsentDesk, before: StoredGrant, transition: Transition) -> StoredGrant:
+    """Log, then write the subject's decision (with the artefact when it is an approval)."""
+    artefact = None
+    if transition.event.kind is EventKind.APPROVED:
+        artefact = issue_artefact(
+            transition.grant,
+            desk.server.keyring,
+            issuer=desk.server.context.issuer,
+            subject_pseudonym=before.subject_pseudonym,
+            now=desk.now,
+        )
+    _log(desk, before.grant, transition.event)
+    after = _write(desk, before, transition, artefact)
+    if after is None:
+        raise IllegalTransitionError(
+            "the consent changed meanwhile; read it again", reason=Reason.CONCURRENT_CHANGE
+        )
+    return after
+
+
+def _write(
+    desk: ConsentDesk, before: StoredGrant, transition: Transition, artefact: str | None = None
+) -> StoredGrant | None:
+    """Write the change unless the grant changed since it was read; queue the webhook."""
+    if not desk.grants.record(transition.grant, before.grant.state, artefact):
+        return None
+    after = StoredGrant(transition.grant, before.subject_pseudonym, artefact or before.artefact)
+    _notify(desk, after, transition.event)
+    return after
+
+
+def _log(desk: ConsentDesk, grant: Grant, event: GrantEvent) -> None:
+    """Append ``event`` to the audit log; returns once it is durable (fails closed)."""
+    salt = new_salt()
+    desk.audit_log.append(
+        AuditEvent(
+            time_ms=int(event.at.timestamp() * 1000),
+            kind=LeafKind.CONSENT_CHANGE,
+            channel=Channel.AUTHORIZED_INQUIRY,
+            requester=grant.requester,
+            legal_basis="",
+            grant_id=grant.grant_id,
+            purpose=grant.purpose,
+            item_categories=frozenset(event.categories),
+            outcome=Outcome.ALLOWED,
+            reason_code=event.kind.value,
+            subject_commitment=commit(CommitmentDomain.SUBJECT, salt, grant.subject_key.encode()),
+        ),
+        Openings(subject_salt=salt),
+    )
+
+
+def _notify(desk: ConsentDesk, stored: StoredGrant, event: GrantEvent) -> None:
+    """Queue ``event`` for the establishment's webhook, named by its own pseudonym only."""
+    data = {
+        **event.as_json(),
+        "state": stored.grant.state.value,
+        "subject": stored.subject_pseudonym,
+    }
+    outbox = Outbox(desk.session, desk.server.keyring, desk.server.context.issuer)
+    outbox.notify(stored.grant.requester, f"consent.{event.kind.value}", data, desk.now)
+
+
+def _with_requesters(desk: ConsentDesk, grants: list[StoredGrant]) -> list[CitizenGrant]:
+    """Each grant with the name of the establishment that asked (its client id if unknown)."""
+    names = party_names(desk.session, (stored.grant.requester for stored in grants))
+    return [
+        CitizenGrant(stored, names.get(stored.grant.requester, stored.grant.requester))
+        for stored in grants
+    ]
+
+
+def _controller(desk: ConsentDesk, client_id: str) -> Controller:
+    """The establishment as the receipt's PII controller; unknown contact details are empty."""
+    party = party_by_client_id(desk.session, client_id)
+    if party is None:
+        return Controller(client_id, client_id, client_id, "", "", "")
+    return Controller(
+        client_id=client_id,
+        name=party.name,
+        contact=party.name,
+        address=party.postal_address or "",
+        email=party.contact_email or "",
+        phone=party.contact_phone or "",
+    )
+
+
+def _subject_kind(identifiers: list[SubjectIdentifier]) -> SubjectKind:
+    if identifiers and identifiers[0].subject_kind is IdentifierSubjectKind.LEGAL:
+        return SubjectKind.LEGAL_PERSON
+    return SubjectKind.NATURAL_PERSON

@@ -1,0 +1,285 @@
+"""The fictional demo province: one party of each role, a citizen, and credit subjects.
+
+Seeding is idempotent: a second run keeps every party and key that still matches
+``var/demo/credentials.json`` and changes nothing else; a party whose private key is no longer
+on disk gets a new key pair (its old public key is replaced). The credentials file holds
+private keys and a password, so it is written with mode 0600.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from sqlmodel import Session
+
+from consent.clients import Role
+from consent.errors import InvalidGrantError
+from consent.keys import b64url, public_jwk
+from consent.passwords import CitizenPasswords
+from gateway.parties.models import Citizen, LegalBasis, Party
+from gateway.parties.repository import citizen_by_username, legal_bases_of, party_by_client_id
+from gateway.settings import Settings
+from gateway.storage.db import make_engine, unit_of_work
+from redaction.identifiers import credit_code_check_character, id_check_character
+
+
+def demo_id_number(region: str, birth: str, sequence: str) -> str:
+    stem = region + birth + sequence
+    return stem + id_check_character(stem)
+
+
+def demo_credit_code(stem: str) -> str:
+    return stem + credit_code_check_character(stem)
+
+
+@dataclass(frozen=True)
+class DemoLegalBasis:
+    code: str
+    title: str
+    categories: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DemoParty:
+    persona: str
+    role: Role
+    client_id: str
+    name: str
+    credit_code: str | None = None
+    sector: str | None = None
+    legal_bases: tuple[DemoLegalBasis, ...] = field(default=())
+
+
+PARTIES = (
+    DemoParty(
+        "establishment",
+        Role.ESTABLISHMENT,
+        "demo-rural-commercial-bank",
+        "Demo Province Rural Commercial Bank",
+        credit_code=demo_credit_code("91320100MA1X0B2C3"),
+    ),
+    DemoParty(
+        "agency",
+        Role.AGENCY,
+        "demo-market-regulation-bureau",
+        "Demo Province Market Regulation Bureau",
+        credit_code=demo_credit_code("11320000MB1234567"),
+        sector="market_regulation",
+        legal_bases=(
+            DemoLegalBasis(
+                "market-supervision-inspection",
+                "Administrative inspection under the market supervision laws",
+                ("basic", "untrustworthy"),
+            ),
+            DemoLegalBasis(
+                "licensing-review",
+                "Review of an application for an administrative licence",
+                ("basic", "untrustworthy", "trustworthy"),
+            ),
+        ),
+    ),
+    DemoParty(
+        "provider",
+        Role.PROVIDER,
+        "demo-intermediate-court",
+        "Demo City Intermediate People's Court",
+        credit_code=demo_credit_code("11320100MB7654321"),
+    ),
+    DemoParty(
+        "regulator",
+        Role.REGULATOR,
+        "demo-social-credit-office",
+        "Demo Province Social Credit Administration Office",
+        credit_code=demo_credit_code("11320000MB0000001"),
+    ),
+)
+
+CITIZEN_USERNAME = "zhang.wei"
+CITIZEN_ID_NUMBER = demo_id_number("320102", "19880412", "217")
+NATURAL_PERSONS = (
+    CITIZEN_ID_NUMBER,
+    demo_id_number("320106", "19920730", "048"),
+    demo_id_number("320205", "19751102", "331"),
+)
+LEGAL_PERSONS = (
+    demo_credit_code("91320102MA1YQ7K80"),
+    demo_credit_code("91320211MA1N3P4R5"),
+)
+
+
+def client_assertion(persona: dict[str, Any], audience: str, lifetime: int = 120) -> str:
+    """A fresh ``private_key_jwt`` assertion (RFC 7523) for a persona of the credentials file."""
+    now = int(time.time())
+    claims = {
+        "iss": persona["client_id"],
+        "sub": persona["client_id"],
+        "aud": audience,
+        "iat": now,
+        "exp": now + lifetime,
+        "jti": uuid.uuid4().hex,
+    }
+    key = jwt.PyJWK(persona["private_jwk"], algorithm="EdDSA")
+    return jwt.encode(claims, key.key, algorithm="EdDSA", headers={"kid": key.key_id})
+
+
+def private_jwk(key: Ed25519PrivateKey) -> dict[str, str]:
+    raw = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    return {**public_jwk(key.public_key()), "d": b64url(raw)}
+
+
+def seed_demo(settings: Settings) -> str:
+    """Seed the demo province, write the credentials file and return what to print."""
+    path = settings.var_dir / "demo" / "credentials.json"
+    previous = read_credentials(path)
+    engine = make_engine(settings.resolved_database_url)
+    with unit_of_work(engine) as session:
+        credentials: dict[str, object] = {"base_url": settings.base_url}
+        for party in PARTIES:
+            credentials[party.persona] = _seed_party(session, party, previous.get(party.persona))
+        credentials["citizen"] = _seed_citizen(session, settings, previous.get("citizen"))
+    engine.dispose()
+    credentials["subjects"] = {
+        "natural_persons": list(NATURAL_PERSONS),
+        "legal_persons": list(LEGAL_PERSONS),
+    }
+    _write_private(path, credentials)
+    return _report(settings, path)
+
+
+def read_credentials(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _usable_key(stored: Party | None, previous: dict[str, object] | None) -> dict[str, str] | None:
+    """The private JWK from the last run, if the registry still holds its public key."""
+    if stored is None or previous is None:
+        return None
+    jwk = previous.get("private_jwk")
+    if not isinstance(jwk, dict):
+        return None
+    keys = stored.jwks.get("keys")
+    registered = (
+        {key.get("kid") for key in keys if isinstance(key, dict)}
+        if isinstance(keys, list)
+        else set()
+    )
+    return jwk if jwk.get("kid") in registered else None
+
+
+def _seed_party(
+    session: Session, party: DemoParty, previous: dict[str, object] | None
+) -> dict[str, object]:
+    stored = party_by_client_id(session, party.client_id)
+    jwk = _usable_key(stored, previous)
+    if jwk is None:
+        jwk = private_jwk(Ed25519PrivateKey.generate())
+        public = {name: value for name, value in jwk.items() if name != "d"}
+        if stored is None:
+            stored = Party(
+                role=party.role,
+                name=party.name,
+                client_id=party.client_id,
+                credit_code=party.credit_code,
+                sector=party.sector,
+                jwks={"keys": [public]},
+            )
+        else:
+            stored.jwks = {"keys": [public]}
+        session.add(stored)
+        session.flush()
+    assert stored is not None
+    entry: dict[str, object] = {"client_id": party.client_id, "private_jwk": jwk}
+    if party.legal_bases:
+        entry["legal_bases"] = _seed_legal_bases(session, stored.id, party.legal_bases)
+    return entry
+
+
+def _seed_legal_bases(
+    session: Session, party_id: str, bases: tuple[DemoLegalBasis, ...]
+) -> list[str]:
+    existing = {basis.code for basis in legal_bases_of(session, party_id)}
+    for basis in bases:
+        if basis.code not in existing:
+            session.add(
+                LegalBasis(
+                    party_id=party_id,
+                    code=basis.code,
+                    title=basis.title,
+                    categories=list(basis.categories),
+                )
+            )
+    return [basis.code for basis in bases]
+
+
+def _seed_citizen(
+    session: Session, settings: Settings, previous: dict[str, object] | None
+) -> dict[str, object]:
+    passwords = CitizenPasswords()
+    stored = citizen_by_username(session, CITIZEN_USERNAME)
+    password = _previous_password(passwords, stored, previous)
+    if password is None:
+        configured = settings.demo_password
+        password = configured.get_secret_value() if configured else secrets.token_urlsafe(12)
+        if stored is None:
+            stored = Citizen(
+                username=CITIZEN_USERNAME,
+                id_number=CITIZEN_ID_NUMBER,
+                password_hash=passwords.hash(password),
+                real_name_verified=True,
+            )
+        else:
+            stored.password_hash = passwords.hash(password)
+        session.add(stored)
+    return {"username": CITIZEN_USERNAME, "password": password, "id_number": CITIZEN_ID_NUMBER}
+
+
+def _previous_password(
+    passwords: CitizenPasswords, stored: Citizen | None, previous: dict[str, object] | None
+) -> str | None:
+    password = (previous or {}).get("password")
+    if stored is None or not isinstance(password, str):
+        return None
+    try:
+        passwords.verify(stored.password_hash, password)
+    except InvalidGrantError:
+        return None
+    return password
+
+
+def _write_private(path: Path, document: dict[str, object]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(document, handle, indent=2, ensure_ascii=False)
+        handle.write("\n")
+    tmp.replace(path)
+
+
+def _report(settings: Settings, path: Path) -> str:
+    base = settings.base_url
+    personas = "\n".join(
+        f"  {party.persona:<14} {party.client_id:<32} {party.name}" for party in PARTIES
+    )
+    return (
+        f"demo province seeded; credentials in {path} (mode 0600)\n"
+        f"  gateway       {base}\n"
+        f"  API docs      {base}/docs\n"
+        f"  health        {base}/healthz   readiness {base}/readyz\n"
+        f"personas (OAuth clients, private_key_jwt):\n{personas}\n"
+        f"  citizen        {CITIZEN_USERNAME:<32} password in the credentials file\n"
+    )

@@ -1,0 +1,184 @@
+"""Administering the party registry: register an establishment, agency, providing unit or
+regulator with its public keys (RFC 7517 JWKs, used for ``private_key_jwt``, RFC 7523),
+disable it, rotate its keys, list them.
+
+Only public keys are accepted: a JWK with any private member is refused, so a registry never
+holds a client's secret. An Ed25519 key without a ``kid`` gets its RFC 7638 thumbprint; other
+key types must carry a ``kid``. Credit codes are checked (Art. 34, GB 32100), an agency's sector
+against the catalog's sectors, webhook URLs are ``http`` or ``https``. A disabled party can no
+longer authenticate and gets no webhooks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import jwt
+from sqlmodel import Session, col, select
+
+from consent.clients import Role
+from consent.keys import keys_from_jwks, public_jwk
+from gateway.parties.models import Party
+from gateway.parties.repository import party_by_client_id
+from problems import Conflict, InvalidInput, NotFound
+from redaction.catalog import Sector
+from redaction.identifiers import validate_credit_code
+
+CLIENT_ID = re.compile(r"[a-z0-9][a-z0-9._-]{2,63}")
+PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+KEY_TYPES = frozenset({"OKP", "EC", "RSA"})
+
+
+class InvalidRegistration(InvalidInput):
+    title = "Invalid party registration"
+    slug = "party-invalid-registration"
+
+
+class PartyExists(Conflict):
+    title = "Party already registered"
+    slug = "party-exists"
+
+
+class UnknownParty(NotFound):
+    title = "No such party"
+    slug = "party-unknown"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A party to register; ``jwks`` are its public keys."""
+
+    role: Role
+    name: str
+    client_id: str
+    jwks: Sequence[Mapping[str, object]]
+    credit_code: str | None = None
+    sector: str | None = None
+    webhook_url: str | None = None
+    postal_address: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+
+
+def register_party(session: Session, registration: Registration) -> Party:
+    if registration.role is Role.CITIZEN:
+        raise InvalidRegistration("citizens have accounts, not client registrations")
+    if not CLIENT_ID.fullmatch(registration.client_id):
+        raise InvalidRegistration("a client id is 3-64 of a-z 0-9 . _ -, starting alphanumeric")
+    if not registration.name.strip():
+        raise InvalidRegistration("a party has a name")
+    if party_by_client_id(session, registration.client_id) is not None:
+        raise PartyExists("a party with this client id is already registered")
+    party = Party(
+        role=registration.role.value,
+        name=registration.name.strip(),
+        client_id=registration.client_id,
+        credit_code=_credit_code(registration.credit_code),
+        sector=_sector(registration.role, registration.sector),
+        webhook_url=_webhook_url(registration.webhook_url),
+        postal_address=registration.postal_address,
+        contact_email=registration.contact_email,
+        contact_phone=registration.contact_phone,
+        jwks={"keys": public_keys(registration.jwks)},
+    )
+    session.add(party)
+    session.flush()
+    return party
+
+
+def disable_party(session: Session, client_id: str) -> Party:
+    party = _party(session, client_id)
+    party.disabled = True
+    session.add(party)
+    return party
+
+
+def rotate_party_keys(
+    session: Session, client_id: str, new_keys: Sequence[Mapping[str, object]], *, retire_old: bool
+) -> Party:
+    """Add ``new_keys`` to the party's JWKS; with ``retire_old``, they replace every other key."""
+    party = _party(session, client_id)
+    added = public_keys(new_keys)
+    kept = [] if retire_old else registered_keys(party)
+    new_kids = {key["kid"] for key in added}
+    party.jwks = {"keys": [key for key in kept if key.get("kid") not in new_kids] + added}
+    session.add(party)
+    return party
+
+
+def list_parties(session: Session) -> list[Party]:
+    return list(session.exec(select(Party).order_by(col(Party.role), col(Party.client_id))))
+
+
+def registered_keys(party: Party) -> list[dict[str, object]]:
+    keys = party.jwks.get("keys")
+    return [dict(key) for key in keys if isinstance(key, dict)] if isinstance(keys, list) else []
+
+
+def jwk_entries(document: object) -> list[Mapping[str, object]]:
+    """The keys of a JWK Set (``{"keys": [...]}``) or of a single JWK."""
+    if isinstance(document, dict) and isinstance(document.get("keys"), list):
+        return [key for key in document["keys"] if isinstance(key, dict)]
+    if isinstance(document, dict):
+        return [document]
+    raise InvalidRegistration("expected a JWK or a JWK Set")
+
+
+def public_keys(entries: Sequence[Mapping[str, object]]) -> list[dict[str, object]]:
+    """Validated public JWKs, each with a unique ``kid``."""
+    if not entries:
+        raise InvalidRegistration("a party registers at least one public key")
+    keys = [_public_key(entry) for entry in entries]
+    if len({key["kid"] for key in keys}) != len(keys):
+        raise InvalidRegistration("key ids must be unique")
+    return keys
+
+
+def _public_key(entry: Mapping[str, object]) -> dict[str, object]:
+    if PRIVATE_MEMBERS & entry.keys():
+        raise InvalidRegistration("a private key was given; register the public key only")
+    if entry.get("kty") not in KEY_TYPES:
+        raise InvalidRegistration("keys are OKP (Ed25519), EC (P-256) or RSA")
+    ed25519 = keys_from_jwks({"keys": [{**entry, "kid": "-"}]})
+    if ed25519:
+        return {**public_jwk(ed25519["-"]), **entry}
+    if not isinstance(entry.get("kid"), str) or not entry["kid"]:
+        raise InvalidRegistration("EC and RSA keys need a kid")
+    try:
+        jwt.PyJWK(dict(entry))
+    except jwt.PyJWTError as exc:
+        raise InvalidRegistration("the key cannot be read") from exc
+    return dict(entry)
+
+
+def _party(session: Session, client_id: str) -> Party:
+    party = party_by_client_id(session, client_id)
+    if party is None:
+        raise UnknownParty("no party has this client id")
+    return party
+
+
+def _credit_code(value: str | None) -> str | None:
+    return None if value is None else validate_credit_code(value)
+
+
+def _sector(role: Role, value: str | None) -> str | None:
+    """An agency's sector names its sharing scope (Art. 39); others' is descriptive."""
+    if value is None or role is not Role.AGENCY:
+        return value
+    try:
+        return Sector(value).value
+    except ValueError:
+        raise InvalidRegistration(f"unknown sector; one of {', '.join(Sector)}") from None
+
+
+def _webhook_url(value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or len(value) > 500:
+        raise InvalidRegistration("a webhook URL is an http or https URL of at most 500 characters")
+    return value

@@ -1,0 +1,126 @@
+"""``gateway parties``: the registry of OAuth clients - register, disable, rotate keys, list.
+
+Keys are read from a JSON file holding one public JWK or a JWK Set; private keys are refused.
+Exit status: 0 done, 2 refused (the reason is printed).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlmodel import Session
+
+from consent.clients import Role
+from gateway.parties.models import Party
+from gateway.parties.service import (
+    InvalidRegistration,
+    Registration,
+    disable_party,
+    jwk_entries,
+    list_parties,
+    register_party,
+    registered_keys,
+    rotate_party_keys,
+)
+from gateway.settings import Settings
+from gateway.storage.db import make_engine, unit_of_work
+from gateway.storage.migrate import require_current
+from problems import GatewayError
+
+parties = typer.Typer(
+    help="The party registry: register, disable, rotate keys", no_args_is_help=True
+)
+
+ClientId = Annotated[str, typer.Argument(help="The party's OAuth client id")]
+JwkFile = Annotated[Path, typer.Option(help="JSON file: a public JWK or a JWK Set")]
+CLIENT_ROLES = [role.value for role in Role if role is not Role.CITIZEN]
+
+
+@contextmanager
+def _registry() -> Iterator[Session]:
+    """One unit of work on the migrated database; a refusal exits with status 2."""
+    try:
+        engine = make_engine(Settings().resolved_database_url)
+        require_current(engine)
+        with unit_of_work(engine) as session:
+            yield session
+    except GatewayError as exc:
+        typer.secho(f"error: {exc.detail}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=2) from None
+
+
+def _keys(path: Path) -> list[Mapping[str, object]]:
+    try:
+        return jwk_entries(json.loads(path.read_text()))
+    except (OSError, ValueError) as exc:
+        raise InvalidRegistration(f"cannot read a JWK from {path.name}") from exc
+
+
+def _describe(party: Party) -> str:
+    kids = ",".join(str(key.get("kid")) for key in registered_keys(party))
+    status = "disabled" if party.disabled else "enabled"
+    return f"{party.role:<13} {party.client_id:<32} {status:<8} keys={kids} {party.name}"
+
+
+@parties.command("register")
+def register(
+    role: Annotated[str, typer.Option(help=f"One of {', '.join(CLIENT_ROLES)}")],
+    name: Annotated[str, typer.Option(help="The party's registered name")],
+    client_id: Annotated[str, typer.Option(help="OAuth client id, a-z 0-9 . _ -")],
+    jwk_file: JwkFile,
+    credit_code: Annotated[str | None, typer.Option(help="Unified social credit code")] = None,
+    sector: Annotated[str | None, typer.Option(help="Sector (agencies: catalog sector)")] = None,
+    webhook_url: Annotated[str | None, typer.Option(help="Where notifications go")] = None,
+    address: Annotated[str | None, typer.Option(help="Postal address, for receipts")] = None,
+    email: Annotated[str | None, typer.Option(help="Contact e-mail, for receipts")] = None,
+    phone: Annotated[str | None, typer.Option(help="Contact phone, for receipts")] = None,
+) -> None:
+    """Register an establishment, agency, providing unit or regulator with its public keys."""
+    with _registry() as session:
+        if role not in CLIENT_ROLES:
+            raise InvalidRegistration(f"role is one of {', '.join(CLIENT_ROLES)}")
+        registration = Registration(
+            role=Role(role),
+            name=name,
+            client_id=client_id,
+            jwks=_keys(jwk_file),
+            credit_code=credit_code,
+            sector=sector,
+            webhook_url=webhook_url,
+            postal_address=address,
+            contact_email=email,
+            contact_phone=phone,
+        )
+        typer.echo(f"registered {_describe(register_party(session, registration))}")
+
+
+@parties.command("disable")
+def disable(client_id: ClientId) -> None:
+    """Disable a party: its assertions are refused from now on, it gets no webhooks."""
+    with _registry() as session:
+        typer.echo(f"disabled {_describe(disable_party(session, client_id))}")
+
+
+@parties.command("rotate-key")
+def rotate_key(
+    client_id: ClientId,
+    jwk_file: JwkFile,
+    retire_old: Annotated[bool, typer.Option(help="Remove every other key")] = False,
+) -> None:
+    """Add a party's new public key; its old keys stay until --retire-old."""
+    with _registry() as session:
+        party = rotate_party_keys(session, client_id, _keys(jwk_file), retire_old=retire_old)
+        typer.echo(f"rotated {_describe(party)}")
+
+
+@parties.command("list")
+def list_command() -> None:
+    """List every registered party with its status and key ids."""
+    with _registry() as session:
+        for party in list_parties(session):
+            typer.echo(_describe(party))

@@ -1,0 +1,114 @@
+"""RFC 9457 problem details for every error that leaves the gateway.
+
+``add_exception_handlers`` renders the gateway's own errors (rate-limit refusals among them)
+and the framework's (404, 405, 422) as ``application/problem+json``. Nothing else leaves: an
+unexpected exception becomes a bare 500 with no trace or internal detail.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from problems import PROBLEM_BASE_URI, GatewayError
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("gateway.errors")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as every error response of the gateway carries them."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    article: str | None = None
+
+
+def problem_response(
+    body: dict[str, object], headers: dict[str, str] | None = None
+) -> JSONResponse:
+    status = body["status"]
+    assert isinstance(status, int)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _framework_problem(status: int, title: str, detail: str) -> dict[str, object]:
+    slug = title.lower().replace(" ", "-")
+    return {"type": PROBLEM_BASE_URI + slug, "title": title, "status": status, "detail": detail}
+
+
+async def _gateway_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, GatewayError)
+    return problem_response(exc.to_problem(), exc.headers or None)
+
+
+_HTTP_DETAILS = {
+    404: ("Not found", "no resource at this path"),
+    405: ("Method not allowed", "this path does not accept that method"),
+}
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    title, detail = _HTTP_DETAILS.get(exc.status_code, ("HTTP error", "request refused"))
+    headers = dict(exc.headers) if exc.headers else None
+    return problem_response(_framework_problem(exc.status_code, title, detail), headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    # Only where and what: the submitted values may be personal data and are never echoed.
+    errors = [
+        {"location": ".".join(str(part) for part in error["loc"]), "message": error["msg"]}
+        for error in exc.errors()
+    ]
+    body = _framework_problem(422, "Invalid request", "the request does not match the schema")
+    body["errors"] = errors
+    return problem_response(body)
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error: %s", type(exc).__name__)
+    return problem_response(
+        _framework_problem(500, "Internal error", "the gateway could not complete the request")
+    )
+
+
+def add_exception_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(GatewayError, _gateway_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
+    """OpenAPI ``responses`` entries documenting the problem answers a route can give."""
+    return {
+        status: {
+            "model": Problem,
+            "content": {PROBLEM_JSON: {}},
+            "description": _DESCRIPTIONS[status],
+        }
+        for status in statuses
+    }
+
+
+_DESCRIPTIONS = {
+    400: "Malformed request",
+    401: "Missing or invalid credentials",
+    403: "Refused by policy; the problem names the article applied",
+    404: "No such resource",
+    409: "Conflict with the current state",
+    422: "Invalid input; the problem names the rule applied",
+    429: "Rate limited; see Retry-After",
+    503: "A dependency is unavailable; nothing was served",
+}

@@ -1,0 +1,88 @@
+"""Runtime settings: one pydantic-settings class, every variable prefixed ``GATEWAY_``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Exporter(StrEnum):
+    none = "none"
+    console = "console"
+    otlp = "otlp"
+
+
+class Settings(BaseSettings):
+    """Everything the gateway reads from its environment.
+
+    Secrets never have defaults in code: signing keys are generated on first start under
+    ``keys_dir`` (mode 0600) or read from the files named here.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", env_file=".env", extra="ignore")
+
+    var_dir: Path = Field(
+        Path("var"), description="Working directory for data, keys and demo files"
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL; default SQLite at <var_dir>/gateway.db. "
+        "PostgreSQL: postgresql+psycopg://user@host/db",
+    )
+    redis_url: str | None = Field(
+        None, description="Redis URL for shared rate limits; in-memory limits when unset"
+    )
+    base_url: str = Field("http://127.0.0.1:8000", description="Public URL; the OAuth issuer")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = Field(1, ge=1, description="Server worker processes")
+    keys_dir: Path | None = Field(None, description="Where generated keys live; <var_dir>/keys")
+    signing_key_file: Path | None = Field(
+        None, description="PEM Ed25519 key for tokens and grants; generated when unset"
+    )
+    log_key_file: Path | None = Field(
+        None, description="PEM Ed25519 key that signs audit checkpoints; generated when unset"
+    )
+    pseudonym_key_file: Path | None = Field(
+        None, description="32-byte secret for subjects' keyed pseudonyms; generated when unset"
+    )
+    pseudonym_key_version: int = Field(
+        1, ge=1, description="Pseudonym key version; raise it to rotate every pseudonym"
+    )
+    log_origin: str = Field(
+        "gateway.demo-province.example/credit-audit", description="Checkpoint origin line"
+    )
+    checkpoint_interval: float = Field(
+        5.0, gt=0, description="Seconds between signed audit checkpoints"
+    )
+    otel_exporter: Exporter = Field(Exporter.none, description="none / console / otlp")
+    otel_endpoint: str | None = Field(None, description="OTLP/HTTP endpoint when exporter=otlp")
+    rate_limit_default: str = Field("600/minute", description="Per client id, or per IP")
+    rate_limit_public: str = Field(
+        "10/second;500/day", description="Per IP on the anonymous public lookup"
+    )
+    rate_limit_sign_in: str = Field(
+        "10/minute;100/day", description="Per IP on the citizen sign-in (password guessing)"
+    )
+    webhook_interval: float = Field(
+        2.0, gt=0, description="Seconds between rounds of webhook deliveries"
+    )
+    demo_password: SecretStr | None = Field(
+        None, description="Demo citizen password; random on first seed when unset"
+    )
+
+    @cached_property
+    def resolved_keys_dir(self) -> Path:
+        return self.keys_dir or self.var_dir / "keys"
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.var_dir / 'gateway.db').as_posix()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")

@@ -1,0 +1,1 @@
+"""Storage wiring: engines, the request's unit of work, and schema migrations."""

@@ -1,0 +1,121 @@
+"""OpenTelemetry traces and metrics.
+
+Every request gets a server span named after its route template (never the raw path, which may
+hold an identifier); the inquiry path opens child spans for the policy decision, the archive
+read, redaction and the audit append. Metrics: inquiries by channel and outcome, audit append
+latency, checkpoint lag. The exporter is chosen by settings: none, console or OTLP/HTTP.
+No span attribute or log line carries personal data.
+"""
+
+from __future__ import annotations
+
+import time
+
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import (
+    ConsoleMetricExporter,
+    MetricExporter,
+    PeriodicExportingMetricReader,
+)
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SpanExporter,
+)
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.settings import Exporter, Settings
+
+tracer = trace.get_tracer("gateway")
+meter = metrics.get_meter("gateway")
+
+INQUIRIES = meter.create_counter(
+    "gateway.inquiries", unit="{inquiry}", description="Inquiries by channel and outcome"
+)
+AUDIT_APPEND_DURATION = meter.create_histogram(
+    "gateway.audit.append.duration", unit="s", description="Time until an audit entry is durable"
+)
+CHECKPOINT_LAG = meter.create_gauge(
+    "gateway.audit.checkpoint.lag",
+    unit="{entry}",
+    description="Log entries not yet covered by a signed checkpoint",
+)
+
+# Span names of the inquiry path, one constant each so traces stay comparable.
+SPAN_POLICY = "policy.decide"
+SPAN_ARCHIVE = "archive.read"
+SPAN_REDACTION = "redaction.apply"
+SPAN_AUDIT = "audit.append"
+
+
+def _exporters(settings: Settings) -> tuple[SpanExporter | None, MetricExporter | None]:
+    if settings.otel_exporter is Exporter.console:
+        return ConsoleSpanExporter(), ConsoleMetricExporter()
+    if settings.otel_exporter is Exporter.otlp:
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        endpoint = settings.otel_endpoint
+        return (
+            OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces" if endpoint else None),
+            OTLPMetricExporter(endpoint=f"{endpoint}/v1/metrics" if endpoint else None),
+        )
+    return None, None
+
+
+def build_providers(settings: Settings) -> tuple[TracerProvider, MeterProvider]:
+    resource = Resource.create({"service.name": "credit-consent-gateway"})
+    span_exporter, metric_exporter = _exporters(settings)
+    tracer_provider = TracerProvider(resource=resource)
+    if span_exporter is not None:
+        tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter))
+    readers = [PeriodicExportingMetricReader(metric_exporter)] if metric_exporter else []
+    return tracer_provider, MeterProvider(resource=resource, metric_readers=readers)
+
+
+def install(settings: Settings) -> None:
+    """Install the process-wide providers once; later calls (a second app) keep the first."""
+    if isinstance(trace.get_tracer_provider(), TracerProvider):
+        return
+    tracer_provider, meter_provider = build_providers(settings)
+    trace.set_tracer_provider(tracer_provider)
+    metrics.set_meter_provider(meter_provider)
+
+
+class TelemetryMiddleware:
+    """A server span per HTTP request, named by method and route template."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        status = 500
+        with tracer.start_as_current_span(
+            f"HTTP {method}", kind=SpanKind.SERVER, attributes={"http.request.method": method}
+        ) as span:
+
+            async def send_with_status(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                await send(message)
+
+            started = time.perf_counter()
+            try:
+                await self.app(scope, receive, send_with_status)
+            finally:
+                route = getattr(scope.get("route"), "path", None) or "unmatched"
+                span.update_name(f"{method} {route}")
+                span.set_attribute("http.route", route)
+                span.set_attribute("http.response.status_code", status)
+                span.set_attribute("gateway.duration_ms", (time.perf_counter() - started) * 1000)
+                if status >= 500:
+                    span.set_status(Status(StatusCode.ERROR))

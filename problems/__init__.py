@@ -1,0 +1,105 @@
+"""RFC 9457 problem types shared by every area of the gateway.
+
+Each area (``consent``, ``redaction``, ``audit``, ``gateway``) defines its own family of
+errors as subclasses of :class:`GatewayError`. The HTTP layer renders every one of them as
+``application/problem+json``; nothing else needs to know about HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+PROBLEM_BASE_URI = "https://gateway.example/problems/"
+
+
+class GatewayError(Exception):
+    """Base of every error the gateway reports to a caller.
+
+    Subclasses set ``status``, ``title`` and ``slug`` (the last part of the type URI); a
+    policy denial also sets ``article``, the provision of the regulation it applies
+    (e.g. ``"Art. 61(2)"``). ``detail`` says what was wrong in this instance; it must never
+    contain personal data, secrets or internal state.
+    """
+
+    status: ClassVar[int] = 400
+    title: ClassVar[str] = "Bad request"
+    slug: ClassVar[str] = "bad-request"
+    article: ClassVar[str | None] = None
+    response_headers: ClassVar[dict[str, str]] = {}
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        article: str | None = None,
+        reason: str | None = None,
+        extra: dict[str, object] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.instance_article = article or type(self).article
+        self.reason = reason or type(self).slug
+        self.extra = extra or {}
+        self.headers = dict(type(self).response_headers)
+
+    @property
+    def type_uri(self) -> str:
+        return PROBLEM_BASE_URI + self.slug
+
+    def to_problem(self) -> dict[str, object]:
+        """The RFC 9457 body: type, title, status, detail, and the article when there is one."""
+        body: dict[str, object] = {
+            "type": self.type_uri,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if self.instance_article:
+            body["article"] = self.instance_article
+        body.update(self.extra)
+        return body
+
+
+class InvalidInput(GatewayError):
+    status = 422
+    title = "Invalid input"
+    slug = "invalid-input"
+
+
+class NotFound(GatewayError):
+    status = 404
+    title = "Not found"
+    slug = "not-found"
+
+
+class Conflict(GatewayError):
+    status = 409
+    title = "Conflict"
+    slug = "conflict"
+
+
+class Unauthenticated(GatewayError):
+    status = 401
+    title = "Authentication required"
+    slug = "unauthenticated"
+    response_headers = {"WWW-Authenticate": "Bearer"}  # noqa: RUF012
+
+
+class Forbidden(GatewayError):
+    status = 403
+    title = "Forbidden"
+    slug = "forbidden"
+
+
+class PolicyDenied(GatewayError):
+    """A request the regulation forbids. Always names the article it applies."""
+
+    status = 403
+    title = "Denied by policy"
+    slug = "policy-denied"
+
+
+class ServiceUnavailable(GatewayError):
+    status = 503
+    title = "Service unavailable"
+    slug = "service-unavailable"

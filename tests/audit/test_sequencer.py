@@ -1,0 +1,107 @@
+"""The group-commit sequencer: contiguous indexes, one transaction per batch, fail closed."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from audit.errors import AuditUnavailable
+from audit.memory import MemoryLogStore
+from audit.merkle import leaf_hash
+from audit.sequencer import Appended, Batch, Sequencer
+from tests.audit.factories import distinct_leaves, store_with
+
+
+class GatedStore(MemoryLogStore):
+    """Records batch sizes; the first append waits for ``release`` so that others queue up."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.batch_sizes: list[int] = []
+
+    def append_batch(self, batch: Batch) -> int:
+        self.entered.set()
+        self.release.wait(timeout=30)
+        self.batch_sizes.append(len(batch.leaves))
+        return super().append_batch(batch)
+
+
+class FailingReaderStore(MemoryLogStore):
+    """Fails inside the transaction, after computing started, while ``failing`` is set."""
+
+    failing = False
+
+    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
+        if self.failing:
+            raise OSError("disk full")
+        return super().read_hashes(indexes)
+
+
+def test_concurrent_submitters_get_contiguous_indexes_of_their_own_leaves() -> None:
+    store = MemoryLogStore()
+    leaves = [f"thread {t} entry {i}".encode() for t in range(8) for i in range(150)]
+    with Sequencer(store, max_batch=16) as sequencer, ThreadPoolExecutor(8) as pool:
+        futures = list(pool.map(sequencer.submit, leaves))
+        results = [future.result(timeout=30) for future in futures]
+    assert sorted(r.leaf_index for r in results) == list(range(len(leaves)))
+    for leaf, result in zip(leaves, results, strict=True):
+        assert store.leaves(result.leaf_index, result.leaf_index + 1) == [leaf]
+        assert result.leaf_hash == leaf_hash(leaf)
+    assert store.hashes() == store_with(store.leaves()).hashes()
+
+
+def test_entries_queued_during_a_commit_form_the_next_batch() -> None:
+    store = GatedStore()
+    with Sequencer(store, max_batch=4) as sequencer:
+        first = sequencer.submit(b"first")
+        assert store.entered.wait(timeout=30)
+        rest = [sequencer.submit(leaf) for leaf in distinct_leaves(10)]
+        store.release.set()
+        assert [f.result(timeout=30).leaf_index for f in (first, *rest)] == list(range(11))
+    assert store.batch_sizes == [1, 4, 4, 2]
+
+
+def test_a_failed_transaction_fails_every_future_of_its_batch_and_writes_nothing() -> None:
+    store = FailingReaderStore()
+    with Sequencer(store) as sequencer:
+        assert sequencer.submit(b"before").result(timeout=30) == Appended(0, leaf_hash(b"before"))
+        store.failing = True
+        failed = [sequencer.submit(leaf) for leaf in (b"lost 1", b"lost 2", b"lost 3")]
+        for future in failed:
+            error = future.exception(timeout=30)
+            assert isinstance(error, AuditUnavailable) and error.status == 503
+            assert isinstance(error.__cause__, OSError)
+        assert store.size == 1 and len(store.hashes()) == 1
+        store.failing = False
+        assert sequencer.submit(b"after").result(timeout=30).leaf_index == 1
+    assert store.leaves() == [b"before", b"after"]
+
+
+def test_a_future_cancelled_before_its_batch_is_never_written() -> None:
+    store = GatedStore()
+    with Sequencer(store) as sequencer:
+        sequencer.submit(b"first")
+        assert store.entered.wait(timeout=30)
+        cancelled, kept = sequencer.submit(b"cancelled"), sequencer.submit(b"kept")
+        assert cancelled.cancel()
+        store.release.set()
+        assert kept.result(timeout=30).leaf_index == 1
+    assert store.leaves() == [b"first", b"kept"]
+
+
+def test_close_flushes_then_refuses_new_entries() -> None:
+    store = GatedStore()
+    sequencer = Sequencer(store)
+    futures = [sequencer.submit(leaf) for leaf in distinct_leaves(20)]
+    store.release.set()
+    sequencer.close()
+    assert all(f.done() and not f.exception() for f in futures)
+    assert store.size == 20
+    with pytest.raises(AuditUnavailable):
+        sequencer.submit(b"late")
+    sequencer.close()

@@ -1,0 +1,69 @@
+"""Fixtures shared by every area: both storage backends from one fixture, the app, a client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from gateway.app import create_app
+from gateway.settings import Settings
+from gateway.storage import migrate
+from tests.services import postgres_schema
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each storage-touching test runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'gateway.db'}"
+        return
+    with postgres_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(var_dir=tmp_path / "var", database_url=database_url, _env_file=None)
+
+
+@pytest.fixture
+def migrated(settings: Settings) -> Settings:
+    migrate.upgrade(settings.resolved_database_url)
+    return settings
+
+
+@pytest.fixture
+def app(migrated: Settings) -> FastAPI:
+    return create_app(migrated)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+_SPANS = InMemorySpanExporter()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Spans go to memory so tests can read what a request traced."""
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(_SPANS))
+    trace.set_tracer_provider(provider)
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    _SPANS.clear()
+    yield _SPANS

@@ -1,0 +1,100 @@
+"""SqlLogStore on SQLite and PostgreSQL: the tlog layout, one transaction per batch, openings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, insert, select
+
+from audit.errors import AuditUnavailable
+from audit.memory import MemoryLogStore
+from audit.merkle import leaf_hash, verify_inclusion
+from audit.sequencer import Batch
+from audit.tlog import prove_record, prove_tree, stored_hash_count, tree_hash
+from gateway.audit_log.models import HASHES, LEAVES, OPENINGS
+from gateway.audit_log.repository import (
+    Openings,
+    SqlLogStore,
+    iter_hashes,
+    iter_leaves,
+    read_openings,
+)
+from gateway.settings import Settings
+from gateway.storage.db import make_engine
+from tests.audit.factories import distinct_leaves, mth
+
+
+@pytest.fixture
+def engine(migrated: Settings) -> Iterator[Engine]:
+    engine = make_engine(migrated.resolved_database_url)
+    yield engine
+    engine.dispose()
+
+
+def batch_of(leaves: list[bytes]) -> Batch:
+    return Batch(tuple(leaves), tuple(leaf_hash(leaf) for leaf in leaves))
+
+
+def test_batches_land_contiguously_in_the_tlog_layout(engine: Engine) -> None:
+    leaves = distinct_leaves(37)
+    store, memory = SqlLogStore(engine), MemoryLogStore()
+    starts = []
+    for lo, hi in [(0, 1), (1, 8), (8, 9), (9, 30), (30, 37)]:
+        starts.append(store.append_batch(batch_of(leaves[lo:hi])))
+        memory.append_batch(batch_of(leaves[lo:hi]))
+    assert starts == [0, 1, 8, 9, 30]
+    assert list(iter_leaves(engine, 37, page=10)) == leaves
+    assert list(iter_hashes(engine, stored_hash_count(37), page=10)) == memory.hashes()
+    for size in range(38):
+        assert tree_hash(size, store) == mth(leaves[:size])
+    proof = prove_record(20, 37, store)
+    verify_inclusion(leaf_hash(leaves[20]), 20, 37, proof, mth(leaves))
+    assert prove_tree(13, 37, store) == prove_tree(13, 37, memory)
+
+
+def test_two_stores_on_one_database_share_one_sequence(engine: Engine, migrated: Settings) -> None:
+    other_engine = make_engine(migrated.resolved_database_url)
+    first, second = SqlLogStore(engine), SqlLogStore(other_engine)
+    leaves = distinct_leaves(12)
+    assert first.append_batch(batch_of(leaves[:5])) == 0
+    assert second.append_batch(batch_of(leaves[5:9])) == 5
+    assert first.append_batch(batch_of(leaves[9:])) == 9
+    other_engine.dispose()
+    assert tree_hash(12, first) == mth(leaves)
+
+
+def test_a_failing_batch_writes_nothing(engine: Engine) -> None:
+    store = SqlLogStore(engine)
+    leaves = distinct_leaves(6)
+    store.append_batch(batch_of(leaves[:2]))
+    with engine.begin() as connection:  # squat on a hash index the next batch must write
+        connection.execute(insert(HASHES), {"hash_index": stored_hash_count(4), "hash": b"x"})
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+        store.append_batch(batch_of(leaves[2:6]))
+    with engine.connect() as connection:
+        assert connection.execute(select(LEAVES.c.leaf_index)).scalars().all() == [0, 1]
+
+
+def test_missing_stored_hashes_raise_rather_than_misalign(engine: Engine) -> None:
+    store = SqlLogStore(engine)
+    store.append_batch(batch_of(distinct_leaves(4)))
+    assert len(store.read_hashes([0, 1, 2])) == 3
+    with pytest.raises(AuditUnavailable):
+        store.read_hashes([0, stored_hash_count(4)])
+
+
+def test_openings_are_written_with_their_leaf_and_only_then(engine: Engine) -> None:
+    store = SqlLogStore(engine)
+    leaves = distinct_leaves(3)
+    opening = Openings(b"s" * 32, b"r" * 32)
+    store.expect_openings(leaf_hash(leaves[1]), opening)
+    store.expect_openings(leaf_hash(b"never appended"), Openings(b"t" * 32))
+    store.append_batch(batch_of(leaves))
+    with engine.connect() as connection:
+        assert read_openings(connection, 1) == opening
+        assert connection.execute(select(OPENINGS.c.leaf_index)).scalars().all() == [1]
+    store.forget_openings(leaf_hash(b"never appended"))
+    store.append_batch(batch_of([b"never appended"]))
+    with engine.connect() as connection:
+        assert read_openings(connection, 3) is None

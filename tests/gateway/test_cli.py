@@ -1,0 +1,93 @@
+"""The `gateway` command as a new user meets it: migrate, seed the demo, publish the spec."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gateway.cli import app
+from gateway.demo import LEGAL_PERSONS, NATURAL_PERSONS
+from gateway.storage import migrate
+from redaction.identifiers import validate_credit_code, validate_id_number
+
+runner = CliRunner()
+ROLES = ("establishment", "agency", "provider", "regulator")
+
+
+@pytest.fixture
+def env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GATEWAY_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("GATEWAY_DATABASE_URL", database_url)
+    return tmp_path / "var"
+
+
+def test_demo_refuses_an_unmigrated_database_in_one_line(env: Path) -> None:
+    result = runner.invoke(app, ["demo"])
+    assert result.exit_code == 2
+    heads = migrate.head_revisions(os.environ["GATEWAY_DATABASE_URL"])
+    assert result.stderr.strip().splitlines() == [
+        f"error: database schema is at no revision, the code needs {heads}: "
+        "run `gateway db upgrade` first"
+    ]
+
+
+def test_serve_refuses_an_unmigrated_database(env: Path) -> None:
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 2
+    assert "run `gateway db upgrade` first" in result.stderr
+
+
+def test_demo_is_idempotent_and_writes_every_role(env: Path) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    first = runner.invoke(app, ["demo"])
+    assert first.exit_code == 0, first.output
+    assert "http://127.0.0.1:8000/docs" in first.stdout
+    path = env / "demo" / "credentials.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    credentials = json.loads(path.read_text())
+    for role in ROLES:
+        jwk = credentials[role]["private_jwk"]
+        assert credentials[role]["client_id"] and jwk["kty"] == "OKP" and jwk["d"]
+    assert credentials["agency"]["legal_bases"]
+    assert set(credentials["citizen"]) == {"username", "password", "id_number"}
+    assert credentials["subjects"] == {
+        "natural_persons": list(NATURAL_PERSONS),
+        "legal_persons": list(LEGAL_PERSONS),
+    }
+    for number in NATURAL_PERSONS:
+        assert validate_id_number(number, on=date.today()) == number
+    for code in LEGAL_PERSONS:
+        assert validate_credit_code(code) == code
+
+    second = runner.invoke(app, ["demo"])
+    assert second.exit_code == 0, second.output
+    assert json.loads(path.read_text()) == credentials
+
+
+def test_demo_replaces_keys_whose_private_half_was_lost(env: Path) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    runner.invoke(app, ["demo"])
+    path = env / "demo" / "credentials.json"
+    before = json.loads(path.read_text())
+    path.unlink()
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    after = json.loads(path.read_text())
+    for role in ROLES:
+        assert after[role]["client_id"] == before[role]["client_id"]
+        assert after[role]["private_jwk"]["kid"] != before[role]["private_jwk"]["kid"]
+    assert after["citizen"]["password"] != before["citizen"]["password"]
+
+
+def test_openapi_command_writes_the_served_document(env: Path) -> None:
+    result = runner.invoke(app, ["openapi", "--output", str(env / "spec.json")])
+    assert result.exit_code == 0
+    document = json.loads((env / "spec.json").read_text())
+    assert document["info"]["title"] == "Credit-inquiry consent gateway"
+    assert "/readyz" in document["paths"]

@@ -1,0 +1,115 @@
+"""`gateway parties`: register, rotate keys, disable and list the registry's OAuth clients."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typer.testing import CliRunner
+
+from consent.keys import public_jwk
+from gateway.cli import app
+from gateway.demo import LEGAL_PERSONS, private_jwk
+from gateway.oauth.repository import SqlClientDirectory
+from gateway.settings import Settings
+from gateway.storage.db import make_engine, unit_of_work
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def registry(migrated: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("GATEWAY_VAR_DIR", str(migrated.var_dir))
+    monkeypatch.setenv("GATEWAY_DATABASE_URL", migrated.resolved_database_url)
+    return migrated
+
+
+def _jwk_file(directory: Path, *, private: bool = False) -> tuple[Path, str]:
+    key = Ed25519PrivateKey.generate()
+    jwk = private_jwk(key) if private else public_jwk(key.public_key())
+    path = directory / f"{jwk['kid'][:8]}.json"
+    path.write_text(json.dumps({"keys": [jwk]}))
+    return path, jwk["kid"]
+
+
+def _kids(settings: Settings, client_id: str) -> list[str] | None:
+    engine = make_engine(settings.resolved_database_url)
+    with unit_of_work(engine) as session:
+        client = SqlClientDirectory(session).client(client_id)
+    engine.dispose()
+    return None if client is None else [str(key["kid"]) for key in client.jwks]
+
+
+def _register(path: Path, *extra: str) -> list[str]:
+    return [
+        "parties",
+        "register",
+        "--role",
+        "establishment",
+        "--name",
+        "Lakeside Lending Co.",
+        "--client-id",
+        "lakeside-lending",
+        "--jwk-file",
+        str(path),
+        *extra,
+    ]
+
+
+def test_register_rotate_disable_and_list(registry: Settings, tmp_path: Path) -> None:
+    first, first_kid = _jwk_file(tmp_path)
+    extra = ["--credit-code", LEGAL_PERSONS[0], "--webhook-url", "https://lakeside.example/hook"]
+    result = runner.invoke(app, _register(first, *extra))
+    assert result.exit_code == 0, result.output
+    assert _kids(registry, "lakeside-lending") == [first_kid]
+
+    second, second_kid = _jwk_file(tmp_path)
+    assert (
+        runner.invoke(
+            app, ["parties", "rotate-key", "lakeside-lending", "--jwk-file", str(second)]
+        ).exit_code
+        == 0
+    )
+    assert _kids(registry, "lakeside-lending") == [first_kid, second_kid]
+    third, third_kid = _jwk_file(tmp_path)
+    rotated = runner.invoke(
+        app, ["parties", "rotate-key", "lakeside-lending", "--jwk-file", str(third), "--retire-old"]
+    )
+    assert rotated.exit_code == 0
+    assert _kids(registry, "lakeside-lending") == [third_kid]
+
+    assert runner.invoke(app, ["parties", "disable", "lakeside-lending"]).exit_code == 0
+    assert _kids(registry, "lakeside-lending") is None
+    listed = runner.invoke(app, ["parties", "list"])
+    (line,) = [line for line in listed.stdout.splitlines() if "lakeside-lending" in line]
+    assert "disabled" in line and third_kid in line
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--credit-code", LEGAL_PERSONS[0][:17] + "0"], "check character"),  # it is 9
+        (["--webhook-url", "ftp://lakeside.example/hook"], "webhook URL"),
+    ],
+)
+def test_invalid_registrations_are_refused(
+    registry: Settings, tmp_path: Path, extra: list[str], message: str
+) -> None:
+    path, _ = _jwk_file(tmp_path)
+    result = runner.invoke(app, _register(path, *extra))
+    assert result.exit_code == 2 and message in result.stderr
+    assert _kids(registry, "lakeside-lending") is None
+
+
+def test_a_private_key_or_a_second_registration_is_refused(
+    registry: Settings, tmp_path: Path
+) -> None:
+    private, _ = _jwk_file(tmp_path, private=True)
+    refused = runner.invoke(app, _register(private))
+    assert refused.exit_code == 2 and "public key only" in refused.stderr
+    public, _ = _jwk_file(tmp_path)
+    assert runner.invoke(app, _register(public)).exit_code == 0
+    again = runner.invoke(app, _register(public))
+    assert again.exit_code == 2 and "already registered" in again.stderr

@@ -1,0 +1,48 @@
+"""Traces name routes by template and carry no personal data; exporters follow settings."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from gateway.settings import Exporter, Settings
+from gateway.telemetry import build_providers
+
+
+def test_every_request_gets_a_server_span_named_by_route(
+    client: TestClient, spans: InMemorySpanExporter
+) -> None:
+    client.get("/healthz")
+    client.get("/v1/public/credit-subjects/11010519491231002X")
+    finished = {span.name: span for span in spans.get_finished_spans()}
+    assert set(finished) == {"GET /healthz", "GET unmatched"}
+    health = finished["GET /healthz"]
+    assert health.attributes is not None
+    assert health.attributes["http.route"] == "/healthz"
+    assert health.attributes["http.response.status_code"] == 200
+    unmatched = finished["GET unmatched"]
+    assert unmatched.attributes is not None
+    assert unmatched.attributes["http.response.status_code"] == 404
+    for span in finished.values():
+        assert "11010519491231002X" not in repr(span.to_json())
+
+
+def _exporters(provider: TracerProvider) -> list[object]:
+    processors = provider._active_span_processor._span_processors
+    return [p.span_exporter for p in processors if isinstance(p, BatchSpanProcessor)]
+
+
+def test_exporter_is_chosen_by_settings() -> None:
+    none, _ = build_providers(Settings(otel_exporter=Exporter.none, _env_file=None))
+    assert _exporters(none) == []
+    console, _ = build_providers(Settings(otel_exporter=Exporter.console, _env_file=None))
+    assert [type(e) for e in _exporters(console)] == [ConsoleSpanExporter]
+    otlp, _ = build_providers(
+        Settings(otel_exporter=Exporter.otlp, otel_endpoint="http://127.0.0.1:4318", _env_file=None)
+    )
+    (exporter,) = _exporters(otlp)
+    assert isinstance(exporter, OTLPSpanExporter)
+    assert exporter._endpoint == "http://127.0.0.1:4318/v1/traces"
