@@ -8,7 +8,9 @@ Leaves never contain personal data. The subject and the response appear only as 
 ``SHA-256(domain || salt || value)`` (:func:`commit`) with a 32-byte random salt
 (:func:`new_salt`) kept by the gateway outside the log. The gateway can later open a
 commitment to the subject (Art. 63: who queried my data) and, by destroying the salt, make a
-commitment unlinkable forever without touching the log. ``requester`` is an organisation's
+commitment unlinkable forever without touching the log. An inquiry based on authority
+(Art. 39 para. 2) names its case in ``purpose`` only as a commitment to the case reference,
+under the salt of the subject commitment. ``requester`` is an organisation's
 client id, never a natural person's identifier; for a citizen's self inquiry it is a role
 label.
 
@@ -78,6 +80,7 @@ class CommitmentDomain(Enum):
 
     SUBJECT = b"credit-gateway/audit/v1/subject\x00"
     RESPONSE = b"credit-gateway/audit/v1/response\x00"
+    CASE_REFERENCE = b"credit-gateway/audit/v1/case-reference\x00"
 
 
 @dataclass(frozen=True)

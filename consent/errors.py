@@ -1,5 +1,6 @@
 """Errors of the consent area: OAuth 2.0 errors (RFC 6749 section 5.2, RFC 6750 section 3.1,
-RFC 9396 section 5) and consent policy denials (Art. 39, 61(2), 62 of the regulation).
+RFC 9396 section 5) and consent and channel policy denials (Art. 39, 40, 61(2), 62, 69 of the
+regulation).
 
 Two families, both rooted in :class:`problems.GatewayError` so the HTTP layer renders every
 one of them as RFC 9457 ``application/problem+json``:
@@ -146,6 +147,14 @@ class Reason(StrEnum):
     EXHAUSTED = "exhausted"
     CATEGORY_NOT_GRANTED = "category_not_granted"
     CONCURRENT_CHANGE = "concurrent_change"
+    # The disclosure channels (Art. 39 para. 2, 40, 69 para. 2)
+    ROLE_NOT_ADMITTED = "role_not_admitted"
+    SCOPE_MISSING = "scope_missing"
+    OUTSIDE_SHARING_SCOPE = "outside_sharing_scope"
+    LEGAL_BASIS_MISSING = "legal_basis_missing"
+    LEGAL_BASIS_FOREIGN = "legal_basis_foreign"
+    CASE_REFERENCE_MISSING = "case_reference_missing"
+    OUTSIDE_LEGAL_BASIS = "outside_legal_basis"
     # Signed artefacts and receipts
     INVALID_SIGNATURE = "invalid_signature"
 
@@ -207,6 +216,14 @@ class InquiryDeniedError(ConsentError, PolicyDenied):
 
     title = "Inquiry not authorized"
     slug = "inquiry-denied"
+
+
+class ChannelDeniedError(ConsentError, PolicyDenied):
+    """An inquiry its channel does not admit: another role, no sector scope, no legal basis
+    of the agency's own, no case reference, or categories beyond them (Art. 39, 40, 69)."""
+
+    title = "Inquiry not admitted on this channel"
+    slug = "channel-denied"
 
 
 class PseudonymError(ConsentError, InvalidInput):

@@ -24,7 +24,8 @@ reason                      article         the inquiry...
 ==========================  ==============  =============================================
 
 :func:`check_inquiry` is the pure rule; :func:`authorize_inquiry` applies it and then counts
-the use atomically through :meth:`consent.stores.GrantStore.consume_use`.
+the use atomically through :meth:`consent.stores.GrantStore.consume_use` (:func:`count_use`,
+which a caller that checked the grant earlier may also call on its own).
 """
 
 from __future__ import annotations
@@ -97,6 +98,16 @@ def authorize_inquiry(
     inquiry is denied anyway (fail closed).
     """
     check_inquiry(grants.get(inquiry.grant_id), inquiry, now=now, restricted=restricted)
+    return count_use(grants, inquiry, now=now, restricted=restricted)
+
+
+def count_use(
+    grants: GrantStore, inquiry: Inquiry, *, now: datetime, restricted: frozenset[str]
+) -> int:
+    """Count one use of an inquiry :func:`check_inquiry` allowed; return the uses remaining.
+
+    Denied, naming what changed, when the grant changed since it was checked (fail closed).
+    """
     remaining = grants.consume_use(inquiry.grant_id, now)
     if remaining is None:
         check_inquiry(grants.get(inquiry.grant_id), inquiry, now=now, restricted=restricted)

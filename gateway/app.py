@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
-from consent.keys import KeyRing
 from gateway import telemetry
 from gateway.audit_log.service import running_audit_log
 from gateway.auth import authenticate
@@ -16,9 +16,21 @@ from gateway.docs import mount_docs
 from gateway.keys import load_keys
 from gateway.oauth.service import AuthServer
 from gateway.openapi_doc import problem_openapi
+from gateway.portal.routes import install_portal
 from gateway.problem_handlers import add_exception_handlers, problem_responses
 from gateway.ratelimit import RateLimits, enforce_rate_limit
-from gateway.routes import audit, citizen_auth, consents, health, oauth, webhooks
+from gateway.routes import (
+    access_log,
+    audit,
+    catalog,
+    citizen_auth,
+    consents,
+    health,
+    inquiries,
+    oauth,
+    records,
+    webhooks,
+)
 from gateway.security_headers import SecurityHeadersMiddleware
 from gateway.settings import Settings
 from gateway.storage.db import make_engine
@@ -45,7 +57,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         require_current(engine)
         app.state.keys = load_keys(settings)
         app.state.auth_server = AuthServer.for_issuer(
-            settings.base_url, KeyRing(app.state.keys.signing)
+            settings.base_url, app.state.keys.signing_ring(datetime.now(UTC))
         )
         with (
             running_audit_log(engine, settings, app.state.keys) as app.state.audit_log,
@@ -82,4 +94,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(consents.router)
     app.include_router(consents.citizen_router)
     app.include_router(webhooks.router)
+    app.include_router(catalog.router)
+    app.include_router(records.router)
+    app.include_router(inquiries.router)
+    app.include_router(access_log.router)
+    install_portal(app)
     return app

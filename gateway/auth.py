@@ -4,7 +4,11 @@
 verified token on ``request.state`` (and the client id the rate limit is keyed by); an invalid
 one is remembered so that a route that needs a caller refuses it with 401, while anonymous
 routes ignore it. Routes never parse a token themselves: they declare one of the typed
-aliases below, each of which admits exactly one role and requires its scope.
+aliases below, each of which admits exactly one role and requires its scope - except the
+inquiry channels' callers: an inquiry route admits any authenticated caller, because whether
+its role may use the channel is the inquiry's own decision, registered in the audit log and
+refused naming its article (Art. 39 para. 2-3). A request without valid credentials at all is
+only counted there.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from consent.clients import Role
 from consent.errors import InsufficientScopeError, InvalidTokenError
 from consent.rfc9068 import AccessToken
 from gateway.oauth.service import AuthServer, verify_bearer
+from gateway.telemetry import count_inquiry
+from redaction.policies import Channel
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from POST /oauth/token")
 
@@ -71,3 +77,29 @@ EstablishmentCaller = Annotated[
     AccessToken, Depends(require(Role.ESTABLISHMENT, "consent:request"))
 ]
 CitizenCaller = Annotated[AccessToken, Depends(require(Role.CITIZEN, "consent:decide"))]
+ProviderCaller = Annotated[AccessToken, Depends(require(Role.PROVIDER, "records:write"))]
+CitizenReader = Annotated[AccessToken, Depends(require(Role.CITIZEN, "report:read"))]
+
+UNAUTHENTICATED = "unauthenticated"
+
+
+def inquirer(channel: Channel) -> Callable[..., AccessToken]:
+    """A dependency admitting any authenticated caller to an inquiry through ``channel``."""
+
+    def dependency(
+        request: Request,
+        _documented: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> AccessToken:
+        try:
+            return _caller(request)
+        except InvalidTokenError:
+            count_inquiry(channel.value, UNAUTHENTICATED)
+            raise
+
+    return dependency
+
+
+AuthorizedInquirer = Annotated[AccessToken, Depends(inquirer(Channel.AUTHORIZED))]
+SharingInquirer = Annotated[AccessToken, Depends(inquirer(Channel.SHARING))]
+AuthorityInquirer = Annotated[AccessToken, Depends(inquirer(Channel.AUTHORITY))]
+SelfInquirer = Annotated[AccessToken, Depends(inquirer(Channel.SELF))]

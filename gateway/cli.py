@@ -9,7 +9,9 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from gateway.archive.cli import archive
 from gateway.audit_cli import audit
+from gateway.keys_cli import app as keys
 from gateway.parties_cli import parties
 from gateway.settings import Settings
 from gateway.storage import migrate
@@ -20,7 +22,9 @@ app = typer.Typer(help="Credit-inquiry consent gateway", no_args_is_help=True)
 db = typer.Typer(help="Database schema", no_args_is_help=True)
 app.add_typer(db, name="db")
 app.add_typer(audit, name="audit")
+app.add_typer(archive, name="archive")
 app.add_typer(parties, name="parties")
+app.add_typer(keys, name="keys")
 
 OPENAPI_FILE = Path("openapi/openapi.json")
 
@@ -72,15 +76,15 @@ def serve(
 
 @app.command()
 def demo() -> None:
-    """Seed the fictional demo province (idempotent) and write var/demo/credentials.json."""
-    from gateway.demo import seed_demo
+    """Seed the fictional demo province and its archive (idempotent); write the credentials."""
+    from gateway.demo import seed_demo, seed_demo_archive
 
     settings = Settings()
     try:
         migrate.require_current(make_engine(settings.resolved_database_url))
     except GatewayError as exc:
         raise _fail(exc.detail) from None
-    report = seed_demo(settings)
+    report = seed_demo(settings) + seed_demo_archive(settings)
     typer.echo(report)
 
 

@@ -1,4 +1,5 @@
-"""The fictional demo province: one party of each role, a citizen, and credit subjects.
+"""The fictional demo province: one party of each role, a citizen, and credit subjects with
+their records in the archive (:func:`seed_demo_archive`, through the providing units' path).
 
 Seeding is idempotent: a second run keeps every party and key that still matches
 ``var/demo/credentials.json`` and changes nothing else; a party whose private key is no longer
@@ -9,11 +10,11 @@ private keys and a password, so it is written with mode 0600.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,22 @@ from consent.clients import Role
 from consent.errors import InvalidGrantError
 from consent.keys import b64url, public_jwk
 from consent.passwords import CitizenPasswords
+from gateway.archive.demo import demo_archive, seed_archive
+from gateway.archive.service import archive_catalog
+from gateway.audit_log.service import running_audit_log
+from gateway.keys import load_keys, write_private
 from gateway.parties.models import Citizen, LegalBasis, Party
 from gateway.parties.repository import citizen_by_username, legal_bases_of, party_by_client_id
 from gateway.settings import Settings
 from gateway.storage.db import make_engine, unit_of_work
-from redaction.identifiers import credit_code_check_character, id_check_character
+from redaction.identifiers import (
+    IdentifierKind,
+    SubjectIdentifier,
+    credit_code_check_character,
+    id_check_character,
+    parse_identifier,
+)
+from redaction.periods import local_date
 
 
 def demo_id_number(region: str, birth: str, sequence: str) -> str:
@@ -152,8 +164,33 @@ def seed_demo(settings: Settings) -> str:
         "natural_persons": list(NATURAL_PERSONS),
         "legal_persons": list(LEGAL_PERSONS),
     }
-    _write_private(path, credentials)
+    text = json.dumps(credentials, indent=2, ensure_ascii=False) + "\n"
+    write_private(path, text.encode())
     return _report(settings, path)
+
+
+def demo_subjects(on: date) -> list[SubjectIdentifier]:
+    """The demo credit subjects, natural persons first (their order fixes the demo record ids)."""
+    return [
+        *(parse_identifier(IdentifierKind.ID_NUMBER, number, on=on) for number in NATURAL_PERSONS),
+        *(parse_identifier(IdentifierKind.CREDIT_CODE, code, on=on) for code in LEGAL_PERSONS),
+    ]
+
+
+def seed_demo_archive(settings: Settings) -> str:
+    """Submit the demo subjects' records as the demo providing unit does (idempotent; every
+    change audited, so the log must be writable) and return what to print."""
+    provider = next(party for party in PARTIES if party.role is Role.PROVIDER)
+    now = datetime.now(UTC)
+    records = demo_archive(archive_catalog(), demo_subjects(now.date()), local_date(now))
+    engine = make_engine(settings.resolved_database_url)
+    keys = load_keys(settings)
+    with running_audit_log(engine, settings, keys) as audit_log:
+        added = seed_archive(engine, audit_log, keys, provider.client_id, records, now)
+    engine.dispose()
+    return (
+        f"demo archive: {len(records)} records from {provider.client_id} ({added} submitted now)\n"
+    )
 
 
 def read_credentials(path: Path) -> dict[str, Any]:
@@ -258,16 +295,6 @@ def _previous_password(
     except InvalidGrantError:
         return None
     return password
-
-
-def _write_private(path: Path, document: dict[str, object]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(document, handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
-    tmp.replace(path)
 
 
 def _report(settings: Settings, path: Path) -> str:

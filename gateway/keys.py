@@ -2,25 +2,38 @@
 
 Two Ed25519 signing keys (tokens and grants; audit checkpoints) and one 32-byte secret from
 which every keyed pseudonym of a subject is derived (``redaction.pseudonym``).
+
+The token-and-grant key rotates (``gateway keys rotate-signing``): the old key's public half is
+kept in ``retired-signing-keys.json`` beside it and keeps verifying — it stays in the JWKS — for
+as long as anything it signed can be valid: a consent grant's longest life plus its pending
+period. Every process reads the keys at start, so restart them all after a rotation.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from consent.keys import KeyRing, RetiredKey, b64url, key_id
+from consent.purposes import MAX_VALIDITY_DAYS
+from consent.requests import PENDING_TTL
 from gateway.settings import Settings
 from problems import ServiceUnavailable
 from redaction.pseudonym import PseudonymKeys
 
 SECRET_BYTES = 32
+RETIRED_FILE = "retired-signing-keys.json"
+RETIRED_KEEP = timedelta(days=MAX_VALIDITY_DAYS) + PENDING_TTL
 T = TypeVar("T")
 
 
@@ -36,6 +49,11 @@ class GatewayKeys:
     signing: Ed25519PrivateKey
     log: Ed25519PrivateKey
     pseudonyms: PseudonymKeys
+    retired_signing: tuple[RetiredKey, ...] = ()
+
+    def signing_ring(self, now: datetime) -> KeyRing:
+        """The current signing key and the retired ones still within their keep period."""
+        return KeyRing(self.signing, self.retired_signing).prune(now, RETIRED_KEEP)
 
 
 def load_keys(settings: Settings) -> GatewayKeys:
@@ -45,11 +63,55 @@ def load_keys(settings: Settings) -> GatewayKeys:
     )
     return GatewayKeys(
         signing=_load_or_create(
-            settings.signing_key_file, keys_dir / "signing.pem", _new_pem, _parse_pem
+            settings.signing_key_file, _signing_path(settings), _new_pem, _parse_pem
         ),
         log=_load_or_create(settings.log_key_file, keys_dir / "log.pem", _new_pem, _parse_pem),
         pseudonyms=PseudonymKeys(secret, settings.pseudonym_key_version),
+        retired_signing=_read_retired(keys_dir / RETIRED_FILE),
     )
+
+
+def rotate_signing_key(settings: Settings, now: datetime) -> tuple[str, str]:
+    """Retire the current token-and-grant key and put a new one in its place.
+
+    The retired public key is recorded first, so a crash between the two writes leaves the old
+    key both current and retired — never a key that signed something and verifies nothing.
+    Returns the old and the new key ids.
+    """
+    keys = load_keys(settings)
+    retired_path = settings.resolved_keys_dir / RETIRED_FILE
+    retired = (RetiredKey(keys.signing.public_key(), now), *keys.retired_signing)
+    write_private(
+        retired_path, json.dumps([_retired_entry(key) for key in retired], indent=2).encode()
+    )
+    new_pem = _new_pem()
+    write_private(settings.signing_key_file or _signing_path(settings), new_pem)
+    return key_id(keys.signing.public_key()), key_id(_parse_pem(new_pem, "new key").public_key())
+
+
+def _signing_path(settings: Settings) -> Path:
+    return settings.resolved_keys_dir / "signing.pem"
+
+
+def _retired_entry(key: RetiredKey) -> dict[str, str]:
+    raw = key.public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return {"x": b64url(raw), "retired_at": key.retired_at.isoformat()}
+
+
+def _read_retired(path: Path) -> tuple[RetiredKey, ...]:
+    if not path.exists():
+        return ()
+    try:
+        entries = json.loads(path.read_bytes())
+        return tuple(
+            RetiredKey(
+                Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(e["x"] + "==")),
+                datetime.fromisoformat(e["retired_at"]),
+            )
+            for e in entries
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise KeyUnavailable(f"cannot read {path.name}") from exc
 
 
 def _load_or_create(
@@ -105,14 +167,25 @@ def _parse_secret(content: bytes, name: str) -> bytes:
     return content
 
 
-def _create(path: Path, content: bytes) -> None:
+def _staged(path: Path, content: bytes) -> Path:
+    """``content`` written beside ``path`` in a file only the owner can read (0700 folder)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # Written aside, then linked into place: a second process starting at the same moment
-    # either wins the link or reads the complete key that won.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(content)
+    return tmp
+
+
+def write_private(path: Path, content: bytes) -> None:
+    """Replace ``path`` with ``content`` atomically, readable by the owner only."""
+    _staged(path, content).replace(path)
+
+
+def _create(path: Path, content: bytes) -> None:
+    # Written aside, then linked into place: a second process starting at the same moment
+    # either wins the link or reads the complete key that won.
+    tmp = _staged(path, content)
     try:
         os.link(tmp, path)
     except FileExistsError:

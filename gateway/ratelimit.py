@@ -13,15 +13,17 @@ import time
 
 from fastapi import Request
 from limits import RateLimitItem, parse_many
+from redis.exceptions import RedisError
 from slowapi import Limiter
 from slowapi.util import get_remote_address
 
 from gateway.settings import Settings
-from problems import GatewayError
+from problems import GatewayError, ServiceUnavailable
 
 # Routes with a budget of their own, by route template; every other route has the default.
 PUBLIC_LOOKUP = "/v1/public/credit-subjects/{identifier}"
 CITIZEN_SIGN_IN = "/v1/me/token"
+PORTAL_SIGN_IN = "/portal/session"
 
 
 class RateLimited(GatewayError):
@@ -47,14 +49,22 @@ class RateLimits:
         self.per_route = {
             PUBLIC_LOOKUP: parse_many(settings.rate_limit_public),
             CITIZEN_SIGN_IN: parse_many(settings.rate_limit_sign_in),
+            PORTAL_SIGN_IN: parse_many(settings.rate_limit_sign_in),
+            # Probes answer whatever the load or the limit store: orchestrators poll them.
+            "/healthz": [],
+            "/readyz": [],
         }
 
     def check(self, request: Request) -> None:
         route = getattr(request.scope.get("route"), "path", "")
         key = client_key(request)
         for item in self.per_route.get(route, self.default):
-            if not self.limiter.limiter.hit(item, key, route):
+            try:
+                allowed = self.limiter.limiter.hit(item, key, route)
                 reset_at, _ = self.limiter.limiter.get_window_stats(item, key, route)
+            except RedisError as exc:  # fail closed: no budget known, no request served
+                raise ServiceUnavailable("the rate-limit store is unreachable") from exc
+            if not allowed:
                 raise RateLimited(item, max(1, int(reset_at - time.time())))
 
 

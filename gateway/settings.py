@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     webhook_interval: float = Field(
         2.0, gt=0, description="Seconds between rounds of webhook deliveries"
     )
+    portal_session_idle: int = Field(
+        1800, ge=60, le=8 * 3600, description="Seconds a citizen portal session lasts unused"
+    )
     demo_password: SecretStr | None = Field(
         None, description="Demo citizen password; random on first seed when unset"
     )

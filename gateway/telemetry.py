@@ -45,6 +45,12 @@ CHECKPOINT_LAG = meter.create_gauge(
     description="Log entries not yet covered by a signed checkpoint",
 )
 
+
+def count_inquiry(channel: str, outcome: str) -> None:
+    """One inquiry through ``channel`` (Art. 39) ended with ``outcome``."""
+    INQUIRIES.add(1, {"inquiry.channel": channel, "inquiry.outcome": outcome})
+
+
 # Span names of the inquiry path, one constant each so traces stay comparable.
 SPAN_POLICY = "policy.decide"
 SPAN_ARCHIVE = "archive.read"

@@ -7,6 +7,7 @@
 * :mod:`redaction.prohibited` — recognizing prohibited categories (Art. 62 para. 1).
 * :mod:`redaction.ingest` — accepting or refusing a providing unit's record (Art. 27, 37, 62).
 * :mod:`redaction.records` — stored records, their status and periods; purge selection (Art. 41).
+* :mod:`redaction.changes` — a change's stated reason; basis-document notices (Art. 63, 65).
 * :mod:`redaction.policies` — the five channels and what each may serve (Art. 39-41, 62-66).
 * :mod:`redaction.engine` — rendering a channel's view with its redactions (Art. 39-41, 62-66).
 * :mod:`redaction.masking`, :mod:`redaction.pseudonym` — desensitization (Art. 40 para. 2).

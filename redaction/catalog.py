@@ -26,6 +26,7 @@ Loading refuses (:class:`~redaction.errors.CatalogInvalid`) a catalog that:
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Self
 
@@ -36,7 +37,6 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
-    PrivateAttr,
     ValidationError,
     field_serializer,
     model_validator,
@@ -182,22 +182,21 @@ class CatalogItem(_Frozen):
     applies_to: frozenset[SubjectKind] = Field(min_length=1)
     fields: tuple[FieldSpec, ...] = Field(min_length=1)
 
-    _fields_by_name: dict[str, FieldSpec] = PrivateAttr(default_factory=dict)
-
-    def model_post_init(self, context: object, /) -> None:
-        self._fields_by_name.update((spec.name, spec) for spec in self.fields)
-
     @field_serializer("sharing_scope", "applies_to")
     def _sorted(self, values: frozenset[StrEnum]) -> list[str]:
         return sorted(values)
 
-    @property
+    @cached_property
     def scope_category(self) -> ScopeCategory:
         return self.restricted_class or ScopeCategory(self.category.value)
 
     @property
     def restricted(self) -> bool:
         return self.restricted_class is not None
+
+    @cached_property
+    def _fields_by_name(self) -> dict[str, FieldSpec]:
+        return {spec.name: spec for spec in self.fields}
 
     def field(self, name: str) -> FieldSpec | None:
         return self._fields_by_name.get(name)
@@ -270,12 +269,15 @@ class Catalog(_Frozen):
     title: LocalizedName
     items: tuple[CatalogItem, ...] = Field(min_length=1)
 
-    _items_by_code: dict[str, CatalogItem] = PrivateAttr(default_factory=dict)
-
-    def model_post_init(self, context: object, /) -> None:
-        self._items_by_code.update((item.code, item) for item in self.items)
+    @model_validator(mode="after")
+    def _unique_codes(self) -> Self:
         if len(self._items_by_code) != len(self.items):
             raise CatalogInvalid("the catalog repeats an item code")
+        return self
+
+    @cached_property
+    def _items_by_code(self) -> dict[str, CatalogItem]:
+        return {item.code: item for item in self.items}
 
     def get(self, code: str) -> CatalogItem | None:
         return self._items_by_code.get(code)

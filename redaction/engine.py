@@ -158,10 +158,10 @@ class _ViewBuilder:
     access: Access
     policy: ChannelPolicy
     redactions: list[Redaction] = field(default_factory=list)
+    subject_kind: SubjectKind = field(init=False)
 
-    @property
-    def subject_kind(self) -> SubjectKind:
-        return self.access.subject.subject_kind
+    def __post_init__(self) -> None:
+        self.subject_kind = self.access.subject.subject_kind
 
     def note(self, action: Action, reason: Reason, version: CreditRecord, name: str | None) -> None:
         self.redactions.append(

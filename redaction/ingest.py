@@ -11,7 +11,9 @@ status), or refused with the first problem found, in this order:
 4. a screened field's content mentions a prohibited category (Art. 62 para. 1; see
    :meth:`~redaction.catalog.FieldSpec.prohibited_content` for which fields are screened);
 5. a field value does not fit its declared type, or a required field is missing (Art. 37);
-6. a restricted item comes without a written-consent reference (Art. 62 para. 2);
+6. a restricted item comes without a written-consent reference (Art. 62 para. 2; the exception
+   for state organs collecting in accordance with law is not modelled: such a unit gives the
+   reference of its statutory authority);
 7. an untrustworthiness item comes without its basis document (Art. 27) — kept with the record
    so that revoking the document can revoke the record (Art. 65);
 8. a date lies after the day of receipt.

@@ -13,8 +13,9 @@ Matching, in order:
    "in good faith" / "bad faith", the religious affairs bureau (宗教事务局) as an issuer...;
    terms that occur inside everyday words are left out (信教 is inside 诚信教育, credit
    education);
-3. Chinese terms match as substrings, English terms as whole words (not inside a longer Latin
-   word: ``faithful`` and ``blood donation`` do not match, ``blood type`` does).
+3. Chinese terms match as substrings; then, if the text has Latin letters, English terms match
+   as whole words (not inside a longer Latin word: ``faithful`` and ``blood donation`` do not
+   match, ``blood type`` does).
 """
 
 from __future__ import annotations
@@ -104,15 +105,15 @@ _BENIGN_PHRASES = (
 )
 
 
-def _alternatives(category: ProhibitedCategory) -> str:
-    chinese = (re.escape(term) for term in _CHINESE_TERMS[category])
-    english = (rf"(?<![a-z]){term}(?![a-z])" for term in _ENGLISH_TERMS[category])
-    return "|".join((*chinese, *english))
+def _grouped(terms: dict[ProhibitedCategory, tuple[str, ...]]) -> str:
+    return "|".join(f"(?P<{category.value}>{'|'.join(terms[category])})" for category in terms)
 
 
-_PROHIBITED = re.compile(
-    "|".join(f"(?P<{category.value}>{_alternatives(category)})" for category in ProhibitedCategory)
+_CHINESE = re.compile(
+    _grouped({category: tuple(map(re.escape, terms)) for category, terms in _CHINESE_TERMS.items()})
 )
+_ENGLISH = re.compile(rf"(?<![a-z])(?:{_grouped(_ENGLISH_TERMS)})(?![a-z])")
+_LATIN = re.compile(r"[a-z]")
 _BENIGN = re.compile("|".join(re.escape(phrase) for phrase in _BENIGN_PHRASES))
 _CAMEL_CASE = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _SEPARATORS = re.compile(r"[\s_\-./\\]+")
@@ -123,8 +124,11 @@ def _normalized(text: str) -> str:
 
 
 def find_prohibited(text: str) -> ProhibitedCategory | None:
-    """The first prohibited category mentioned in ``text``, or None."""
-    match = _PROHIBITED.search(_BENIGN.sub(" ", _normalized(text)))
+    """A prohibited category mentioned in ``text`` (Chinese terms first), or None."""
+    normalized = _BENIGN.sub(" ", _normalized(text))
+    match = _CHINESE.search(normalized)
+    if match is None and _LATIN.search(normalized):
+        match = _ENGLISH.search(normalized)
     if match is None or match.lastgroup is None:
         return None
     return ProhibitedCategory(match.lastgroup)

@@ -4,8 +4,10 @@
 * ``audit_hashes`` — the stored hashes in the tlog layout of :mod:`audit.tlog` (leaf hashes
   and the hash of every complete subtree), by stored-hash index. Append-only.
 * ``audit_checkpoints`` — every signed C2SP checkpoint, by tree size (sizes strictly grow).
-* ``audit_openings`` — the salts that open a leaf's commitments. Retention may delete these
-  rows (making the commitments unlinkable forever); nothing in the log refers to them.
+* ``audit_openings`` — the salts that open a leaf's commitments, and the internal key of the
+  subject (:mod:`gateway.subjects`, a keyed pseudonym) by which the subject's access log finds
+  the leaves about them (Art. 63). Retention may delete these rows (making the commitments
+  unlinkable forever); nothing in the log refers to them.
 
 Indexes are 64-bit integers; on SQLite they are ``INTEGER PRIMARY KEY`` (the rowid), so an
 append writes one B-tree per table instead of two.
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Integer, LargeBinary, Table, Text
+from sqlalchemy import BigInteger, Column, Integer, LargeBinary, String, Table, Text
 from sqlmodel import Field, SQLModel
 
 from gateway.storage.types import UTCDateTime
@@ -61,13 +63,15 @@ class AuditCheckpoint(SQLModel, table=True):
 
 
 class AuditOpening(SQLModel, table=True):
-    """The salts of leaf ``leaf_index``'s subject and response commitments (Art. 63)."""
+    """The salts of leaf ``leaf_index``'s subject and response commitments (Art. 63), and the
+    subject's internal key when the entry belongs in the subject's access log."""
 
     __tablename__ = "audit_openings"
 
     leaf_index: int = Field(sa_column=_index_column("leaf_index"))
     subject_salt: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     response_salt: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    subject_key: str | None = Field(default=None, sa_column=Column(String(64), index=True))
 
 
 def table(model: type[SQLModel]) -> Table:

@@ -37,10 +37,12 @@ _READ_HASHES = f"SELECT hash_index, hash FROM {HASHES.name} WHERE hash_index IN 
 
 @dataclass(frozen=True)
 class Openings:
-    """The salts that open a leaf's subject and response commitments (:func:`audit.leaf.commit`)."""
+    """The salts that open a leaf's subject and response commitments (:func:`audit.leaf.commit`),
+    and the subject's internal key when the entry belongs in the subject's access log."""
 
     subject_salt: bytes
     response_salt: bytes | None = None
+    subject_key: str | None = None
 
 
 @contextmanager
@@ -154,6 +156,7 @@ def insert_openings(
             "leaf_index": start + offset,
             "subject_salt": opening.subject_salt,
             "response_salt": opening.response_salt,
+            "subject_key": opening.subject_key,
         }
         for offset, opening in enumerate(openings)
         if opening is not None
@@ -172,11 +175,25 @@ def read_leaves(connection: Connection, start: int, end: int) -> list[bytes]:
 
 def read_openings(connection: Connection, leaf_index: int) -> Openings | None:
     row = connection.execute(
-        select(OPENINGS.c.subject_salt, OPENINGS.c.response_salt).where(
+        select(OPENINGS.c.subject_salt, OPENINGS.c.response_salt, OPENINGS.c.subject_key).where(
             OPENINGS.c.leaf_index == leaf_index
         )
     ).first()
-    return None if row is None else Openings(row.subject_salt, row.response_salt)
+    return None if row is None else Openings(row.subject_salt, row.response_salt, row.subject_key)
+
+
+def leaves_about(
+    connection: Connection, subject_key: str, *, before: int, limit: int
+) -> list[tuple[int, bytes]]:
+    """``(leaf_index, leaf)`` of the entries about one subject below ``before``, newest first."""
+    rows = connection.execute(
+        select(LEAVES.c.leaf_index, LEAVES.c.leaf)
+        .join(OPENINGS, OPENINGS.c.leaf_index == LEAVES.c.leaf_index)
+        .where(OPENINGS.c.subject_key == subject_key, LEAVES.c.leaf_index < before)
+        .order_by(LEAVES.c.leaf_index.desc())
+        .limit(limit)
+    )
+    return [(int(row.leaf_index), row.leaf) for row in rows]
 
 
 def iter_leaves(engine: Engine, end: int, page: int = PAGE_SIZE) -> Generator[bytes, None, None]:

@@ -5,6 +5,12 @@ checkpoint publisher. :meth:`AuditLog.append` returns only once the entry is dur
 commit); any failure is :class:`audit.errors.AuditUnavailable` (503), and the caller must not
 answer (fail closed). Proofs (RFC 9162 sections 2.1.3, 2.1.4) and leaves are served only up to
 the latest signed checkpoint: a proof is useful only against a tree head the log signed.
+
+Every entry about a credit subject is sealed the same way (:func:`seal`): fresh salts, the
+commitments :func:`audit.leaf.commit` makes of the subject's internal key (and of the response),
+and the openings that keep the salts and the key, so the subject's access log finds the entry
+(Art. 63). An entry sealed without openings commits to its subject under a salt nobody keeps:
+it counts in the log and can never be linked to anyone.
 """
 
 from __future__ import annotations
@@ -13,12 +19,14 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
+from audit.checkpoint import Checkpoint, open_checkpoint
 from audit.errors import AuditUnavailable, InvalidLeaf, InvalidProofRequest
-from audit.leaf import SALT_SIZE, AuditEvent, encode
+from audit.leaf import SALT_SIZE, AuditEvent, CommitmentDomain, commit, encode, new_salt
 from audit.merkle import leaf_hash
 from audit.note import NoteSigner
 from audit.sequencer import Appended, Sequencer
@@ -61,8 +69,11 @@ class AuditLog:
         self._sequencer.close()
         self._publisher.stop()
 
-    def append(self, event: AuditEvent, openings: Openings) -> Appended:
-        """Register ``event``; returns once it is durable, raises ``AuditUnavailable`` if not."""
+    def append(self, event: AuditEvent, openings: Openings | None) -> Appended:
+        """Register ``event``; returns once it is durable, raises ``AuditUnavailable`` if not.
+
+        ``openings`` None: the event's commitments are never to be opened (see :func:`seal`).
+        """
         leaf = encode(event)
         _check_openings(event, openings)
         started = time.perf_counter()
@@ -88,6 +99,11 @@ class AuditLog:
         if note is None:
             raise CheckpointNotPublished("the log has not signed a checkpoint yet")
         return note
+
+    def signed_head(self) -> tuple[str, Checkpoint]:
+        """The latest signed checkpoint and the tree head it signs, checked with this log's key."""
+        note = self.checkpoint()
+        return note, open_checkpoint(note, [self._signer.verifier()], self._signer.name)
 
     def verifier_key(self) -> str:
         """The note verifier key ``<name>+<hex key id>+<base64(0x01 || key)>``."""
@@ -121,9 +137,10 @@ class AuditLog:
                 f"tree size {tree_size} is beyond the latest checkpoint's {signed}"
             )
 
-    def _durable(self, leaf: bytes, openings: Openings) -> Appended:
+    def _durable(self, leaf: bytes, openings: Openings | None) -> Appended:
         hashed = leaf_hash(leaf)
-        self._store.expect_openings(hashed, openings)
+        if openings is not None:
+            self._store.expect_openings(hashed, openings)
         try:
             return _wait(self._sequencer.submit(leaf))
         except BaseException:
@@ -155,7 +172,43 @@ def _wait(future: Future[Appended]) -> Appended:
         raise AuditUnavailable("the audit entry was not made durable in time") from exc
 
 
-def _check_openings(event: AuditEvent, openings: Openings) -> None:
+@dataclass(frozen=True)
+class Sealed:
+    """The commitments of one entry, and the openings the log keeps for them (or None)."""
+
+    subject_commitment: bytes
+    response_commitment: bytes
+    openings: Openings | None
+    _salt: bytes = field(repr=False)
+
+    def commitment(self, domain: CommitmentDomain, value: bytes) -> bytes:
+        """Another value of the entry committed under the subject's salt (one opening for all)."""
+        return commit(domain, self._salt, value)
+
+
+def seal(subject_key: str, response: bytes | None = None, *, linkable: bool = True) -> Sealed:
+    """Commit to the subject's internal key and to ``response`` (the exact bytes served).
+
+    ``linkable``: keep the salts and the key for the subject's access log (Art. 63); otherwise
+    the salt is dropped here and the entry can never be linked to the subject (no response
+    commitment either: nobody could open it).
+    """
+    salt = new_salt()
+    subject = commit(CommitmentDomain.SUBJECT, salt, subject_key.encode())
+    if not linkable:
+        return Sealed(subject, b"", None, salt)
+    if response is None:
+        return Sealed(subject, b"", Openings(salt, None, subject_key), salt)
+    response_salt = new_salt()
+    response_commitment = commit(CommitmentDomain.RESPONSE, response_salt, response)
+    return Sealed(subject, response_commitment, Openings(salt, response_salt, subject_key), salt)
+
+
+def _check_openings(event: AuditEvent, openings: Openings | None) -> None:
+    if openings is None:
+        if event.response_commitment:
+            raise InvalidLeaf("a response commitment goes with its openings")
+        return
     if len(openings.subject_salt) != SALT_SIZE:
         raise InvalidLeaf(f"the subject salt must be {SALT_SIZE} bytes")
     if bool(event.response_commitment) != (openings.response_salt is not None):

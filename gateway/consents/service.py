@@ -29,7 +29,7 @@ from functools import cache
 
 from sqlmodel import Session
 
-from audit.leaf import AuditEvent, Channel, CommitmentDomain, Outcome, commit, new_salt
+from audit.leaf import AuditEvent, Channel, Outcome
 from audit.leaf import EventKind as LeafKind
 from consent.artefact import issue_artefact
 from consent.clients import Role
@@ -50,8 +50,7 @@ from consent.purposes import PurposeRegistry, load_purposes
 from consent.receipt import Controller, ReceiptSource, ReceiptSubject, SignedReceipt, issue_receipt
 from consent.requests import ConsentRequestDraft, validate_request
 from consent.rfc9068 import AccessToken
-from gateway.audit_log.repository import Openings
-from gateway.audit_log.service import AuditLog
+from gateway.audit_log.service import AuditLog, seal
 from gateway.consents.repository import SqlGrantStore, StoredGrant
 from gateway.consents.written_consent import Confirmation, written_consents
 from gateway.keys import GatewayKeys
@@ -310,7 +309,7 @@ def _write(
 
 def _log(desk: ConsentDesk, grant: Grant, event: GrantEvent) -> None:
     """Append ``event`` to the audit log; returns once it is durable (fails closed)."""
-    salt = new_salt()
+    sealed = seal(grant.subject_key)
     desk.audit_log.append(
         AuditEvent(
             time_ms=int(event.at.timestamp() * 1000),
@@ -323,9 +322,9 @@ def _log(desk: ConsentDesk, grant: Grant, event: GrantEvent) -> None:
             item_categories=frozenset(event.categories),
             outcome=Outcome.ALLOWED,
             reason_code=event.kind.value,
-            subject_commitment=commit(CommitmentDomain.SUBJECT, salt, grant.subject_key.encode()),
+            subject_commitment=sealed.subject_commitment,
         ),
-        Openings(subject_salt=salt),
+        sealed.openings,
     )
 
 

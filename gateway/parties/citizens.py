@@ -25,7 +25,7 @@ from gateway.oauth.service import AuthServer
 from gateway.parties.models import Citizen
 from gateway.parties.repository import citizen_by_username
 from gateway.subjects import subject_key
-from redaction.identifiers import IdentifierKind, parse_identifier
+from redaction.identifiers import IdentifierKind, SubjectIdentifier, parse_identifier
 
 
 @cache
@@ -58,10 +58,14 @@ def sign_in(
     return bearer_response(token, access)
 
 
-def citizen_subject_key(session: Session, keys: GatewayKeys, citizen_id: str, now: datetime) -> str:
-    """The internal key of the credit subject a citizen account belongs to."""
+def citizen_identifier(session: Session, citizen_id: str, now: datetime) -> SubjectIdentifier:
+    """The archive index (Art. 34) of the credit subject a citizen account belongs to."""
     citizen = session.get(Citizen, citizen_id)
     if citizen is None:
         raise InvalidTokenError("the citizen account no longer exists")
-    identifier = parse_identifier(IdentifierKind.ID_NUMBER, citizen.id_number, on=now.date())
-    return subject_key(keys, identifier)
+    return parse_identifier(IdentifierKind.ID_NUMBER, citizen.id_number, on=now.date())
+
+
+def citizen_subject_key(session: Session, keys: GatewayKeys, citizen_id: str, now: datetime) -> str:
+    """The internal key of the credit subject a citizen account belongs to."""
+    return subject_key(keys, citizen_identifier(session, citizen_id, now))

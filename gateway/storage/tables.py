@@ -1,9 +1,10 @@
 """Every table of the gateway, imported in one place so that the metadata is complete."""
 
+from gateway.archive import models as archive
 from gateway.audit_log import models as audit_log
 from gateway.consents import models as consents
 from gateway.oauth import models as oauth
 from gateway.parties import models as parties
 from gateway.webhooks import models as webhooks
 
-__all__ = ["audit_log", "consents", "oauth", "parties", "webhooks"]
+__all__ = ["archive", "audit_log", "consents", "oauth", "parties", "webhooks"]

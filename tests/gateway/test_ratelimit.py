@@ -15,6 +15,8 @@ from tests.gateway.factories import access_token, demo_credentials
 from tests.gateway.test_problems import assert_problem
 from tests.services import redis_url
 
+PROBE = "/.well-known/oauth-authorization-server"
+
 
 @pytest.fixture
 def sqlite_settings(tmp_path: Path) -> Settings:
@@ -35,8 +37,8 @@ def _clients(settings: Settings, count: int) -> Iterator[TestClient]:
 
 def test_the_fourth_call_in_a_minute_is_refused_with_retry_after(sqlite_settings: Settings) -> None:
     with TestClient(create_app(sqlite_settings)) as client:
-        assert [client.get("/healthz").status_code for _ in range(3)] == [200, 200, 200]
-        response = client.get("/healthz")
+        assert [client.get(PROBE).status_code for _ in range(3)] == [200, 200, 200]
+        response = client.get(PROBE)
     body = assert_problem(response, 429)
     assert "3 per 1 minute" in str(body["detail"])
     assert body["type"] == "https://gateway.example/problems/rate-limited"
@@ -46,8 +48,8 @@ def test_the_fourth_call_in_a_minute_is_refused_with_retry_after(sqlite_settings
 def test_in_memory_limits_are_per_process(sqlite_settings: Settings) -> None:
     first, second = _clients(sqlite_settings, 2)
     with first, second:
-        assert [first.get("/healthz").status_code for _ in range(3)] == [200] * 3
-        assert second.get("/healthz").status_code == 200
+        assert [first.get(PROBE).status_code for _ in range(3)] == [200] * 3
+        assert second.get(PROBE).status_code == 200
 
 
 @pytest.mark.redis
@@ -55,7 +57,7 @@ def test_redis_shares_one_budget_between_gateway_processes(sqlite_settings: Sett
     shared = sqlite_settings.model_copy(update={"redis_url": redis_url()})
     first, second = _clients(shared, 2)
     with first, second:
-        codes = [client.get("/healthz").status_code for client in (first, second, first, second)]
+        codes = [client.get(PROBE).status_code for client in (first, second, first, second)]
     assert codes == [200, 200, 200, 429]
 
 
@@ -65,7 +67,22 @@ def test_authenticated_calls_are_counted_per_client(sqlite_settings: Settings) -
         bank = access_token(client, credentials["establishment"])
         regulator = access_token(client, credentials["regulator"])
         as_bank = {"authorization": f"Bearer {bank}"}
-        codes = [client.get("/healthz", headers=as_bank).status_code for _ in range(4)]
+        codes = [client.get(PROBE, headers=as_bank).status_code for _ in range(4)]
         assert codes == [200, 200, 200, 429]
         as_regulator = {"authorization": f"Bearer {regulator}"}
-        assert client.get("/healthz", headers=as_regulator).status_code == 200
+        assert client.get(PROBE, headers=as_regulator).status_code == 200
+
+
+def test_an_unreachable_limit_store_refuses_rather_than_waves_through(
+    sqlite_settings: Settings,
+) -> None:
+    unreachable = sqlite_settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
+    with TestClient(create_app(unreachable)) as client:
+        body = assert_problem(client.get(PROBE), 503)
+    assert body["detail"] == "the rate-limit store is unreachable"
+
+
+def test_health_probes_are_never_limited(sqlite_settings: Settings) -> None:
+    unreachable = sqlite_settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
+    with TestClient(create_app(unreachable)) as client:
+        assert [client.get("/healthz").status_code for _ in range(5)] == [200] * 5

@@ -1,0 +1,221 @@
+"""Real gateway processes for the proof runs (soak, crash, scale-out, scale): a seeded province
+on disk, ``gateway serve`` processes serving it, and the log verified as a regulator would.
+
+A :class:`Province` is one database with the demo province seeded (parties, keys, the demo
+archive) and the ``GATEWAY_*`` environment every process serving it shares - the same keys, the
+same database, the same Redis. A :class:`Gateway` is one ``gateway serve`` process of it on a
+port of its own; it can be stopped cleanly, killed with SIGKILL and started again.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from gateway.demo import read_credentials, seed_demo, seed_demo_archive
+from gateway.settings import Settings
+from gateway.storage import migrate
+from gateway.storage.db import make_engine
+
+GATEWAY = str(Path(sys.executable).with_name("gateway"))
+LOAD_LIMITS = {
+    # The proof runs measure the gateway, not its budgets: every limit far above the load.
+    "rate_limit_default": "10000000/minute",
+    "rate_limit_public": "10000000/minute",
+    "rate_limit_sign_in": "10000000/minute",
+}
+READY_TIMEOUT = 90.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class Province:
+    """A seeded database and the settings every gateway process serving it shares."""
+
+    directory: Path
+    values: Mapping[str, str]
+    credentials: dict[str, Any] = field(repr=False)
+
+    @classmethod
+    def create(
+        cls,
+        directory: Path,
+        *,
+        database_url: str | None = None,
+        redis_url: str | None = None,
+        **overrides: str,
+    ) -> Province:
+        """Migrate, seed the demo province and its archive; ``overrides`` are settings."""
+        directory.mkdir(parents=True, exist_ok=True)
+        values = {
+            "var_dir": str(directory / "var"),
+            "database_url": database_url or f"sqlite:///{directory / 'gateway.db'}",
+            "base_url": f"http://127.0.0.1:{free_port()}",
+            "webhook_interval": "3600",
+            "checkpoint_interval": "1",
+            **LOAD_LIMITS,
+            **({"redis_url": redis_url} if redis_url else {}),
+            **overrides,
+        }
+        settings = _settings(values)
+        migrate.upgrade(settings.resolved_database_url)
+        seed_demo(settings)
+        seed_demo_archive(settings)
+        credentials = read_credentials(settings.var_dir / "demo" / "credentials.json")
+        return cls(directory, values, credentials)
+
+    @property
+    def settings(self) -> Settings:
+        return _settings(self.values)
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """The process environment: this one's, with every ``GATEWAY_*`` variable replaced."""
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+        return {**inherited, **{f"GATEWAY_{k.upper()}": v for k, v in self.values.items()}}
+
+    @property
+    def base_url(self) -> str:
+        return self.values["base_url"]
+
+    @property
+    def credentials_file(self) -> Path:
+        return Path(self.values["var_dir"]) / "demo" / "credentials.json"
+
+    def engine(self) -> Engine:
+        return make_engine(self.settings.resolved_database_url)
+
+    def gateway(self, port: int | None = None, name: str = "gateway") -> Gateway:
+        """A gateway process of this province; the first one listens on the base URL's port."""
+        port = port or int(self.base_url.rsplit(":", 1)[1])
+        return Gateway(self, port, self.directory / f"{name}-{port}.log")
+
+    def verify_log(self) -> str:
+        """``gateway audit verify --local``, as a regulator runs it; raises if it fails."""
+        state = self.directory / f"verifier-{uuid.uuid4().hex[:8]}.json"
+        result = subprocess.run(
+            [GATEWAY, "audit", "verify", "--local", "--state", str(state)],
+            env=self.environment,
+            cwd=self.directory,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise LogNotVerified(result.stdout + result.stderr)
+        return result.stdout.strip()
+
+
+class LogNotVerified(RuntimeError):
+    """``gateway audit verify --local`` failed."""
+
+
+def _settings(values: Mapping[str, str]) -> Settings:
+    return Settings(**values, _env_file=None)  # type: ignore[arg-type]
+
+
+class Gateway:
+    """One ``gateway serve`` process; its output goes to ``log`` (appended across restarts)."""
+
+    def __init__(self, province: Province, port: int, log: Path) -> None:
+        self.province = province
+        self.port = port
+        self.log = log
+        self.url = f"http://127.0.0.1:{port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None, "not started"
+        return self._process.pid
+
+    def start(self) -> Gateway:
+        environment = {**self.province.environment, "GATEWAY_PORT": str(self.port)}
+        with self.log.open("ab") as output:
+            self._process = subprocess.Popen(
+                [GATEWAY, "serve"],
+                env=environment,
+                cwd=self.province.directory,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            if self._process is not None and self._process.poll() is not None:
+                raise RuntimeError(f"the gateway exited; see {self.log}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError(f"the gateway did not get ready in {READY_TIMEOUT:.0f} s")
+
+    def kill(self) -> None:
+        """SIGKILL: no clean stop, no last checkpoint, nothing flushed."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGKILL)
+            self._process.wait()
+
+    def stop(self) -> None:
+        """SIGTERM, as an orchestrator stops it: the log is flushed and a checkpoint signed."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGTERM)
+            try:
+                self._process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def rss_bytes(self) -> int:
+        """The resident set size of the serving process now."""
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+        raise RuntimeError("no VmRSS in /proc status")
+
+    def __enter__(self) -> Gateway:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+
+@contextmanager
+def postgres_schema(url: str) -> Iterator[str]:
+    """A fresh schema on the PostgreSQL at ``url``, dropped afterwards; yields its URL."""
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    schema = f"proof_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        yield scoped.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()

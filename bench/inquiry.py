@@ -1,0 +1,347 @@
+"""Inquiry benchmark (Art. 39 para. 2-3): an authorized inquiry next to a bare FastAPI endpoint.
+
+* ``inquiry.authorized.vs_bare`` — requests per second of ``POST /v1/inquiries/authorized``
+  (token check, consent check, archive read, redaction, durable audit append, the use counted)
+  as a fraction of a bare FastAPI endpoint's returning a JSON document of the same size; target
+  >= 0.25, aim 0.5. Both run under uvicorn with the same worker count (``GATEWAY_WORKERS``),
+  one after the other in the same run, on SQLite (the gateway as ``make run`` serves it), and
+  are measured from a separate load process on 127.0.0.1: threads with keep-alive ``httpx``
+  clients, the same number of requests and connections for both. Both figures, with p50 and
+  p99 latency, are printed under the table.
+
+Set-up (not measured): the demo province and its archive are seeded, and the demo citizen
+approves enough ``post_loan_management`` grants (12 uses each) for every inquiry, through the
+consent API; each inquiry uses the next grant that has uses left.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from bench import Context, Measurement, benchmark
+from gateway.app import create_app
+from gateway.demo import client_assertion, read_credentials, seed_demo, seed_demo_archive
+from gateway.settings import Settings
+from gateway.storage import migrate
+
+PAYLOAD_VARIABLE = "BENCH_BARE_PAYLOAD"
+PURPOSE = "post_loan_management"
+CATEGORIES = ["basic", "untrustworthy"]
+USES_PER_GRANT = 12
+BARE_PORT, GATEWAY_PORT = 8711, 8712
+
+
+@dataclass(frozen=True)
+class Sizes:
+    requests: int
+    warmup: int
+    connections: int
+
+
+FULL = Sizes(requests=6000, warmup=300, connections=16)
+QUICK = Sizes(requests=1200, warmup=100, connections=16)
+
+
+@dataclass(frozen=True)
+class Load:
+    """What the load process sends: ``bodies[i]`` is request i (``None``: no body)."""
+
+    url: str
+    headers: dict[str, str]
+    bodies: list[str | None]
+    warmup: int
+    connections: int
+
+
+@dataclass(frozen=True)
+class Measured:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+# -- the two servers -----------------------------------------------------------------------
+
+
+def bare_app() -> FastAPI:
+    """The baseline: FastAPI with one sync route returning a prepared JSON document."""
+    payload = json.loads(Path(os.environ[PAYLOAD_VARIABLE]).read_text())
+    app = FastAPI()
+
+    @app.post("/bare")
+    def bare() -> dict[str, Any]:
+        return payload  # type: ignore[no-any-return]
+
+    return app
+
+
+def serve(
+    target: str, port: int, workers: int, environment: dict[str, str]
+) -> subprocess.Popen[bytes]:
+    """uvicorn serving ``target`` (an app factory) with the gateway's server options."""
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        target,
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    server = subprocess.Popen(command, env={**os.environ, **environment})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+            return server
+        except httpx.TransportError:
+            time.sleep(0.2)
+    server.terminate()
+    raise RuntimeError(f"{target} did not start on port {port}")
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    server.wait(timeout=30)
+
+
+# -- the load process ----------------------------------------------------------------------
+
+
+def run_load(load: Load, scratch: Path) -> Measured:
+    """Run the load in a separate process and read what it measured."""
+    plan = scratch / "load.json"
+    plan.write_text(json.dumps(asdict(load)))
+    output = subprocess.run(
+        [sys.executable, "-m", "bench.inquiry", str(plan)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return Measured(**json.loads(output))
+
+
+def _drive(load: Load) -> Measured:
+    """Send the warm-up, then the measured requests, from ``connections`` threads."""
+    headers = {**load.headers, "Content-Type": "application/json"}
+    clients = [httpx.Client(headers=headers, timeout=60) for _ in range(load.connections)]
+    _send_all(clients, load.url, load.bodies[: load.warmup])
+    started = time.perf_counter()
+    latencies, errors = _send_all(clients, load.url, load.bodies[load.warmup :])
+    elapsed = time.perf_counter() - started
+    for client in clients:
+        client.close()
+    latencies.sort()
+    return Measured(
+        requests_per_second=len(latencies) / elapsed,
+        p50_ms=latencies[len(latencies) // 2] * 1000,
+        p99_ms=latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        errors=errors,
+    )
+
+
+def _send_all(
+    clients: list[httpx.Client], url: str, bodies: list[str | None]
+) -> tuple[list[float], int]:
+    latencies = [0.0] * len(bodies)
+    failed = [False] * len(bodies)
+    numbers = count()
+    lock = threading.Lock()
+
+    def work(client: httpx.Client) -> None:
+        while True:
+            with lock:
+                index = next(numbers)
+            if index >= len(bodies):
+                return
+            started = time.perf_counter()
+            response = client.post(url, content=bodies[index])
+            latencies[index] = time.perf_counter() - started
+            failed[index] = response.status_code != 200
+
+    threads = [threading.Thread(target=work, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, sum(failed)
+
+
+# -- set-up --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Province:
+    settings: Settings
+    environment: dict[str, str]
+    credentials: dict[str, Any]
+    grants: list[str]
+    answer: dict[str, Any]
+
+
+def seeded_province(scratch: Path, inquiries: int) -> Province:
+    """The demo province with enough grants for ``inquiries``, and one inquiry's answer."""
+    environment = {
+        "GATEWAY_VAR_DIR": str(scratch / "var"),
+        "GATEWAY_DATABASE_URL": f"sqlite:///{scratch / 'gateway.db'}",
+        "GATEWAY_BASE_URL": f"http://127.0.0.1:{GATEWAY_PORT}",
+        "GATEWAY_RATE_LIMIT_DEFAULT": "100000000/minute",
+    }
+    settings = Settings(
+        var_dir=Path(environment["GATEWAY_VAR_DIR"]),
+        database_url=environment["GATEWAY_DATABASE_URL"],
+        base_url=environment["GATEWAY_BASE_URL"],
+        rate_limit_default=environment["GATEWAY_RATE_LIMIT_DEFAULT"],
+        _env_file=None,
+    )
+    migrate.upgrade(settings.resolved_database_url)
+    seed_demo(settings)
+    seed_demo_archive(settings)
+    credentials = read_credentials(settings.var_dir / "demo" / "credentials.json")
+    app = create_app(settings)
+    with TestClient(app, base_url=settings.base_url) as client:
+        consent = _ConsentDesk(client, credentials)
+        grants = [consent.grant() for _ in range(math.ceil(inquiries / USES_PER_GRANT) + 1)]
+        answer = client.post(
+            "/v1/inquiries/authorized",
+            json=inquiry(credentials, grants.pop()),
+            headers=consent.bank,
+        ).json()
+    app.state.engine.dispose()
+    return Province(settings, environment, credentials, grants, answer)
+
+
+@dataclass
+class _ConsentDesk:
+    """The demo establishment asks, the demo citizen approves, over the consent API."""
+
+    client: TestClient
+    credentials: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        self.bank = {"Authorization": f"Bearer {bearer(self.client, self.credentials)}"}
+        citizen = self.credentials["citizen"]
+        form = {"username": citizen["username"], "password": citizen["password"]}
+        token = self.client.post("/v1/me/token", data=form).json()["access_token"]
+        self.citizen = {"Authorization": f"Bearer {token}"}
+
+    def grant(self) -> str:
+        request = {
+            "subject": {"kind": "id_number", "value": self.credentials["citizen"]["id_number"]},
+            "purpose": PURPOSE,
+            "categories": CATEGORIES,
+            "validity_days": 30,
+            "max_uses": USES_PER_GRANT,
+        }
+        grant_id: str = self.client.post(
+            "/v1/consent-requests", json=request, headers=self.bank
+        ).json()["grant_id"]
+        approval = {"categories": CATEGORIES}
+        path = f"/v1/me/consents/{grant_id}/approve"
+        assert self.client.post(path, json=approval, headers=self.citizen).status_code == 200
+        return grant_id
+
+
+def bearer(client: httpx.Client | TestClient, credentials: dict[str, Any]) -> str:
+    """A fresh access token of the demo establishment."""
+    persona = credentials["establishment"]
+    form = {
+        "grant_type": "client_credentials",
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": client_assertion(persona, f"{credentials['base_url']}/oauth/token"),
+    }
+    token: str = client.post("/oauth/token", data=form).json()["access_token"]
+    return token
+
+
+def inquiry(credentials: dict[str, Any], grant_id: str) -> dict[str, Any]:
+    return {
+        "grant_id": grant_id,
+        "subject": {"kind": "id_number", "value": credentials["citizen"]["id_number"]},
+        "purpose": PURPOSE,
+        "categories": CATEGORIES,
+    }
+
+
+# -- the benchmark -------------------------------------------------------------------------
+
+
+@benchmark(
+    "inquiry.authorized.vs_bare",
+    unit="x bare req/s",
+    target=0.25,
+    higher_is_better=True,
+    baseline="bare FastAPI (=1)",
+)
+def authorized_vs_bare(context: Context) -> Measurement:
+    plan = QUICK if context.quick else FULL
+    scratch = context.scratch / "inquiry"
+    scratch.mkdir()
+    total = plan.warmup + plan.requests
+    province = seeded_province(scratch, total)
+    workers = province.settings.workers
+    payload = scratch / "payload.json"
+    payload.write_text(json.dumps(province.answer))
+
+    bodies: list[str | None] = [
+        json.dumps(inquiry(province.credentials, province.grants[i // USES_PER_GRANT]))
+        for i in range(total)
+    ]
+    bare = serve("bench.inquiry:bare_app", BARE_PORT, workers, {PAYLOAD_VARIABLE: str(payload)})
+    try:
+        url = f"http://127.0.0.1:{BARE_PORT}/bare"
+        baseline = run_load(Load(url, {}, bodies, plan.warmup, plan.connections), scratch)
+    finally:
+        stop(bare)
+    gateway = serve("gateway.app:create_app", GATEWAY_PORT, workers, province.environment)
+    try:
+        with httpx.Client(base_url=province.settings.base_url) as client:
+            headers = {"Authorization": f"Bearer {bearer(client, province.credentials)}"}
+        url = f"{province.settings.base_url}/v1/inquiries/authorized"
+        ours = run_load(Load(url, headers, bodies, plan.warmup, plan.connections), scratch)
+    finally:
+        stop(gateway)
+    if ours.errors or baseline.errors:
+        raise RuntimeError(f"failed requests: gateway {ours.errors}, bare {baseline.errors}")
+    _report(ours, baseline, len(json.dumps(province.answer)), workers, plan)
+    return Measurement(ours.requests_per_second / baseline.requests_per_second, 1.0)
+
+
+def _report(ours: Measured, baseline: Measured, size: int, workers: int, plan: Sizes) -> None:
+    print(
+        f"\ninquiry.authorized.vs_bare: {plan.requests} requests each over {plan.connections} "
+        f"connections, uvicorn workers={workers}, answer {size} bytes\n"
+        f"  {'':<28}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}\n"
+        f"  {'POST /v1/inquiries/authorized':<28}{ours.requests_per_second:>10,.0f}"
+        f"{ours.p50_ms:>10.1f}{ours.p99_ms:>10.1f}\n"
+        f"  {'bare FastAPI':<28}{baseline.requests_per_second:>10,.0f}"
+        f"{baseline.p50_ms:>10.1f}{baseline.p99_ms:>10.1f}\n"
+    )
+
+
+if __name__ == "__main__":
+    # The load process: ``python -m bench.inquiry PLAN.json`` prints what it measured.
+    plan_document = json.loads(Path(sys.argv[1]).read_text())
+    print(json.dumps(asdict(_drive(Load(**plan_document)))))

@@ -1,0 +1,40 @@
+"""Errors of the archive's service edge (Art. 37, 61(3)); the rules' own are in redaction.errors.
+
+``detail`` names record ids and provider record ids, never an identifier or a field value.
+"""
+
+from __future__ import annotations
+
+from problems import Conflict, NotFound
+
+
+class RecordNotFound(NotFound):
+    """No such record of this providing unit; another unit's record answers the same."""
+
+    title = "Record not found"
+    slug = "record-not-found"
+    article = "Art. 37"
+
+
+class ProviderRecordConflict(Conflict):
+    """The provider record id already names other content: changes go through a correction."""
+
+    title = "Provider record id already used"
+    slug = "provider-record-conflict"
+    article = "Art. 61(3)"
+
+
+class RecordNotActive(Conflict):
+    """The record was revoked, restored, deleted or purged: it can no longer be corrected."""
+
+    title = "Record no longer active"
+    slug = "record-not-active"
+    article = "Art. 61(3)"
+
+
+class ConcurrentChange(Conflict):
+    """Another change of the same record, or a submission of the same provider record id,
+    was committed meanwhile; nothing of this one was stored."""
+
+    title = "Concurrent change"
+    slug = "record-concurrent-change"

@@ -1,0 +1,79 @@
+"""Tables of the credit archive (Art. 34, 37, 41, 61(3), 63, 65).
+
+* ``credit_subjects`` — the archive index (Art. 34): the ONLY table holding a raw identifier,
+  keyed by its ``subject_key`` (:func:`gateway.subjects.subject_key`). A row lives as long as a
+  record with content refers to it.
+* ``records`` — one row per record a providing unit submitted: its owner, the owner's own id
+  for it (unique per owner: submissions are idempotent), the subject, the item, the current
+  version, status and period start (for the retention purge), the objection label (Art. 64).
+* ``record_versions`` — every version of a record, append-only (Art. 61(3), 63): content,
+  basis document (Art. 27), written-consent reference (Art. 62 para. 2), reason of the change,
+  source, the Art. 65 notice of a revocation, and the audit leaf that registered the change.
+  A version row is never updated, with one exception: the retention purge (Art. 41) empties
+  its content; ``records.purged_at`` marks that.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from gateway.storage.types import UTCDateTime
+
+
+class CreditSubject(SQLModel, table=True):
+    __tablename__ = "credit_subjects"
+
+    subject_key: str = Field(primary_key=True, max_length=64)
+    identifier_kind: str = Field(max_length=16)
+    identifier_value: str = Field(max_length=64)
+    document_type: str | None = Field(default=None, max_length=32)
+    subject_kind: str = Field(max_length=16)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class RecordRow(SQLModel, table=True):
+    __tablename__ = "records"
+    __table_args__ = (
+        UniqueConstraint("provider", "provider_record_id", name="uq_records_provider_record_id"),
+        # The retention purge looks records up by item and period start.
+        Index("ix_records_item_code_period_start", "item_code", "period_start"),
+    )
+
+    record_id: str = Field(primary_key=True, max_length=40)
+    provider: str = Field(max_length=64)
+    provider_record_id: str = Field(max_length=128)
+    subject_key: str | None = Field(
+        default=None, foreign_key="credit_subjects.subject_key", index=True, max_length=64
+    )
+    item_code: str = Field(max_length=64)
+    catalog_version: str = Field(max_length=64)
+    version: int
+    status: str = Field(max_length=16)
+    under_objection: bool = False
+    period_start: date
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    purged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class RecordVersionRow(SQLModel, table=True):
+    __tablename__ = "record_versions"
+
+    record_id: str = Field(foreign_key="records.record_id", primary_key=True, max_length=40)
+    version: int = Field(primary_key=True)
+    status: str = Field(max_length=16)
+    fields: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))
+    occurred_on: date
+    decided_on: date | None = None
+    basis: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))
+    written_consent_ref: str | None = Field(default=None, max_length=128)
+    reason: str | None = Field(default=None, max_length=500)
+    source: str = Field(max_length=200)
+    basis_status: str | None = Field(default=None, max_length=16)
+    basis_changed_on: date | None = None
+    notice_on: date | None = None
+    leaf_index: int | None = Field(default=None, sa_column=Column(BigInteger))
+    changed_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

@@ -1,0 +1,377 @@
+"""Queries of the credit archive (Art. 34, 37, 41, 61(3), 63, 65).
+
+Read side: :class:`SqlCreditArchive` is :class:`redaction.engine.CreditArchive` on the
+request's session — a subject's records, every version with them, in two indexed queries (the
+records by subject key, then their versions through a join); purged records are left out,
+nothing about them is served any more (Art. 41 para. 2).
+
+Write side: subjects are inserted once (a concurrent insert of the same subject is ignored);
+records and their first version are added together; a new version is written after ONE
+conditional UPDATE of the record (it applies only if the record is still at the version the
+change was decided on), so two concurrent changes cannot both land. The retention purge empties
+the content of versions, marks the records purged and removes subjects nothing refers to.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from sqlalchemy import and_, delete, exists, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from gateway.archive.errors import ConcurrentChange
+from gateway.archive.models import CreditSubject, RecordRow, RecordVersionRow
+from gateway.audit_log.models import table
+from gateway.keys import GatewayKeys
+from gateway.subjects import subject_key
+from redaction.changes import BasisChange
+from redaction.identifiers import SubjectIdentifier
+from redaction.ingest import AcceptedRecord, BasisDocument, BasisKind, SubjectReference
+from redaction.records import CreditRecord, RecordStatus
+
+SUBJECTS = table(CreditSubject)
+
+
+@dataclass(frozen=True)
+class VersionContent:
+    """What one version of a record says, normalized as it is stored and compared."""
+
+    fields: Mapping[str, str]
+    occurred_on: date
+    decided_on: date | None
+    basis: BasisDocument | None
+    written_consent_ref: str | None
+
+    @classmethod
+    def of(cls, accepted: AcceptedRecord) -> VersionContent:
+        return cls(
+            dict(accepted.fields),
+            accepted.occurred_on,
+            accepted.decided_on,
+            accepted.basis,
+            accepted.written_consent_ref,
+        )
+
+    @property
+    def period_start(self) -> date:
+        return self.decided_on or self.occurred_on
+
+    def document(self) -> dict[str, object]:
+        """JSON-ready, the shape a commitment to the version is computed over."""
+        return {
+            "fields": dict(sorted(self.fields.items())),
+            "occurred_on": self.occurred_on.isoformat(),
+            "decided_on": self.decided_on.isoformat() if self.decided_on else None,
+            "basis": _basis_json(self.basis),
+            "written_consent_ref": self.written_consent_ref,
+        }
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    """A record as a change starts from: its row, current content and subject as submitted."""
+
+    row: RecordRow
+    current: VersionContent
+    subject: SubjectReference
+
+    @property
+    def status(self) -> RecordStatus:
+        return RecordStatus(self.row.status)
+
+
+@dataclass(frozen=True)
+class NewVersion:
+    """A version about to be written, with the audit leaf that registered it."""
+
+    record_id: str
+    version: int
+    status: RecordStatus
+    content: VersionContent
+    source: str
+    changed_at: datetime
+    leaf_index: int | None = None
+    reason: str | None = None
+    basis_change: BasisChange | None = None
+
+    def row(self) -> RecordVersionRow:
+        change = self.basis_change
+        return RecordVersionRow(
+            record_id=self.record_id,
+            version=self.version,
+            status=self.status.value,
+            fields=dict(self.content.fields),
+            occurred_on=self.content.occurred_on,
+            decided_on=self.content.decided_on,
+            basis=_basis_json(self.content.basis),
+            written_consent_ref=self.content.written_consent_ref,
+            reason=self.reason,
+            source=self.source,
+            basis_status=change.status.value if change else None,
+            basis_changed_on=change.changed_on if change else None,
+            notice_on=change.notice_on if change else None,
+            leaf_index=self.leaf_index,
+            changed_at=self.changed_at,
+        )
+
+
+def _basis_json(basis: BasisDocument | None) -> dict[str, str] | None:
+    if basis is None:
+        return None
+    return {
+        "kind": basis.kind.value,
+        "number": basis.number,
+        "issuer": basis.issuer,
+        "issued_on": basis.issued_on.isoformat(),
+    }
+
+
+def _basis(document: Mapping[str, str] | None) -> BasisDocument | None:
+    if document is None:
+        return None
+    return BasisDocument(
+        BasisKind(document["kind"]),
+        document["number"],
+        document["issuer"],
+        date.fromisoformat(document["issued_on"]),
+    )
+
+
+def _content(version: RecordVersionRow) -> VersionContent:
+    return VersionContent(
+        dict(version.fields or {}),
+        version.occurred_on,
+        version.decided_on,
+        _basis(version.basis),
+        version.written_consent_ref,
+    )
+
+
+# -- read side -----------------------------------------------------------------------------
+
+
+class SqlCreditArchive:
+    """:class:`redaction.engine.CreditArchive` on the request's session."""
+
+    def __init__(self, session: Session, keys: GatewayKeys) -> None:
+        self._session = session
+        self._keys = keys
+
+    def records_of(self, subject: SubjectIdentifier) -> Sequence[CreditRecord]:
+        """Every record held about ``subject`` with its history, latest period start first."""
+        key = subject_key(self._keys, subject)
+        held = and_(col(RecordRow.subject_key) == key, col(RecordRow.purged_at).is_(None))
+        rows = self._session.exec(
+            select(RecordRow)
+            .where(held)
+            .order_by(col(RecordRow.period_start).desc(), col(RecordRow.record_id))
+        ).all()
+        if not rows:
+            return ()
+        versions: dict[str, list[RecordVersionRow]] = defaultdict(list)
+        for version in self._session.exec(
+            select(RecordVersionRow)
+            .join(RecordRow, col(RecordRow.record_id) == col(RecordVersionRow.record_id))
+            .where(held)
+            .order_by(col(RecordVersionRow.record_id), col(RecordVersionRow.version))
+        ):
+            versions[version.record_id].append(version)
+        return tuple(_credit_record(row, versions[row.record_id]) for row in rows)
+
+
+def _credit_record(row: RecordRow, versions: Sequence[RecordVersionRow]) -> CreditRecord:
+    *history, current = (_version(row, version) for version in versions)
+    return replace(current, under_objection=row.under_objection, history=tuple(history))
+
+
+def _version(row: RecordRow, version: RecordVersionRow) -> CreditRecord:
+    return CreditRecord(
+        record_id=row.record_id,
+        item_code=row.item_code,
+        version=version.version,
+        fields=dict(version.fields or {}),
+        source=version.source,
+        occurred_on=version.occurred_on,
+        decided_on=version.decided_on,
+        status=RecordStatus(version.status),
+        change_reason=version.reason,
+    )
+
+
+# -- write side ----------------------------------------------------------------------------
+
+
+def first_versions(
+    session: Session, provider: str, provider_record_ids: Iterable[str]
+) -> dict[str, tuple[RecordRow, VersionContent | None]]:
+    """The provider's records with these ids, each with its first version's content (None once
+    purged), for recognizing a replayed submission."""
+    ids = set(provider_record_ids)
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(RecordRow, RecordVersionRow)
+        .join(
+            RecordVersionRow,
+            and_(
+                col(RecordVersionRow.record_id) == col(RecordRow.record_id),
+                col(RecordVersionRow.version) == 1,
+            ),
+        )
+        .where(
+            col(RecordRow.provider) == provider,
+            col(RecordRow.provider_record_id).in_(ids),
+        )
+    )
+    return {
+        row.provider_record_id: (row, None if row.purged_at else _content(first))
+        for row, first in rows
+    }
+
+
+def owned_record(
+    session: Session, provider: str, record_id: str, *, lock: bool = False
+) -> StoredRecord | None:
+    """The provider's record with its current content; None for another provider's, a purged
+    or an unknown one. With ``lock`` the record row stays locked (``FOR UPDATE`` on PostgreSQL)."""
+    row = session.get(RecordRow, record_id, populate_existing=True, with_for_update=lock)
+    if row is None or row.provider != provider or row.subject_key is None:
+        return None
+    version = session.get(RecordVersionRow, (record_id, row.version))
+    subject = session.get(CreditSubject, row.subject_key)
+    assert version is not None and subject is not None  # kept together until the purge
+    reference = SubjectReference(
+        subject.identifier_kind, subject.identifier_value, subject.document_type
+    )
+    return StoredRecord(row, _content(version), reference)
+
+
+def add_subjects(
+    session: Session, subjects: Mapping[str, SubjectIdentifier], now: datetime
+) -> None:
+    """Insert the subjects (by subject key) not held yet; a concurrent insert is ignored."""
+    if not subjects:
+        return
+    rows = [
+        {
+            "subject_key": key,
+            "identifier_kind": identifier.kind.value,
+            "identifier_value": identifier.value,
+            "document_type": identifier.document_type.value if identifier.document_type else None,
+            "subject_kind": identifier.subject_kind.value,
+            "created_at": now,
+        }
+        for key, identifier in subjects.items()
+    ]
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(SUBJECTS).values(rows).on_conflict_do_nothing())
+
+
+def add_records(session: Session, records: Sequence[tuple[RecordRow, NewVersion]]) -> None:
+    """Add new records with their first version; a provider record id submitted meanwhile by a
+    concurrent request is :class:`ConcurrentChange`."""
+    session.add_all(row for row, _ in records)
+    _flush(session)
+    session.add_all(version.row() for _, version in records)
+    _flush(session)
+
+
+def add_version(session: Session, version: NewVersion, catalog_version: str) -> None:
+    """Make ``version`` the record's current one, if the record is still at the one before."""
+    values: dict[str, object] = {
+        "version": version.version,
+        "status": version.status.value,
+        "period_start": version.content.period_start,
+        "catalog_version": catalog_version,
+        "updated_at": version.changed_at,
+    }
+    statement = (
+        update(RecordRow)
+        .where(
+            col(RecordRow.record_id) == version.record_id,
+            col(RecordRow.version) == version.version - 1,
+        )
+        .values(values)
+        .returning(col(RecordRow.record_id))
+    )
+    if session.execute(statement).first() is None:
+        raise ConcurrentChange("the record changed meanwhile; read it again")
+    session.add(version.row())
+    _flush(session)
+
+
+def _flush(session: Session) -> None:
+    try:
+        session.flush()
+    except IntegrityError:
+        raise ConcurrentChange(
+            "a concurrent request stored the same record first; nothing of this one was stored"
+        ) from None
+
+
+# -- retention (Art. 41) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expired:
+    """A record whose retention period has ended."""
+
+    record_id: str
+    subject_key: str
+    item_code: str
+
+
+def past_retention(
+    session: Session, latest_starts: Mapping[str, date], limit: int
+) -> list[Expired]:
+    """Records not purged yet whose period started on or before their item's date in
+    ``latest_starts``, oldest first, locked until the transaction ends; rows another
+    transaction holds are skipped (PostgreSQL)."""
+    if not latest_starts:
+        return []
+    due = or_(
+        *(
+            and_(col(RecordRow.item_code) == code, col(RecordRow.period_start) <= start)
+            for code, start in latest_starts.items()
+        )
+    )
+    rows = session.exec(
+        select(RecordRow)
+        .where(col(RecordRow.purged_at).is_(None), due)
+        .order_by(col(RecordRow.period_start), col(RecordRow.record_id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [
+        Expired(row.record_id, row.subject_key, row.item_code)
+        for row in rows
+        if row.subject_key is not None
+    ]
+
+
+def purge(session: Session, expired: Sequence[Expired], now: datetime) -> None:
+    """Empty every version of the records, mark them purged, and remove the subjects that no
+    record with content refers to any more."""
+    record_ids = [record.record_id for record in expired]
+    session.execute(
+        update(RecordVersionRow)
+        .where(col(RecordVersionRow.record_id).in_(record_ids))
+        .values(fields=None, basis=None, written_consent_ref=None, reason=None)
+    )
+    session.execute(
+        update(RecordRow)
+        .where(col(RecordRow.record_id).in_(record_ids))
+        .values(purged_at=now, updated_at=now, subject_key=None)
+    )
+    referred = exists().where(col(RecordRow.subject_key) == col(CreditSubject.subject_key))
+    session.execute(
+        delete(CreditSubject).where(
+            col(CreditSubject.subject_key).in_({record.subject_key for record in expired}),
+            ~referred,
+        )
+    )

@@ -1,0 +1,355 @@
+"""The five disclosure channels of Art. 39, end to end, along ONE path for every channel:
+
+authenticate (the route's typed caller, :mod:`gateway.auth`) -> decide (the channel's rule:
+:mod:`consent.channels` for who may use it and what an agency may ask, :mod:`consent.inquiry`
+for a consent grant) -> read the archive and redact (:mod:`gateway.archive`,
+:mod:`redaction.engine`) -> register the inquiry in the audit log, durable before anything is
+answered (Art. 39 para. 3) -> respond with the leaf's index and hash, whose inclusion proof the
+requester fetches once a signed checkpoint covers it.
+
+Every inquiry is registered. An allowed one: the channel, the requester, the grant and purpose
+or the legal basis, the categories it was decided on and a commitment to the exact bytes served.
+A refused one: what it asked for and the reason code of the refusal (403 with the article, 404,
+422 ...). A request without valid credentials never gets here: it is only counted. When the log
+cannot make the entry durable the inquiry fails with 503 and nothing is served (fail closed).
+
+Leaves hold no personal data: the subject is a commitment to its internal key, opened (with the
+key, for the subject's access log, Art. 63) only inside the gateway; an inquiry based on
+authority names its case only as a commitment to the case reference. Lawful public disclosure
+is registered under a subject commitment nobody can open: the public's lookups of public
+information count in the log but are never linked to a subject, so the log does not become a
+register of whose public record was looked up - and an unknown subject and one with nothing
+public get the same answer and the same kind of entry.
+
+The authorized channel counts the grant's use atomically only after the entry is durable: on
+SQLite a transaction that has written holds the database's one write lock, which the log's own
+transaction would wait for. A revocation committed in between denies the inquiry then: the
+request's transaction is rolled back and the denial is registered after the allowed entry. The
+log may hold an allowed inquiry that was not answered, never an answer that is not in the log.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session
+
+from audit.errors import AuditUnavailable
+from audit.leaf import AuditEvent, CommitmentDomain, EventKind, Outcome
+from audit.leaf import Channel as LeafChannel
+from audit.sequencer import Appended
+from consent.channels import USE_RESTRICTION, admit, check_authority, check_sharing, narrow
+from consent.clients import Role
+from consent.inquiry import Inquiry, check_inquiry, count_use
+from consent.rfc9068 import AccessToken
+from gateway.archive.service import archive_catalog, view_for
+from gateway.audit_log.service import AuditLog, Sealed, seal
+from gateway.consents.repository import SqlGrantStore
+from gateway.consents.service import RESTRICTED, SubjectRef
+from gateway.keys import GatewayKeys
+from gateway.parties.citizens import citizen_identifier
+from gateway.parties.repository import legal_bases_of, party_by_client_id
+from gateway.subjects import subject_key
+from gateway.telemetry import SPAN_POLICY, count_inquiry, tracer
+from problems import GatewayError
+from redaction.catalog import RESTRICTED_CATEGORIES, ScopeCategory
+from redaction.engine import CreditView
+from redaction.identifiers import SubjectIdentifier, parse_identifier
+from redaction.policies import Access, Channel
+
+PUBLIC_REQUESTER = "public"
+"""The requester of lawful public disclosure: anyone (Art. 39 para. 2)."""
+CITIZEN_REQUESTER = Role.CITIZEN.value
+"""A citizen is registered by role, never by an identifier (:mod:`audit.leaf`)."""
+CASE_PREFIX = "case:"
+ALLOWED, DENIED, UNAVAILABLE = "allowed", "denied", "unavailable"
+
+LEAF_CHANNELS: Mapping[Channel, LeafChannel] = {
+    Channel.PUBLIC: LeafChannel.LAWFUL_PUBLIC_DISCLOSURE,
+    Channel.SHARING: LeafChannel.GOVERNMENT_AFFAIRS_SHARING,
+    Channel.AUTHORITY: LeafChannel.INQUIRY_BASED_ON_AUTHORITY,
+    Channel.SELF: LeafChannel.REAL_NAME_VERIFIED_INQUIRY,
+    Channel.AUTHORIZED: LeafChannel.AUTHORIZED_INQUIRY,
+}
+
+
+@dataclass(frozen=True)
+class InquiryDesk:
+    """What one unit of work inquires with, and the instant it acts at."""
+
+    session: Session
+    audit_log: AuditLog
+    keys: GatewayKeys
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Statement:
+    """An inquiry as the requester made it, before any check. ``subject`` None: the caller's
+    own file (self inquiry); ``caller`` None: anonymous (public)."""
+
+    channel: Channel
+    caller: AccessToken | None
+    subject: SubjectRef | None
+    grant_id: str = ""
+    purpose: str = ""
+    categories: frozenset[ScopeCategory] = frozenset()
+    legal_basis: str = ""
+    case_reference: str = ""
+
+
+@dataclass(frozen=True)
+class Subject:
+    identifier: SubjectIdentifier
+    key: str
+
+
+def _no_settlement(_desk: InquiryDesk) -> None:
+    """Nothing to settle once the inquiry is registered."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the channel's rule allowed: the redaction access, the categories the inquiry is
+    registered with (None: those served), the answer's channel members, and what to settle
+    once the entry is durable."""
+
+    access: Access
+    categories: frozenset[ScopeCategory] | None = None
+    terms: Mapping[str, object] = field(default_factory=dict)
+    settle: Callable[[InquiryDesk], None] = _no_settlement
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The served document (see :func:`canonical_json`) with its receipt ``audit``."""
+
+    body: bytes
+
+
+def inquire(desk: InquiryDesk, statement: Statement) -> Answer:
+    """Decide, read, redact, register, answer; every refusal is registered and re-raised."""
+    subject: Subject | None = None
+    try:
+        with tracer.start_as_current_span(SPAN_POLICY):
+            subject = _named_subject(desk, statement)
+            _admit(statement)
+            subject = subject or _own_subject(desk, statement)
+            decision = _DECISIONS[statement.channel](desk, statement, subject)
+        view = _view(desk, decision)
+        served = canonical_json({**view.to_document(), **decision.terms})
+    except GatewayError as refusal:
+        _register_refusal(desk, statement, subject, refusal)
+        raise
+    appended = _register_answer(desk, statement, subject, decision, view, served)
+    try:
+        decision.settle(desk)
+    except GatewayError as refusal:
+        desk.session.rollback()  # release what the failed settlement wrote, then register
+        _register_refusal(desk, statement, subject, refusal)
+        raise
+    count_inquiry(statement.channel.value, ALLOWED)
+    return Answer(_with_receipt(served, appended))
+
+
+def canonical_json(document: Mapping[str, object]) -> bytes:
+    """The bytes an answer's response commitment covers: the answer without its ``audit``
+    member, keys sorted, no whitespace, UTF-8."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+
+
+# -- the subject ---------------------------------------------------------------------------
+
+
+def _named_subject(desk: InquiryDesk, statement: Statement) -> Subject | None:
+    """The subject the request names, resolved first so that a refusal is registered against
+    it (the subject sees refused inquiries too, Art. 63)."""
+    if statement.subject is None:
+        return None
+    ref = statement.subject
+    identifier = parse_identifier(
+        ref.kind, ref.value, document_type=ref.document_type, on=desk.now.date()
+    )
+    return Subject(identifier, subject_key(desk.keys, identifier))
+
+
+def _own_subject(desk: InquiryDesk, statement: Statement) -> Subject:
+    """The signed-in citizen's own file (known once the citizen is admitted)."""
+    assert statement.caller is not None  # admitted: a citizen's token
+    identifier = citizen_identifier(desk.session, statement.caller.subject, desk.now)
+    return Subject(identifier, subject_key(desk.keys, identifier))
+
+
+def _admit(statement: Statement) -> None:
+    if statement.channel is Channel.PUBLIC:
+        return
+    assert statement.caller is not None  # every other channel's route requires a token
+    admit(statement.channel, statement.caller.role, statement.caller.scope)
+
+
+# -- the channels' decisions ---------------------------------------------------------------
+
+
+def _public(_desk: InquiryDesk, _statement: Statement, subject: Subject) -> Decision:
+    return Decision(Access.public(PUBLIC_REQUESTER, subject.identifier))
+
+
+def _own(_desk: InquiryDesk, _statement: Statement, subject: Subject) -> Decision:
+    return Decision(Access.own(CITIZEN_REQUESTER, subject.identifier))
+
+
+def _sharing(desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision:
+    client_id = _client_id(statement)
+    party = party_by_client_id(desk.session, client_id)
+    sector = check_sharing(party.sector if party else None, statement.categories, archive_catalog())
+    return Decision(
+        Access.sharing(client_id, subject.identifier, sector),
+        statement.categories,
+        {"sector": sector.value, "use_restriction": USE_RESTRICTION},
+    )
+
+
+def _authority(desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision:
+    client_id = _client_id(statement)
+    party = party_by_client_id(desk.session, client_id)
+    registered = {
+        basis.code: frozenset(ScopeCategory(category) for category in basis.categories)
+        for basis in (legal_bases_of(desk.session, party.id) if party else [])
+    }
+    categories = check_authority(
+        statement.legal_basis, statement.case_reference, statement.categories, registered
+    )
+    terms = {
+        "legal_basis": statement.legal_basis,
+        "case_reference": statement.case_reference,
+        "use_restriction": USE_RESTRICTION,
+    }
+    return Decision(Access.authority(client_id, subject.identifier, categories), categories, terms)
+
+
+def _authorized(desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision:
+    inquiry = Inquiry(
+        grant_id=statement.grant_id,
+        requester=_client_id(statement),
+        subject_key=subject.key,
+        purpose=statement.purpose,
+        categories=frozenset(category.value for category in statement.categories),
+    )
+    grant = SqlGrantStore(desk.session).get(inquiry.grant_id)
+    check_inquiry(grant, inquiry, now=desk.now, restricted=RESTRICTED)
+
+    def settle(registered: InquiryDesk) -> None:
+        grants = SqlGrantStore(registered.session)
+        count_use(grants, inquiry, now=registered.now, restricted=RESTRICTED)
+
+    access = Access.authorized(
+        inquiry.requester,
+        subject.identifier,
+        statement.categories,
+        statement.categories & RESTRICTED_CATEGORIES,
+    )
+    terms = {"grant_id": inquiry.grant_id, "purpose": inquiry.purpose}
+    return Decision(access, statement.categories, terms, settle)
+
+
+_DECISIONS: Mapping[Channel, Callable[[InquiryDesk, Statement, Subject], Decision]] = {
+    Channel.PUBLIC: _public,
+    Channel.SHARING: _sharing,
+    Channel.AUTHORITY: _authority,
+    Channel.SELF: _own,
+    Channel.AUTHORIZED: _authorized,
+}
+
+
+def _client_id(statement: Statement) -> str:
+    assert statement.caller is not None  # admitted
+    return statement.caller.client_id
+
+
+def _view(desk: InquiryDesk, decision: Decision) -> CreditView:
+    """The redacted view, with only the categories the inquiry was decided on, if any."""
+    view = view_for(desk.session, desk.keys, decision.access, desk.now)
+    return view if decision.categories is None else narrow(view, decision.categories)
+
+
+# -- registration --------------------------------------------------------------------------
+
+
+def _register_answer(
+    desk: InquiryDesk,
+    statement: Statement,
+    subject: Subject,
+    decision: Decision,
+    view: CreditView,
+    served: bytes,
+) -> Appended:
+    categories = decision.categories
+    if categories is None:
+        categories = frozenset(item.scope_category for item in view.items)
+    linkable = statement.channel is not Channel.PUBLIC
+    sealed = seal(subject.key, served if linkable else None, linkable=linkable)
+    try:
+        return _append(desk, statement, sealed, categories, Outcome.ALLOWED, "")
+    except AuditUnavailable:
+        count_inquiry(statement.channel.value, UNAVAILABLE)
+        raise
+
+
+def _register_refusal(
+    desk: InquiryDesk, statement: Statement, subject: Subject | None, refusal: GatewayError
+) -> None:
+    count_inquiry(statement.channel.value, DENIED)
+    linkable = subject is not None and statement.channel is not Channel.PUBLIC
+    sealed = seal(subject.key if subject else "", linkable=linkable)
+    _append(desk, statement, sealed, statement.categories, Outcome.DENIED, refusal.reason)
+
+
+def _append(
+    desk: InquiryDesk,
+    statement: Statement,
+    sealed: Sealed,
+    categories: frozenset[ScopeCategory],
+    outcome: Outcome,
+    reason: str,
+) -> Appended:
+    event = AuditEvent(
+        time_ms=int(desk.now.timestamp() * 1000),
+        kind=EventKind.INQUIRY,
+        channel=LEAF_CHANNELS[statement.channel],
+        requester=_requester(statement),
+        legal_basis=statement.legal_basis,
+        grant_id=statement.grant_id,
+        purpose=_purpose(statement, sealed),
+        item_categories=frozenset(category.value for category in categories),
+        outcome=outcome,
+        reason_code=reason,
+        subject_commitment=sealed.subject_commitment,
+        response_commitment=sealed.response_commitment,
+    )
+    return desk.audit_log.append(event, sealed.openings)
+
+
+def _requester(statement: Statement) -> str:
+    caller = statement.caller
+    if statement.channel is Channel.PUBLIC or caller is None:
+        return PUBLIC_REQUESTER
+    return CITIZEN_REQUESTER if caller.role is Role.CITIZEN else caller.client_id
+
+
+def _purpose(statement: Statement, sealed: Sealed) -> str:
+    """The grant's purpose, or the case of an inquiry on authority as a commitment."""
+    if not statement.case_reference:
+        return statement.purpose
+    case = sealed.commitment(CommitmentDomain.CASE_REFERENCE, statement.case_reference.encode())
+    return CASE_PREFIX + case.hex()
+
+
+def _with_receipt(served: bytes, appended: Appended) -> bytes:
+    """The served document with its ``audit`` member (which the commitment cannot cover)."""
+    leaf_hash = base64.b64encode(appended.leaf_hash).decode("ascii")
+    receipt = {"leaf_index": appended.leaf_index, "leaf_hash": leaf_hash}
+    return served[:-1] + b',"audit":' + canonical_json(receipt) + b"}"

@@ -1,0 +1,303 @@
+"""The citizen portal: server-rendered pages of the gateway's own real-name verified channel
+(Art. 39), the only place besides the citizen API where a consent is decided (Art. 61(2)).
+
+Every action calls the same consent service function as the API, with the signed-in citizen
+as the caller, so the rules are the API's: subsets of categories, a separate written consent
+per restricted category (Art. 62 para. 2-3), revocation effective for the very next inquiry.
+Establishments cannot reach any action: the portal honours only its own session cookie, and
+every form carries the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
+from fastapi import Path as PathParam
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+
+from consent.errors import GrantNotFoundError, InvalidGrantError, Reason
+from consent.grants import GrantState
+from consent.rfc9068 import AccessToken
+from gateway.archive.service import archive_catalog
+from gateway.consents import service
+from gateway.consents.schemas import CitizenConsent, SignedReceiptOut, citizen_consent
+from gateway.consents.service import RESTRICTED, CitizenGrant, ConsentDesk
+from gateway.consents.written_consent import written_consent_texts
+from gateway.deps import AppSettings, AuditService, DbEngine, DbSession
+from gateway.inquiries import service as inquiries
+from gateway.inquiries.access_log import MAX_ENTRIES, access_log
+from gateway.inquiries.schemas import CreditReport
+from gateway.inquiries.service import Statement
+from gateway.oauth.repository import SqlRevokedTokens
+from gateway.oauth.service import verify_bearer
+from gateway.parties.citizens import sign_in as citizen_sign_in
+from gateway.parties.repository import party_by_client_id, party_names
+from gateway.portal.access_log import marked_entries
+from gateway.portal.deps import (
+    SIGN_IN,
+    Caller,
+    PortalFailure,
+    PortalPages,
+    PortalRoute,
+    SignedInForm,
+    Visit,
+    VisitorForm,
+    failure_page,
+    secure_cookies,
+    start_session,
+)
+from gateway.portal.forms import ApprovalForm, approval_form
+from gateway.portal.i18n import LANGUAGE_COOKIE, Language
+from gateway.portal.pages import HOME, redirect
+from gateway.portal.sessions import COOKIE_PATH
+from gateway.ratelimit import PORTAL_SIGN_IN
+from gateway.routes.consents import Desk
+from gateway.routes.inquiries import Desk as InquiryDesk
+from redaction.catalog import ScopeCategory
+from redaction.policies import Channel
+
+CONSENTS = "/portal/consents"
+ALL_ENTRIES = (1 << 63) - 1
+STATIC = Path(__file__).resolve().parent / "static"
+LANGUAGE_MAX_AGE = int(timedelta(days=365).total_seconds())
+BackTo = Annotated[str, Query(alias="next", max_length=200, pattern=r"^/portal/[A-Za-z0-9/_-]*$")]
+GrantId = Annotated[str, PathParam(pattern=r"^cg_[A-Za-z0-9_-]{1,61}$")]
+
+router = APIRouter(prefix="/portal", include_in_schema=False, route_class=PortalRoute)
+
+
+def install_portal(app: FastAPI) -> None:
+    """Serve the portal's pages and its stylesheet on ``app``."""
+    app.mount("/portal/static", StaticFiles(directory=STATIC), name="portal-static")
+    app.add_exception_handler(PortalFailure, failure_page)
+    app.include_router(router)
+
+
+# -- signing in and out, language --------------------------------------------------------
+
+
+@router.get("")
+def portal_home() -> Response:
+    return redirect(HOME)
+
+
+@router.get("/sign-in")
+def sign_in_page(pages: PortalPages, session: Visit) -> Response:
+    if session.citizen_id is not None:
+        return redirect(HOME)
+    return pages.render("sign_in.html", failed=False, username="")
+
+
+@router.post(PORTAL_SIGN_IN.removeprefix("/portal"))
+def sign_in(
+    request: Request,
+    pages: PortalPages,
+    _form: VisitorForm,
+    db: DbSession,
+    engine: DbEngine,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    """The citizen signs in with the API's own check (the same answer for an unknown account
+    and a wrong password); the session starts afresh, bound to the account."""
+    server = request.app.state.auth_server
+    try:
+        bearer = citizen_sign_in(db, server, username, password, datetime.now(UTC))
+    except InvalidGrantError:
+        return pages.render("sign_in.html", status=400, failed=True, username=username)
+    token = verify_bearer(server, engine, str(bearer["access_token"]))
+    start_session(request, token.subject)
+    return redirect(HOME)
+
+
+@router.post("/sign-out")
+def sign_out(request: Request, session: SignedInForm, engine: DbEngine) -> Response:
+    SqlRevokedTokens(engine).revoke(session.sid, session.ends_at)
+    start_session(request)
+    return redirect(f"{SIGN_IN}?notice=signed_out")
+
+
+@router.get("/language/{code}")
+def switch_language(
+    request: Request,
+    code: Language,
+    back: BackTo = HOME,
+) -> Response:
+    response = redirect(back)
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        code.value,
+        max_age=LANGUAGE_MAX_AGE,
+        path=COOKIE_PATH,
+        secure=secure_cookies(request),
+        httponly=True,
+        samesite="strict",
+    )
+    return response
+
+
+# -- pending requests --------------------------------------------------------------------
+
+
+def _consents(desk: ConsentDesk, caller: AccessToken) -> list[CitizenConsent]:
+    return [citizen_consent(grant, desk.now) for grant in service.citizen_consents(desk, caller)]
+
+
+def _one(consents: Iterable[CitizenConsent], grant_id: str) -> CitizenConsent:
+    found = next((consent for consent in consents if consent.grant_id == grant_id), None)
+    if found is None:
+        raise GrantNotFoundError("no such consent", reason=Reason.NOT_SUBJECT)
+    return found
+
+
+def _credit_codes(desk: ConsentDesk, consents: Iterable[CitizenConsent]) -> dict[str, str]:
+    """The unified social credit code of each establishment that asked (Art. 34)."""
+    parties = {c.requester: party_by_client_id(desk.session, c.requester) for c in consents}
+    return {
+        client_id: party.credit_code
+        for client_id, party in parties.items()
+        if party is not None and party.credit_code
+    }
+
+
+@router.get("/requests")
+def pending_requests(pages: PortalPages, caller: Caller, desk: Desk) -> Response:
+    pending = [c for c in _consents(desk, caller) if c.state == GrantState.PENDING]
+    return pages.render(
+        "requests.html",
+        nav="requests",
+        consents=pending,
+        credit_codes=_credit_codes(desk, pending),
+        restricted=RESTRICTED,
+    )
+
+
+@router.post("/requests/{grant_id}/approve")
+def approve(
+    pages: PortalPages,
+    caller: Caller,
+    _form: SignedInForm,
+    desk: Desk,
+    grant_id: GrantId,
+    form: Annotated[ApprovalForm, Depends(approval_form)],
+) -> Response:
+    """Approve the chosen categories; restricted ones go through the written-consent step
+    first, one explicit confirmation each, then the same service call as the API."""
+    if form.unconfirmed:
+        consent = _one(_consents(desk, caller), grant_id)
+        return pages.render(
+            "written_consent.html",
+            nav="requests",
+            consent=consent,
+            credit_codes=_credit_codes(desk, [consent]),
+            form=form,
+            texts=written_consent_texts(),
+            missing=form.from_written_step,
+        )
+    service.approve(desk, caller, grant_id, form.categories, form.confirmations())
+    return redirect(f"{CONSENTS}?notice=approved")
+
+
+# -- my consents -------------------------------------------------------------------------
+
+
+@router.get("/consents")
+def my_consents(pages: PortalPages, caller: Caller, desk: Desk) -> Response:
+    decided = [c for c in _consents(desk, caller) if c.state != GrantState.PENDING]
+    return pages.render(
+        "consents.html", nav="consents", consents=decided, credit_codes=_credit_codes(desk, decided)
+    )
+
+
+@router.get("/consents/{grant_id}/revoke")
+def confirm_revoke(pages: PortalPages, caller: Caller, desk: Desk, grant_id: GrantId) -> Response:
+    consent = _one(_consents(desk, caller), grant_id)
+    return pages.render(
+        "revoke.html", nav="consents", consent=consent, credit_codes=_credit_codes(desk, [consent])
+    )
+
+
+@router.get("/consents/{grant_id}/receipt")
+def download_receipt(caller: Caller, desk: Desk, grant_id: GrantId) -> Response:
+    """The signed receipt as a file, in the shape ``GET /v1/me/consents/{id}/receipt`` has."""
+    signed = service.receipt(desk, caller, grant_id)
+    body = SignedReceiptOut(receipt=signed.receipt, jws=signed.jws).model_dump_json(indent=2)
+    disposition = f'attachment; filename="consent-receipt-{grant_id}.json"'
+    return Response(
+        body, media_type="application/json", headers={"Content-Disposition": disposition}
+    )
+
+
+# -- who looked at my data, my credit report ---------------------------------------------
+
+
+@router.get("/access-log")
+def who_looked(
+    request: Request,
+    pages: PortalPages,
+    caller: Caller,
+    db: DbSession,
+    audit_log: AuditService,
+    settings: AppSettings,
+) -> Response:
+    """The API's access log of the citizen, each entry checked against the checkpoint."""
+    log = access_log(
+        db,
+        audit_log,
+        request.app.state.keys,
+        caller.subject,
+        datetime.now(UTC),
+        before=ALL_ENTRIES,
+        limit=MAX_ENTRIES,
+    )
+    return pages.render(
+        "access_log.html",
+        nav="access_log",
+        head=log.head,
+        entries=marked_entries(log, audit_log, settings.log_origin),
+        purposes={purpose.code: purpose.description for purpose in service.purposes()},
+    )
+
+
+@router.get("/credit-report")
+def my_credit_report(pages: PortalPages, caller: Caller, desk: InquiryDesk) -> Response:
+    """The citizen's own file through the self inquiry channel, as ``GET /v1/me/credit-report``
+    serves it (and registers it)."""
+    answer = inquiries.inquire(desk, Statement(Channel.SELF, caller, None))
+    report = CreditReport.model_validate_json(answer.body)
+    sources = party_names(desk.session, {item.source for item in report.items})
+    return pages.render(
+        "credit_report.html",
+        nav="credit_report",
+        report=report,
+        categories=list(ScopeCategory),
+        catalog=archive_catalog(),
+        sources=sources,
+    )
+
+
+# -- decisions -----------------------------------------------------------------------------
+
+Decision = Callable[[ConsentDesk, AccessToken, str], CitizenGrant]
+
+
+def _decision_route(decision: Decision, done: str) -> Callable[..., Any]:
+    def route(caller: Caller, _form: SignedInForm, desk: Desk, grant_id: GrantId) -> Response:
+        decision(desk, caller, grant_id)
+        return redirect(done)
+
+    return route
+
+
+for _path, _decision, _done in (
+    ("/requests/{grant_id}/reject", service.reject, f"{HOME}?notice=rejected"),
+    ("/consents/{grant_id}/revoke", service.revoke, f"{CONSENTS}?notice=revoked"),
+    ("/consents/{grant_id}/pause", service.pause, f"{CONSENTS}?notice=paused"),
+    ("/consents/{grant_id}/resume", service.resume, f"{CONSENTS}?notice=resumed"),
+):
+    router.add_api_route(_path, _decision_route(_decision, _done), methods=["POST"])

@@ -1,0 +1,64 @@
+"""Errors of the subject rights (Art. 63-67, 70(8)); each names the article it applies.
+
+``detail`` names objection, notice and record ids, never an identifier or a stated reason.
+"""
+
+from __future__ import annotations
+
+from problems import Conflict, InvalidInput, NotFound, ServiceUnavailable
+
+
+class ObjectionNotFound(NotFound):
+    """No such objection for this caller; another holder's or subject's answers the same."""
+
+    title = "Objection not found"
+    slug = "objection-not-found"
+    article = "Art. 64"
+
+
+class ObjectionInvalid(InvalidInput):
+    """An objection or an answer that does not say what Art. 64 needs."""
+
+    title = "Invalid objection"
+    slug = "objection-invalid"
+    article = "Art. 64"
+
+
+class AlreadyUnderObjection(Conflict):
+    """The item already has an open objection; its answer comes first."""
+
+    title = "Already under objection"
+    slug = "already-under-objection"
+    article = "Art. 64"
+
+
+class ObjectionAnswered(Conflict):
+    """The objection has been answered; an answer is given once."""
+
+    title = "Objection already answered"
+    slug = "objection-answered"
+    article = "Art. 64"
+
+
+class RestorationNotApplicable(InvalidInput):
+    """Credit restoration concerns information on untrustworthiness only."""
+
+    title = "Restoration not applicable"
+    slug = "restoration-not-applicable"
+    article = "Art. 66 para. 2"
+
+
+class NoticeNotFound(NotFound):
+    """No such deletion notice to this establishment."""
+
+    title = "Deletion notice not found"
+    slug = "deletion-notice-not-found"
+    article = "Art. 67"
+
+
+class CalendarInvalid(ServiceUnavailable):
+    """The holiday calendar cannot be read: no deadline can be counted (fail closed)."""
+
+    title = "Holiday calendar invalid"
+    slug = "holiday-calendar-invalid"
+    article = "Art. 64"

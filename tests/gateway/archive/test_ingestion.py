@@ -1,0 +1,176 @@
+"""``POST /v1/records``: a batch answered record by record (Art. 27, 34, 35, 37, 62), idempotent
+by the provider's record id, and nothing of a refused record stored anywhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gateway.archive.schemas import MAX_BATCH
+from tests.gateway.archive.factories import (
+    Archive,
+    income,
+    penalty,
+    penalty_fields,
+    person,
+    qualification,
+)
+from tests.gateway.test_problems import assert_problem
+
+
+def _refusal(archive: Archive, record: dict[str, Any]) -> dict[str, Any]:
+    """The problem a lone record is refused with; the batch leaves no row anywhere."""
+    before = archive.counts()
+    (result,) = archive.results(record)
+    assert result["outcome"] == "refused" and result["record_id"] is None
+    assert archive.counts() == before
+    problem: dict[str, Any] = result["problem"]
+    return problem
+
+
+def test_a_mixed_batch_stores_the_accepted_records_only(archive: Archive) -> None:
+    subject, refused_subject = person(), person()
+    batch = [
+        penalty(subject),
+        penalty(refused_subject, basis=None),
+        qualification(subject),
+        income(refused_subject, written_consent_ref=None),
+        penalty(person("320102198804122170")),
+    ]
+    before = archive.counts()
+    response = archive.submit(*batch)
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["accepted"], body["unchanged"], body["refused"]) == (2, 0, 3)
+    outcomes = [(result["index"], result["outcome"]) for result in body["results"]]
+    assert outcomes == [
+        (0, "accepted"),
+        (1, "refused"),
+        (2, "accepted"),
+        (3, "refused"),
+        (4, "refused"),
+    ]
+    assert [result["provider_record_id"] for result in body["results"]] == [
+        record["provider_record_id"] for record in batch
+    ]
+    assert [result["version"] for result in body["results"]] == [1, None, 1, None, None]
+    after = archive.counts()
+    # one subject (the refused subject's records left no row), two records, two versions,
+    # two audit leaves
+    assert {name: after[name] - before[name] for name in after} == {
+        "credit_subjects": 1,
+        "records": 2,
+        "record_versions": 2,
+        "audit_leaves": 2,
+    }
+    invalid_identifier = body["results"][4]["problem"]
+    assert invalid_identifier["status"] == 422 and invalid_identifier["article"] == "Art. 34"
+    assert "320102198804122170" not in response.text
+
+
+def test_a_replay_is_unchanged_and_other_content_is_a_conflict(archive: Archive) -> None:
+    record = penalty()
+    first = archive.results(record)[0]
+    before = archive.counts()
+    replay, same_again = archive.results(record, record)
+    assert replay == {**first, "outcome": "unchanged"}
+    assert same_again == {**replay, "index": 1}
+    assert archive.counts() == before
+
+    changed = {**record, "fields": penalty_fields(fine_amount="6000")}
+    (conflict,) = archive.results(changed)
+    assert conflict["outcome"] == "refused" and conflict["record_id"] == first["record_id"]
+    assert conflict["problem"]["status"] == 409
+    assert conflict["problem"]["type"].endswith("/provider-record-conflict")
+    assert conflict["problem"]["article"] == "Art. 61(3)"
+    assert archive.counts() == before
+
+
+def test_the_same_new_record_twice_in_a_batch_is_stored_once(archive: Archive) -> None:
+    record = penalty()
+    other = {**record, "fields": penalty_fields(violation="未按规定公示信息")}
+    before = archive.counts()
+    first, again, conflicting = archive.results(record, record, other)
+    assert (first["outcome"], again["outcome"]) == ("accepted", "unchanged")
+    assert again["record_id"] == first["record_id"]
+    assert conflicting["problem"]["status"] == 409
+    assert archive.counts()["records"] == before["records"] + 1
+
+
+def test_the_same_provider_record_id_of_two_providers_are_two_records(archive: Archive) -> None:
+    record = penalty()
+    other = archive.register_provider()["client_id"]
+    ours = archive.accepted(record)
+    theirs = archive.accepted(record, persona=other)
+    assert ours != theirs
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        (penalty_fields(blood_type="A"), None),
+        (penalty_fields(religiousFaith="佛教"), None),
+        (penalty_fields(指纹="已采集"), None),
+        (penalty_fields(violation="当事人患有精神病，未按期履行"), "violation"),
+        (penalty_fields(penalty_content="Fined; medical history of diabetes on file"), None),
+        (penalty_fields(penalty_authority="Bureau of Religious Affairs of faith X"), None),
+        (penalty_fields(penalty_authority="某宗教团体"), "penalty_authority"),
+    ],
+)
+def test_prohibited_information_is_refused_and_never_stored(
+    archive: Archive, fields: dict[str, object], field: str | None
+) -> None:
+    """Field names, and the content of the free-text and string fields (Art. 62 para. 1)."""
+    problem = _refusal(archive, penalty(fields=fields))
+    assert problem["status"] == 403
+    assert problem["article"] == "Art. 62 para. 1"
+    assert problem["type"].endswith("/prohibited-information")
+    if field is not None:
+        assert f"'{field}'" in problem["detail"]
+    for value in fields.values():
+        assert str(value) not in problem["detail"]
+
+
+def test_restricted_information_needs_a_written_consent_reference(archive: Archive) -> None:
+    problem = _refusal(archive, income(written_consent_ref=None))
+    assert (problem["status"], problem["article"]) == (403, "Art. 62 para. 2")
+    assert archive.results(income())[0]["outcome"] == "accepted"
+
+
+def test_untrustworthiness_needs_its_basis_document(archive: Archive) -> None:
+    problem = _refusal(archive, penalty(basis=None))
+    assert (problem["status"], problem["article"]) == (422, "Art. 27")
+    assert problem["type"].endswith("/basis-document-required")
+
+
+@pytest.mark.parametrize(
+    ("record", "article"),
+    [
+        (penalty(item_code="medical_records"), "Art. 35"),
+        (penalty(fields=penalty_fields(nickname="x")), "Art. 35"),
+        (penalty(person("91350100M000100Y43"), item_code="personal_income"), "Art. 34"),
+        (qualification({"kind": "credit_code", "value": "91350100M000100Y43"}), "Art. 35"),
+        (penalty(fields=penalty_fields(fine_amount="lots")), "Art. 37"),
+        (penalty(occurred_on="2099-01-01"), "Art. 37"),
+        (penalty(provider_record_id="has space"), "Art. 37"),
+    ],
+)
+def test_records_outside_the_catalog_or_malformed_are_refused(
+    archive: Archive, record: dict[str, Any], article: str
+) -> None:
+    problem = _refusal(archive, record)
+    assert problem["status"] == 422 and problem["article"] == article
+
+
+def test_only_providing_units_submit(archive: Archive) -> None:
+    assert_problem(archive.client.post("/v1/records", json={"records": [penalty()]}), 401)
+    denied = archive.submit(penalty(), persona="establishment")
+    assert_problem(denied, 403)
+
+
+def test_a_batch_is_bounded(archive: Archive) -> None:
+    record = penalty()
+    assert_problem(archive.submit(), 422)
+    assert_problem(archive.submit(*[record] * (MAX_BATCH + 1)), 422)
+    assert_problem(archive.submit({**record, "unknown": 1}), 422)

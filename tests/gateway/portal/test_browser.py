@@ -1,0 +1,269 @@
+"""The citizen portal in Debian's Chromium (headless, the system browser): signing in,
+deciding with a written consent, revoking, the establishment's inquiries before and after, the
+access log verified, keyboard-only use and the language switch. Screenshots of every page go
+to ``var/test-artifacts/portal/``. SQLite only: the HTTP tests cover both backends."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from gateway import demo
+from gateway.app import create_app
+from gateway.settings import Settings
+from gateway.storage import migrate
+from tests.gateway.consents.factories import consent_request, mortgage_request
+from tests.gateway.factories import assertion_form, demo_credentials
+from tests.live import ARTIFACTS, CHROMIUM_FLAGS, require_chromium, serve
+
+SHOTS = ARTIFACTS / "portal"
+
+
+@dataclass
+class Live:
+    """A gateway served on a real port, and the demo personas' API calls to it."""
+
+    app: FastAPI
+    base: str
+    api: httpx.Client
+    credentials: dict[str, Any]
+
+    def bank(self) -> dict[str, str]:
+        form = {
+            "grant_type": "client_credentials",
+            **assertion_form(self.credentials["establishment"]),
+        }
+        response = self.api.post("/oauth/token", data=form)
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+    def request_consent(self, body: dict[str, Any]) -> str:
+        body["subject"]["value"] = self.credentials["citizen"]["id_number"]
+        response = self.api.post("/v1/consent-requests", json=body, headers=self.bank())
+        assert response.status_code == 201, response.text
+        grant_id: str = response.json()["grant_id"]
+        return grant_id
+
+    def grant(self, grant_id: str) -> dict[str, Any]:
+        response = self.api.get(f"/v1/consents/{grant_id}", headers=self.bank())
+        assert response.status_code == 200, response.text
+        grant: dict[str, Any] = response.json()
+        return grant
+
+    def inquire(self, grant_id: str, categories: list[str]) -> httpx.Response:
+        body = {
+            "grant_id": grant_id,
+            "subject": {"kind": "id_number", "value": self.credentials["citizen"]["id_number"]},
+            "purpose": "mortgage_application",
+            "categories": categories,
+        }
+        return self.api.post("/v1/inquiries/authorized", json=body, headers=self.bank())
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    directory = tmp_path_factory.mktemp("portal-browser")
+    settings = Settings(
+        var_dir=directory / "var",
+        database_url=f"sqlite:///{directory / 'gateway.db'}",
+        rate_limit_default="100000/minute",
+        rate_limit_sign_in="1000/minute",
+        webhook_interval=3600,
+        _env_file=None,
+    )
+    migrate.upgrade(settings.resolved_database_url)
+    credentials = demo_credentials(settings)
+    demo.seed_demo_archive(settings)
+    app = create_app(settings)
+    with serve(app) as base, httpx.Client(base_url=base) as api:
+        yield Live(app, base, api, credentials)
+    app.state.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    chromium = require_chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser profile; no page may break the CSP (inline script or style)."""
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1120, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    yield page
+    context.close()
+    assert not [error for error in errors if "Content Security Policy" in error]
+
+
+def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Page, live: Live) -> None:
+    citizen = live.credentials["citizen"]
+    page.goto(f"{live.base}/portal/sign-in")
+    page.get_by_label("用户名").fill(citizen["username"])
+    page.get_by_label("密码").fill(citizen["password"])
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(f"{live.base}/portal/requests")
+
+
+def request_card(page: Page, grant_id: str) -> Any:
+    return page.locator("article.card").filter(
+        has=page.locator(f'form[action="/portal/requests/{grant_id}/approve"]')
+    )
+
+
+def test_approve_with_written_consent_inquire_revoke_and_see_it_verified(
+    page: Page, live: Live
+) -> None:
+    grant_id = live.request_consent(mortgage_request())
+
+    page.goto(f"{live.base}/portal/sign-in")
+    shot(page, "sign-in")
+    page.get_by_label("用户名").fill("zhang.wei")
+    page.get_by_label("密码").fill("not-the-password")
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("alert")).to_have_text("用户名或密码不正确。")
+    shot(page, "sign-in-failed")
+
+    sign_in(page, live)
+    card = request_card(page, grant_id)
+    expect(card).to_contain_text("Demo Province Rural Commercial Bank")
+    expect(card).to_contain_text("个人住房按揭贷款审批")
+    expect(card).to_contain_text("批准后 60 天")
+    shot(page, "requests")
+
+    card.get_by_label(re.compile("^不动产信息")).uncheck()
+    card.get_by_role("button", name="批准所选类别").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("书面同意")
+    expect(page.get_by_role("heading", name="收入信息")).to_be_visible()
+    expect(page.get_by_role("heading", name="不动产信息")).to_have_count(0)
+    shot(page, "written-consent")
+
+    page.get_by_label(re.compile("书面同意该机构查询我的「收入信息」")).check()
+    page.get_by_role("button", name="确认并批准").click()
+    expect(page).to_have_url(f"{live.base}/portal/consents?notice=approved")
+    expect(page.get_by_role("status")).to_have_text("已批准授权。")
+    granted = live.grant(grant_id)
+    assert (granted["state"], granted["granted_categories"]) == ("active", ["basic", "income"])
+    assert [w["category"] for w in granted["written_consents"]] == ["income"]
+
+    allowed = live.inquire(grant_id, ["basic", "income"])
+    assert allowed.status_code == 200, allowed.text
+    assert {item["scope_category"] for item in allowed.json()["items"]} == {"basic", "income"}
+    assert live.inquire(grant_id, ["real_estate"]).status_code == 403
+
+    page.reload()
+    consent = page.locator("article.card").filter(has_text="个人住房按揭贷款审批").first
+    expect(consent).to_contain_text("有效")
+    expect(consent.locator(".uses-left")).to_have_text("2 / 3 次")
+    shot(page, "consents")
+
+    consent.get_by_role("link", name="撤回授权").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("确认撤回授权")
+    shot(page, "revoke")
+    page.get_by_role("button", name="确认撤回").click()
+    expect(page.get_by_role("status")).to_contain_text("已撤回授权")
+    assert live.grant(grant_id)["state"] == "revoked"
+    shot(page, "consents-revoked")
+
+    denied = live.inquire(grant_id, ["basic", "income"])
+    assert denied.status_code == 403, denied.text
+
+    live.app.state.audit_log.publish_now()
+    page.get_by_role("link", name="谁查询了我的信息").click()
+    inquiries = page.locator("table.log tbody tr").filter(has_text="查询 · 授权查询")
+    expect(inquiries.filter(has_text="已准许")).to_have_count(1)
+    expect(inquiries.filter(has_text="已拒绝").filter(has_text="授权已撤回")).to_have_count(1)
+    for row in inquiries.all():
+        expect(row.locator(".mark")).to_have_text("✓ 已验证")
+    shot(page, "access-log")
+
+    page.get_by_role("link", name="我的信用报告").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("我的信用报告")
+    shot(page, "credit-report")
+
+    page.goto(f"{live.base}/portal/consents/cg_unknown/revoke")
+    expect(page.get_by_role("alert")).to_have_text("未找到该授权。")
+    shot(page, "error")
+
+    page.get_by_role("button", name="退出登录").click()
+    expect(page.get_by_role("status")).to_have_text("您已安全退出。")
+
+
+def tab_to(page: Page, selector: str, limit: int = 60) -> None:
+    """Press Tab until ``selector`` has the focus, which must be visible."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement.matches(s)", selector):
+            outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+            assert outline != "none", f"no visible focus on {selector}"
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_keyboard_only_sign_in_and_approval(page: Page, live: Live) -> None:
+    plain = live.request_consent(consent_request())
+    restricted = live.request_consent({**mortgage_request(), "categories": ["basic", "income"]})
+    citizen = live.credentials["citizen"]
+
+    page.goto(f"{live.base}/portal/sign-in")
+    tab_to(page, "#username")
+    page.keyboard.type(citizen["username"])
+    tab_to(page, "#password")
+    page.keyboard.type(citizen["password"])
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{live.base}/portal/requests")
+
+    tab_to(page, f'form[action="/portal/requests/{plain}/approve"] input[value="untrustworthy"]')
+    page.keyboard.press("Space")
+    tab_to(page, f'form[action="/portal/requests/{plain}/approve"] button')
+    shot(page, "keyboard-focus")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{live.base}/portal/consents?notice=approved")
+    assert live.grant(plain)["granted_categories"] == ["basic"]
+
+    page.goto(f"{live.base}/portal/requests")
+    tab_to(page, f'form[action="/portal/requests/{restricted}/approve"] button')
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("书面同意")
+    tab_to(page, 'input[name="written_consent"]')
+    page.keyboard.press("Space")
+    tab_to(page, 'button[type="submit"].button')
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{live.base}/portal/consents?notice=approved")
+    assert live.grant(restricted)["granted_categories"] == ["basic", "income"]
+
+
+def test_the_language_switch_persists_across_pages(page: Page, live: Live) -> None:
+    live.request_consent(consent_request())
+    sign_in(page, live)
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pending requests")
+    shot(page, "requests-en")
+    page.get_by_role("link", name="My consents").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My consents")
+    shot(page, "consents-en")
+    page.get_by_role("link", name="Who looked at my data").click()
+    shot(page, "access-log-en")
+    page.get_by_role("link", name="中文").click()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(page.get_by_role("heading", level=1)).to_have_text("谁查询了我的信息")
