@@ -3,9 +3,10 @@
 Every query must be registered before it is answered. Callers :meth:`Sequencer.submit` an
 encoded leaf and get a :class:`~concurrent.futures.Future` that resolves to
 :class:`Appended` ``(leaf_index, leaf_hash)`` only once the leaf is durable. One thread drains
-the queue into batches of at most ``max_batch`` leaves, waiting at most ``max_delay`` seconds
-for a batch to fill, hashes the leaves and hands the batch to :meth:`LogStore.append_batch`:
-ONE storage transaction per batch.
+the queue into batches of at most ``max_batch`` leaves, hashes the leaves and hands the batch
+to :meth:`LogStore.append_batch`: ONE storage transaction per batch. A batch takes what is
+queued; only while entries arrive together does it wait, at most ``max_delay`` seconds, for
+more - so a lone entry is never delayed, and under load the batches fill.
 
 Several processes may share one log (PostgreSQL under an advisory lock), so the store, not the
 sequencer, decides where a batch lands: inside its transaction it takes the lock, reads the
@@ -118,18 +119,31 @@ class Sequencer:
                 return
 
     def _gather(self, first: _Pending) -> tuple[list[_Pending], bool]:
-        """Collect up to ``max_batch`` entries within ``max_delay``; True when told to stop."""
+        """Collect up to ``max_batch`` entries; True when told to stop.
+
+        The delay adapts to the load: what is queued already is taken at once, and only when
+        that is more than ``first`` (entries are arriving together) does the batch wait up to
+        ``max_delay`` for more. A lone entry is committed without waiting.
+        """
         batch = [first]
-        deadline = time.monotonic() + self._max_delay
+        deadline: float | None = None
         while len(batch) < self._max_batch:
             try:
-                item = self._queue.get(timeout=max(deadline - time.monotonic(), 0))
+                item = self._next(deadline)
             except queue.Empty:
-                break
+                if deadline is not None or len(batch) == 1:
+                    break
+                deadline = time.monotonic() + self._max_delay
+                continue
             if item is None:
                 return batch, True
             batch.append(item)
         return batch, False
+
+    def _next(self, deadline: float | None) -> _Pending | None:
+        if deadline is None:
+            return self._queue.get_nowait()
+        return self._queue.get(timeout=max(deadline - time.monotonic(), 0))
 
     def _commit(self, pending: Sequence[_Pending]) -> None:
         live = [p for p in pending if p.future.set_running_or_notify_cancel()]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-MODULES = ("bench.audit_log", "bench.inquiry", "bench.redaction")
+MODULES = ("bench.audit_log", "bench.inquiry", "bench.redaction", "bench.scale")
 
 
 @dataclass(frozen=True)

@@ -193,7 +193,7 @@ def full_verification(context: Context) -> Measurement:
     size = sizes(context).log
     engine, _ = filled_log(context.scratch, size)
     signer = NoteSigner(ORIGIN, Ed25519PrivateKey.generate())
-    note = CheckpointPublisher(engine, signer, interval=60).publish_now()
+    note = CheckpointPublisher(engine, [signer], interval=60).publish_now()
     export = context.scratch / f"export-{size}.jsonl"
     with export.open("w") as out:
         export_local(engine, ORIGIN, signer.verifier().vkey, out)

@@ -9,6 +9,7 @@ port of its own; it can be stopped cleanly, killed with SIGKILL and started agai
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -18,18 +19,22 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench.report import RESULTS, machine
 from gateway.demo import read_credentials, seed_demo, seed_demo_archive
 from gateway.settings import Settings
 from gateway.storage import migrate
 from gateway.storage.db import make_engine
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 GATEWAY = str(Path(sys.executable).with_name("gateway"))
 LOAD_LIMITS = {
@@ -111,8 +116,10 @@ class Province:
         return Gateway(self, port, self.directory / f"{name}-{port}.log")
 
     def verify_log(self) -> str:
-        """``gateway audit verify --local``, as a regulator runs it; raises if it fails."""
-        state = self.directory / f"verifier-{uuid.uuid4().hex[:8]}.json"
+        """``gateway audit verify --local``, as a regulator runs it, keeping its state between
+        calls: the log must also be consistent with every checkpoint verified before (after a
+        crash too). Raises if it fails."""
+        state = self.directory / "audit-verifier.json"
         result = subprocess.run(
             [GATEWAY, "audit", "verify", "--local", "--state", str(state)],
             env=self.environment,
@@ -203,6 +210,26 @@ class Gateway:
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+@contextmanager
+def scratch_database(url: str | None) -> Iterator[str | None]:
+    """``url`` itself for SQLite; a fresh schema for PostgreSQL (dropped afterwards); None
+    stays None (SQLite in the province's directory)."""
+    if url is None or make_url(url).get_backend_name() != "postgresql":
+        yield url
+        return
+    with postgres_schema(url) as scoped:
+        yield scoped
+
+
+def write_report(name: str, report: DataclassInstance) -> Path:
+    """``bench/results/<name>.json``: a proof run's report with the machine it ran on."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    document = {"machine": machine(), "report": asdict(report)}
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    return path
 
 
 @contextmanager

@@ -14,7 +14,8 @@ the stored state and returns the problems it found (none: it holds):
   record of the load is stored that was neither acknowledged nor lost in a crash (Art. 61(3));
 * :class:`Snapshot` - what existed before the load (the demo archive, parties, grants) is
   byte for byte what is stored now;
-* :func:`secrets_in` - a server's output holds no token, assertion, key, password or ID number.
+* :func:`secrets_in` - a server's output holds no token, assertion, key, password or ID number;
+  :func:`failures_in` - nor any error or traceback.
 """
 
 from __future__ import annotations
@@ -256,3 +257,15 @@ def secrets_in(text: str, credentials: Mapping[str, Any]) -> list[str]:
         },
     }
     return found + [f"{name} in the log" for name, secret in named.items() if secret in text]
+
+
+FAILURE_MARKERS = ("Traceback", "ERROR", "unhandled error", "CRITICAL")
+
+
+def failures_in(text: str) -> list[str]:
+    """The lines of a server's output that report a failure."""
+    return [
+        f"the server logged: {line.strip()[:200]}"
+        for line in text.splitlines()
+        if any(marker in line for marker in FAILURE_MARKERS)
+    ]

@@ -1,11 +1,12 @@
 """The load generator of the proof runs: mixed traffic from a process of its own.
 
 ``python -m bench.load PLAN.json JOURNAL.jsonl`` runs a :class:`Plan`: ``workers`` threads,
-each with keep-alive ``httpx`` clients, play scenarios drawn by weight until the duration ends
-or the stop file appears, spreading requests over every gateway URL of the plan. Every exchange
-is one line of the journal (:class:`Exchange`), written as soon as the answer arrives, so the
-orchestrator can read what was acknowledged while the load still runs - and while a gateway is
-dead: a request that got no answer is journaled with status 0 and the scenario starts over.
+each with keep-alive ``httpx`` clients, play every scenario once and then scenarios drawn by
+weight until the duration ends or the stop file appears, spreading requests over every gateway
+URL of the plan. Every exchange is one line of the journal (:class:`Exchange`), written as
+soon as the answer arrives, so the orchestrator can read what was acknowledged while the load
+still runs - and while a gateway is dead: a request that got no answer is journaled with
+status 0 and the scenario starts over.
 
 Scenarios (:data:`SCENARIOS`), all through the public API as the demo personas:
 
@@ -486,17 +487,20 @@ SCENARIOS: Mapping[str, Callable[[Worker], None]] = {
 
 
 def _work(plan: Plan, journal: Journal, number: int, deadline: float) -> None:
+    """Play every scenario of the mix once (so that even a short run has them all), then
+    scenarios drawn by weight, until the deadline or the stop file."""
     worker = Worker(plan, journal, number)
     names = list(plan.mix)
     weights = [plan.mix[name] for name in names]
+    first_pass = iter(names)
     stop = Path(plan.stop_file) if plan.stop_file else None
     try:
         while time.monotonic() < deadline and not (stop and stop.exists()):
-            scenario = SCENARIOS[worker.random.choices(names, weights)[0]]
+            name = next(first_pass, None) or worker.random.choices(names, weights)[0]
+            scenario = SCENARIOS[name]
             try:
                 scenario(worker)
-            except Interrupted:
-                worker.tokens.clear()
+            except Interrupted:  # the gateway is down: its tokens stay valid after a restart
                 time.sleep(0.1)
             except Unexpected:
                 pass  # journaled; the next scenario starts afresh

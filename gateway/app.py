@@ -19,6 +19,8 @@ from gateway.openapi_doc import problem_openapi
 from gateway.portal.routes import install_portal
 from gateway.problem_handlers import add_exception_handlers, problem_responses
 from gateway.ratelimit import RateLimits, enforce_rate_limit
+from gateway.rights.scheduler import JobContext, running_scheduler
+from gateway.rights.service import Deadlines
 from gateway.routes import (
     access_log,
     audit,
@@ -28,7 +30,9 @@ from gateway.routes import (
     health,
     inquiries,
     oauth,
+    oversight,
     records,
+    rights,
     webhooks,
 )
 from gateway.security_headers import SecurityHeadersMiddleware
@@ -62,6 +66,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         with (
             running_audit_log(engine, settings, app.state.keys) as app.state.audit_log,
             running_webhook_worker(engine, settings.webhook_interval),
+            running_scheduler(
+                _jobs(app, engine, settings),
+                settings.scheduler_interval,
+                enabled=settings.scheduler_enabled,
+            ),
         ):
             yield
 
@@ -98,5 +107,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(records.router)
     app.include_router(inquiries.router)
     app.include_router(access_log.router)
+    app.include_router(rights.router)
+    app.include_router(oversight.router)
     install_portal(app)
     return app
+
+
+def _jobs(app: FastAPI, engine: Engine, settings: Settings) -> JobContext:
+    """What the periodic jobs run with: this app's log, keys and authorization server."""
+    state = app.state
+    return JobContext(
+        engine, state.audit_log, state.keys, state.auth_server, Deadlines.of(settings)
+    )

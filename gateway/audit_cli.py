@@ -17,9 +17,19 @@ from typing import Annotated
 import typer
 from sqlalchemy import Engine
 
-from audit.note import Cosigner, NoteSigner, NoteVerifier, parse_verifier_key
+from audit.checkpoint import Checkpoint
+from audit.errors import UntrustedNote
+from audit.note import (
+    Cosigner,
+    NoteSigner,
+    NoteVerifier,
+    parse_verifier_key,
+    split_note,
+    verify_cosignature,
+)
 from audit.verify import VerificationReport
 from gateway.audit_log.remote import LogClient
+from gateway.audit_log.repository import cosignature_lines
 from gateway.audit_log.verifier import (
     VerifierState,
     export_local,
@@ -56,6 +66,13 @@ def verify(
         str | None,
         typer.Option(envvar="GATEWAY_AUDIT_TOKEN", help="A regulator's access token (--url)"),
     ] = None,
+    require_witness: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A witness's cosignature verifier key: the verified checkpoint must carry its "
+            "valid cosignature (repeatable)"
+        ),
+    ] = None,
 ) -> None:
     """Verify the whole log against its signed checkpoints and those verified before."""
     if [url is not None, export is not None, local].count(True) != 1:
@@ -64,6 +81,7 @@ def verify(
         raise typer.BadParameter("--url needs a regulator token: --token or GATEWAY_AUDIT_TOKEN")
     with _failing("verification FAILED"), _ProgressBar("verifying") as progress:
         remembered = VerifierState.load(state)
+        witnessed = remembered.checkpoints
         if url is not None:
             with _client(url, token) as client:
                 verifier = _trusted(remembered.trusted(key), client)
@@ -76,7 +94,37 @@ def verify(
             verifier = remembered.trusted(key) or _local_signer(settings).verifier()
             with _migrated_engine(settings) as engine:
                 report = verify_local(engine, verifier, remembered, progress)
+                with engine.connect() as connection:
+                    lines = cosignature_lines(connection, report.checkpoint.size)
+            witnessed = [note + "".join(f"{line}\n" for line in lines) for note in witnessed]
+        cosigned = _require_witnesses(report.checkpoint, witnessed, require_witness)
     _print_report(report, state)
+    for witness in cosigned:
+        typer.echo(f"  cosigned by     {witness}")
+
+
+def _require_witnesses(head: Checkpoint, notes: list[str], required: list[str] | None) -> list[str]:
+    """Each required witness must have cosigned ``head`` in one of the verified ``notes``."""
+    body = head.to_body()
+    candidates = [note for note in notes if split_note(note)[0] == body]
+    cosigned = []
+    for vkey in required or []:
+        witness = parse_verifier_key(vkey)
+        if not any(_cosigned_by(note, witness) for note in candidates):
+            raise UntrustedNote(
+                f"the checkpoint of size {head.size} carries no valid cosignature by the "
+                f"required witness {witness.name}"
+            )
+        cosigned.append(witness.vkey)
+    return cosigned
+
+
+def _cosigned_by(note: str, witness: NoteVerifier) -> bool:
+    try:
+        verify_cosignature(note, witness)
+    except UntrustedNote:
+        return False
+    return True
 
 
 @audit.command("export")
@@ -99,6 +147,9 @@ def witness(
     state: Annotated[Path, typer.Option(help="The witness's state: its last cosigned note")],
     witness_key: Annotated[Path, typer.Option(help="PEM Ed25519 private key of the witness")],
     name: Annotated[str, typer.Option(help="The witness's key name")] = "regulator-witness",
+    submit: Annotated[
+        bool, typer.Option(help="Post the cosigned note to the gateway, which serves it")
+    ] = True,
 ) -> None:
     """Cosign the latest checkpoint if it is consistent with the last one cosigned."""
     with _failing("witness refused"):
@@ -107,6 +158,10 @@ def witness(
             cosigned = witness_checkpoint(client, parse_verifier_key(key), cosigner, state)
     typer.echo(cosigned, nl=False)
     typer.echo(f"cosigned by {cosigner.verifier().vkey}; state in {state}", err=True)
+    if submit:
+        with _failing("the gateway refused the cosignature"), _client(url, None) as client:
+            client.submit_cosignature(cosigned)
+        typer.echo(f"submitted to {url}", err=True)
 
 
 class _ProgressBar:

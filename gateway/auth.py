@@ -8,12 +8,13 @@ aliases below, each of which admits exactly one role and requires its scope - ex
 inquiry channels' callers: an inquiry route admits any authenticated caller, because whether
 its role may use the channel is the inquiry's own decision, registered in the audit log and
 refused naming its article (Art. 39 para. 2-3). A request without valid credentials at all is
-only counted there.
+only counted there. These callers only read what ``authenticate`` found, so they are ``async``:
+FastAPI runs them on the event loop instead of handing each to a worker thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -56,10 +57,10 @@ def _caller(request: Request) -> AccessToken:
     )
 
 
-def require(role: Role, scope: str) -> Callable[..., AccessToken]:
+def require(role: Role, scope: str) -> Callable[..., Awaitable[AccessToken]]:
     """A dependency admitting only ``role`` holding ``scope`` (least privilege per route)."""
 
-    def dependency(
+    async def dependency(
         request: Request,
         _documented: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> AccessToken:
@@ -79,14 +80,18 @@ EstablishmentCaller = Annotated[
 CitizenCaller = Annotated[AccessToken, Depends(require(Role.CITIZEN, "consent:decide"))]
 ProviderCaller = Annotated[AccessToken, Depends(require(Role.PROVIDER, "records:write"))]
 CitizenReader = Annotated[AccessToken, Depends(require(Role.CITIZEN, "report:read"))]
+CitizenObjector = Annotated[AccessToken, Depends(require(Role.CITIZEN, "objections:write"))]
+ObjectionHolder = Annotated[AccessToken, Depends(require(Role.PROVIDER, "objections:answer"))]
+OversightCaller = Annotated[AccessToken, Depends(require(Role.REGULATOR, "oversight:read"))]
+NoticeRecipient = Annotated[AccessToken, Depends(require(Role.ESTABLISHMENT, "inquiry:authorized"))]
 
 UNAUTHENTICATED = "unauthenticated"
 
 
-def inquirer(channel: Channel) -> Callable[..., AccessToken]:
+def inquirer(channel: Channel) -> Callable[..., Awaitable[AccessToken]]:
     """A dependency admitting any authenticated caller to an inquiry through ``channel``."""
 
-    def dependency(
+    async def dependency(
         request: Request,
         _documented: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> AccessToken:

@@ -11,6 +11,7 @@ import uvicorn
 
 from gateway.archive.cli import archive
 from gateway.audit_cli import audit
+from gateway.jobs_cli import jobs
 from gateway.keys_cli import app as keys
 from gateway.parties_cli import parties
 from gateway.settings import Settings
@@ -25,6 +26,7 @@ app.add_typer(audit, name="audit")
 app.add_typer(archive, name="archive")
 app.add_typer(parties, name="parties")
 app.add_typer(keys, name="keys")
+app.add_typer(jobs, name="jobs")
 
 OPENAPI_FILE = Path("openapi/openapi.json")
 
@@ -70,6 +72,7 @@ def serve(
         port=port or settings.port,
         workers=workers or settings.workers,
         access_log=False,  # raw paths can hold identifiers; spans carry route templates instead
+        server_header=False,  # no "server: uvicorn": the software is nobody's business
         log_level="info",
     )
 

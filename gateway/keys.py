@@ -50,6 +50,7 @@ class GatewayKeys:
     log: Ed25519PrivateKey
     pseudonyms: PseudonymKeys
     retired_signing: tuple[RetiredKey, ...] = ()
+    log_retiring: tuple[Ed25519PrivateKey, ...] = ()
 
     def signing_ring(self, now: datetime) -> KeyRing:
         """The current signing key and the retired ones still within their keep period."""
@@ -68,6 +69,7 @@ def load_keys(settings: Settings) -> GatewayKeys:
         log=_load_or_create(settings.log_key_file, keys_dir / "log.pem", _new_pem, _parse_pem),
         pseudonyms=PseudonymKeys(secret, settings.pseudonym_key_version),
         retired_signing=_read_retired(keys_dir / RETIRED_FILE),
+        log_retiring=tuple(read_ed25519_key(path) for path in settings.log_retiring_key_files),
     )
 
 

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gateway.security_headers import hardening_headers
 from problems import PROBLEM_BASE_URI, GatewayError
 
 PROBLEM_JSON = "application/problem+json"
@@ -59,6 +60,8 @@ _HTTP_DETAILS = {
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:  # the framework could not parse the body (e.g. not UTF-8)
+        return _invalid([{"location": "body", "message": "the body could not be parsed"}])
     title, detail = _HTTP_DETAILS.get(exc.status_code, ("HTTP error", "request refused"))
     headers = dict(exc.headers) if exc.headers else None
     return problem_response(_framework_problem(exc.status_code, title, detail), headers)
@@ -67,10 +70,16 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     # Only where and what: the submitted values may be personal data and are never echoed.
-    errors = [
-        {"location": ".".join(str(part) for part in error["loc"]), "message": error["msg"]}
-        for error in exc.errors()
-    ]
+    return _invalid(
+        [
+            {"location": ".".join(str(part) for part in error["loc"]), "message": error["msg"]}
+            for error in exc.errors()
+        ]
+    )
+
+
+def _invalid(errors: list[dict[str, str]]) -> JSONResponse:
+    """A malformed request: 422 with where each problem is (README, "Errors")."""
     body = _framework_problem(422, "Invalid request", "the request does not match the schema")
     body["errors"] = errors
     return problem_response(body)
@@ -78,8 +87,10 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error: %s", type(exc).__name__)
+    # Sent by the outermost layer, outside SecurityHeadersMiddleware: the headers come here.
     return problem_response(
-        _framework_problem(500, "Internal error", "the gateway could not complete the request")
+        _framework_problem(500, "Internal error", "the gateway could not complete the request"),
+        hardening_headers(PROBLEM_JSON),
     )
 
 

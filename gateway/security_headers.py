@@ -26,6 +26,13 @@ _COMMON = {
 }
 
 
+def hardening_headers(content_type: str) -> dict[str, str]:
+    """Every header an answer of ``content_type`` carries; also for the answers that leave
+    outside this middleware (an unexpected error's 500 is sent by the outermost layer)."""
+    csp = PAGE_CSP if content_type.startswith("text/html") else API_CSP
+    return {**_COMMON, "Content-Security-Policy": csp}
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -38,10 +45,8 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in _COMMON.items():
+                for name, value in hardening_headers(headers.get("content-type", "")).items():
                     headers.setdefault(name, value)
-                is_html = headers.get("content-type", "").startswith("text/html")
-                headers.setdefault("Content-Security-Policy", PAGE_CSP if is_html else API_CSP)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -53,11 +53,21 @@ class Settings(BaseSettings):
     pseudonym_key_version: int = Field(
         1, ge=1, description="Pseudonym key version; raise it to rotate every pseudonym"
     )
+    log_retiring_key_files: list[Path] = Field(
+        default_factory=list,
+        description="PEM keys of the audit log being retired: they co-sign checkpoints "
+        "during a rotation's overlap (JSON list)",
+    )
     log_origin: str = Field(
         "gateway.demo-province.example/credit-audit", description="Checkpoint origin line"
     )
     checkpoint_interval: float = Field(
         5.0, gt=0, description="Seconds between signed audit checkpoints"
+    )
+    audit_witness_keys: list[str] = Field(
+        default_factory=list,
+        description="C2SP cosignature verifier keys <name>+<hex>+<base64> of the witnesses "
+        "whose cosignatures the gateway accepts and serves with its checkpoint (JSON list)",
     )
     otel_exporter: Exporter = Field(Exporter.none, description="none / console / otlp")
     otel_endpoint: str | None = Field(None, description="OTLP/HTTP endpoint when exporter=otlp")
@@ -73,6 +83,23 @@ class Settings(BaseSettings):
     )
     portal_session_idle: int = Field(
         1800, ge=60, le=8 * 3600, description="Seconds a citizen portal session lasts unused"
+    )
+    holiday_calendar: Path | None = Field(
+        None,
+        description="Folder of per-year YAML holiday calendars for working-day deadlines; "
+        "the shipped mainland calendar when unset",
+    )
+    objection_deadline: int = Field(
+        5, ge=1, le=60, description="Working days a holder has to answer an objection (Art. 64)"
+    )
+    notice_deadline: int = Field(
+        5, ge=1, le=60, description="Working days to acknowledge a deletion notice (Art. 67)"
+    )
+    scheduler_enabled: bool = Field(
+        True, description="Run the periodic jobs in this process (leases keep them single)"
+    )
+    scheduler_interval: float = Field(
+        300.0, gt=0, description="Seconds between rounds of the periodic jobs"
     )
     demo_password: SecretStr | None = Field(
         None, description="Demo citizen password; random on first seed when unset"

@@ -1,25 +1,31 @@
 """Queries of the credit archive (Art. 34, 37, 41, 61(3), 63, 65).
 
 Read side: :class:`SqlCreditArchive` is :class:`redaction.engine.CreditArchive` on the
-request's session — a subject's records, every version with them, in two indexed queries (the
-records by subject key, then their versions through a join); purged records are left out,
-nothing about them is served any more (Art. 41 para. 2).
+request's session — a subject's records, every version with them, in one indexed query read
+as Core rows (the records by subject key joined to their versions); purged records are left
+out, nothing about them is served any more (Art. 41 para. 2).
 
 Write side: subjects are inserted once (a concurrent insert of the same subject is ignored);
 records and their first version are added together; a new version is written after ONE
 conditional UPDATE of the record (it applies only if the record is still at the version the
 change was decided on), so two concurrent changes cannot both land. The retention purge empties
 the content of versions, marks the records purged and removes subjects nothing refers to.
+
+Subject rights (Art. 64, 65): a record of a subject's own file, the objection label set and
+lifted, and the Art. 65 reports of changed basis documents for regulators.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, update
+from sqlalchemy import Row, and_, delete, exists, or_, update
+from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -35,6 +41,7 @@ from redaction.ingest import AcceptedRecord, BasisDocument, BasisKind, SubjectRe
 from redaction.records import CreditRecord, RecordStatus
 
 SUBJECTS = table(CreditSubject)
+RECORDS, VERSIONS = table(RecordRow), table(RecordVersionRow)
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,7 @@ class VersionContent:
             "fields": dict(sorted(self.fields.items())),
             "occurred_on": self.occurred_on.isoformat(),
             "decided_on": self.decided_on.isoformat() if self.decided_on else None,
-            "basis": _basis_json(self.basis),
+            "basis": basis_json(self.basis),
             "written_consent_ref": self.written_consent_ref,
         }
 
@@ -108,7 +115,7 @@ class NewVersion:
             fields=dict(self.content.fields),
             occurred_on=self.content.occurred_on,
             decided_on=self.content.decided_on,
-            basis=_basis_json(self.content.basis),
+            basis=basis_json(self.content.basis),
             written_consent_ref=self.content.written_consent_ref,
             reason=self.reason,
             source=self.source,
@@ -120,7 +127,7 @@ class NewVersion:
         )
 
 
-def _basis_json(basis: BasisDocument | None) -> dict[str, str] | None:
+def basis_json(basis: BasisDocument | None) -> dict[str, str] | None:
     if basis is None:
         return None
     return {
@@ -165,41 +172,55 @@ class SqlCreditArchive:
     def records_of(self, subject: SubjectIdentifier) -> Sequence[CreditRecord]:
         """Every record held about ``subject`` with its history, latest period start first."""
         key = subject_key(self._keys, subject)
-        held = and_(col(RecordRow.subject_key) == key, col(RecordRow.purged_at).is_(None))
-        rows = self._session.exec(
-            select(RecordRow)
-            .where(held)
-            .order_by(col(RecordRow.period_start).desc(), col(RecordRow.record_id))
-        ).all()
-        if not rows:
-            return ()
-        versions: dict[str, list[RecordVersionRow]] = defaultdict(list)
-        for version in self._session.exec(
-            select(RecordVersionRow)
-            .join(RecordRow, col(RecordRow.record_id) == col(RecordVersionRow.record_id))
-            .where(held)
-            .order_by(col(RecordVersionRow.record_id), col(RecordVersionRow.version))
-        ):
-            versions[version.record_id].append(version)
-        return tuple(_credit_record(row, versions[row.record_id]) for row in rows)
+        rows = self._session.connection().execute(
+            _HELD_VERSIONS.where(RECORDS.c.subject_key == key)
+        )
+        return tuple(_credit_record(list(versions)) for _, versions in groupby(rows, itemgetter(0)))
 
 
-def _credit_record(row: RecordRow, versions: Sequence[RecordVersionRow]) -> CreditRecord:
-    *history, current = (_version(row, version) for version in versions)
-    return replace(current, under_objection=row.under_objection, history=tuple(history))
+# One indexed query (records by subject key, their versions by primary key), read as Core rows
+# unpacked in this order: a record's versions arrive together, oldest first, in the order
+# records are served.
+_HELD_VERSIONS = (
+    select_columns(
+        RECORDS.c.record_id,
+        RECORDS.c.item_code,
+        RECORDS.c.under_objection,
+        VERSIONS.c.version,
+        VERSIONS.c.status,
+        VERSIONS.c.fields,
+        VERSIONS.c.source,
+        VERSIONS.c.occurred_on,
+        VERSIONS.c.decided_on,
+        VERSIONS.c.reason,
+    )
+    .join(VERSIONS, VERSIONS.c.record_id == RECORDS.c.record_id)
+    .where(RECORDS.c.purged_at.is_(None))
+    .order_by(RECORDS.c.period_start.desc(), RECORDS.c.record_id, VERSIONS.c.version)
+)
+_VersionRow = Row[*tuple[Any, ...]]
 
 
-def _version(row: RecordRow, version: RecordVersionRow) -> CreditRecord:
+def _credit_record(versions: Sequence[_VersionRow]) -> CreditRecord:
+    *history, current = versions
+    return _version(current, tuple(_version(version) for version in history))
+
+
+def _version(row: _VersionRow, history: tuple[CreditRecord, ...] | None = None) -> CreditRecord:
+    """A version; with ``history``, the record's current one (which carries the label)."""
+    record_id, item_code, labelled, version, status, fields, source, occurred, decided, reason = row
     return CreditRecord(
-        record_id=row.record_id,
-        item_code=row.item_code,
-        version=version.version,
-        fields=dict(version.fields or {}),
-        source=version.source,
-        occurred_on=version.occurred_on,
-        decided_on=version.decided_on,
-        status=RecordStatus(version.status),
-        change_reason=version.reason,
+        record_id=record_id,
+        item_code=item_code,
+        version=version,
+        fields=fields or {},
+        source=source,
+        occurred_on=occurred,
+        decided_on=decided,
+        status=RecordStatus(status),
+        under_objection=history is not None and bool(labelled),
+        change_reason=reason,
+        history=history or (),
     )
 
 
@@ -375,3 +396,56 @@ def purge(session: Session, expired: Sequence[Expired], now: datetime) -> None:
             ~referred,
         )
     )
+
+
+# -- subject rights (Art. 64, 65) ----------------------------------------------------------
+
+
+def subject_record(session: Session, subject_key: str, record_id: str) -> RecordRow | None:
+    """The record ``record_id`` if it is about the subject and still has content."""
+    row = session.get(RecordRow, record_id)
+    if row is None or row.subject_key != subject_key:
+        return None
+    return row
+
+
+def label_under_objection(session: Session, record_id: str, labelled: bool) -> None:
+    """Set or clear the record's objection label (Art. 64: labelled while it is handled)."""
+    session.execute(
+        update(RecordRow)
+        .where(col(RecordRow.record_id) == record_id)
+        .values(under_objection=labelled)
+    )
+
+
+@dataclass(frozen=True)
+class BasisNotice:
+    """A providing unit's Art. 65 report: the document's change and the day it arrived."""
+
+    provider: str
+    record_id: str
+    item_code: str
+    basis_status: str
+    basis_changed_on: date
+    notice_on: date
+
+
+def basis_notices(session: Session, since: date) -> list[BasisNotice]:
+    """The Art. 65 reports that arrived on ``since`` or later, by providing unit."""
+    rows = session.exec(
+        select(RecordRow, RecordVersionRow)
+        .join(RecordRow, col(RecordRow.record_id) == col(RecordVersionRow.record_id))
+        .where(col(RecordVersionRow.notice_on) >= since)
+        .order_by(col(RecordRow.provider), col(RecordVersionRow.notice_on))
+    )
+    return [_basis_notice(row, version) for row, version in rows]
+
+
+def _basis_notice(row: RecordRow, version: RecordVersionRow) -> BasisNotice:
+    status, changed_on, notice_on = (
+        version.basis_status,
+        version.basis_changed_on,
+        version.notice_on,
+    )
+    assert status and changed_on and notice_on  # a version with a notice records all three
+    return BasisNotice(row.provider, row.record_id, row.item_code, status, changed_on, notice_on)

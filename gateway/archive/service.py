@@ -1,13 +1,14 @@
 """The credit archive as providing units change it and the channels read it (Art. 27, 34-37,
-41, 61(3), 62, 63, 65).
+41, 61(3), 62-66).
 
 * A providing unit submits records in batches (:func:`submit_records`). Each is checked by
   :func:`redaction.ingest.validate_submission` and is accepted, recognized as a replay of the
   same provider record id with the same content (unchanged), or refused with its problem — and
   nothing of a refused record is stored, not even its subject. The same id with other content is
-  a conflict: changes go through :func:`correct_record`, which appends a version, and
-  :func:`revoke_record`, which applies an Art. 65 notice at once. Only the owner changes a
-  record; for any other providing unit it does not exist.
+  a conflict: changes go through :func:`correct_record`, which appends a version,
+  :func:`revoke_record`, which applies an Art. 65 notice at once, and :func:`stop_record`
+  (deleted after an objection, Art. 64; restored, Art. 66). Only the owner changes a record;
+  for any other providing unit it does not exist.
 * Every change is first appended to the audit log — durable before anything is written; the
   leaf holds the providing unit, the item's scope category, the kind of change and commitments
   to the subject and to the version's content, never either — then written in the request's
@@ -98,6 +99,8 @@ class ChangeKind(StrEnum):
     SUBMITTED = "submitted"
     CORRECTED = "corrected"
     REVOKED = "revoked"
+    DELETED = "deleted"
+    RESTORED = "restored"
     PURGED = "purged"
 
 
@@ -255,16 +258,45 @@ def correct_record(
 ) -> RecordChange:
     """Append a version with the corrected content, checked like a submission; a correction
     that changes nothing is a replay and appends nothing."""
-    stored = _owned(desk, provider, record_id)
-    _require_active(stored)
+    stored, reason, content = _checked_correction(desk, provider, record_id, correction)
+    if content == stored.current:
+        return _unchanged(stored)
+    return _change(desk, stored, ChangeKind.CORRECTED, RecordStatus.ACTIVE, content, reason=reason)
+
+
+def stop_record(
+    desk: ArchiveDesk, provider: str, record_id: str, status: RecordStatus, reason: str
+) -> RecordChange:
+    """Stop an active record at once, its content kept: ``deleted`` when an objection found it
+    wrong (Art. 64), ``restored`` after credit restoration (Art. 66)."""
+    stored = _active(desk, provider, record_id)
+    kind = _STOPS[status]
+    return _change(desk, stored, kind, status, stored.current, reason=checked_reason(reason))
+
+
+_STOPS = {RecordStatus.DELETED: ChangeKind.DELETED, RecordStatus.RESTORED: ChangeKind.RESTORED}
+
+
+def check_change(
+    desk: ArchiveDesk, provider: str, record_id: str, correction: Correction | None = None
+) -> None:
+    """Raise as :func:`correct_record` (given a correction) or :func:`stop_record` would, and
+    change nothing: for a caller that registers a decision of its own before the change."""
+    if correction is None:
+        _active(desk, provider, record_id)
+    else:
+        _checked_correction(desk, provider, record_id, correction)
+
+
+def _checked_correction(
+    desk: ArchiveDesk, provider: str, record_id: str, correction: Correction
+) -> tuple[StoredRecord, str, VersionContent]:
+    stored = _active(desk, provider, record_id)
     reason = checked_reason(correction.reason)
     accepted = validate_submission(
         _resubmission(stored, correction), archive_catalog(), received_at=desk.now
     )
-    content = VersionContent.of(accepted)
-    if content == stored.current:
-        return _unchanged(stored)
-    return _change(desk, stored, ChangeKind.CORRECTED, RecordStatus.ACTIVE, content, reason=reason)
+    return stored, reason, VersionContent.of(accepted)
 
 
 def revoke_record(
@@ -302,6 +334,12 @@ def _owned(desk: ArchiveDesk, provider: str, record_id: str) -> StoredRecord:
 def _require_active(stored: StoredRecord) -> None:
     if stored.status is not RecordStatus.ACTIVE:
         raise RecordNotActive(f"record {stored.row.record_id} is {stored.status}")
+
+
+def _active(desk: ArchiveDesk, provider: str, record_id: str) -> StoredRecord:
+    stored = _owned(desk, provider, record_id)
+    _require_active(stored)
+    return stored
 
 
 def _resubmission(stored: StoredRecord, correction: Correction) -> RecordSubmission:

@@ -8,12 +8,18 @@ checkpoint inconsistent with an earlier one (Art. 61(3)). It runs inside the log
 the stored checkpoints still grow strictly in size. A background thread calls it every
 ``interval`` seconds and once more when it stops, and reports ``gateway.audit.checkpoint.lag``:
 the entries that were not yet covered by a signed checkpoint when it woke up.
+
+Key rotation: every signer given signs each checkpoint (the current log key first, then the
+keys being retired), and an earlier checkpoint is trusted under any of them — so verifiers that
+still hold the old key keep verifying during the overlap, and the first checkpoint after the
+overlap still proves consistency with those signed by the old key alone.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
@@ -38,11 +44,13 @@ def checkpoint_size(note: str) -> int:
 
 
 class CheckpointPublisher:
-    """Signs checkpoints of the log with ``signer``, whose name is the log's origin."""
+    """Signs checkpoints of the log with ``signers``, whose name is the log's origin."""
 
-    def __init__(self, engine: Engine, signer: NoteSigner, interval: float) -> None:
+    def __init__(self, engine: Engine, signers: Sequence[NoteSigner], interval: float) -> None:
+        if not signers or len({signer.name for signer in signers}) != 1:
+            raise ValueError("checkpoints are signed by at least one key, all under one origin")
         self._engine = engine
-        self._signer = signer
+        self._signers = list(signers)
         self._interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="audit-checkpoints", daemon=True)
@@ -53,12 +61,12 @@ class CheckpointPublisher:
             previous = latest_checkpoint(connection)
             size = log_size(connection)
             note = next_checkpoint(
-                origin=self._signer.name,
+                origin=self._signers[0].name,
                 tree_size=size,
                 reader=ConnectionHashReader(connection),
-                signers=[self._signer],
+                signers=self._signers,
                 previous=previous,
-                trusted=[self._signer.verifier()],
+                trusted=[signer.verifier() for signer in self._signers],
             )
             if note != previous:
                 insert_checkpoint(connection, size, note)

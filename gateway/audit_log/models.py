@@ -8,6 +8,9 @@
   subject (:mod:`gateway.subjects`, a keyed pseudonym) by which the subject's access log finds
   the leaves about them (Art. 63). Retention may delete these rows (making the commitments
   unlinkable forever); nothing in the log refers to them.
+* ``audit_cosignatures`` — the witnesses' C2SP tlog-cosignature lines on a stored checkpoint,
+  by tree size and witness verifier key (one per pair), each verified before it was stored;
+  served after the log's own signature lines.
 
 Indexes are 64-bit integers; on SQLite they are ``INTEGER PRIMARY KEY`` (the rowid), so an
 append writes one B-tree per table instead of two.
@@ -74,6 +77,18 @@ class AuditOpening(SQLModel, table=True):
     subject_key: str | None = Field(default=None, sa_column=Column(String(64), index=True))
 
 
+class AuditCosignature(SQLModel, table=True):
+    """A witness's cosignature line on the checkpoint of ``tree_size``, verified on receipt."""
+
+    __tablename__ = "audit_cosignatures"
+
+    tree_size: int = Field(sa_column=_index_column("tree_size"))
+    witness_key: str = Field(sa_column=Column(String(255), primary_key=True))
+    signature_line: str = Field(sa_column=Column(Text, nullable=False))
+    cosigned_at: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(sa_column=_time_column())
+
+
 def table(model: type[SQLModel]) -> Table:
     """The Core table of a model, for the executemany inserts of the log."""
     core = model.__table__  # type: ignore[attr-defined]
@@ -85,3 +100,4 @@ LEAVES = table(AuditLeaf)
 HASHES = table(AuditHash)
 CHECKPOINTS = table(AuditCheckpoint)
 OPENINGS = table(AuditOpening)
+COSIGNATURES = table(AuditCosignature)

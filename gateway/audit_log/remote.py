@@ -38,6 +38,19 @@ class LogClient:
     def checkpoint(self) -> str:
         return self._get("/checkpoint").text
 
+    def submit_cosignature(self, note: str) -> None:
+        """Hand a witness's cosigned note to the log, which serves it with its checkpoint."""
+        path = "/cosignatures"
+        headers = {**self._headers, "Content-Type": "text/plain; charset=utf-8"}
+        try:
+            response = self._http.post(PREFIX + path, content=note.encode(), headers=headers)
+        except httpx.HTTPError as exc:
+            raise LogUnreachable(f"{PREFIX}{path}: {type(exc).__name__}") from exc
+        if response.status_code != 200:
+            raise LogUnreachable(
+                f"{PREFIX}{path} answered {response.status_code}: {_problem_detail(response)}"
+            )
+
     def verifier_key(self) -> str:
         return self._get("/verifier-key").text.strip()
 

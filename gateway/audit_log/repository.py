@@ -9,25 +9,30 @@ indexes stay contiguous. Checkpoints are inserted under the same lock.
 
 A leaf's openings (the salts of its commitments, Art. 63) are written in the transaction of
 its leaf: the service hands them over keyed by leaf hash before it submits the leaf, and the
-batch that writes the leaf takes them.
+batch that writes the leaf takes them. So is a leaf's settlement, the write that must land with
+the entry and only with it (the use an authorized inquiry counts, Art. 61(2)): the batch runs
+it under the log's lock once the leaf's index is known, so a request that registers an inquiry
+writes nothing itself and never competes with the log for SQLite's one write lock.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlmodel import Session
 
 from audit.errors import AuditUnavailable
 from audit.sequencer import Batch
 from audit.tlog import stored_hash_count
-from gateway.audit_log.models import CHECKPOINTS, HASHES, LEAVES, OPENINGS
+from gateway.audit_log.models import CHECKPOINTS, COSIGNATURES, HASHES, LEAVES, OPENINGS
 
 # The PostgreSQL advisory lock of the log (any constant shared by every gateway process).
 LOG_LOCK_KEY = 0x61756469746C6F67  # "auditlog"
@@ -43,6 +48,20 @@ class Openings:
     subject_salt: bytes
     response_salt: bytes | None = None
     subject_key: str | None = None
+
+
+Settlement = Callable[[Session, int], None]
+"""A write that lands in the transaction of its leaf, and only there: called with a session on
+that transaction and the leaf's index, under the log's lock. It reports a refusal itself (the
+leaf is written all the same); whatever it raises fails the whole batch closed."""
+
+
+@dataclass(frozen=True)
+class Companion:
+    """What the transaction of a leaf writes besides the leaf: its openings, its settlement."""
+
+    openings: Openings | None = None
+    settlement: Settlement | None = None
 
 
 @contextmanager
@@ -90,18 +109,19 @@ class SqlLogStore:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._openings: dict[bytes, Openings] = {}
-        self._openings_lock = threading.Lock()
+        self._companions: dict[bytes, Companion] = {}
+        self._companions_lock = threading.Lock()
 
     def append_batch(self, batch: Batch) -> int:
-        openings = self._take_openings(batch.leaf_hashes)
+        companions = self._take(batch.leaf_hashes)
         with locked_log(self._engine) as connection:
             size = log_size(connection)
             hashes = batch.stored_hashes(size, ConnectionHashReader(connection))
             now = datetime.now(UTC)
             insert_leaves(connection, size, batch.leaves, now)
             insert_hashes(connection, stored_hash_count(size), hashes)
-            insert_openings(connection, size, openings)
+            insert_openings(connection, size, [c.openings if c else None for c in companions])
+            _settle(connection, size, companions)
         return size
 
     def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
@@ -111,21 +131,30 @@ class SqlLogStore:
         finally:
             dbapi.close()
 
-    def expect_openings(self, leaf_hash: bytes, openings: Openings) -> None:
-        """Hold ``openings`` for the batch that will write the leaf hashing to ``leaf_hash``."""
-        with self._openings_lock:
-            self._openings[leaf_hash] = openings
+    def expect(self, leaf_hash: bytes, companion: Companion) -> None:
+        """Hold ``companion`` for the batch that will write the leaf hashing to ``leaf_hash``."""
+        with self._companions_lock:
+            self._companions[leaf_hash] = companion
 
-    def forget_openings(self, leaf_hash: bytes) -> None:
-        with self._openings_lock:
-            self._openings.pop(leaf_hash, None)
+    def forget(self, leaf_hash: bytes) -> None:
+        with self._companions_lock:
+            self._companions.pop(leaf_hash, None)
 
-    def _take_openings(self, leaf_hashes: Sequence[bytes]) -> list[Openings | None]:
-        with self._openings_lock:
-            taken = [self._openings.get(hashed) for hashed in leaf_hashes]
-            for hashed in leaf_hashes:
-                self._openings.pop(hashed, None)
-        return taken
+    def _take(self, leaf_hashes: Sequence[bytes]) -> list[Companion | None]:
+        with self._companions_lock:
+            return [self._companions.pop(hashed, None) for hashed in leaf_hashes]
+
+
+def _settle(connection: Connection, start: int, companions: Sequence[Companion | None]) -> None:
+    """Run the settlements of the batch's leaves on its transaction, in index order."""
+    settlements = [(start + offset, c.settlement) for offset, c in enumerate(companions) if c]
+    if not any(settlement for _, settlement in settlements):
+        return
+    with Session(bind=connection) as session:
+        for leaf_index, settlement in settlements:
+            if settlement is not None:
+                settlement(session, leaf_index)
+        session.flush()
 
 
 def log_size(connection: Connection) -> int:
@@ -248,3 +277,45 @@ def insert_checkpoint(connection: Connection, tree_size: int, note: str) -> None
         insert(CHECKPOINTS),
         {"tree_size": tree_size, "note": note, "created_at": datetime.now(UTC)},
     )
+
+
+@dataclass(frozen=True)
+class Cosignature:
+    """A witness's verified cosignature line on the checkpoint of ``tree_size``."""
+
+    tree_size: int
+    witness_key: str
+    signature_line: str
+    cosigned_at: int
+
+
+def checkpoint_note(connection: Connection, tree_size: int) -> str | None:
+    """The signed checkpoint of ``tree_size`` the log stored, if it signed one."""
+    return connection.execute(
+        select(CHECKPOINTS.c.note).where(CHECKPOINTS.c.tree_size == tree_size)
+    ).scalar_one_or_none()
+
+
+def insert_cosignatures(connection: Connection, cosignatures: Sequence[Cosignature]) -> None:
+    """Store verified cosignatures; a witness's first one on a checkpoint is kept."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    now = datetime.now(UTC)
+    for cosignature in cosignatures:
+        row = {
+            "tree_size": cosignature.tree_size,
+            "witness_key": cosignature.witness_key,
+            "signature_line": cosignature.signature_line,
+            "cosigned_at": cosignature.cosigned_at,
+            "created_at": now,
+        }
+        connection.execute(dialect.insert(COSIGNATURES).values(row).on_conflict_do_nothing())
+
+
+def cosignature_lines(connection: Connection, tree_size: int) -> list[str]:
+    """The stored cosignature lines on the checkpoint of ``tree_size``, by witness key."""
+    rows = connection.execute(
+        select(COSIGNATURES.c.signature_line)
+        .where(COSIGNATURES.c.tree_size == tree_size)
+        .order_by(COSIGNATURES.c.witness_key)
+    )
+    return list(rows.scalars())

@@ -16,7 +16,7 @@ it counts in the log and can never be linked to anyone.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,17 +25,36 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
 from audit.checkpoint import Checkpoint, open_checkpoint
-from audit.errors import AuditUnavailable, InvalidLeaf, InvalidProofRequest
+from audit.errors import (
+    AuditUnavailable,
+    InvalidLeaf,
+    InvalidProofRequest,
+    MalformedNote,
+    UntrustedNote,
+)
 from audit.leaf import SALT_SIZE, AuditEvent, CommitmentDomain, commit, encode, new_salt
 from audit.merkle import leaf_hash
-from audit.note import NoteSigner
+from audit.note import (
+    KeyType,
+    NoteSigner,
+    NoteVerifier,
+    parse_verifier_key,
+    split_note,
+    verify_cosignature,
+)
 from audit.sequencer import Appended, Sequencer
 from audit.tlog import prove_record, prove_tree
-from gateway.audit_log.checkpointer import CheckpointPublisher
+from gateway.audit_log.checkpointer import CheckpointPublisher, checkpoint_size
 from gateway.audit_log.errors import CheckpointNotPublished, InvalidLeafRange
 from gateway.audit_log.repository import (
+    Companion,
+    Cosignature,
     Openings,
+    Settlement,
     SqlLogStore,
+    checkpoint_note,
+    cosignature_lines,
+    insert_cosignatures,
     latest_checkpoint,
     latest_checkpoint_size,
     read_leaves,
@@ -52,13 +71,22 @@ class AuditLog:
     """Appends, checkpoints, proofs and leaves of the gateway's log; thread-safe."""
 
     def __init__(
-        self, engine: Engine, *, origin: str, log_key: Ed25519PrivateKey, interval: float
+        self,
+        engine: Engine,
+        *,
+        origin: str,
+        log_key: Ed25519PrivateKey,
+        interval: float,
+        retiring_keys: Sequence[Ed25519PrivateKey] = (),
+        witness_keys: Sequence[str] = (),
     ) -> None:
         self._engine = engine
+        self._witnesses = [_witness_verifier(vkey) for vkey in witness_keys]
         self._store = SqlLogStore(engine)
         self._signer = NoteSigner(origin, log_key)
+        self._signers = [self._signer, *(NoteSigner(origin, key) for key in retiring_keys)]
         self._sequencer = Sequencer(self._store)
-        self._publisher = CheckpointPublisher(engine, self._signer, interval)
+        self._publisher = CheckpointPublisher(engine, self._signers, interval)
 
     def start(self) -> None:
         """Start publishing checkpoints in the background (every ``interval`` seconds)."""
@@ -69,10 +97,14 @@ class AuditLog:
         self._sequencer.close()
         self._publisher.stop()
 
-    def append(self, event: AuditEvent, openings: Openings | None) -> Appended:
+    def append(
+        self, event: AuditEvent, openings: Openings | None, settlement: Settlement | None = None
+    ) -> Appended:
         """Register ``event``; returns once it is durable, raises ``AuditUnavailable`` if not.
 
         ``openings`` None: the event's commitments are never to be opened (see :func:`seal`).
+        ``settlement``: written in the transaction of the entry, and only with it
+        (:data:`gateway.audit_log.repository.Settlement`).
         """
         leaf = encode(event)
         _check_openings(event, openings)
@@ -80,7 +112,7 @@ class AuditLog:
         outcome = "failed"
         try:
             with tracer.start_as_current_span(SPAN_AUDIT) as span:
-                appended = self._durable(leaf, openings)
+                appended = self._durable(leaf, Companion(openings, settlement))
                 span.set_attribute("audit.leaf_index", appended.leaf_index)
             outcome = "durable"
         finally:
@@ -93,17 +125,38 @@ class AuditLog:
         return self._publisher.publish_now()
 
     def checkpoint(self) -> str:
-        """The latest signed checkpoint (a C2SP signed note)."""
+        """The latest signed checkpoint (a C2SP signed note), with the witnesses' cosignatures."""
         with self._engine.connect() as connection:
             note = latest_checkpoint(connection)
-        if note is None:
-            raise CheckpointNotPublished("the log has not signed a checkpoint yet")
-        return note
+            if note is None:
+                raise CheckpointNotPublished("the log has not signed a checkpoint yet")
+            return note + "".join(
+                f"{line}\n" for line in cosignature_lines(connection, checkpoint_size(note))
+            )
+
+    def add_cosignatures(self, note: str) -> list[str]:
+        """Store the configured witnesses' cosignatures on a checkpoint this log stored.
+
+        ``note`` is the cosigned note as the witness produced it: its text must be exactly the
+        body of a stored checkpoint, and at least one line must verify under a configured
+        witness key (a line by a configured key that does not verify refuses it all). Returns
+        the verifier keys of the witnesses whose cosignatures were accepted.
+        """
+        text, _ = split_note(note)
+        size = checkpoint_size(note)
+        with self._engine.begin() as connection:
+            stored = checkpoint_note(connection, size)
+            if stored is None or split_note(stored)[0] != text:
+                raise UntrustedNote(f"the log signed no such checkpoint of size {size}")
+            cosignatures = _cosignatures(note, size, self._witnesses)
+            insert_cosignatures(connection, cosignatures)
+        return [cosignature.witness_key for cosignature in cosignatures]
 
     def signed_head(self) -> tuple[str, Checkpoint]:
         """The latest signed checkpoint and the tree head it signs, checked with this log's key."""
         note = self.checkpoint()
-        return note, open_checkpoint(note, [self._signer.verifier()], self._signer.name)
+        verifiers = [signer.verifier() for signer in self._signers]
+        return note, open_checkpoint(note, verifiers, self._signer.name)
 
     def verifier_key(self) -> str:
         """The note verifier key ``<name>+<hex key id>+<base64(0x01 || key)>``."""
@@ -137,14 +190,14 @@ class AuditLog:
                 f"tree size {tree_size} is beyond the latest checkpoint's {signed}"
             )
 
-    def _durable(self, leaf: bytes, openings: Openings | None) -> Appended:
+    def _durable(self, leaf: bytes, companion: Companion) -> Appended:
         hashed = leaf_hash(leaf)
-        if openings is not None:
-            self._store.expect_openings(hashed, openings)
+        if companion.openings is not None or companion.settlement is not None:
+            self._store.expect(hashed, companion)
         try:
             return _wait(self._sequencer.submit(leaf))
         except BaseException:
-            self._store.forget_openings(hashed)
+            self._store.forget(hashed)
             raise
 
 
@@ -156,6 +209,8 @@ def running_audit_log(engine: Engine, settings: Settings, keys: GatewayKeys) -> 
         origin=settings.log_origin,
         log_key=keys.log,
         interval=settings.checkpoint_interval,
+        retiring_keys=keys.log_retiring,
+        witness_keys=settings.audit_witness_keys,
     )
     audit_log.start()
     try:
@@ -215,3 +270,29 @@ def _check_openings(event: AuditEvent, openings: Openings | None) -> None:
         raise InvalidLeaf("a response salt goes with a response commitment, and only then")
     if openings.response_salt is not None and len(openings.response_salt) != SALT_SIZE:
         raise InvalidLeaf(f"the response salt must be {SALT_SIZE} bytes")
+
+
+def _witness_verifier(vkey: str) -> NoteVerifier:
+    verifier = parse_verifier_key(vkey)
+    if verifier.key_type is not KeyType.COSIGNATURE_V1:
+        raise MalformedNote(f"witness key {verifier.name} is not a cosignature/v1 verifier key")
+    return verifier
+
+
+def _cosignatures(note: str, size: int, witnesses: Sequence[NoteVerifier]) -> list[Cosignature]:
+    """The verified cosignature line of each configured witness that cosigned ``note``."""
+    _, lines = split_note(note)
+    raw_lines = note[note.rfind("\n\n") + 2 : -1].split("\n")
+    found = []
+    for witness in witnesses:
+        signed = [
+            raw
+            for (name, key_id, _), raw in zip(lines, raw_lines, strict=True)
+            if (name, key_id) == (witness.name, witness.key_id)
+        ]
+        if signed:
+            cosigned_at = verify_cosignature(note, witness)
+            found.append(Cosignature(size, witness.vkey, signed[0], cosigned_at))
+    if not found:
+        raise UntrustedNote("no witness this gateway accepts cosigned the checkpoint")
+    return found

@@ -12,15 +12,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import Row, Update, and_, bindparam, or_, update
 from sqlmodel import Session, col, select
 
 from consent.grants import Grant, GrantState, SubjectKind, WrittenConsent
 from consent.jws import from_timestamp
+from gateway.audit_log.models import table
 from gateway.consents.models import GrantRow
 
 ACTIVE_OR_PAUSED = (GrantState.ACTIVE.value, GrantState.PAUSED.value)
+GRANTS = table(GrantRow)
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,8 @@ def to_row(grant: Grant, subject_pseudonym: str) -> GrantRow:
     )
 
 
-def from_row(row: GrantRow) -> Grant:
+def from_row(row: GrantRow | Row[*tuple[Any, ...]]) -> Grant:
+    """The grant of an ORM row, or of a Core row of the grants table (same names)."""
     return Grant(
         grant_id=row.grant_id,
         requester=row.requester,
@@ -93,13 +97,23 @@ def _written_consent(entry: dict[str, object]) -> WrittenConsent:
 
 
 class SqlGrantStore:
-    """``consent.stores.GrantStore`` on the request's session."""
+    """``consent.stores.GrantStore`` on the request's session.
 
-    def __init__(self, session: Session) -> None:
+    ``skip_locked``: :meth:`consume_use` does not wait for a grant row another transaction
+    holds (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has no row locks) - the count
+    fails as if the grant had changed. The audit log counts uses in its own transaction
+    (:class:`gateway.audit_log.repository.SqlLogStore`), where waiting would be a deadlock: a
+    lifecycle change holds its grant's row until its own entry in the log is durable.
+    """
+
+    def __init__(self, session: Session, *, skip_locked: bool = False) -> None:
         self._session = session
+        self._skip_locked = skip_locked
 
     def get(self, grant_id: str) -> Grant | None:
-        row = self._session.get(GrantRow, grant_id, populate_existing=True)
+        """The grant as stored now (read as a Core row: no ORM object to build)."""
+        parameters = {"read_grant": grant_id}
+        row = self._session.connection().execute(_GRANT, parameters).first()
         return None if row is None else from_row(row)
 
     def find(self, grant_id: str, *, lock: bool = False) -> StoredGrant | None:
@@ -173,17 +187,32 @@ class SqlGrantStore:
         return [_stored(row) for row in rows]
 
     def consume_use(self, grant_id: str, now: datetime) -> int | None:
-        statement = (
-            update(GrantRow)
-            .where(
-                col(GrantRow.grant_id) == grant_id,
-                col(GrantRow.state) == GrantState.ACTIVE.value,
-                col(GrantRow.uses) < col(GrantRow.max_uses),
-                col(GrantRow.not_before) <= now,
-                col(GrantRow.expires_at) > now,
-            )
-            .values(uses=col(GrantRow.uses) + 1)
-            .returning(col(GrantRow.max_uses) - col(GrantRow.uses))
-        )
-        remaining = self._session.execute(statement).scalar_one_or_none()
+        statement = _COUNT_USE_SKIP_LOCKED if self._skip_locked else _COUNT_USE
+        parameters = {"counted_grant": grant_id, "now": now}
+        remaining = self._session.connection().execute(statement, parameters).scalar_one_or_none()
         return None if remaining is None else int(remaining)
+
+
+def _count_use(*, skip_locked: bool) -> Update:
+    """The ONE conditional statement of :meth:`SqlGrantStore.consume_use`, built once."""
+    now = bindparam("now", type_=GRANTS.c.expires_at.type)
+    usable = and_(
+        GRANTS.c.grant_id == bindparam("counted_grant"),
+        GRANTS.c.state == GrantState.ACTIVE.value,
+        GRANTS.c.uses < GRANTS.c.max_uses,
+        GRANTS.c.not_before <= now,
+        GRANTS.c.expires_at > now,
+    )
+    if skip_locked:
+        free = select(GRANTS.c.grant_id).where(usable).with_for_update(skip_locked=True)
+        usable = and_(usable, GRANTS.c.grant_id.in_(free.scalar_subquery()))
+    return (
+        update(GRANTS)
+        .where(usable)
+        .values(uses=GRANTS.c.uses + 1)
+        .returning(GRANTS.c.max_uses - GRANTS.c.uses)
+    )
+
+
+_GRANT = GRANTS.select().where(GRANTS.c.grant_id == bindparam("read_grant"))
+_COUNT_USE, _COUNT_USE_SKIP_LOCKED = _count_use(skip_locked=False), _count_use(skip_locked=True)

@@ -21,11 +21,14 @@ information count in the log but are never linked to a subject, so the log does 
 register of whose public record was looked up - and an unknown subject and one with nothing
 public get the same answer and the same kind of entry.
 
-The authorized channel counts the grant's use atomically only after the entry is durable: on
-SQLite a transaction that has written holds the database's one write lock, which the log's own
-transaction would wait for. A revocation committed in between denies the inquiry then: the
-request's transaction is rolled back and the denial is registered after the allowed entry. The
-log may hold an allowed inquiry that was not answered, never an answer that is not in the log.
+The authorized channel counts the grant's use in the transaction that makes its allowed entry
+durable (the entry's settlement, :class:`CountedUse`): atomically, under the log's lock, and
+with the entry or not at all; the request itself writes nothing, so it never competes with the
+log for SQLite's one write lock. A revocation committed after the decision denies the inquiry
+then: the count fails, nothing is served and the denial is registered after the allowed entry.
+The log may hold an allowed inquiry that was not answered, never an answer that is not in the
+log. The same transaction writes which records the establishment received, by the entry's leaf
+index, so that it is told when their display stops (Art. 67, :mod:`gateway.rights`).
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from gateway.consents.service import RESTRICTED, SubjectRef
 from gateway.keys import GatewayKeys
 from gateway.parties.citizens import citizen_identifier
 from gateway.parties.repository import legal_bases_of, party_by_client_id
+from gateway.rights.repository import add_disclosures
 from gateway.subjects import subject_key
 from gateway.telemetry import SPAN_POLICY, count_inquiry, tracer
 from problems import GatewayError
@@ -108,20 +112,38 @@ class Subject:
     key: str
 
 
-def _no_settlement(_desk: InquiryDesk) -> None:
-    """Nothing to settle once the inquiry is registered."""
+@dataclass
+class CountedUse:
+    """The settlement of an authorized inquiry (:data:`gateway.audit_log.repository.Settlement`),
+    written in the transaction of its allowed entry: one use of the grant counted atomically
+    and the records the establishment received, by the entry's index - or, when the grant
+    changed since the decision, neither, and the denial naming what changed."""
+
+    inquiry: Inquiry
+    now: datetime
+    record_ids: tuple[str, ...]
+    denial: GatewayError | None = None
+
+    def __call__(self, session: Session, leaf_index: int) -> None:
+        grants = SqlGrantStore(session, skip_locked=True)
+        try:
+            count_use(grants, self.inquiry, now=self.now, restricted=RESTRICTED)
+        except GatewayError as refusal:
+            self.denial = refusal
+            return
+        add_disclosures(session, leaf_index, self.inquiry.requester, self.record_ids)
 
 
 @dataclass(frozen=True)
 class Decision:
     """What the channel's rule allowed: the redaction access, the categories the inquiry is
-    registered with (None: those served), the answer's channel members, and what to settle
-    once the entry is durable."""
+    registered with (None: those served), the answer's channel members, and the settlement of
+    the view served (None: nothing to settle)."""
 
     access: Access
     categories: frozenset[ScopeCategory] | None = None
     terms: Mapping[str, object] = field(default_factory=dict)
-    settle: Callable[[InquiryDesk], None] = _no_settlement
+    settle: Callable[[CreditView], CountedUse] | None = None
 
 
 @dataclass(frozen=True)
@@ -145,13 +167,11 @@ def inquire(desk: InquiryDesk, statement: Statement) -> Answer:
     except GatewayError as refusal:
         _register_refusal(desk, statement, subject, refusal)
         raise
-    appended = _register_answer(desk, statement, subject, decision, view, served)
-    try:
-        decision.settle(desk)
-    except GatewayError as refusal:
-        desk.session.rollback()  # release what the failed settlement wrote, then register
-        _register_refusal(desk, statement, subject, refusal)
-        raise
+    settlement = decision.settle(view) if decision.settle else None
+    appended = _register_answer(desk, statement, subject, decision, view, served, settlement)
+    if settlement is not None and settlement.denial is not None:
+        _register_refusal(desk, statement, subject, settlement.denial)
+        raise settlement.denial
     count_inquiry(statement.channel.value, ALLOWED)
     return Answer(_with_receipt(served, appended))
 
@@ -242,9 +262,8 @@ def _authorized(desk: InquiryDesk, statement: Statement, subject: Subject) -> De
     grant = SqlGrantStore(desk.session).get(inquiry.grant_id)
     check_inquiry(grant, inquiry, now=desk.now, restricted=RESTRICTED)
 
-    def settle(registered: InquiryDesk) -> None:
-        grants = SqlGrantStore(registered.session)
-        count_use(grants, inquiry, now=registered.now, restricted=RESTRICTED)
+    def settle(view: CreditView) -> CountedUse:
+        return CountedUse(inquiry, desk.now, tuple(item.record_id for item in view.items))
 
     access = Access.authorized(
         inquiry.requester,
@@ -286,6 +305,7 @@ def _register_answer(
     decision: Decision,
     view: CreditView,
     served: bytes,
+    settlement: CountedUse | None,
 ) -> Appended:
     categories = decision.categories
     if categories is None:
@@ -293,7 +313,7 @@ def _register_answer(
     linkable = statement.channel is not Channel.PUBLIC
     sealed = seal(subject.key, served if linkable else None, linkable=linkable)
     try:
-        return _append(desk, statement, sealed, categories, Outcome.ALLOWED, "")
+        return _append(desk, statement, sealed, categories, Outcome.ALLOWED, "", settlement)
     except AuditUnavailable:
         count_inquiry(statement.channel.value, UNAVAILABLE)
         raise
@@ -315,6 +335,7 @@ def _append(
     categories: frozenset[ScopeCategory],
     outcome: Outcome,
     reason: str,
+    settlement: CountedUse | None = None,
 ) -> Appended:
     event = AuditEvent(
         time_ms=int(desk.now.timestamp() * 1000),
@@ -330,7 +351,7 @@ def _append(
         subject_commitment=sealed.subject_commitment,
         response_commitment=sealed.response_commitment,
     )
-    return desk.audit_log.append(event, sealed.openings)
+    return desk.audit_log.append(event, sealed.openings, settlement)
 
 
 def _requester(statement: Statement) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -39,6 +39,10 @@ class SqlJtiStore:
             ).rowcount
 
 
+# Read on every authenticated request: built once, so only its execution is paid for.
+_REVOKED = select(col(RevokedToken.jti)).where(col(RevokedToken.jti) == bindparam("revoked_jti"))
+
+
 class SqlRevokedTokens:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -54,9 +58,7 @@ class SqlRevokedTokens:
 
     def is_revoked(self, jti: str) -> bool:
         with self._engine.connect() as connection:
-            found = connection.execute(
-                select(col(RevokedToken.jti)).where(col(RevokedToken.jti) == jti)
-            ).first()
+            found = connection.execute(_REVOKED, {"revoked_jti": jti}).first()
         return found is not None
 
 

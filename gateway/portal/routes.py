@@ -5,7 +5,8 @@ Every action calls the same consent service function as the API, with the signed
 as the caller, so the rules are the API's: subsets of categories, a separate written consent
 per restricted category (Art. 62 para. 2-3), revocation effective for the very next inquiry.
 Establishments cannot reach any action: the portal honours only its own session cookie, and
-every form carries the session's CSRF token.
+every form carries the session's CSRF token. The credit report page files objections through
+the same service as ``POST /v1/me/objections`` and shows their answers (Art. 64).
 """
 
 from __future__ import annotations
@@ -56,8 +57,11 @@ from gateway.portal.i18n import LANGUAGE_COOKIE, Language
 from gateway.portal.pages import HOME, redirect
 from gateway.portal.sessions import COOKIE_PATH
 from gateway.ratelimit import PORTAL_SIGN_IN
+from gateway.rights import objections
+from gateway.rights.objections import Filing, ObjectionKind
 from gateway.routes.consents import Desk
 from gateway.routes.inquiries import Desk as InquiryDesk
+from gateway.routes.rights import Desk as RightsDesk
 from redaction.catalog import ScopeCategory
 from redaction.policies import Channel
 
@@ -67,6 +71,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 LANGUAGE_MAX_AGE = int(timedelta(days=365).total_seconds())
 BackTo = Annotated[str, Query(alias="next", max_length=200, pattern=r"^/portal/[A-Za-z0-9/_-]*$")]
 GrantId = Annotated[str, PathParam(pattern=r"^cg_[A-Za-z0-9_-]{1,61}$")]
+RecordId = Annotated[str, PathParam(pattern=r"^rec_[0-9a-f]{32}$")]
 
 router = APIRouter(prefix="/portal", include_in_schema=False, route_class=PortalRoute)
 
@@ -265,9 +270,11 @@ def who_looked(
 
 
 @router.get("/credit-report")
-def my_credit_report(pages: PortalPages, caller: Caller, desk: InquiryDesk) -> Response:
+def my_credit_report(
+    pages: PortalPages, caller: Caller, desk: InquiryDesk, rights: RightsDesk
+) -> Response:
     """The citizen's own file through the self inquiry channel, as ``GET /v1/me/credit-report``
-    serves it (and registers it)."""
+    serves it (and registers it), with the citizen's objections and their answers (Art. 64)."""
     answer = inquiries.inquire(desk, Statement(Channel.SELF, caller, None))
     report = CreditReport.model_validate_json(answer.body)
     sources = party_names(desk.session, {item.source for item in report.items})
@@ -278,7 +285,23 @@ def my_credit_report(pages: PortalPages, caller: Caller, desk: InquiryDesk) -> R
         categories=list(ScopeCategory),
         catalog=archive_catalog(),
         sources=sources,
+        objections=objections.objections_of_citizen(rights, caller.subject),
+        today=rights.today,
     )
+
+
+@router.post("/credit-report/{record_id}/objection")
+def file_objection(
+    caller: Caller,
+    _form: SignedInForm,
+    rights: RightsDesk,
+    record_id: RecordId,
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Object to an item of the file, as ``POST /v1/me/objections`` does (Art. 64)."""
+    filing = Filing(ObjectionKind.RECORD, reason, record_id)
+    objections.file_objection(rights, caller.subject, filing)
+    return redirect("/portal/credit-report?notice=objection_filed")
 
 
 # -- decisions -----------------------------------------------------------------------------

@@ -75,7 +75,8 @@ def parse_calendar(years: Iterable[object]) -> WorkingCalendar:
         try:
             year = _YearFile.model_validate(document)
         except ValidationError as exc:
-            raise CalendarInvalid(f"a holiday calendar file is malformed: {exc.errors()[0]}") from None
+            problems = exc.error_count()
+            raise CalendarInvalid(f"a holiday calendar file is malformed ({problems})") from None
         _check_year(year)
         holidays.update(year.holidays)
         working.update(year.working_days)
@@ -86,7 +87,7 @@ def _check_year(year: _YearFile) -> None:
     if any(day.year != year.year for day in (*year.holidays, *year.working_days)):
         raise CalendarInvalid(f"the {year.year} calendar lists a day of another year")
     if set(year.holidays) & set(year.working_days):
-        raise CalendarInvalid(f"the {year.year} calendar lists a day as holiday and working day")
+        raise CalendarInvalid(f"the {year.year} calendar lists a day as both holiday and workday")
     if any(day.weekday() < SATURDAY for day in year.working_days):
         raise CalendarInvalid(f"the {year.year} calendar lists a weekday as an exchanged day")
 

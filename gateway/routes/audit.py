@@ -11,10 +11,12 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
+from audit.errors import MalformedNote
 from audit.tlog import proof_json
 from gateway.audit_log.service import MAX_LEAVES_PAGE
 from gateway.auth import RegulatorCaller
@@ -25,6 +27,12 @@ router = APIRouter(prefix="/v1/audit", tags=["audit"])
 PUBLIC: dict[str, Any] = {"security": []}
 TEXT: dict[int | str, dict[str, Any]] = {200: {"content": {"text/plain": {}}}}
 Index = Annotated[int, Query(ge=0, lt=1 << 63, description="Leaf index, from 0")]
+MAX_NOTE_BYTES = 64 * 1024
+NOTE_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {"text/plain": {"schema": {"type": "string"}}},
+    "description": "The cosigned note exactly as the witness produced it (C2SP signed-note)",
+}
 Size = Annotated[int, Query(ge=0, lt=1 << 63, description="Tree size (number of leaves)")]
 
 
@@ -34,6 +42,12 @@ class Proof(BaseModel):
 
 class Leaves(BaseModel):
     leaves: list[str] = Field(description="Standard base64 of the exact bytes that were hashed")
+
+
+class Cosigned(BaseModel):
+    witnesses: list[str] = Field(
+        description="Verifier keys of the witnesses whose cosignature was accepted"
+    )
 
 
 def _proof(hashes: list[bytes]) -> Response:
@@ -49,6 +63,27 @@ def _proof(hashes: list[bytes]) -> Response:
 )
 def checkpoint(audit_log: AuditService) -> str:
     return audit_log.checkpoint()
+
+
+@router.post(
+    "/cosignatures",
+    summary="Submit a witness's cosignature of a checkpoint (C2SP tlog-cosignature/v1)",
+    description="No token: the signature is the credential. Accepted only if the note's text "
+    "is exactly a checkpoint this log signed and a witness the gateway is configured to accept "
+    "(GATEWAY_AUDIT_WITNESS_KEYS) cosigned it; the checkpoint is then served with it.",
+    responses=problem_responses(422),
+    openapi_extra={**PUBLIC, "requestBody": NOTE_BODY},
+)
+async def cosignatures(request: Request, audit_log: AuditService) -> Cosigned:
+    body = await request.body()
+    if len(body) > MAX_NOTE_BYTES:
+        raise MalformedNote(f"a cosigned note is at most {MAX_NOTE_BYTES} bytes")
+    try:
+        note = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise MalformedNote("a cosigned note is UTF-8 text") from None
+    witnesses = await run_in_threadpool(audit_log.add_cosignatures, note)
+    return Cosigned(witnesses=witnesses)
 
 
 @router.get(

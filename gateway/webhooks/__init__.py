@@ -11,6 +11,7 @@ key - the key of its access tokens and consent artefacts, published at ``/oauth/
 header ``typ`` ``webhook+jwt``, ``alg`` EdDSA, ``kid``. It is POSTed as the request body with
 ``Content-Type: application/jwt``. Claims: ``iss`` (the gateway), ``aud`` (the receiving
 establishment's client id), ``iat``, ``jti`` (the delivery id: the same on every retry, so a
-receiver drops duplicates by it), ``event`` (e.g. ``consent.approved``) and ``data``. The
-body holds no personal data beyond the receiver's own pseudonym of the subject.
+receiver drops duplicates by it), ``event`` (e.g. ``consent.approved``, or
+``record.deletion_notice`` for a deletion notice, :mod:`gateway.rights.notices`) and
+``data``. The body holds no personal data beyond the receiver's own pseudonym of the subject.
 """

@@ -66,6 +66,16 @@ def test_entries_queued_during_a_commit_form_the_next_batch() -> None:
     assert store.batch_sizes == [1, 4, 4, 2]
 
 
+def test_a_lone_entry_is_committed_without_waiting_for_company() -> None:
+    """The batching window opens only while entries arrive together (adaptive delay)."""
+    store = GatedStore()
+    store.release.set()
+    with Sequencer(store, max_delay=3600) as sequencer:
+        assert sequencer.submit(b"alone").result(timeout=30).leaf_index == 0
+        assert sequencer.submit(b"alone again").result(timeout=30).leaf_index == 1
+    assert store.batch_sizes == [1, 1]
+
+
 def test_a_failed_transaction_fails_every_future_of_its_batch_and_writes_nothing() -> None:
     store = FailingReaderStore()
     with Sequencer(store) as sequencer:

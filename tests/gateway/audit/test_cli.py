@@ -135,6 +135,7 @@ def test_witness_cosigns_only_checkpoints_that_extend_the_last(
     witness = [
         *("audit", "witness", "--url", live, "--key", signer.verifier().vkey),
         *("--state", "witness.json", "--witness-key", "witness.pem", "--name", "w1.test"),
+        "--no-submit",
     ]
     cosigner = Cosigner("w1.test", witness_key).verifier()
     for first in (7, 10):

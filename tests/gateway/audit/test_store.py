@@ -1,11 +1,14 @@
-"""SqlLogStore on SQLite and PostgreSQL: the tlog layout, one transaction per batch, openings."""
+"""SqlLogStore on SQLite and PostgreSQL: the tlog layout, one transaction per batch, openings and
+settlements."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, insert, select
+from sqlmodel import Session, col
 
 from audit.errors import AuditUnavailable
 from audit.memory import MemoryLogStore
@@ -14,12 +17,14 @@ from audit.sequencer import Batch
 from audit.tlog import prove_record, prove_tree, stored_hash_count, tree_hash
 from gateway.audit_log.models import HASHES, LEAVES, OPENINGS
 from gateway.audit_log.repository import (
+    Companion,
     Openings,
     SqlLogStore,
     iter_hashes,
     iter_leaves,
     read_openings,
 )
+from gateway.oauth.models import RevokedToken
 from gateway.settings import Settings
 from gateway.storage.db import make_engine
 from tests.audit.factories import distinct_leaves, mth
@@ -88,13 +93,58 @@ def test_openings_are_written_with_their_leaf_and_only_then(engine: Engine) -> N
     store = SqlLogStore(engine)
     leaves = distinct_leaves(3)
     opening = Openings(b"s" * 32, b"r" * 32)
-    store.expect_openings(leaf_hash(leaves[1]), opening)
-    store.expect_openings(leaf_hash(b"never appended"), Openings(b"t" * 32))
+    store.expect(leaf_hash(leaves[1]), Companion(opening))
+    store.expect(leaf_hash(b"never appended"), Companion(Openings(b"t" * 32)))
     store.append_batch(batch_of(leaves))
     with engine.connect() as connection:
         assert read_openings(connection, 1) == opening
         assert connection.execute(select(OPENINGS.c.leaf_index)).scalars().all() == [1]
-    store.forget_openings(leaf_hash(b"never appended"))
+    store.forget(leaf_hash(b"never appended"))
     store.append_batch(batch_of([b"never appended"]))
     with engine.connect() as connection:
         assert read_openings(connection, 3) is None
+
+
+def _settled(session: Session, leaf_index: int) -> None:
+    """A settlement that leaves a trace of its leaf's index."""
+    expires_at = datetime.now(UTC)
+    session.execute(insert(RevokedToken).values(jti=f"settled {leaf_index}", expires_at=expires_at))
+
+
+def _traces(engine: Engine) -> list[str]:
+    with engine.connect() as connection:
+        return list(
+            connection.execute(
+                select(col(RevokedToken.jti)).order_by(col(RevokedToken.jti))
+            ).scalars()
+        )
+
+
+def test_settlements_are_written_in_the_transaction_of_their_leaf(engine: Engine) -> None:
+    store = SqlLogStore(engine)
+    leaves = distinct_leaves(4)
+    store.append_batch(batch_of(leaves[:1]))
+    store.expect(leaf_hash(leaves[2]), Companion(settlement=_settled))
+    store.expect(leaf_hash(leaves[3]), Companion(Openings(b"s" * 32), _settled))
+    assert store.append_batch(batch_of(leaves[1:])) == 1
+    assert _traces(engine) == ["settled 2", "settled 3"]
+    with engine.connect() as connection:
+        assert connection.execute(select(OPENINGS.c.leaf_index)).scalars().all() == [3]
+
+
+def test_a_failing_settlement_fails_its_whole_batch(engine: Engine) -> None:
+    store = SqlLogStore(engine)
+    leaves = distinct_leaves(3)
+
+    def failing(session: Session, leaf_index: int) -> None:
+        _settled(session, leaf_index)
+        raise OSError("the disk is full")
+
+    store.expect(leaf_hash(leaves[0]), Companion(Openings(b"s" * 32), _settled))
+    store.expect(leaf_hash(leaves[1]), Companion(settlement=failing))
+    with pytest.raises(OSError, match="disk"):
+        store.append_batch(batch_of(leaves))
+    assert _traces(engine) == []
+    with engine.connect() as connection:
+        assert connection.execute(select(LEAVES.c.leaf_index)).scalars().all() == []
+        assert connection.execute(select(OPENINGS.c.leaf_index)).scalars().all() == []

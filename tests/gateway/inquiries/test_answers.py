@@ -4,7 +4,6 @@ entry commits to; the inquiry traced and counted; nothing served when the log fa
 from __future__ import annotations
 
 import base64
-from datetime import datetime
 from typing import Any
 
 import httpx
@@ -17,14 +16,15 @@ from audit.checkpoint import open_checkpoint
 from audit.leaf import CommitmentDomain, Outcome, check_commitment, commit
 from audit.merkle import leaf_hash, verify_inclusion
 from audit.note import parse_verifier_key
+from gateway.archive.service import view_for
 from gateway.audit_log.repository import Openings, SqlLogStore, read_leaves, read_openings
 from gateway.consents.models import GrantRow
-from gateway.consents.repository import SqlGrantStore
 from gateway.inquiries.schemas import AuthorityAnswer, AuthorizedAnswer, CreditReport, SharingAnswer
 from gateway.inquiries.service import canonical_json
 from gateway.storage.db import unit_of_work
 from redaction.catalog import FieldType
 from redaction.demo import SAMPLE_VALUES
+from redaction.engine import CreditView
 from tests.gateway.consents.factories import mortgage_request
 from tests.gateway.inquiries.factories import (
     CASE,
@@ -282,19 +282,19 @@ def test_inquiries_are_counted_by_channel_and_outcome(
 def test_a_revocation_between_decision_and_count_denies_the_inquiry(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The entry is durable before the use is counted; a revocation committed in between denies
-    the inquiry then: nothing is served and the denial follows the allowed entry in the log."""
+    """The use is counted in the transaction of the allowed entry; a revocation committed after
+    the decision denies the inquiry then: nothing is served and the denial follows the allowed
+    entry in the log."""
     grant_id = world.grant()
-    consume = SqlGrantStore.consume_use
 
-    def revoked_meanwhile(store: SqlGrantStore, grant: str, now: datetime) -> int | None:
+    def revoked_meanwhile(*arguments: Any) -> CreditView:
         with unit_of_work(world.flow.engine) as session:
             session.execute(
-                update(GrantRow).where(col(GrantRow.grant_id) == grant).values(state="revoked")
+                update(GrantRow).where(col(GrantRow.grant_id) == grant_id).values(state="revoked")
             )
-        return consume(store, grant, now)
+        return view_for(*arguments)
 
-    monkeypatch.setattr(SqlGrantStore, "consume_use", revoked_meanwhile)
+    monkeypatch.setattr("gateway.inquiries.service.view_for", revoked_meanwhile)
     before = world.log_size()
     response = world.send(world.authorized(grant_id), "establishment")
     problem = assert_problem(response, 403)

@@ -1,0 +1,240 @@
+"""Queries of the subject rights (Art. 64-67, 70(8)) and of the scheduler's leases.
+
+Changes of state are conditional UPDATEs that repeat the state they start from (an objection
+still open, a notice not acknowledged yet, an overdue mark not set yet), so two concurrent
+requests or sweeps never both apply one. The display sweep reads the records it announces
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so concurrent sweeps skip each other's records.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, and_, exists, insert, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel, col, select
+
+from gateway.archive.models import RecordRow
+from gateway.rights.models import DeletionNotice, Disclosure, JobLease, Objection, ObjectionState
+from redaction.records import RecordStatus
+
+OPEN = ObjectionState.OPEN.value
+
+# -- objections (Art. 64) ------------------------------------------------------------------
+
+
+def add(session: Session, row: SQLModel) -> None:
+    session.add(row)
+    session.flush()
+
+
+def objection(session: Session, objection_id: str, *, lock: bool = False) -> Objection | None:
+    return session.get(Objection, objection_id, populate_existing=True, with_for_update=lock)
+
+
+def open_objection_on(session: Session, record_id: str) -> Objection | None:
+    return session.exec(
+        select(Objection).where(col(Objection.record_id) == record_id, col(Objection.state) == OPEN)
+    ).first()
+
+
+def objections_of(
+    session: Session, *, subject_key: str | None = None, holder: str | None = None
+) -> list[Objection]:
+    """A subject's objections, or those a holder must answer; newest first."""
+    condition = (
+        col(Objection.subject_key) == subject_key
+        if holder is None
+        else col(Objection.holder) == holder
+    )
+    statement = select(Objection).where(condition).order_by(col(Objection.filed_at).desc())
+    return list(session.exec(statement))
+
+
+def answer(session: Session, objection_id: str, values: Mapping[str, object]) -> bool:
+    """Record the answer if the objection is still open."""
+    statement = (
+        update(Objection)
+        .where(col(Objection.objection_id) == objection_id, col(Objection.state) == OPEN)
+        .values(dict(values))
+        .returning(col(Objection.objection_id))
+    )
+    return session.execute(statement).first() is not None
+
+
+def overdue_objections(session: Session, today: date, *, unmarked: bool = False) -> list[Objection]:
+    """Open objections whose deadline passed before ``today`` (``unmarked``: not yet
+    registered as overdue), oldest deadline first."""
+    conditions = [col(Objection.state) == OPEN, col(Objection.due_on) < today]
+    if unmarked:
+        conditions.append(col(Objection.overdue_leaf).is_(None))
+    statement = select(Objection).where(*conditions).order_by(col(Objection.due_on))
+    return list(session.exec(statement))
+
+
+# -- disclosures and deletion notices (Art. 67, 70(8)) -------------------------------------
+
+
+def add_disclosures(
+    session: Session, leaf_index: int, requester: str, record_ids: Iterable[str]
+) -> None:
+    """Who received which records in the inquiry registered at ``leaf_index``."""
+    rows = [
+        {"leaf_index": leaf_index, "record_id": record_id, "requester": requester}
+        for record_id in set(record_ids)
+    ]
+    if rows:
+        session.execute(insert(Disclosure), rows)
+
+
+def recipients(session: Session, record_ids: Sequence[str]) -> dict[str, list[str]]:
+    """The establishments that received each record, by record id."""
+    statement = (
+        select(Disclosure.record_id, Disclosure.requester)
+        .where(col(Disclosure.record_id).in_(record_ids))
+        .distinct()
+        .order_by(col(Disclosure.record_id), col(Disclosure.requester))
+    )
+    found: dict[str, list[str]] = defaultdict(list)
+    for record_id, requester in session.exec(statement):
+        found[record_id].append(requester)
+    return found
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """A disclosed record whose display stopped and that was not announced yet."""
+
+    record_id: str
+    subject_key: str | None
+    item_code: str
+    status: RecordStatus
+
+
+def stopped_unannounced(
+    session: Session, latest_starts: Mapping[str, date], limit: int
+) -> list[Stopped]:
+    """Disclosed records without a notice yet that are no longer active, or whose period
+    started on or before their item's date in ``latest_starts``; locked until the end of the
+    transaction, rows another transaction holds skipped (PostgreSQL)."""
+    display_ended = [
+        and_(col(RecordRow.item_code) == code, col(RecordRow.period_start) <= start)
+        for code, start in latest_starts.items()
+    ]
+    statement = (
+        select(RecordRow)
+        .where(
+            or_(col(RecordRow.status) != RecordStatus.ACTIVE.value, *display_ended),
+            exists().where(col(Disclosure.record_id) == col(RecordRow.record_id)),
+            ~exists().where(col(DeletionNotice.record_id) == col(RecordRow.record_id)),
+        )
+        .order_by(col(RecordRow.record_id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [
+        Stopped(row.record_id, row.subject_key, row.item_code, RecordStatus(row.status))
+        for row in session.exec(statement)
+    ]
+
+
+def add_notices(session: Session, notices: Sequence[DeletionNotice]) -> None:
+    session.add_all(notices)
+    session.flush()
+
+
+def notice_to(
+    session: Session, recipient: str, notice_id: str, *, lock: bool = False
+) -> DeletionNotice | None:
+    """The notice if it was sent to ``recipient``."""
+    notice = session.get(DeletionNotice, notice_id, populate_existing=True, with_for_update=lock)
+    return notice if notice is not None and notice.recipient == recipient else None
+
+
+def notices_to(session: Session, recipient: str, *, pending: bool) -> list[DeletionNotice]:
+    """The notices sent to ``recipient`` (``pending``: unacknowledged only), newest first."""
+    conditions = [col(DeletionNotice.recipient) == recipient]
+    if pending:
+        conditions.append(col(DeletionNotice.acknowledged_at).is_(None))
+    statement = (
+        select(DeletionNotice)
+        .where(*conditions)
+        .order_by(col(DeletionNotice.created_at).desc(), col(DeletionNotice.notice_id))
+    )
+    return list(session.exec(statement))
+
+
+def acknowledge(session: Session, notice_id: str, at: datetime, leaf_index: int) -> None:
+    """Record the acknowledgement unless the notice was acknowledged meanwhile."""
+    session.execute(
+        update(DeletionNotice)
+        .where(
+            col(DeletionNotice.notice_id) == notice_id,
+            col(DeletionNotice.acknowledged_at).is_(None),
+        )
+        .values(acknowledged_at=at, acknowledged_leaf=leaf_index)
+    )
+
+
+def overdue_notices(
+    session: Session, today: date, *, unmarked: bool = False
+) -> list[DeletionNotice]:
+    """Unacknowledged notices whose deadline passed before ``today`` (``unmarked``: not yet
+    registered as overdue), oldest deadline first."""
+    conditions = [col(DeletionNotice.acknowledged_at).is_(None), col(DeletionNotice.due_on) < today]
+    if unmarked:
+        conditions.append(col(DeletionNotice.overdue_leaf).is_(None))
+    statement = select(DeletionNotice).where(*conditions).order_by(col(DeletionNotice.due_on))
+    return list(session.exec(statement))
+
+
+def mark_overdue(session: Session, row: Objection | DeletionNotice, leaf_index: int) -> None:
+    """Keep the leaf that registered the missed deadline, unless one was kept meanwhile."""
+    if isinstance(row, Objection):
+        statement = update(Objection).where(
+            col(Objection.objection_id) == row.objection_id, col(Objection.overdue_leaf).is_(None)
+        )
+    else:
+        statement = update(DeletionNotice).where(
+            col(DeletionNotice.notice_id) == row.notice_id,
+            col(DeletionNotice.overdue_leaf).is_(None),
+        )
+    session.execute(statement.values(overdue_leaf=leaf_index))
+
+
+# -- the scheduler's leases ----------------------------------------------------------------
+
+
+def claim_lease(session: Session, name: str, holder: str, now: datetime, until: datetime) -> bool:
+    """Hold the job ``name`` until ``until`` if its lease is free, lapsed or already ours: one
+    conditional UPDATE, or the INSERT of a first lease (a concurrent one wins)."""
+    claimable: ColumnElement[bool] = or_(
+        col(JobLease.expires_at) <= now, col(JobLease.holder) == holder
+    )
+    updated = session.execute(
+        update(JobLease)
+        .where(col(JobLease.name) == name, claimable)
+        .values(holder=holder, expires_at=until)
+        .returning(col(JobLease.name))
+    ).first()
+    if updated is not None:
+        return True
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    inserted = session.execute(
+        dialect.insert(JobLease)
+        .values(name=name, holder=holder, expires_at=until)
+        .on_conflict_do_nothing()
+        .returning(col(JobLease.name))
+    ).first()
+    return inserted is not None
+
+
+def release_lease(session: Session, name: str, holder: str, now: datetime) -> None:
+    session.execute(
+        update(JobLease)
+        .where(col(JobLease.name) == name, col(JobLease.holder) == holder)
+        .values(expires_at=now)
+    )

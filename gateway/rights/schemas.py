@@ -1,0 +1,253 @@
+"""The subject-rights API's bodies (Art. 64-67, 70(8)): objections and their answers,
+restoration decisions, deletion notices, and the regulators' lists of missed deadlines.
+
+Sizes and vocabularies are schema checks (422 with the location of the problem); whether an
+objection may be filed or answered is the service's decision, naming its article.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.archive.repository import BasisNotice
+from gateway.archive.schemas import BasisIn, CorrectionIn, Reason
+from gateway.consents.schemas import SubjectIn
+from gateway.rights.models import DeletionNotice, Objection, ObjectionState
+from gateway.rights.objections import (
+    Answer,
+    AnswerOutcome,
+    FiledObjection,
+    Filing,
+    HeldObjection,
+    ObjectionKind,
+)
+from gateway.rights.oversight import BASIS_NOTICE_DAYS, PartyList
+from gateway.rights.service import Deadlines
+from redaction.periods import local_date
+
+RecordId = Annotated[str, Field(pattern=r"^rec_[0-9a-f]{32}$", description="rec_...")]
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- objections ----------------------------------------------------------------------------
+
+
+class ObjectionIn(_Body):
+    """A written objection (Art. 64): a record of one's own file, or - for an assessment or
+    market information the archive does not hold - the providing unit that holds it."""
+
+    kind: ObjectionKind = Field(
+        ObjectionKind.RECORD,
+        description="record (para. 1), assessment (para. 2), market_information (para. 3)",
+    )
+    record_id: RecordId | None = Field(None, description="The record objected to")
+    holder: str | None = Field(
+        None, min_length=1, max_length=64, description="Client id of the holder, if no record"
+    )
+    reason: Reason
+    attachment_ref: str | None = Field(
+        None,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="A reference to the written application's attachment (number or URL)",
+    )
+
+    def to_filing(self) -> Filing:
+        return Filing(self.kind, self.reason, self.record_id, self.holder, self.attachment_ref)
+
+
+class AnswerIn(_Body):
+    """The holder's answer and its reasons; ``correction`` carries the corrected record when
+    the answer corrects one (its own reason goes to the record's history)."""
+
+    outcome: AnswerOutcome
+    reason: Reason
+    correction: CorrectionIn | None = None
+
+    def to_answer(self) -> Answer:
+        correction = self.correction.to_correction() if self.correction else None
+        return Answer(self.outcome, self.reason, correction)
+
+
+class ObjectionOut(BaseModel):
+    objection_id: str
+    kind: ObjectionKind
+    record_id: str | None
+    item_code: str | None
+    holder: str = Field(description="Client id of the unit that must answer")
+    reason: str
+    attachment_ref: str | None
+    state: ObjectionState
+    filed_at: datetime
+    due_on: date = Field(description="The last working day for the answer")
+    overdue: bool
+    outcome: AnswerOutcome | None
+    answer_reason: str | None
+    answered_at: datetime | None
+
+
+class FiledObjectionOut(ObjectionOut):
+    holder_name: str
+
+
+class HeldObjectionOut(ObjectionOut):
+    subject: SubjectIn = Field(description="The objecting subject's archive index (Art. 34)")
+
+
+class FiledObjections(BaseModel):
+    objections: list[FiledObjectionOut]
+
+
+class HeldObjections(BaseModel):
+    objections: list[HeldObjectionOut]
+
+
+def _objection(objection: Objection, today: date) -> dict[str, object]:
+    state = ObjectionState(objection.state)
+    return {
+        **objection.model_dump(exclude={"citizen_id", "subject_key"}),
+        "overdue": state is ObjectionState.OPEN and today > objection.due_on,
+    }
+
+
+def filed_out(filed: FiledObjection, today: date) -> FiledObjectionOut:
+    return FiledObjectionOut.model_validate(
+        {**_objection(filed.objection, today), "holder_name": filed.holder_name}
+    )
+
+
+def held_out(held: HeldObjection, today: date) -> HeldObjectionOut:
+    subject = held.subject
+    return HeldObjectionOut.model_validate(
+        {
+            **_objection(held.objection, today),
+            "subject": SubjectIn(
+                kind=subject.kind, value=subject.value, document_type=subject.document_type
+            ),
+        }
+    )
+
+
+# -- restoration ---------------------------------------------------------------------------
+
+
+class RestorationIn(_Body):
+    """A credit restoration decision on an untrustworthiness record (Art. 66)."""
+
+    reason: Reason
+    decision: BasisIn = Field(description="The restoration decision document")
+
+
+# -- deletion notices ----------------------------------------------------------------------
+
+
+class NoticeOut(BaseModel):
+    notice_id: str
+    record_id: str = Field(description="The record served to you that must be deleted")
+    item_code: str
+    cause: str = Field(description="display_period_ended, restored, deleted or revoked")
+    stopped_on: date
+    created_at: datetime
+    due_on: date = Field(description="The last working day to acknowledge")
+    acknowledged_at: datetime | None
+
+
+class NoticesOut(BaseModel):
+    notices: list[NoticeOut]
+
+
+def notice_out(notice: DeletionNotice) -> NoticeOut:
+    return NoticeOut.model_validate(notice, from_attributes=True)
+
+
+# -- oversight -----------------------------------------------------------------------------
+
+
+class OverdueObjection(BaseModel):
+    objection_id: str
+    kind: ObjectionKind
+    record_id: str | None
+    item_code: str | None
+    filed_on: date
+    due_on: date
+
+
+class OverdueNotice(BaseModel):
+    notice_id: str
+    record_id: str
+    item_code: str
+    cause: str
+    stopped_on: date
+    due_on: date
+
+
+class LateBasisNotice(BaseModel):
+    record_id: str
+    item_code: str
+    basis_status: str
+    basis_changed_on: date = Field(description="The day the basis document changed")
+    due_on: date = Field(description="The fifth working day after it")
+    notice_on: date = Field(description="The day the report reached the gateway")
+
+
+class PartyEntries(BaseModel, Generic[M]):
+    """What one party is late with: its client id, registered name and entries."""
+
+    client_id: str
+    name: str | None
+    count: int
+    entries: list[M]
+
+
+class Oversight(BaseModel, Generic[M]):
+    as_of: date = Field(description="The day the deadlines were checked on (UTC+08:00)")
+    parties: list[PartyEntries[M]]
+
+
+def oversight_out(
+    model: type[Oversight[M]],
+    today: date,
+    parties: list[PartyList[T]],
+    convert: Callable[[T], M],
+) -> Oversight[M]:
+    """The regulators' list: per party, its entries shaped by ``convert``."""
+    return model(
+        as_of=today,
+        parties=[
+            PartyEntries[M](
+                client_id=party.client_id,
+                name=party.name,
+                count=len(party.entries),
+                entries=[convert(row) for row in party.entries],
+            )
+            for party in parties
+        ],
+    )
+
+
+def overdue_notice(notice: DeletionNotice) -> OverdueNotice:
+    return OverdueNotice.model_validate(notice, from_attributes=True)
+
+
+def overdue_objection(objection: Objection) -> OverdueObjection:
+    return OverdueObjection.model_validate(
+        {**objection.model_dump(), "filed_on": local_date(objection.filed_at)}
+    )
+
+
+def late_basis_notice(deadlines: Deadlines) -> Callable[[BasisNotice], LateBasisNotice]:
+    def convert(notice: BasisNotice) -> LateBasisNotice:
+        due = deadlines.calendar.deadline(notice.basis_changed_on, BASIS_NOTICE_DAYS)
+        return LateBasisNotice.model_validate({**asdict(notice), "due_on": due})
+
+    return convert

@@ -1,0 +1,66 @@
+"""Regulators' view of the deadlines (Art. 64, 65, 67, 69(5), 70(8)): objections not answered
+in time per holder, deletion notices not acknowledged in time per establishment, and reports of
+changed basis documents that came later than five working days, per providing unit."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from gateway.auth import OversightCaller
+from gateway.problem_handlers import problem_responses
+from gateway.rights import oversight
+from gateway.rights.schemas import (
+    LateBasisNotice,
+    OverdueNotice,
+    OverdueObjection,
+    Oversight,
+    late_basis_notice,
+    overdue_notice,
+    overdue_objection,
+    oversight_out,
+)
+from gateway.routes.rights import Desk
+
+router = APIRouter(prefix="/v1/oversight", tags=["oversight"])
+ERRORS = problem_responses(401, 403)
+LOOK_BACK = timedelta(days=366)
+
+
+@router.get(
+    "/overdue-objections",
+    summary="Objections not answered by their deadline, per holder (Art. 64, 69(5))",
+    responses=ERRORS,
+)
+def overdue_objections(desk: Desk, _caller: OversightCaller) -> Oversight[OverdueObjection]:
+    parties = oversight.overdue_objections(desk)
+    return oversight_out(Oversight[OverdueObjection], desk.today, parties, overdue_objection)
+
+
+@router.get(
+    "/overdue-deletion-notices",
+    summary="Deletion notices not acknowledged by their deadline, per establishment (Art. 67)",
+    responses=ERRORS,
+)
+def overdue_notices(desk: Desk, _caller: OversightCaller) -> Oversight[OverdueNotice]:
+    parties = oversight.overdue_notices(desk)
+    return oversight_out(Oversight[OverdueNotice], desk.today, parties, overdue_notice)
+
+
+@router.get(
+    "/late-basis-reports",
+    summary="Revoked basis documents reported later than five working days (Art. 65)",
+    responses=ERRORS,
+)
+def late_basis_reports(
+    desk: Desk,
+    _caller: OversightCaller,
+    since: Annotated[
+        date | None, Query(description="Reports received on this day or later; a year back")
+    ] = None,
+) -> Oversight[LateBasisNotice]:
+    parties = oversight.late_basis_notices(desk, since or desk.today - LOOK_BACK)
+    convert = late_basis_notice(desk.deadlines)
+    return oversight_out(Oversight[LateBasisNotice], desk.today, parties, convert)

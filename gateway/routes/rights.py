@@ -1,0 +1,133 @@
+"""Subject rights over HTTP (Art. 64, 66, 67, 70(8)): the citizen files objections and reads
+the answers; the holder lists and answers them; a providing unit records a credit restoration;
+an establishment reads and acknowledges its deletion notices. Another holder's objection or
+another establishment's notice is 404.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+
+from gateway.archive.schemas import RecordChangeOut, record_change_out
+from gateway.auth import CitizenObjector, NoticeRecipient, ObjectionHolder, ProviderCaller
+from gateway.deps import AuditService, DbSession
+from gateway.problem_handlers import problem_responses
+from gateway.rights import notices, objections, restoration
+from gateway.rights.schemas import (
+    AnswerIn,
+    FiledObjectionOut,
+    FiledObjections,
+    HeldObjectionOut,
+    HeldObjections,
+    NoticeOut,
+    NoticesOut,
+    ObjectionIn,
+    RestorationIn,
+    filed_out,
+    held_out,
+    notice_out,
+)
+from gateway.rights.service import Deadlines, RightsDesk
+from gateway.routes.records import RecordId
+
+router = APIRouter(tags=["subject rights"])
+ObjectionId = Annotated[str, Path(pattern=r"^obj_[0-9a-f]{32}$", description="obj_...")]
+NoticeId = Annotated[str, Path(pattern=r"^dn_[0-9a-f]{32}$", description="dn_...")]
+CHANGE_ERRORS = problem_responses(401, 403, 404, 409, 422, 503)
+
+
+def rights_desk(request: Request, session: DbSession, audit_log: AuditService) -> RightsDesk:
+    state = request.app.state
+    deadlines = Deadlines.of(state.settings)
+    return RightsDesk(
+        session, audit_log, state.keys, state.auth_server, deadlines, datetime.now(UTC)
+    )
+
+
+Desk = Annotated[RightsDesk, Depends(rights_desk)]
+
+
+@router.post(
+    "/v1/me/objections",
+    status_code=201,
+    summary="Object to an item of my file, an assessment or market information (Art. 64)",
+    responses=CHANGE_ERRORS,
+    tags=["citizens"],
+)
+def file_objection(desk: Desk, caller: CitizenObjector, body: ObjectionIn) -> FiledObjectionOut:
+    filed = objections.file_objection(desk, caller.subject, body.to_filing())
+    return filed_out(filed, desk.today)
+
+
+@router.get(
+    "/v1/me/objections",
+    summary="My objections and their answers, newest first (Art. 64)",
+    responses=problem_responses(401, 403),
+    tags=["citizens"],
+)
+def my_objections(desk: Desk, caller: CitizenObjector) -> FiledObjections:
+    filed = objections.objections_of_citizen(desk, caller.subject)
+    return FiledObjections(objections=[filed_out(entry, desk.today) for entry in filed])
+
+
+@router.get(
+    "/v1/objections",
+    summary="The objections this unit must answer or has answered, newest first (Art. 64)",
+    responses=problem_responses(401, 403),
+)
+def held_objections(desk: Desk, caller: ObjectionHolder) -> HeldObjections:
+    held = objections.held_objections(desk, caller.client_id)
+    return HeldObjections(objections=[held_out(entry, desk.today) for entry in held])
+
+
+@router.post(
+    "/v1/objections/{objection_id}/answer",
+    summary="Answer an objection: corrected, deleted or upheld, with reasons (Art. 64)",
+    responses=CHANGE_ERRORS,
+)
+def answer_objection(
+    desk: Desk, caller: ObjectionHolder, objection_id: ObjectionId, body: AnswerIn
+) -> HeldObjectionOut:
+    held = objections.answer_objection(desk, caller.client_id, objection_id, body.to_answer())
+    return held_out(held, desk.today)
+
+
+@router.post(
+    "/v1/records/{record_id}/restoration",
+    summary="Record a credit restoration decision: the record is no longer displayed (Art. 66)",
+    responses=CHANGE_ERRORS,
+    tags=["records"],
+)
+def restore_record(
+    desk: Desk, caller: ProviderCaller, record_id: RecordId, body: RestorationIn
+) -> RecordChangeOut:
+    change = restoration.restore(
+        desk, caller.client_id, record_id, body.reason, body.decision.to_basis()
+    )
+    return record_change_out(change)
+
+
+@router.get(
+    "/v1/deletion-notices",
+    summary="Deletion notices to this establishment, newest first (Art. 67, 70(8))",
+    responses=problem_responses(401, 403),
+)
+def deletion_notices(
+    desk: Desk,
+    caller: NoticeRecipient,
+    pending: Annotated[bool, Query(description="Only those not acknowledged yet")] = False,
+) -> NoticesOut:
+    sent = notices.notices_to(desk, caller.client_id, pending=pending)
+    return NoticesOut(notices=[notice_out(notice) for notice in sent])
+
+
+@router.post(
+    "/v1/deletion-notices/{notice_id}/acknowledgement",
+    summary="Acknowledge a deletion notice: the record is no longer used and deleted (Art. 67)",
+    responses=problem_responses(401, 403, 404, 503),
+)
+def acknowledge_notice(desk: Desk, caller: NoticeRecipient, notice_id: NoticeId) -> NoticeOut:
+    return notice_out(notices.acknowledge(desk, caller.client_id, notice_id))

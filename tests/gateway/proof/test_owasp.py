@@ -1,0 +1,249 @@
+"""The OWASP API Security Top 10 (2023) checks that apply, over HTTP:
+
+* API1 broken object level authorization - every endpoint that names an object (a grant, a
+  record) is tried by another party of the same role with the first party's ids: the object
+  does not exist for it (404, or 403 naming the rule for an inquiry), nothing of the object is
+  in the answer and nothing changed; the per-caller lists (consents, access log, credit report,
+  webhook deliveries) hold only the caller's own;
+* API3 broken object property level authorization - no body sets a property the gateway owns
+  (state, uses, requester, record ids): an unknown property is refused whole (422);
+* API4 unrestricted resource consumption - every page and batch has a ceiling;
+* API5 broken function level authorization - every protected operation of the served OpenAPI
+  admits its role only (a new operation must be added to :data:`ADMITTED`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from gateway.archive.schemas import MAX_BATCH
+from gateway.audit_log.service import MAX_LEAVES_PAGE
+from gateway.inquiries.access_log import MAX_ENTRIES
+from tests.gateway.consents.factories import consent_request
+from tests.gateway.inquiries.factories import World, subject
+from tests.gateway.portal.factories import csrf_token, sign_in, visitor
+from tests.gateway.proof.factories import other_parties
+
+DECISIONS = ("approve", "reject", "pause", "resume", "revoke")
+
+
+def assert_nothing_of(response: Any, *secrets: str) -> None:
+    """A refusal that tells nothing: problem+json, none of the object's values."""
+    assert response.headers["content-type"] == "application/problem+json"
+    for secret in secrets:
+        assert secret not in response.text
+
+
+# -- API1: broken object level authorization -----------------------------------------------
+
+
+def test_a_grant_exists_only_for_its_own_establishment(world: World) -> None:
+    others = other_parties(world)
+    grant = world.grant()
+    mine = world.client.get(f"/v1/consents/{grant}", headers=world.headers("establishment"))
+    theirs = world.client.get(f"/v1/consents/{grant}", headers=others.establishment)
+    assert mine.status_code == 200
+    assert theirs.status_code == 404
+    assert_nothing_of(theirs, mine.json()["artefact"], mine.json()["subject"])
+    _, path, body = world.authorized(grant)
+    inquiry = world.client.post(path, json=body, headers=others.establishment)
+    assert (inquiry.status_code, inquiry.json()["reason"]) == (403, "other_requester")
+    assert "items" not in inquiry.json()
+    assert world.uses(grant) == 0
+
+
+def test_a_grant_exists_only_for_its_own_citizen(world: World) -> None:
+    others = other_parties(world)
+    grant = world.flow.pending()
+    for action in DECISIONS:
+        response = world.client.post(
+            f"/v1/me/consents/{grant}/{action}",
+            json={"categories": ["basic"]} if action == "approve" else None,
+            headers=others.citizen,
+        )
+        assert response.status_code == 404, action
+        assert_nothing_of(response, grant[3:])
+    receipt = world.client.get(f"/v1/me/consents/{grant}/receipt", headers=others.citizen)
+    assert receipt.status_code == 404
+    listed = world.client.get("/v1/me/consents", headers=others.citizen).text
+    assert grant not in listed
+    own = world.client.get("/v1/me/consents", headers=world.headers("citizen")).json()
+    assert any(item["grant_id"] == grant and item["state"] == "pending" for item in own["consents"])
+
+
+def test_a_grant_exists_only_for_its_own_citizen_in_the_portal(world: World) -> None:
+    other_parties(world)
+    grant = world.flow.pending()
+    client = visitor(world.flow)
+    assert sign_in(client, "li.na", "another-password-42").status_code == 303
+    for page in (f"/portal/consents/{grant}/revoke", f"/portal/consents/{grant}/receipt"):
+        assert client.get(page).status_code == 404, page
+    token = csrf_token(client.get("/portal/requests").text)
+    for action in ("approve", "reject"):
+        form = {"csrf_token": token, "categories": ["basic"]}
+        response = client.post(f"/portal/requests/{grant}/{action}", data=form)
+        assert response.status_code == 404, action
+    client.cookies.clear()
+    own = world.client.get("/v1/me/consents", headers=world.headers("citizen")).json()
+    assert any(item["grant_id"] == grant and item["state"] == "pending" for item in own["consents"])
+
+
+def test_a_record_exists_only_for_its_own_providing_unit(world: World) -> None:
+    others = other_parties(world)
+    record = world.records["judgment"]
+    changes = {
+        "corrections": {"reason": "更正", "fields": {"case_number": "x"}},
+        "revocation": {
+            "reason": "撤销",
+            "basis_status": "revoked",
+            "basis_changed_on": "2025-01-02",
+        },
+    }
+    for change, body in changes.items():
+        response = world.client.post(
+            f"/v1/records/{record}/{change}", json=body, headers=others.provider
+        )
+        assert response.status_code == 404, change
+        assert_nothing_of(response, "provider_record_id")
+    report = world.client.get("/v1/me/credit-report", headers=world.headers("citizen")).json()
+    held = next(item for item in report["items"] if item.get("record_id") == record)
+    assert held["version"] == 1
+
+
+def test_an_inquiry_under_a_grant_reads_its_own_subject_only(world: World) -> None:
+    others = other_parties(world)
+    grant = world.grant()
+    _, path, body = world.authorized(grant, subject=subject(others.citizen_id_number))
+    response = world.client.post(path, json=body, headers=world.headers("establishment"))
+    assert (response.status_code, response.json()["reason"]) == (403, "other_subject")
+    assert "items" not in response.json()
+
+
+def test_every_list_holds_the_callers_own_only(world: World) -> None:
+    others = other_parties(world)
+    world.client.get("/v1/me/credit-report", headers=world.headers("citizen"))
+    citizen = world.flow.citizen_id_number
+    mine = world.client.get("/v1/me/access-log", headers=world.headers("citizen")).json()
+    theirs = world.client.get("/v1/me/access-log", headers=others.citizen).json()
+    assert mine["entries"]
+    indexes = {entry["leaf_index"] for entry in mine["entries"]}
+    assert not indexes & {entry["leaf_index"] for entry in theirs["entries"]}
+    report = world.client.get("/v1/me/credit-report", headers=others.citizen)
+    assert report.status_code == 200
+    assert report.json()["items"] == []
+    assert citizen not in report.text
+    hooked = world.flow.register_establishment(webhook_url="http://127.0.0.1:9/hooks")
+    world.flow.request(consent_request(), hooked["client_id"])
+    deliveries = world.flow.headers(hooked["client_id"])
+    assert world.client.get("/v1/webhook-deliveries", headers=deliveries).json()["deliveries"]
+    listed = world.client.get("/v1/webhook-deliveries", headers=others.establishment).json()
+    assert listed["deliveries"] == []
+
+
+# -- API3: broken object property level authorization ---------------------------------------
+
+
+def test_no_body_sets_a_property_the_gateway_owns(world: World) -> None:
+    grant = world.flow.pending()
+    _, path, inquiry = world.authorized(world.grant())
+    assert inquiry is not None
+    record = {"records": [{"record_id": "rec_mine", "version": 9}]}
+    attempts = [
+        ("/v1/consent-requests", "establishment", consent_request(state="active", uses=0)),
+        ("/v1/consent-requests", "establishment", consent_request(requester="another-bank")),
+        (f"/v1/me/consents/{grant}/approve", "citizen", {"categories": ["basic"], "max_uses": 99}),
+        (path, "establishment", {**inquiry, "requester": "another-bank"}),
+        ("/v1/records", "provider", record),
+    ]
+    for target, persona, body in attempts:
+        if isinstance(body.get("subject"), dict) and body["subject"].get("value") == "<citizen>":
+            body["subject"] = subject(world.flow.citizen_id_number)
+        response = world.client.post(target, json=body, headers=world.headers(persona))
+        assert response.status_code == 422, (target, body)
+
+
+# -- API4: unrestricted resource consumption ------------------------------------------------
+
+
+def test_every_page_and_batch_has_a_ceiling(world: World) -> None:
+    leaves = f"/v1/audit/leaves?start=0&end={MAX_LEAVES_PAGE + 1}"
+    assert world.client.get(leaves, headers=world.headers("regulator")).status_code == 422
+    access_log = f"/v1/me/access-log?limit={MAX_ENTRIES + 1}"
+    assert world.client.get(access_log, headers=world.headers("citizen")).status_code == 422
+    batch: dict[str, list[dict[str, str]]] = {"records": [{} for _ in range(MAX_BATCH + 1)]}
+    response = world.client.post("/v1/records", json=batch, headers=world.headers("provider"))
+    assert response.status_code == 422
+
+
+# -- API5: broken function level authorization ----------------------------------------------
+
+ADMITTED = {
+    "POST /v1/consent-requests": "establishment",
+    "GET /v1/consents/{grant_id}": "establishment",
+    "GET /v1/webhook-deliveries": "establishment",
+    "POST /v1/inquiries/authorized": "establishment",
+    "POST /v1/inquiries/sharing": "agency",
+    "POST /v1/inquiries/authority": "agency",
+    "GET /v1/me/consents": "citizen",
+    **{f"POST /v1/me/consents/{{grant_id}}/{action}": "citizen" for action in DECISIONS},
+    "GET /v1/me/consents/{grant_id}/receipt": "citizen",
+    "GET /v1/me/credit-report": "citizen",
+    "GET /v1/me/access-log": "citizen",
+    "POST /v1/records": "provider",
+    "POST /v1/records/{record_id}/corrections": "provider",
+    "POST /v1/records/{record_id}/revocation": "provider",
+    "GET /v1/audit/leaves": "regulator",
+    "POST /v1/me/objections": "citizen",
+    "GET /v1/me/objections": "citizen",
+    "GET /v1/objections": "provider",
+    "POST /v1/objections/{objection_id}/answer": "provider",
+    "POST /v1/records/{record_id}/restoration": "provider",
+    "GET /v1/deletion-notices": "establishment",
+    "POST /v1/deletion-notices/{notice_id}/acknowledgement": "establishment",
+    "GET /v1/oversight/overdue-objections": "regulator",
+    "GET /v1/oversight/overdue-deletion-notices": "regulator",
+    "GET /v1/oversight/late-basis-reports": "regulator",
+}
+PERSONAS = ("establishment", "agency", "provider", "regulator", "citizen", None)
+
+
+def protected_operations(world: World) -> list[str]:
+    document = world.client.get("/openapi.json").json()
+    return [
+        f"{method.upper()} {path}"
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if operation.get("security")
+    ]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_every_protected_operation_admits_its_role_only(world: World, persona: str | None) -> None:
+    assert set(protected_operations(world)) == set(ADMITTED), "classify it in ADMITTED"
+    ids = {
+        "{grant_id}": world.grant(),
+        "{record_id}": world.records["qualification"],
+        "{objection_id}": "obj_unknown",
+        "{notice_id}": "ntc_unknown",
+    }
+    bodies = {
+        "POST /v1/inquiries/authorized": world.authorized(ids["{grant_id}"])[2],
+        "POST /v1/inquiries/sharing": world.sharing()[2],
+        "POST /v1/inquiries/authority": world.authority()[2],
+    }
+    refused = {}
+    for operation, role in ADMITTED.items():
+        if role == persona:
+            continue
+        method, path = operation.split(" ")
+        for name, value in ids.items():
+            path = path.replace(name, value)
+        path += "?start=0&end=1" if path.endswith("/leaves") else ""
+        response = world.client.request(
+            method, path, json=bodies.get(operation, {}), headers=world.headers(persona)
+        )
+        refused[operation] = response.status_code
+    expected = 401 if persona is None else 403
+    assert refused == dict.fromkeys(refused, expected)
