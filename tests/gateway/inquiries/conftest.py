@@ -5,54 +5,36 @@ the setup and stay fast."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from gateway.app import create_app
 from gateway.settings import Settings
-from gateway.storage import migrate
 from tests.conftest import BACKENDS
 from tests.gateway.consents.factories import Flow
-from tests.gateway.factories import demo_credentials
 from tests.gateway.inquiries.factories import World
-from tests.services import postgres_schema
+from tests.gateway.modules import module_settings, running_demo
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def world_settings(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Settings]:
-    directory: Path = tmp_path_factory.mktemp("inquiries")
-
-    def settings(url: str) -> Settings:
-        migrate.upgrade(url)
-        return Settings(
-            var_dir=directory / "var",
-            database_url=url,
-            rate_limit_default="100000/minute",
-            rate_limit_public="100000/minute",
-            rate_limit_sign_in="1000/minute",
-            webhook_interval=3600,
-            checkpoint_interval=3600,  # the tests sign checkpoints themselves
-            _env_file=None,
-        )
-
-    if request.param == "sqlite":
-        yield settings(f"sqlite:///{directory / 'gateway.db'}")
-        return
-    with postgres_schema() as url:
-        yield settings(url)
+    with module_settings(
+        request.param,
+        tmp_path_factory,
+        "inquiries",
+        rate_limit_public="100000/minute",
+        rate_limit_sign_in="1000/minute",
+        webhook_interval=3600,
+        checkpoint_interval=3600,  # the tests sign checkpoints themselves
+    ) as settings:
+        yield settings
 
 
 @pytest.fixture(scope="module")
 def world(world_settings: Settings) -> Iterator[World]:
-    credentials = demo_credentials(world_settings)
-    app = create_app(world_settings)
-    with TestClient(app) as client:
+    with running_demo(world_settings) as (client, credentials):
         built = World(Flow(client, world_settings, credentials))
         built.add_records()
         built.add_agency_without_sector()
         yield built
-    app.state.engine.dispose()

@@ -1,0 +1,52 @@
+"""Module-scoped setup shared by the service test folders: one migrated database and one running
+gateway per module and backend; each test works on objects of its own, so they share it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from gateway.app import create_app
+from gateway.settings import Settings
+from gateway.storage import migrate
+from tests.gateway.factories import demo_credentials
+from tests.services import postgres_schema
+
+
+@contextmanager
+def module_settings(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, name: str, **overrides: Any
+) -> Iterator[Settings]:
+    """Migrated settings on ``backend`` with generous rate limits and ``overrides``."""
+    directory: Path = tmp_path_factory.mktemp(name)
+
+    def settings(url: str) -> Settings:
+        migrate.upgrade(url)
+        return Settings(
+            var_dir=directory / "var",
+            database_url=url,
+            rate_limit_default="100000/minute",
+            _env_file=None,
+            **overrides,
+        )
+
+    if backend == "sqlite":
+        yield settings(f"sqlite:///{directory / 'gateway.db'}")
+        return
+    with postgres_schema() as url:
+        yield settings(url)
+
+
+@contextmanager
+def running_demo(settings: Settings) -> Iterator[tuple[TestClient, dict[str, Any]]]:
+    """The seeded demo province's credentials and a client of a running gateway."""
+    credentials = demo_credentials(settings)
+    app = create_app(settings)
+    with TestClient(app) as client:
+        yield client, credentials
+    app.state.engine.dispose()
