@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from gateway.app import create_app
+from gateway.keys import GatewayKeys
 from gateway.settings import Settings
 from gateway.storage import migrate
-from tests.gateway.factories import demo_credentials
+from tests.gateway.factories import access_token, demo_credentials
 from tests.services import postgres_schema
 
 
@@ -50,3 +53,41 @@ def running_demo(settings: Settings) -> Iterator[tuple[TestClient, dict[str, Any
     with TestClient(app) as client:
         yield client, credentials
     app.state.engine.dispose()
+
+
+@dataclass
+class RunningGateway:
+    """The running gateway of a test module, its demo personas and their cached tokens."""
+
+    client: TestClient
+    settings: Settings
+    credentials: dict[str, Any]
+    _tokens: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def engine(self) -> Engine:
+        engine: Engine = self.client.app.state.engine  # type: ignore[attr-defined]
+        return engine
+
+    @property
+    def keys(self) -> GatewayKeys:
+        keys: GatewayKeys = self.client.app.state.keys  # type: ignore[attr-defined]
+        return keys
+
+    def headers(self, persona: str) -> dict[str, str]:
+        """Bearer headers of a demo persona, ``citizen`` included (signed in once)."""
+        if persona not in self._tokens:
+            self._tokens[persona] = (
+                self.citizen_token()
+                if persona == "citizen"
+                else access_token(self.client, self.credentials[persona])
+            )
+        return {"Authorization": f"Bearer {self._tokens[persona]}"}
+
+    def citizen_token(self) -> str:
+        citizen = self.credentials["citizen"]
+        form = {"username": citizen["username"], "password": citizen["password"]}
+        response = self.client.post("/v1/me/token", data=form)
+        assert response.status_code == 200, response.text
+        token: str = response.json()["access_token"]
+        return token

@@ -7,14 +7,12 @@ import itertools
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi.testclient import TestClient
 from httpx import Response
-from sqlalchemy import Engine, func
+from sqlalchemy import func
 from sqlmodel import SQLModel, col, select
 
 from audit.leaf import AuditEvent, decode
@@ -25,14 +23,12 @@ from gateway.archive.service import ArchiveDesk, view_for
 from gateway.audit_log.models import AuditLeaf
 from gateway.audit_log.repository import Openings, read_leaves, read_openings
 from gateway.demo import demo_id_number, private_jwk
-from gateway.keys import GatewayKeys
 from gateway.parties.service import Registration, register_party
-from gateway.settings import Settings
 from gateway.storage.db import unit_of_work
 from redaction.engine import CreditView
 from redaction.identifiers import SubjectIdentifier, parse_identifier
 from redaction.policies import Access
-from tests.gateway.factories import access_token
+from tests.gateway.modules import RunningGateway
 
 TABLES: dict[str, type[SQLModel]] = {
     "credit_subjects": CreditSubject,
@@ -120,29 +116,11 @@ def qualification(subject: dict[str, str] | None = None, **changes: Any) -> dict
     return penalty(subject, **{**basic, **changes})
 
 
-@dataclass
-class Archive:
-    """The running gateway of a test module, its demo personas and their cached tokens."""
-
-    client: TestClient
-    settings: Settings
-    credentials: dict[str, Any]
-    _tokens: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def engine(self) -> Engine:
-        engine: Engine = self.client.app.state.engine  # type: ignore[attr-defined]
-        return engine
-
-    @property
-    def keys(self) -> GatewayKeys:
-        keys: GatewayKeys = self.client.app.state.keys  # type: ignore[attr-defined]
-        return keys
+class Archive(RunningGateway):
+    """The archive of a test module: submissions, changes, and what they left in the tables."""
 
     def headers(self, persona: str = "provider") -> dict[str, str]:
-        if persona not in self._tokens:
-            self._tokens[persona] = access_token(self.client, self.credentials[persona])
-        return {"Authorization": f"Bearer {self._tokens[persona]}"}
+        return super().headers(persona)
 
     def submit(self, *records: dict[str, Any], persona: str = "provider") -> Response:
         response: Response = self.client.post(

@@ -14,8 +14,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 
 from audit.leaf import AuditEvent, decode
 from consent.clients import Role
@@ -26,11 +24,10 @@ from gateway.consents.repository import SqlGrantStore
 from gateway.consents.service import RESTRICTED, ConsentDesk
 from gateway.demo import NATURAL_PERSONS, private_jwk
 from gateway.parties.service import Registration, register_party
-from gateway.settings import Settings
 from gateway.storage.db import unit_of_work
 from gateway.subjects import subject_key
 from redaction.identifiers import parse_identifier
-from tests.gateway.factories import access_token
+from tests.gateway.modules import RunningGateway
 
 OTHER_PERSON = NATURAL_PERSONS[1]
 
@@ -59,42 +56,13 @@ def mortgage_request(**changes: object) -> dict[str, Any]:
     )
 
 
-@dataclass
-class Flow:
-    """The running gateway of a test module, its demo personas and their cached tokens."""
-
-    client: TestClient
-    settings: Settings
-    credentials: dict[str, Any]
-    _tokens: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def engine(self) -> Engine:
-        engine: Engine = self.client.app.state.engine  # type: ignore[attr-defined]
-        return engine
+class Flow(RunningGateway):
+    """The consent flow of a test module: requests, decisions, grants and their audit entries."""
 
     @property
     def citizen_id_number(self) -> str:
         number: str = self.credentials["citizen"]["id_number"]
         return number
-
-    def headers(self, persona: str) -> dict[str, str]:
-        """Bearer headers of a demo persona, ``citizen`` included (signed in once)."""
-        if persona not in self._tokens:
-            self._tokens[persona] = (
-                self.citizen_token()
-                if persona == "citizen"
-                else access_token(self.client, self.credentials[persona])
-            )
-        return {"Authorization": f"Bearer {self._tokens[persona]}"}
-
-    def citizen_token(self) -> str:
-        citizen = self.credentials["citizen"]
-        form = {"username": citizen["username"], "password": citizen["password"]}
-        response = self.client.post("/v1/me/token", data=form)
-        assert response.status_code == 200, response.text
-        token: str = response.json()["access_token"]
-        return token
 
     def request(self, body: dict[str, Any], persona: str = "establishment") -> dict[str, Any]:
         """POST a consent request (``<citizen>`` stands for the demo citizen's ID number)."""
