@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from stdnum.cn import ric, uscc
 
@@ -75,6 +75,7 @@ def test_single_substitutions_are_rejected_by_both(number: str, position: int, d
 
 @PROPERTY
 @given(st.text("0123456789X", min_size=18, max_size=18))
+@example("50070432300901343X")  # python-stdnum's lookup fails on its region code
 def test_arbitrary_strings_never_pass_a_wrong_checksum(number: str) -> None:
     try:
         validate_id_number(number, on=TODAY)
@@ -84,8 +85,18 @@ def test_arbitrary_strings_never_pass_a_wrong_checksum(number: str) -> None:
         accepted = True
         assert ric.calc_check_digit(number) == number[17]
         assert ric.get_birth_date(number) <= TODAY
-    if ric.is_valid(number) and date(1900, 1, 1) <= ric.get_birth_date(number) <= TODAY:
+    if stdnum_accepts(number) and date(1900, 1, 1) <= ric.get_birth_date(number) <= TODAY:
         assert accepted
+
+
+def stdnum_accepts(number: str) -> bool:
+    """python-stdnum's verdict on an ID number. Its birth-place lookup raises ``KeyError`` for
+    region codes its table lists without a county (found here: ``500704...``): no verdict,
+    so the comparison does not apply."""
+    try:
+        return bool(ric.is_valid(number))
+    except KeyError:
+        return False
 
 
 credit_code_bodies = st.builds(
