@@ -3,13 +3,18 @@
 * ``inquiry.authorized.vs_bare`` — requests per second of ``POST /v1/inquiries/authorized``
   (token check, consent check, archive read, redaction, durable audit append, the use counted)
   as a fraction of a bare FastAPI endpoint's returning a JSON document of the same size; target
-  >= 0.25, aim 0.5. Both run under uvicorn with the same worker count (``GATEWAY_WORKERS``) in
-  the same run, on SQLite (the gateway as ``make run`` serves it), and are measured from a
-  separate load process on 127.0.0.1: threads with keep-alive ``httpx`` clients, the same
-  number of requests and connections for both. The two are measured in alternation, several
-  rounds, so that both meet the same load of the machine; the figure is the median of the
-  rounds' ratios. Every round's figures, with p50 and p99 latency and the machine's load
-  average, are printed under the table.
+  >= 0.25, aim 0.5. Both run under uvicorn with the same worker count in the same run, on
+  SQLite (the gateway as ``make run`` serves it): one worker per core, the production setting
+  (``GATEWAY_WORKERS``), which is the figure held to the target; then, on a machine of several
+  cores, both again with a single worker (``make run``'s default), printed under the table.
+  The load comes from a separate process on 127.0.0.1: threads with keep-alive ``httpx``
+  clients, the same number of requests and connections for both. The two are measured in
+  alternation, several rounds, so that both meet the same load of the machine; the figure is
+  the median of the rounds' ratios. Every round's figures, with p50 and p99 latency and the
+  machine's load average, are printed under the table. The load process shares the
+  machine's cores: when the bare endpoint answers about as fast with one worker as with
+  several, the load process is what bounds it, and the single-worker ratio is the stricter
+  comparison.
 
 Set-up (not measured): the demo province and its archive are seeded, and the demo citizen
 approves enough ``post_loan_management`` grants (12 uses each) for every inquiry, through the
@@ -322,15 +327,40 @@ def authorized_vs_bare(context: Context) -> Measurement:
     plan = QUICK if context.quick else FULL
     scratch = context.scratch / "inquiry"
     scratch.mkdir()
-    province = seeded_province(scratch, plan.per_round * plan.rounds)
-    workers = province.settings.workers
+    settings = worker_settings()
+    requests = plan.per_round * plan.rounds
+    province = seeded_province(scratch, requests * len(settings))
     payload = scratch / "payload.json"
     payload.write_text(json.dumps(province.answer))
-
     bodies: list[str | None] = [
         json.dumps(inquiry(province.credentials, province.grants[i // USES_PER_GRANT]))
-        for i in range(plan.per_round * plan.rounds)
+        for i in range(requests * len(settings))
     ]
+    medians = []
+    for number, workers in enumerate(settings):
+        share = bodies[number * requests : (number + 1) * requests]
+        rounds = _measure(province, share, plan, scratch, workers, payload)
+        _report(rounds, len(json.dumps(province.answer)), workers, plan)
+        medians.append(statistics.median(r.ratio for r in rounds))
+    return Measurement(medians[0], 1.0)
+
+
+def worker_settings() -> list[int]:
+    """The worker counts measured: one per core (how the gateway is deployed, the figure
+    held to the target), then a single worker (shown under the table)."""
+    cores = os.cpu_count() or 1
+    return [cores, 1] if cores > 1 else [1]
+
+
+def _measure(
+    province: Province,
+    bodies: list[str | None],
+    plan: Sizes,
+    scratch: Path,
+    workers: int,
+    payload: Path,
+) -> list[Round]:
+    """Both servers with ``workers`` worker processes, measured in alternation."""
     bare = serve("bench.inquiry:bare_app", BARE_PORT, workers, {PAYLOAD_VARIABLE: str(payload)})
     try:
         gateway = serve("gateway.app:create_app", GATEWAY_PORT, workers, province.environment)
@@ -343,8 +373,7 @@ def authorized_vs_bare(context: Context) -> Measurement:
     errors = [(r.ours.errors, r.bare.errors) for r in rounds if r.ours.errors or r.bare.errors]
     if errors:
         raise RuntimeError(f"failed requests (gateway, bare) per round: {errors}")
-    _report(rounds, len(json.dumps(province.answer)), workers, plan)
-    return Measurement(statistics.median(r.ratio for r in rounds), 1.0)
+    return rounds
 
 
 def _alternate(

@@ -136,6 +136,7 @@ class Reason(StrEnum):
     WRITTEN_CONSENT_TIME = "written_consent_time"
     RAW_IDENTIFIER = "raw_identifier"
     # Authorized inquiries (Art. 39, 61(2), 62)
+    OUTSIDE_AUTHORIZATION_DETAILS = "outside_authorization_details"
     NO_GRANT = "no_grant"
     OTHER_REQUESTER = "other_requester"
     OTHER_SUBJECT = "other_subject"

@@ -6,22 +6,24 @@ categories only with the subject's written consent (Art. 62 para. 2-3).
 Denials, in the order they are checked (the first to apply is raised, so a requester learns
 nothing about a grant that is not its own beyond ``other_requester``):
 
-==========================  ==============  =============================================
-reason                      article         the inquiry...
-==========================  ==============  =============================================
-``no_grant``                Art. 39         names no grant that exists
-``other_requester``         Art. 61(2)      is made by another establishment
-``other_subject``           Art. 61(2)      is about another subject
-``other_purpose``           Art. 61(2)      states another purpose
-``not_active``              Art. 61(2)      uses a pending or rejected grant
-``paused``                  Art. 61(2)      uses a grant the subject paused
-``revoked``                 Art. 61(2)      uses a revoked grant
-``expired``                 Art. 61(2)      is outside the validity window
-``exhausted``               Art. 61(2)      exceeds the maximum number of uses
-``categories_empty``        Art. 61(2)      asks for no category
-``category_not_granted``    Art. 61(2)/62   asks for a category not granted (Art. 62 when
-                                            it is restricted, or lacks its written consent)
-==========================  ==============  =============================================
+=================================  =============  ================================================
+reason                             article        the inquiry...
+=================================  =============  ================================================
+``outside_authorization_details``  Art. 61(2)     names a grant its access token's RFC 9396
+                                                  ``authorization_details`` do not name
+``no_grant``                       Art. 39        names no grant that exists
+``other_requester``                Art. 61(2)     is made by another establishment
+``other_subject``                  Art. 61(2)     is about another subject
+``other_purpose``                  Art. 61(2)     states another purpose
+``not_active``                     Art. 61(2)     uses a pending or rejected grant
+``paused``                         Art. 61(2)     uses a grant the subject paused
+``revoked``                        Art. 61(2)     uses a revoked grant
+``expired``                        Art. 61(2)     is outside the validity window
+``exhausted``                      Art. 61(2)     exceeds the maximum number of uses
+``categories_empty``               Art. 61(2)     asks for no category
+``category_not_granted``           Art. 61(2)/62  asks for a category not granted (Art. 62 when
+                                                  it is restricted, or lacks its written consent)
+=================================  =============  ================================================
 
 :func:`check_inquiry` is the pure rule; :func:`authorize_inquiry` applies it and then counts
 the use atomically through :meth:`consent.stores.GrantStore.consume_use` (:func:`count_use`,
@@ -63,12 +65,20 @@ class Inquiry:
     subject_key: str
     purpose: str
     categories: frozenset[str]
+    token_grants: frozenset[str] | None = None
+    """The grants the access token is limited to by its ``authorization_details`` (RFC 9396);
+    None: the token names none, and its scope covers every grant of the requester."""
 
 
 def check_inquiry(
     grant: Grant | None, inquiry: Inquiry, *, now: datetime, restricted: frozenset[str]
 ) -> Grant:
     """Raise the first denial that applies; return the grant when the inquiry is covered."""
+    if inquiry.token_grants is not None and inquiry.grant_id not in inquiry.token_grants:
+        _deny(
+            "the access token's authorization_details do not name this grant",
+            Reason.OUTSIDE_AUTHORIZATION_DETAILS,
+        )
     if grant is None or grant.grant_id != inquiry.grant_id:
         _deny("no consent covers this inquiry", Reason.NO_GRANT, NO_AUTHORIZATION)
     for matches, reason in (

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from sqlalchemy import Engine
 
 from gateway import telemetry
 from gateway.audit_log.service import running_audit_log
 from gateway.auth import authenticate
+from gateway.body_limit import BodyLimitMiddleware
 from gateway.docs import mount_docs
 from gateway.keys import load_keys
 from gateway.oauth.service import AuthServer
@@ -51,6 +53,12 @@ regulation they apply.
 """
 
 
+def _screen(request: Request) -> None:
+    """App-wide, in one worker thread: who is calling, then whether their budget allows it."""
+    authenticate(request)
+    enforce_rate_limit(request)
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = engine or make_engine(settings.resolved_database_url)
@@ -72,6 +80,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                 enabled=settings.scheduler_enabled,
             ),
         ):
+            # What start-up built lives as long as the process: the garbage collector need
+            # not walk it again on every full collection while requests are served.
+            gc.freeze()
             yield
 
     app = FastAPI(
@@ -81,8 +92,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
-        responses=problem_responses(429),
-        dependencies=[Depends(authenticate), Depends(enforce_rate_limit)],
+        responses=problem_responses(413, 429),
+        dependencies=[Depends(_screen)],
         # FastAPI's own spans record the raw path and its logs the submitted values; both can
         # hold identifiers, so the gateway's TelemetryMiddleware is the only instrumentation.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
@@ -92,8 +103,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.rate_limits = RateLimits(settings)
 
     app.openapi = lambda: problem_openapi(app)  # type: ignore[method-assign]
-    add_exception_handlers(app)
-    app.add_middleware(SecurityHeadersMiddleware)
+    add_exception_handlers(app, https=settings.https)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
     app.add_middleware(telemetry.TelemetryMiddleware)
     mount_docs(app)
     app.include_router(health.router)

@@ -1,4 +1,7 @@
-"""Typed dependencies shared by the routes: the request's unit of work, settings, keys."""
+"""Typed dependencies shared by the routes: the request's unit of work, settings, keys.
+
+Those that only read the application's state are ``async``: FastAPI runs them on the event
+loop rather than handing each to a worker thread."""
 
 from __future__ import annotations
 
@@ -15,12 +18,12 @@ from gateway.settings import Settings
 from gateway.storage.db import unit_of_work
 
 
-def _engine(request: Request) -> Engine:
+async def _engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -30,12 +33,12 @@ def _db_session(engine: Annotated[Engine, Depends(_engine)]) -> Iterator[Session
         yield session
 
 
-def _keys(request: Request) -> GatewayKeys | None:
+async def _keys(request: Request) -> GatewayKeys | None:
     keys: GatewayKeys | None = getattr(request.app.state, "keys", None)
     return keys
 
 
-def _audit_log(request: Request) -> AuditLog:
+async def _audit_log(request: Request) -> AuditLog:
     audit_log: AuditLog = request.app.state.audit_log
     return audit_log
 

@@ -55,16 +55,24 @@ async def _gateway_error(_request: Request, exc: Exception) -> JSONResponse:
 _HTTP_DETAILS = {
     404: ("Not found", "no resource at this path"),
     405: ("Method not allowed", "this path does not accept that method"),
+    413: (
+        "Request body too large",
+        "the body is longer than the gateway accepts (GATEWAY_MAX_BODY_BYTES)",
+    ),
 }
+
+
+def http_problem(status: int, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The problem answer of an HTTP-level refusal (404, 405, 413 ...)."""
+    title, detail = _HTTP_DETAILS.get(status, ("HTTP error", "request refused"))
+    return problem_response(_framework_problem(status, title, detail), headers)
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400:  # the framework could not parse the body (e.g. not UTF-8)
         return _invalid([{"location": "body", "message": "the body could not be parsed"}])
-    title, detail = _HTTP_DETAILS.get(exc.status_code, ("HTTP error", "request refused"))
-    headers = dict(exc.headers) if exc.headers else None
-    return problem_response(_framework_problem(exc.status_code, title, detail), headers)
+    return http_problem(exc.status_code, dict(exc.headers) if exc.headers else None)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -85,20 +93,22 @@ def _invalid(errors: list[dict[str, str]]) -> JSONResponse:
     return problem_response(body)
 
 
-async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled error: %s", type(exc).__name__)
-    # Sent by the outermost layer, outside SecurityHeadersMiddleware: the headers come here.
-    return problem_response(
-        _framework_problem(500, "Internal error", "the gateway could not complete the request"),
-        hardening_headers(PROBLEM_JSON),
-    )
+def add_exception_handlers(app: FastAPI, *, https: bool) -> None:
+    """Problem answers for every error of ``app``; ``https``: whether it is served over HTTPS
+    (the unexpected error's answer carries the hardening headers itself, HSTS included)."""
 
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error: %s", type(exc).__name__)
+        # Sent by the outermost layer, outside SecurityHeadersMiddleware: the headers come here.
+        return problem_response(
+            _framework_problem(500, "Internal error", "the gateway could not complete the request"),
+            hardening_headers(PROBLEM_JSON, https=https),
+        )
 
-def add_exception_handlers(app: FastAPI) -> None:
     app.add_exception_handler(GatewayError, _gateway_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(Exception, unexpected)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
@@ -119,6 +129,7 @@ _DESCRIPTIONS = {
     403: "Refused by policy; the problem names the article applied",
     404: "No such resource",
     409: "Conflict with the current state",
+    413: "Request body too large (GATEWAY_MAX_BODY_BYTES)",
     422: "Invalid input; the problem names the rule applied",
     429: "Rate limited; see Retry-After",
     503: "A dependency is unavailable; nothing was served",

@@ -60,12 +60,12 @@ class RateLimits:
         key = client_key(request)
         for item in self.per_route.get(route, self.default):
             try:
-                allowed = self.limiter.limiter.hit(item, key, route)
+                if self.limiter.limiter.hit(item, key, route):
+                    continue
                 reset_at, _ = self.limiter.limiter.get_window_stats(item, key, route)
             except RedisError as exc:  # fail closed: no budget known, no request served
                 raise ServiceUnavailable("the rate-limit store is unreachable") from exc
-            if not allowed:
-                raise RateLimited(item, max(1, int(reset_at - time.time())))
+            raise RateLimited(item, max(1, int(reset_at - time.time())))
 
 
 def client_key(request: Request) -> str:

@@ -1,4 +1,5 @@
-"""Response hardening headers on every answer (OWASP secure headers)."""
+"""Response hardening headers on every answer (OWASP secure headers); HSTS (RFC 6797) when the
+gateway's public URL is HTTPS - over plain HTTP the header means nothing and is not sent."""
 
 from __future__ import annotations
 
@@ -24,18 +25,23 @@ _COMMON = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
 }
+HSTS = "max-age=31536000; includeSubDomains"
 
 
-def hardening_headers(content_type: str) -> dict[str, str]:
+def hardening_headers(content_type: str, *, https: bool) -> dict[str, str]:
     """Every header an answer of ``content_type`` carries; also for the answers that leave
     outside this middleware (an unexpected error's 500 is sent by the outermost layer)."""
     csp = PAGE_CSP if content_type.startswith("text/html") else API_CSP
-    return {**_COMMON, "Content-Security-Policy": csp}
+    headers = {**_COMMON, "Content-Security-Policy": csp}
+    if https:
+        headers["Strict-Transport-Security"] = HSTS
+    return headers
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, https: bool) -> None:
         self.app = app
+        self.https = https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -45,7 +51,8 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in hardening_headers(headers.get("content-type", "")).items():
+                content_type = headers.get("content-type", "")
+                for name, value in hardening_headers(content_type, https=self.https).items():
                     headers.setdefault(name, value)
             await send(message)
 

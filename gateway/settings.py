@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(1, ge=1, description="Server worker processes")
+    max_body_bytes: int = Field(
+        4 * 1024 * 1024, ge=1024, description="Longest request body accepted (413 beyond)"
+    )
     keys_dir: Path | None = Field(None, description="Where generated keys live; <var_dir>/keys")
     signing_key_file: Path | None = Field(
         None, description="PEM Ed25519 key for tokens and grants; generated when unset"
@@ -116,3 +119,8 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def https(self) -> bool:
+        """Whether the public URL is HTTPS: then browsers are told to use nothing else (HSTS)."""
+        return self.base_url.startswith("https://")

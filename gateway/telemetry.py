@@ -25,6 +25,7 @@ from opentelemetry.sdk.trace.export import (
     ConsoleSpanExporter,
     SpanExporter,
 )
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -76,8 +77,11 @@ def _exporters(settings: Settings) -> tuple[SpanExporter | None, MetricExporter 
 def build_providers(settings: Settings) -> tuple[TracerProvider, MeterProvider]:
     resource = Resource.create({"service.name": "credit-consent-gateway"})
     span_exporter, metric_exporter = _exporters(settings)
-    tracer_provider = TracerProvider(resource=resource)
-    if span_exporter is not None:
+    if span_exporter is None:
+        # Nothing would read the spans: none is recorded (each is a no-op, free on the hot path).
+        tracer_provider = TracerProvider(resource=resource, sampler=ALWAYS_OFF)
+    else:
+        tracer_provider = TracerProvider(resource=resource)
         tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter))
     readers = [PeriodicExportingMetricReader(metric_exporter)] if metric_exporter else []
     return tracer_provider, MeterProvider(resource=resource, metric_readers=readers)

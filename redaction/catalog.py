@@ -25,6 +25,7 @@ Loading refuses (:class:`~redaction.errors.CatalogInvalid`) a catalog that:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -281,6 +282,10 @@ class Catalog(_Frozen):
 
     def get(self, code: str) -> CatalogItem | None:
         return self._items_by_code.get(code)
+
+    def codes_in(self, categories: Collection[ScopeCategory]) -> frozenset[str]:
+        """The codes of the items whose scope category is one of ``categories``."""
+        return frozenset(item.code for item in self.items if item.scope_category in categories)
 
     def item(self, code: str) -> CatalogItem:
         """The item with this code, or raise :class:`ItemNotInCatalog` (Art. 35)."""

@@ -17,14 +17,14 @@ lifted, and the Art. 65 reports of changed basis documents for regulators.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Row, and_, delete, exists, or_, update
+from sqlalchemy import Row, and_, bindparam, delete, exists, or_, update
 from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -169,12 +169,17 @@ class SqlCreditArchive:
         self._session = session
         self._keys = keys
 
-    def records_of(self, subject: SubjectIdentifier) -> Sequence[CreditRecord]:
-        """Every record held about ``subject`` with its history, latest period start first."""
+    def records_of(
+        self, subject: SubjectIdentifier, item_codes: Collection[str] | None = None
+    ) -> Sequence[CreditRecord]:
+        """Every record held about ``subject`` with its history, latest period start first;
+        only the items of ``item_codes`` when given (nothing else is built or redacted)."""
         key = subject_key(self._keys, subject)
-        rows = self._session.connection().execute(
-            _HELD_VERSIONS.where(RECORDS.c.subject_key == key)
+        rows: Iterable[Row[Any]] = self._session.connection().execute(
+            _HELD_VERSIONS, {"held_by": key}
         )
+        if item_codes is not None:
+            rows = (row for row in rows if row.item_code in item_codes)
         return tuple(_credit_record(list(versions)) for _, versions in groupby(rows, itemgetter(0)))
 
 
@@ -195,7 +200,7 @@ _HELD_VERSIONS = (
         VERSIONS.c.reason,
     )
     .join(VERSIONS, VERSIONS.c.record_id == RECORDS.c.record_id)
-    .where(RECORDS.c.purged_at.is_(None))
+    .where(RECORDS.c.subject_key == bindparam("held_by"), RECORDS.c.purged_at.is_(None))
     .order_by(RECORDS.c.period_start.desc(), RECORDS.c.record_id, VERSIONS.c.version)
 )
 _VersionRow = Row[*tuple[Any, ...]]

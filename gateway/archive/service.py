@@ -56,7 +56,7 @@ from gateway.parties.repository import party_names
 from gateway.subjects import subject_key
 from gateway.telemetry import SPAN_ARCHIVE, SPAN_REDACTION, tracer
 from problems import GatewayError
-from redaction.catalog import Catalog, load_catalog
+from redaction.catalog import Catalog, ScopeCategory, load_catalog
 from redaction.changes import (
     BasisChange,
     BasisStatus,
@@ -506,10 +506,18 @@ def latest_start_ended(period: Period, today: date) -> date:
 # -- the disclosure channels ---------------------------------------------------------------
 
 
-def view_for(session: Session, keys: GatewayKeys, access: Access, now: datetime) -> CreditView:
-    """The view ``access`` may see of its subject's records at ``now`` (Art. 39-41, 62-66)."""
+def view_for(
+    session: Session,
+    keys: GatewayKeys,
+    access: Access,
+    now: datetime,
+    categories: frozenset[ScopeCategory] | None = None,
+) -> CreditView:
+    """The view ``access`` may see of its subject's records at ``now`` (Art. 39-41, 62-66);
+    with ``categories``, only the records of those categories are read."""
+    codes = None if categories is None else archive_catalog().codes_in(categories)
     with tracer.start_as_current_span(SPAN_ARCHIVE) as span:
-        records = SqlCreditArchive(session, keys).records_of(access.subject)
+        records = SqlCreditArchive(session, keys).records_of(access.subject, codes)
         span.set_attribute("archive.records", len(records))
     with tracer.start_as_current_span(SPAN_REDACTION) as span:
         view = render_view(

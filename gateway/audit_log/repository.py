@@ -157,8 +157,14 @@ def _settle(connection: Connection, start: int, companions: Sequence[Companion |
         session.flush()
 
 
+# Run for every batch of appends: built once, so only their execution is paid for.
+_LOG_SIZE = select(func.max(LEAVES.c.leaf_index))
+_INSERT_LEAVES, _INSERT_HASHES = insert(LEAVES), insert(HASHES)
+_INSERT_OPENINGS = insert(OPENINGS)
+
+
 def log_size(connection: Connection) -> int:
-    last = connection.execute(select(func.max(LEAVES.c.leaf_index))).scalar_one()
+    last = connection.execute(_LOG_SIZE).scalar_one()
     return 0 if last is None else int(last) + 1
 
 
@@ -169,12 +175,12 @@ def insert_leaves(
         {"leaf_index": start + offset, "leaf": leaf, "created_at": now}
         for offset, leaf in enumerate(leaves)
     ]
-    connection.execute(insert(LEAVES), rows)
+    connection.execute(_INSERT_LEAVES, rows)
 
 
 def insert_hashes(connection: Connection, start: int, hashes: Sequence[bytes]) -> None:
     rows = [{"hash_index": start + offset, "hash": hashed} for offset, hashed in enumerate(hashes)]
-    connection.execute(insert(HASHES), rows)
+    connection.execute(_INSERT_HASHES, rows)
 
 
 def insert_openings(
@@ -191,7 +197,7 @@ def insert_openings(
         if opening is not None
     ]
     if rows:
-        connection.execute(insert(OPENINGS), rows)
+        connection.execute(_INSERT_OPENINGS, rows)
 
 
 def read_leaves(connection: Connection, start: int, end: int) -> list[bytes]:

@@ -252,12 +252,15 @@ def _authority(desk: InquiryDesk, statement: Statement, subject: Subject) -> Dec
 
 
 def _authorized(desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision:
+    assert statement.caller is not None  # admitted
+    details = statement.caller.authorization_details
     inquiry = Inquiry(
         grant_id=statement.grant_id,
-        requester=_client_id(statement),
+        requester=statement.caller.client_id,
         subject_key=subject.key,
         purpose=statement.purpose,
         categories=frozenset(category.value for category in statement.categories),
+        token_grants=frozenset(detail.grant_id for detail in details) if details else None,
     )
     grant = SqlGrantStore(desk.session).get(inquiry.grant_id)
     check_inquiry(grant, inquiry, now=desk.now, restricted=RESTRICTED)
@@ -291,7 +294,7 @@ def _client_id(statement: Statement) -> str:
 
 def _view(desk: InquiryDesk, decision: Decision) -> CreditView:
     """The redacted view, with only the categories the inquiry was decided on, if any."""
-    view = view_for(desk.session, desk.keys, decision.access, desk.now)
+    view = view_for(desk.session, desk.keys, decision.access, desk.now, decision.categories)
     return view if decision.categories is None else narrow(view, decision.categories)
 
 

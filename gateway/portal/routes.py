@@ -33,7 +33,7 @@ from gateway.deps import AppSettings, AuditService, DbEngine, DbSession
 from gateway.inquiries import service as inquiries
 from gateway.inquiries.access_log import MAX_ENTRIES, access_log
 from gateway.inquiries.schemas import CreditReport
-from gateway.inquiries.service import Statement
+from gateway.inquiries.service import InquiryDesk, Statement
 from gateway.oauth.repository import SqlRevokedTokens
 from gateway.oauth.service import verify_bearer
 from gateway.parties.citizens import sign_in as citizen_sign_in
@@ -60,7 +60,6 @@ from gateway.ratelimit import PORTAL_SIGN_IN
 from gateway.rights import objections
 from gateway.rights.objections import Filing, ObjectionKind
 from gateway.routes.consents import Desk
-from gateway.routes.inquiries import Desk as InquiryDesk
 from gateway.routes.rights import Desk as RightsDesk
 from redaction.catalog import ScopeCategory
 from redaction.policies import Channel
@@ -270,11 +269,10 @@ def who_looked(
 
 
 @router.get("/credit-report")
-def my_credit_report(
-    pages: PortalPages, caller: Caller, desk: InquiryDesk, rights: RightsDesk
-) -> Response:
+def my_credit_report(pages: PortalPages, caller: Caller, rights: RightsDesk) -> Response:
     """The citizen's own file through the self inquiry channel, as ``GET /v1/me/credit-report``
     serves it (and registers it), with the citizen's objections and their answers (Art. 64)."""
+    desk = InquiryDesk(rights.session, rights.audit_log, rights.keys, rights.now)
     answer = inquiries.inquire(desk, Statement(Channel.SELF, caller, None))
     report = CreditReport.model_validate_json(answer.body)
     sources = party_names(desk.session, {item.source for item in report.items})

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
 from gateway.archive.models import RecordRow
+from gateway.audit_log.models import table
 from gateway.rights.models import DeletionNotice, Disclosure, JobLease, Objection, ObjectionState
 from redaction.records import RecordStatus
 
@@ -78,6 +79,10 @@ def overdue_objections(session: Session, today: date, *, unmarked: bool = False)
 # -- disclosures and deletion notices (Art. 67, 70(8)) -------------------------------------
 
 
+# Written for every authorized inquiry (in its audit entry's transaction): built once.
+_ADD_DISCLOSURES = insert(table(Disclosure))
+
+
 def add_disclosures(
     session: Session, leaf_index: int, requester: str, record_ids: Iterable[str]
 ) -> None:
@@ -87,7 +92,7 @@ def add_disclosures(
         for record_id in set(record_ids)
     ]
     if rows:
-        session.execute(insert(Disclosure), rows)
+        session.execute(_ADD_DISCLOSURES, rows)
 
 
 def recipients(session: Session, record_ids: Sequence[str]) -> dict[str, list[str]]:

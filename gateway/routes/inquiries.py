@@ -1,9 +1,10 @@
 """The five disclosure channels over HTTP (Art. 39 para. 1-2): lawful public disclosure,
 government affairs sharing, inquiries based on authority, the real-name verified self inquiry
-and authorized inquiries. Each route parses, hands the inquiry to
-:func:`gateway.inquiries.service.inquire` - the one path every channel takes - and sends the
-bytes it registered. Refusals are problem+json naming the article (403), and are registered
-in the audit log like every answer; the public lookup has a per-IP budget of its own.
+and authorized inquiries. Each route parses on the event loop, then hands the inquiry to ONE
+worker thread, which runs :func:`gateway.inquiries.service.inquire` - the one path every channel
+takes - in its own unit of work and answers with the bytes it registered. Refusals are
+problem+json naming the article (403), and are registered in the audit log like every answer;
+the public lookup has a per-IP budget of its own.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
 
 from gateway.auth import AuthorityInquirer, AuthorizedInquirer, SelfInquirer, SharingInquirer
-from gateway.deps import AuditService, DbSession
 from gateway.inquiries import service
 from gateway.inquiries.schemas import (
     AuthorityAnswer,
@@ -26,9 +28,10 @@ from gateway.inquiries.schemas import (
     SharingInquiryIn,
     public_statement,
 )
-from gateway.inquiries.service import Answer, InquiryDesk, Statement
+from gateway.inquiries.service import InquiryDesk, Statement
 from gateway.problem_handlers import problem_responses
 from gateway.ratelimit import PUBLIC_LOOKUP
+from gateway.storage.db import unit_of_work
 from redaction.identifiers import IdentifierKind, OtherDocumentType
 from redaction.policies import Channel
 
@@ -37,14 +40,16 @@ INQUIRY_ERRORS = problem_responses(401, 403, 422, 503)
 PUBLIC: dict[str, Any] = {"security": []}
 
 
-def _desk(request: Request, session: DbSession, audit_log: AuditService) -> InquiryDesk:
-    return InquiryDesk(session, audit_log, request.app.state.keys, datetime.now(UTC))
+async def _answer(request: Request, statement: Statement) -> Response:
+    """The inquiry in one worker thread; the event loop only parses and sends."""
+    return await run_in_threadpool(_inquire, request.app.state, statement)
 
 
-Desk = Annotated[InquiryDesk, Depends(_desk)]
-
-
-def _served(answer: Answer) -> Response:
+def _inquire(state: State, statement: Statement) -> Response:
+    """The one path in a unit of work that ends (commits) before the answer is sent."""
+    with unit_of_work(state.engine) as session:
+        desk = InquiryDesk(session, state.audit_log, state.keys, datetime.now(UTC))
+        answer = service.inquire(desk, statement)
     return Response(answer.body, media_type="application/json")
 
 
@@ -54,10 +59,10 @@ def _served(answer: Answer) -> Response:
     response_model=AuthorizedAnswer,
     responses=INQUIRY_ERRORS,
 )
-def authorized_inquiry(
-    desk: Desk, caller: AuthorizedInquirer, body: AuthorizedInquiryIn
+async def authorized_inquiry(
+    request: Request, caller: AuthorizedInquirer, body: AuthorizedInquiryIn
 ) -> Response:
-    return _served(service.inquire(desk, body.to_statement(caller)))
+    return await _answer(request, body.to_statement(caller))
 
 
 @router.post(
@@ -66,8 +71,10 @@ def authorized_inquiry(
     response_model=SharingAnswer,
     responses=INQUIRY_ERRORS,
 )
-def sharing_inquiry(desk: Desk, caller: SharingInquirer, body: SharingInquiryIn) -> Response:
-    return _served(service.inquire(desk, body.to_statement(caller)))
+async def sharing_inquiry(
+    request: Request, caller: SharingInquirer, body: SharingInquiryIn
+) -> Response:
+    return await _answer(request, body.to_statement(caller))
 
 
 @router.post(
@@ -76,8 +83,10 @@ def sharing_inquiry(desk: Desk, caller: SharingInquirer, body: SharingInquiryIn)
     response_model=AuthorityAnswer,
     responses=INQUIRY_ERRORS,
 )
-def authority_inquiry(desk: Desk, caller: AuthorityInquirer, body: AuthorityInquiryIn) -> Response:
-    return _served(service.inquire(desk, body.to_statement(caller)))
+async def authority_inquiry(
+    request: Request, caller: AuthorityInquirer, body: AuthorityInquiryIn
+) -> Response:
+    return await _answer(request, body.to_statement(caller))
 
 
 @router.get(
@@ -87,8 +96,8 @@ def authority_inquiry(desk: Desk, caller: AuthorityInquirer, body: AuthorityInqu
     responses=INQUIRY_ERRORS,
     tags=["citizens"],
 )
-def my_credit_report(desk: Desk, caller: SelfInquirer) -> Response:
-    return _served(service.inquire(desk, Statement(Channel.SELF, caller, None)))
+async def my_credit_report(request: Request, caller: SelfInquirer) -> Response:
+    return await _answer(request, Statement(Channel.SELF, caller, None))
 
 
 @router.get(
@@ -99,12 +108,12 @@ def my_credit_report(desk: Desk, caller: SelfInquirer) -> Response:
     responses=problem_responses(422, 429, 503),
     openapi_extra=PUBLIC,
 )
-def public_lookup(
-    desk: Desk,
+async def public_lookup(
+    request: Request,
     identifier: Annotated[
         str, Path(min_length=1, max_length=64, description="ID number or credit code")
     ],
     kind: Annotated[IdentifierKind | None, Query(description="Inferred when absent")] = None,
     document_type: Annotated[OtherDocumentType | None, Query()] = None,
 ) -> Response:
-    return _served(service.inquire(desk, public_statement(identifier, kind, document_type)))
+    return await _answer(request, public_statement(identifier, kind, document_type))

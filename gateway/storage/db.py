@@ -22,7 +22,7 @@ def make_engine(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=16
+            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=48
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

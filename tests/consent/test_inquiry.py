@@ -44,6 +44,13 @@ def expired_grant() -> Grant:
 
 
 MATRIX: list[tuple[str, Grant | None, Inquiry, Reason, str]] = [
+    (
+        "grant outside the token's authorization_details",
+        active_grant(),
+        inquiry(token_grants=frozenset({"cg_other"})),
+        Reason.OUTSIDE_AUTHORIZATION_DETAILS,
+        "Art. 61(2)",
+    ),
     ("no grant", None, inquiry(), Reason.NO_GRANT, "Art. 39"),
     ("other grant id", active_grant(), inquiry(grant_id="cg_x"), Reason.NO_GRANT, "Art. 39"),
     (
@@ -144,6 +151,10 @@ def test_a_covered_inquiry_passes() -> None:
     asked = inquiry(categories=frozenset({"basic", "income", "real_estate"}))
     assert (
         check_inquiry(active_grant(), asked, now=LATER, restricted=RESTRICTED).grant_id == "cg_test"
+    )
+    named = inquiry(token_grants=frozenset({"cg_other", "cg_test"}))
+    assert check_inquiry(active_grant(), named, now=LATER, restricted=RESTRICTED).grant_id == (
+        "cg_test"
     )
 
 

@@ -44,10 +44,17 @@ def assertion_form(persona: dict[str, Any], **overrides: object) -> dict[str, st
     }
 
 
-def access_token(client: TestClient, persona: dict[str, Any], scope: str | None = None) -> str:
+def access_token(
+    client: TestClient,
+    persona: dict[str, Any],
+    scope: str | None = None,
+    authorization_details: str | None = None,
+) -> str:
     form = {"grant_type": "client_credentials", **assertion_form(persona)}
     if scope is not None:
         form["scope"] = scope
+    if authorization_details is not None:
+        form["authorization_details"] = authorization_details
     response = client.post("/oauth/token", data=form)
     assert response.status_code == 200, response.text
     token: str = response.json()["access_token"]

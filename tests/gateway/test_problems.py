@@ -39,7 +39,7 @@ class _Body(BaseModel):
 
 def _probe_app() -> FastAPI:
     app = FastAPI()
-    add_exception_handlers(app)
+    add_exception_handlers(app, https=False)
 
     @app.post("/echo")
     def echo(body: _Body) -> _Body:

@@ -7,6 +7,7 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from opentelemetry.trace import SpanKind
 
 from gateway.settings import Exporter, Settings
@@ -46,8 +47,10 @@ def _exporters(provider: TracerProvider) -> list[object]:
 
 def test_exporter_is_chosen_by_settings() -> None:
     none, _ = build_providers(Settings(otel_exporter=Exporter.none, _env_file=None))
-    assert _exporters(none) == []
     console, _ = build_providers(Settings(otel_exporter=Exporter.console, _env_file=None))
+    assert _exporters(none) == []
+    assert none.sampler is ALWAYS_OFF  # nothing reads them: no span is recorded
+    assert console.sampler is not ALWAYS_OFF
     assert [type(e) for e in _exporters(console)] == [ConsoleSpanExporter]
     otlp, _ = build_providers(
         Settings(otel_exporter=Exporter.otlp, otel_endpoint="http://127.0.0.1:4318", _env_file=None)

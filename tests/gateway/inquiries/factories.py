@@ -92,7 +92,8 @@ class World:
     flow: Flow
     records: dict[str, str] = field(default_factory=dict)
     personas: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Personas beyond the demo's, by name: client id, private JWK, optional token scope."""
+    """Personas beyond the demo's, by name: client id, private JWK, optional token scope and
+    RFC 9396 ``authorization_details``."""
 
     @property
     def client(self) -> TestClient:
@@ -129,7 +130,12 @@ class World:
             return {}
         if persona in self.personas:
             extra = self.personas[persona]
-            token = access_token(self.client, extra, scope=extra.get("scope"))
+            token = access_token(
+                self.client,
+                extra,
+                scope=extra.get("scope"),
+                authorization_details=extra.get("authorization_details"),
+            )
             return {"Authorization": f"Bearer {token}"}
         return self.flow.headers(persona)
 

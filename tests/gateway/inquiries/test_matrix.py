@@ -4,6 +4,7 @@ registered it (decoded from its leaf)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -143,6 +144,21 @@ def _narrow_scope(world: World) -> tuple[Request, str]:
     return world.authorized(world.grant()), "consent-scope-only"
 
 
+def token_for(world: World, grant_id: str) -> str:
+    """A persona whose tokens' RFC 9396 authorization_details name only ``grant_id``."""
+    details = json.dumps([{"type": "credit_inquiry", "grant_id": grant_id}])
+    world.personas[f"token-for-{grant_id}"] = {
+        **world.flow.credentials["establishment"],
+        "authorization_details": details,
+    }
+    return f"token-for-{grant_id}"
+
+
+def _outside_authorization_details(world: World) -> tuple[Request, str]:
+    """The establishment's own active grant, but not the one its token was issued for."""
+    return world.authorized(world.grant()), token_for(world, world.grant())
+
+
 def _outside_sharing_scope(world: World) -> tuple[Request, str]:
     return world.sharing(categories=["basic", "income"]), "agency"
 
@@ -172,6 +188,7 @@ def _malformed_identifier(world: World) -> tuple[Request, str]:
 
 
 REFUSALS: list[tuple[Case, int, str, str | None]] = [
+    (_outside_authorization_details, 403, "outside_authorization_details", "Art. 61(2)"),
     (_no_grant, 403, "no_grant", "Art. 39"),
     (_revoked, 403, "revoked", "Art. 61(2)"),
     (_paused, 403, "paused", "Art. 61(2)"),
@@ -236,3 +253,9 @@ def test_what_is_not_a_code_is_refused_before_anything_is_registered(
     response = world.send(world.authority(**changes), "agency")
     assert_problem(response, 422)
     assert world.log_size() == before
+
+
+def test_a_token_for_one_grant_inquires_within_it(world: World) -> None:
+    grant_id = world.grant()
+    response = world.send(world.authorized(grant_id), token_for(world, grant_id))
+    assert response.status_code == 200, response.text

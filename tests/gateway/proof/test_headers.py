@@ -110,3 +110,21 @@ def test_the_served_gateway_does_not_name_its_software(tmp_path: Path) -> None:
     assert response.status_code == 200
     assert "server" not in response.headers
     assert not missing_headers(response)
+
+
+def test_hsts_only_when_the_public_url_is_https(migrated: Settings) -> None:
+    """RFC 6797: a gateway published over HTTPS tells browsers to use nothing else, on every
+    answer, the unexpected 500 included; over plain HTTP the header would mean nothing."""
+
+    def fail() -> None:
+        raise RuntimeError("an unexpected failure")
+
+    for base_url, expected in (
+        ("https://gateway.example", "max-age=31536000; includeSubDomains"),
+        ("http://127.0.0.1:8000", None),
+    ):
+        app = create_app(migrated.model_copy(update={"base_url": base_url}))
+        app.add_api_route("/test-failure", fail)
+        with TestClient(app, raise_server_exceptions=False) as client:
+            for response in (client.get("/healthz"), client.get("/test-failure")):
+                assert response.headers.get("strict-transport-security") == expected
