@@ -1,9 +1,9 @@
 """Queries of the credit archive (Art. 34, 37, 41, 61(3), 63, 65).
 
 Read side: :class:`SqlCreditArchive` is :class:`redaction.engine.CreditArchive` on the
-request's session — a subject's records, every version with them, in one indexed query read
-as Core rows (the records by subject key joined to their versions); purged records are left
-out, nothing about them is served any more (Art. 41 para. 2).
+request's session — a subject's records, every version with them, in one indexed query (the
+records by subject key joined to their versions) that the database answers as one JSON row;
+purged records are left out, nothing about them is served any more (Art. 41 para. 2).
 
 Write side: subjects are inserted once (a concurrent insert of the same subject is ignored);
 records and their first version are added together; a new version is written after ONE
@@ -17,6 +17,7 @@ lifted, and the Art. 65 reports of changed basis documents for regulators.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,7 +25,19 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, delete, exists, or_, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    or_,
+    update,
+)
 from sqlalchemy import select as select_columns
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -174,54 +187,82 @@ class SqlCreditArchive:
     ) -> Sequence[CreditRecord]:
         """Every record held about ``subject`` with its history, latest period start first;
         only the items of ``item_codes`` when given (nothing else is built or redacted)."""
-        key = subject_key(self._keys, subject)
-        rows: Iterable[Row[Any]] = self._session.connection().execute(
-            _HELD_VERSIONS, {"held_by": key}
+        connection = self._session.connection()
+        held = _HELD_FILE[connection.dialect.name]
+        document = connection.execute(held, {"held_by": subject_key(self._keys, subject)})
+        versions = [
+            row
+            for row in json.loads(document.scalar_one() or "[]")
+            if item_codes is None or row[_ITEM_CODE] in item_codes
+        ]
+        versions.sort(key=_served_order)
+        return tuple(
+            _credit_record(list(record)) for _, record in groupby(versions, itemgetter(_RECORD_ID))
         )
-        if item_codes is not None:
-            rows = (row for row in rows if row.item_code in item_codes)
-        return tuple(_credit_record(list(versions)) for _, versions in groupby(rows, itemgetter(0)))
 
 
-# One indexed query (records by subject key, their versions by primary key), read as Core rows
-# unpacked in this order: a record's versions arrive together, oldest first, in the order
-# records are served.
-_HELD_VERSIONS = (
-    select_columns(
-        RECORDS.c.record_id,
-        RECORDS.c.item_code,
-        RECORDS.c.under_objection,
-        VERSIONS.c.version,
-        VERSIONS.c.status,
-        VERSIONS.c.fields,
-        VERSIONS.c.source,
-        VERSIONS.c.occurred_on,
-        VERSIONS.c.decided_on,
-        VERSIONS.c.reason,
-    )
-    .join(VERSIONS, VERSIONS.c.record_id == RECORDS.c.record_id)
-    .where(RECORDS.c.subject_key == bindparam("held_by"), RECORDS.c.purged_at.is_(None))
-    .order_by(RECORDS.c.period_start.desc(), RECORDS.c.record_id, VERSIONS.c.version)
+# A subject's file is read as ONE row: its versions aggregated into a JSON array by the
+# database, each version an array in this order. On SQLite every row of a result costs a step
+# that hands the interpreter lock over; one row keeps a busy gateway from queueing on it.
+_VERSION_COLUMNS = (
+    RECORDS.c.record_id,
+    RECORDS.c.item_code,
+    RECORDS.c.under_objection,
+    VERSIONS.c.version,
+    VERSIONS.c.status,
+    VERSIONS.c.fields,
+    VERSIONS.c.source,
+    VERSIONS.c.occurred_on,
+    VERSIONS.c.decided_on,
+    VERSIONS.c.reason,
+    RECORDS.c.period_start,
 )
-_VersionRow = Row[*tuple[Any, ...]]
+_RECORD_ID, _ITEM_CODE, _VERSION, _PERIOD_START = 0, 1, 3, 10
 
 
-def _credit_record(versions: Sequence[_VersionRow]) -> CreditRecord:
+def _held_file(dialect: str) -> Select[str | None]:
+    """The subject's versions as one JSON array (text) in ``dialect``'s JSON functions."""
+    aggregate: ColumnElement[str | None]
+    if dialect == "postgresql":
+        version = func.json_build_array(*_VERSION_COLUMNS)
+        aggregate = cast(func.json_agg(version), Text)
+    else:  # SQLite keeps JSON as text: the fields column is parsed to be nested as JSON
+        columns = [func.json(c) if c is VERSIONS.c.fields else c for c in _VERSION_COLUMNS]
+        aggregate = func.json_group_array(func.json_array(*columns), type_=Text)
+    return (
+        select_columns(aggregate)
+        .select_from(RECORDS.join(VERSIONS, VERSIONS.c.record_id == RECORDS.c.record_id))
+        .where(RECORDS.c.subject_key == bindparam("held_by"), RECORDS.c.purged_at.is_(None))
+    )
+
+
+_HELD_FILE = {dialect: _held_file(dialect) for dialect in ("sqlite", "postgresql")}
+
+
+def _served_order(version: list[Any]) -> tuple[int, str, int]:
+    """Latest period start first; a record's versions together, oldest first."""
+    start = date.fromisoformat(version[_PERIOD_START][:10]).toordinal()
+    return (-start, version[_RECORD_ID], version[_VERSION])
+
+
+def _credit_record(versions: Sequence[list[Any]]) -> CreditRecord:
     *history, current = versions
     return _version(current, tuple(_version(version) for version in history))
 
 
-def _version(row: _VersionRow, history: tuple[CreditRecord, ...] | None = None) -> CreditRecord:
+def _version(row: list[Any], history: tuple[CreditRecord, ...] | None = None) -> CreditRecord:
     """A version; with ``history``, the record's current one (which carries the label)."""
-    record_id, item_code, labelled, version, status, fields, source, occurred, decided, reason = row
+    record_id, item_code, labelled, version, status, fields, source, occurred, decided, reason = (
+        row[:_PERIOD_START]
+    )
     return CreditRecord(
         record_id=record_id,
         item_code=item_code,
         version=version,
         fields=fields or {},
         source=source,
-        occurred_on=occurred,
-        decided_on=decided,
+        occurred_on=date.fromisoformat(occurred[:10]),
+        decided_on=date.fromisoformat(decided[:10]) if decided else None,
         status=RecordStatus(status),
         under_objection=history is not None and bool(labelled),
         change_reason=reason,

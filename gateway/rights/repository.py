@@ -8,17 +8,17 @@ requests or sweeps never both apply one. The display sweep reads the records it 
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, exists, insert, or_, update
+from sqlalchemy import ColumnElement, and_, exists, or_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
 from gateway.archive.models import RecordRow
-from gateway.audit_log.models import table
 from gateway.rights.models import DeletionNotice, Disclosure, JobLease, Objection, ObjectionState
 from redaction.records import RecordStatus
 
@@ -79,20 +79,29 @@ def overdue_objections(session: Session, today: date, *, unmarked: bool = False)
 # -- disclosures and deletion notices (Art. 67, 70(8)) -------------------------------------
 
 
-# Written for every authorized inquiry (in its audit entry's transaction): built once.
-_ADD_DISCLOSURES = insert(table(Disclosure))
-
-
 def add_disclosures(
     session: Session, leaf_index: int, requester: str, record_ids: Iterable[str]
 ) -> None:
     """Who received which records in the inquiry registered at ``leaf_index``."""
-    rows = [
-        {"leaf_index": leaf_index, "record_id": record_id, "requester": requester}
-        for record_id in set(record_ids)
-    ]
-    if rows:
-        session.execute(_ADD_DISCLOSURES, rows)
+    received = sorted(set(record_ids))
+    if received:
+        parameters = {"leaf": leaf_index, "requester": requester, "received": json.dumps(received)}
+        session.execute(_ADD_DISCLOSURES[session.get_bind().dialect.name], parameters)
+
+
+# Written for every authorized inquiry, in its audit entry's transaction: ONE statement, the
+# record ids as a JSON array the database unfolds (on SQLite each row of an executemany would
+# hand the interpreter lock over, in the transaction every inquiry waits for).
+_DISCLOSED = (
+    "INSERT INTO disclosures (leaf_index, record_id, requester) "
+    "SELECT :leaf, value, :requester FROM {unfold}"
+)
+_ADD_DISCLOSURES = {
+    "sqlite": text(_DISCLOSED.format(unfold="json_each(:received)")),
+    "postgresql": text(
+        _DISCLOSED.format(unfold="json_array_elements_text(CAST(:received AS json))")
+    ),
+}
 
 
 def recipients(session: Session, record_ids: Sequence[str]) -> dict[str, list[str]]:
