@@ -10,8 +10,8 @@ imports the modules listed in :data:`MODULES`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 MODULES = ("bench.audit_log", "bench.inquiry", "bench.redaction", "bench.scale")
@@ -19,10 +19,12 @@ MODULES = ("bench.audit_log", "bench.inquiry", "bench.redaction", "bench.scale")
 
 @dataclass(frozen=True)
 class Measurement:
-    """What one run measured: the gateway's figure and the baseline's, in the same unit."""
+    """What one run measured: the gateway's figure and the baseline's, in the same unit, and
+    the figures behind them (written to the JSON results as ``details``)."""
 
     value: float
     baseline: float
+    details: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

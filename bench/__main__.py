@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
                     bench.higher_is_better,
                     bench.baseline_name,
                     measured.baseline,
+                    measured.details,
                 )
             )
     if arguments.quick:

@@ -336,13 +336,17 @@ def authorized_vs_bare(context: Context) -> Measurement:
         json.dumps(inquiry(province.credentials, province.grants[i // USES_PER_GRANT]))
         for i in range(requests * len(settings))
     ]
-    medians = []
+    medians, details = [], {}
     for number, workers in enumerate(settings):
         share = bodies[number * requests : (number + 1) * requests]
         rounds = _measure(province, share, plan, scratch, workers, payload)
         _report(rounds, len(json.dumps(province.answer)), workers, plan)
         medians.append(statistics.median(r.ratio for r in rounds))
-    return Measurement(medians[0], 1.0)
+        details[f"workers={workers}"] = {
+            "median_ratio": medians[-1],
+            "rounds": [asdict(r) | {"ratio": r.ratio} for r in rounds],
+        }
+    return Measurement(medians[0], 1.0, details)
 
 
 def worker_settings() -> list[int]:

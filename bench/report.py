@@ -6,7 +6,8 @@ import json
 import os
 import platform
 import sys
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +23,7 @@ class Result:
     higher_is_better: bool
     baseline_name: str
     baseline: float
+    details: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:

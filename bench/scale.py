@@ -301,7 +301,9 @@ def measured(quick: bool, scratch: Path) -> tuple[Figures, Figures]:
 def _scale(pick: Callable[[Figures], float]) -> Callable[[Context], Measurement]:
     def run(context: Context) -> Measurement:
         small, big = measured(context.quick, context.scratch)
-        return Measurement(pick(big) / pick(small), 1.0)
+        return Measurement(
+            pick(big) / pick(small), 1.0, {"small": asdict(small), "large": asdict(big)}
+        )
 
     return run
 
