@@ -80,10 +80,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                 enabled=settings.scheduler_enabled,
             ),
         ):
-            # What start-up built lives as long as the process: the garbage collector need
-            # not walk it again on every full collection while requests are served.
+            # What start-up built lives while requests are served: the garbage collector need
+            # not walk it again on every full collection meanwhile.
             gc.freeze()
-            yield
+            try:
+                yield
+            finally:
+                gc.unfreeze()
 
     app = FastAPI(
         title="Credit-inquiry consent gateway",
