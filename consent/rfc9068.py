@@ -41,6 +41,12 @@ class AccessToken:
     expires_at: datetime
     authorization_details: tuple[AuthorizationDetail, ...] = ()
 
+    @property
+    def named_grants(self) -> frozenset[str] | None:
+        """The grants its RFC 9396 ``authorization_details`` limit it to; None: it names none
+        (its scope covers every grant of its client)."""
+        return frozenset(detail.grant_id for detail in self.authorization_details) or None
+
     def claims(self) -> dict[str, object]:
         """The JWT claims set (also the active introspection response's members)."""
         claims: dict[str, object] = {

@@ -30,6 +30,8 @@ from gateway.parties.citizens import citizen_subject_key
 from gateway.parties.repository import party_names
 
 MAX_ENTRIES = 500
+EVERY_ENTRY = (1 << 63) - 1
+"""``before`` for a log read from its newest entry (every leaf index is below it)."""
 
 
 @dataclass(frozen=True)

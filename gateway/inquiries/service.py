@@ -252,15 +252,14 @@ def _authority(desk: InquiryDesk, statement: Statement, subject: Subject) -> Dec
 
 
 def _authorized(desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision:
-    assert statement.caller is not None  # admitted
-    details = statement.caller.authorization_details
+    caller = _caller(statement)
     inquiry = Inquiry(
         grant_id=statement.grant_id,
-        requester=statement.caller.client_id,
+        requester=caller.client_id,
         subject_key=subject.key,
         purpose=statement.purpose,
         categories=frozenset(category.value for category in statement.categories),
-        token_grants=frozenset(detail.grant_id for detail in details) if details else None,
+        token_grants=caller.named_grants,
     )
     grant = SqlGrantStore(desk.session).get(inquiry.grant_id)
     check_inquiry(grant, inquiry, now=desk.now, restricted=RESTRICTED)
@@ -287,9 +286,13 @@ _DECISIONS: Mapping[Channel, Callable[[InquiryDesk, Statement, Subject], Decisio
 }
 
 
-def _client_id(statement: Statement) -> str:
+def _caller(statement: Statement) -> AccessToken:
     assert statement.caller is not None  # admitted
-    return statement.caller.client_id
+    return statement.caller
+
+
+def _client_id(statement: Statement) -> str:
+    return _caller(statement).client_id
 
 
 def _view(desk: InquiryDesk, decision: Decision) -> CreditView:

@@ -31,7 +31,7 @@ from gateway.consents.service import RESTRICTED, CitizenGrant, ConsentDesk
 from gateway.consents.written_consent import written_consent_texts
 from gateway.deps import AppSettings, AuditService, DbEngine, DbSession
 from gateway.inquiries import service as inquiries
-from gateway.inquiries.access_log import MAX_ENTRIES, access_log
+from gateway.inquiries.access_log import EVERY_ENTRY, MAX_ENTRIES, access_log
 from gateway.inquiries.schemas import CreditReport
 from gateway.inquiries.service import InquiryDesk, Statement
 from gateway.oauth.repository import SqlRevokedTokens
@@ -65,7 +65,6 @@ from redaction.catalog import ScopeCategory
 from redaction.policies import Channel
 
 CONSENTS = "/portal/consents"
-ALL_ENTRIES = (1 << 63) - 1
 STATIC = Path(__file__).resolve().parent / "static"
 LANGUAGE_MAX_AGE = int(timedelta(days=365).total_seconds())
 BackTo = Annotated[str, Query(alias="next", max_length=200, pattern=r"^/portal/[A-Za-z0-9/_-]*$")]
@@ -256,7 +255,7 @@ def who_looked(
         request.app.state.keys,
         caller.subject,
         datetime.now(UTC),
-        before=ALL_ENTRIES,
+        before=EVERY_ENTRY,
         limit=MAX_ENTRIES,
     )
     return pages.render(

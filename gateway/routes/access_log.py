@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 
 from gateway.auth import CitizenReader
 from gateway.deps import AuditService, DbSession
-from gateway.inquiries.access_log import MAX_ENTRIES, access_log
+from gateway.inquiries.access_log import EVERY_ENTRY, MAX_ENTRIES, access_log
 from gateway.inquiries.schemas import AccessLogOut, access_log_out
 from gateway.problem_handlers import problem_responses
 
@@ -29,7 +29,7 @@ def my_access_log(
     caller: CitizenReader,
     before: Annotated[
         int, Query(ge=1, lt=1 << 63, description="Only entries below this leaf index")
-    ] = (1 << 63) - 1,
+    ] = EVERY_ENTRY,
     limit: Annotated[int, Query(ge=1, le=MAX_ENTRIES)] = 100,
 ) -> AccessLogOut:
     log = access_log(
