@@ -58,6 +58,7 @@ class EventKind(StrEnum):
     RECORD_CHANGE = "record_change"
     OBJECTION = "objection"
     NOTICE = "notice"
+    REPORT = "report"
 
 
 class Channel(StrEnum):

@@ -14,7 +14,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MODULES = ("bench.audit_log", "bench.inquiry", "bench.redaction", "bench.scale")
+MODULES = (
+    "bench.audit_log",
+    "bench.inquiry",
+    "bench.redaction",
+    "bench.reports",
+    "bench.scale",
+)
 
 
 @dataclass(frozen=True)

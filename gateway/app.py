@@ -34,6 +34,7 @@ from gateway.routes import (
     oauth,
     oversight,
     records,
+    reports,
     rights,
     webhooks,
 )
@@ -123,6 +124,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(inquiries.router)
     app.include_router(access_log.router)
     app.include_router(rights.router)
+    app.include_router(reports.router)
     app.include_router(oversight.router)
     install_portal(app)
     return app

@@ -24,6 +24,7 @@ from problems import GatewayError, ServiceUnavailable
 PUBLIC_LOOKUP = "/v1/public/credit-subjects/{identifier}"
 CITIZEN_SIGN_IN = "/v1/me/token"
 PORTAL_SIGN_IN = "/portal/session"
+REPORT_VERIFICATION = "/v1/reports/{number}/verification"
 
 
 class RateLimited(GatewayError):
@@ -48,6 +49,7 @@ class RateLimits:
         self.default = parse_many(settings.rate_limit_default)
         self.per_route = {
             PUBLIC_LOOKUP: parse_many(settings.rate_limit_public),
+            REPORT_VERIFICATION: parse_many(settings.rate_limit_public),
             CITIZEN_SIGN_IN: parse_many(settings.rate_limit_sign_in),
             PORTAL_SIGN_IN: parse_many(settings.rate_limit_sign_in),
             # Probes answer whatever the load or the limit store: orchestrators poll them.

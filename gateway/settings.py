@@ -92,6 +92,9 @@ class Settings(BaseSettings):
         description="Folder of per-year YAML holiday calendars for working-day deadlines; "
         "the shipped mainland calendar when unset",
     )
+    report_validity_days: int = Field(
+        30, ge=1, le=365, description="Days an issued credit report is valid (Art. 39 para. 5)"
+    )
     objection_deadline: int = Field(
         5, ge=1, le=60, description="Working days a holder has to answer an objection (Art. 64)"
     )

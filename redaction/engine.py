@@ -145,6 +145,17 @@ class CreditView:
         }
 
 
+def desensitized(spec: FieldSpec, value: str) -> tuple[str, Reason | None]:
+    """``value`` as it leaves for someone other than its subject (Art. 40): personal data and
+    identifiers in free text masked; with the reason when that changed it."""
+    masker = _masker(spec, Masking.PERSONAL_DATA)
+    if masker is None:
+        return value, None
+    mask, reason = masker
+    masked = mask(value)
+    return (masked, reason) if masked != value else (value, None)
+
+
 def _masker(spec: FieldSpec, masking: Masking) -> tuple[Callable[[str], str], Reason] | None:
     if masking is Masking.PERSONAL_DATA and spec.personal:
         return lambda value: mask_personal(spec.type, value), Reason.PERSONAL_DATA

@@ -218,8 +218,9 @@ def _public(_desk: InquiryDesk, _statement: Statement, subject: Subject) -> Deci
     return Decision(Access.public(PUBLIC_REQUESTER, subject.identifier))
 
 
-def _own(_desk: InquiryDesk, _statement: Statement, subject: Subject) -> Decision:
-    return Decision(Access.own(CITIZEN_REQUESTER, subject.identifier))
+def _own(_desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision:
+    """The whole file, or the categories the subject chose (a report of some, Art. 39 para. 5)."""
+    return Decision(Access.own(CITIZEN_REQUESTER, subject.identifier), statement.categories or None)
 
 
 def _sharing(desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision:

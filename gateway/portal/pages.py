@@ -23,6 +23,7 @@ NAV_ITEMS = (
     ("consents", "/portal/consents"),
     ("access_log", "/portal/access-log"),
     ("credit_report", "/portal/credit-report"),
+    ("reports", "/portal/reports"),
 )
 """The portal's sections: (message key under ``nav.``, path)."""
 

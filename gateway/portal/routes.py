@@ -57,9 +57,13 @@ from gateway.portal.i18n import LANGUAGE_COOKIE, Language
 from gateway.portal.pages import HOME, redirect
 from gateway.portal.sessions import COOKIE_PATH
 from gateway.ratelimit import PORTAL_SIGN_IN
+from gateway.reports import service as reports
+from gateway.reports.schemas import SignedReportOut
+from gateway.reports.service import NUMBER_PATTERN, ReportUse
 from gateway.rights import objections
 from gateway.rights.objections import Filing, ObjectionKind
 from gateway.routes.consents import Desk
+from gateway.routes.reports import pdf_response
 from gateway.routes.rights import Desk as RightsDesk
 from redaction.catalog import ScopeCategory
 from redaction.policies import Channel
@@ -70,6 +74,8 @@ LANGUAGE_MAX_AGE = int(timedelta(days=365).total_seconds())
 BackTo = Annotated[str, Query(alias="next", max_length=200, pattern=r"^/portal/[A-Za-z0-9/_-]*$")]
 GrantId = Annotated[str, PathParam(pattern=r"^cg_[A-Za-z0-9_-]{1,61}$")]
 RecordId = Annotated[str, PathParam(pattern=r"^rec_[0-9a-f]{32}$")]
+ReportNumber = Annotated[str, PathParam(pattern=NUMBER_PATTERN)]
+REPORTS = "/portal/reports"
 
 router = APIRouter(prefix="/portal", include_in_schema=False, route_class=PortalRoute)
 
@@ -299,6 +305,62 @@ def file_objection(
     filing = Filing(ObjectionKind.RECORD, reason, record_id)
     objections.file_objection(rights, caller.subject, filing)
     return redirect("/portal/credit-report?notice=objection_filed")
+
+
+# -- credit reports (Art. 39 para. 5) -----------------------------------------------------
+
+
+@router.get("/reports")
+def my_reports(pages: PortalPages, caller: Caller, rights: RightsDesk) -> Response:
+    return pages.render(
+        "reports.html",
+        nav="reports",
+        uses=list(ReportUse),
+        categories=list(ScopeCategory),
+        reports=reports.reports_of(rights, caller),
+    )
+
+
+@router.post("/reports")
+def issue_report(
+    caller: Caller,
+    _form: SignedInForm,
+    rights: RightsDesk,
+    settings: AppSettings,
+    use: Annotated[ReportUse, Form()],
+    categories: Annotated[list[ScopeCategory] | None, Form()] = None,
+) -> Response:
+    """Issue a report as ``POST /v1/me/credit-reports`` does (registered, signed)."""
+    validity = timedelta(days=settings.report_validity_days)
+    reports.issue_report(rights, caller, use, frozenset(categories or ()), validity)
+    return redirect(f"{REPORTS}?notice=report_issued")
+
+
+@router.get("/reports/{number}/pdf")
+def download_report_pdf(caller: Caller, rights: RightsDesk, number: ReportNumber) -> Response:
+    issued = reports.signed_report_of(rights, caller, number)
+    assert issued.payload is not None  # signed_report_of: held
+    return pdf_response(issued.payload, issued.row.digest, number)
+
+
+@router.get("/reports/{number}/json")
+def download_report_json(caller: Caller, rights: RightsDesk, number: ReportNumber) -> Response:
+    """The signed report as a file, in the shape ``GET /v1/me/credit-reports/{number}`` has."""
+    issued = reports.signed_report_of(rights, caller, number)
+    assert issued.jws is not None and issued.payload is not None  # signed_report_of: held
+    body = SignedReportOut(jws=issued.jws, report=issued.payload).model_dump_json(indent=2)
+    disposition = f'attachment; filename="credit-report-{number}.json"'
+    return Response(
+        body, media_type="application/json", headers={"Content-Disposition": disposition}
+    )
+
+
+@router.post("/reports/{number}/withdraw")
+def withdraw_report(
+    caller: Caller, _form: SignedInForm, rights: RightsDesk, number: ReportNumber
+) -> Response:
+    reports.withdraw(rights, caller, number)
+    return redirect(f"{REPORTS}?notice=report_withdrawn")
 
 
 # -- decisions -----------------------------------------------------------------------------

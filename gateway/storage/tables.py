@@ -5,7 +5,8 @@ from gateway.audit_log import models as audit_log
 from gateway.consents import models as consents
 from gateway.oauth import models as oauth
 from gateway.parties import models as parties
+from gateway.reports import models as reports
 from gateway.rights import models as rights
 from gateway.webhooks import models as webhooks
 
-__all__ = ["archive", "audit_log", "consents", "oauth", "parties", "rights", "webhooks"]
+__all__ = ["archive", "audit_log", "consents", "oauth", "parties", "reports", "rights", "webhooks"]

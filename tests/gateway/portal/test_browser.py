@@ -1,10 +1,13 @@
 """The citizen portal in Debian's Chromium (headless, the system browser): signing in,
 deciding with a written consent, revoking, the establishment's inquiries before and after, the
-access log verified, keyboard-only use and the language switch. Screenshots of every page go
+access log verified, keyboard-only use and the language switch, a credit report issued,
+downloaded (its PDF read back) and withdrawn. Screenshots of every page go
 to ``var/test-artifacts/portal/``. SQLite only: the HTTP tests cover both backends."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +24,7 @@ from gateway.settings import Settings
 from gateway.storage import migrate
 from tests.gateway.consents.factories import consent_request, mortgage_request
 from tests.gateway.factories import assertion_form, demo_credentials
+from tests.gateway.rights.factories import pdf_text
 from tests.live import ARTIFACTS, CHROMIUM_FLAGS, require_chromium, serve
 
 SHOTS = ARTIFACTS / "portal"
@@ -267,3 +271,42 @@ def test_the_language_switch_persists_across_pages(page: Page, live: Live) -> No
     page.get_by_role("link", name="中文").click()
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page.get_by_role("heading", level=1)).to_have_text("谁查询了我的信息")
+
+
+def test_the_citizen_issues_downloads_and_withdraws_a_report(page: Page, live: Live) -> None:
+    sign_in(page, live)
+    page.get_by_role("link", name="开具信用报告").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("开具信用报告")
+    page.get_by_label("招标投标").check()
+    shot(page, "reports-form")
+    page.get_by_role("button", name="开具信用报告").click()
+    expect(page.get_by_role("status")).to_contain_text("信用报告已开具")
+    card = page.locator("article.report").first
+    number = card.locator("h3").inner_text()
+    code = card.locator(".verification-code").inner_text()
+    expect(card).to_contain_text("招标投标")
+    shot(page, "reports-issued")
+
+    with page.expect_download() as pdf_download:
+        card.get_by_role("link", name="下载 PDF").click()
+    text = pdf_text(pdf_download.value.path().read_bytes(), number)
+    with page.expect_download() as json_download:
+        card.get_by_role("link", name="下载签名 JSON").click()
+    signed = json.loads(json_download.value.path().read_bytes())
+    assert number in text and code in text and signed["report"]["use"] == "bidding"
+    for item in signed["report"]["items"]:
+        assert item["item_name"]["zh"] in text and item["source"] in text
+    digest = hashlib.sha256(signed["jws"].encode()).hexdigest()
+    assert " ".join([digest[:8], digest[8:16]]) in text
+
+    checked = live.api.get(f"/v1/reports/{number}/verification", params={"code": code})
+    assert checked.status_code == 200 and checked.json()["digest"] == digest
+    wrong = live.api.get(f"/v1/reports/{number}/verification", params={"code": "0000-0001"})
+    assert wrong.status_code == 404
+
+    card.get_by_role("button", name="撤回报告").click()
+    expect(page.get_by_role("status")).to_contain_text("报告已撤回")
+    expect(page.locator("article.report").first).to_contain_text("已撤回")
+    shot(page, "reports-withdrawn")
+    checked = live.api.get(f"/v1/reports/{number}/verification", params={"code": code})
+    assert checked.json()["status"] == "withdrawn"

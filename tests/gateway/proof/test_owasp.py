@@ -142,6 +142,32 @@ def test_every_list_holds_the_callers_own_only(world: World) -> None:
     assert listed["deliveries"] == []
 
 
+def test_a_report_exists_only_for_its_own_subject(world: World) -> None:
+    others = other_parties(world)
+    issued = world.client.post(
+        "/v1/me/credit-reports", json={"use": "loan"}, headers=world.headers("citizen")
+    ).json()
+    number = issued["number"]
+    for path in (f"/v1/me/credit-reports/{number}", f"/v1/me/credit-reports/{number}/pdf"):
+        response = world.client.get(path, headers=others.citizen)
+        assert response.status_code == 404, path
+        assert_nothing_of(response, issued["digest"], issued["verification_code"])
+    withdrawal = f"/v1/me/credit-reports/{number}/withdrawal"
+    assert world.client.post(withdrawal, headers=others.citizen).status_code == 404
+    listed = world.client.get("/v1/me/credit-reports", headers=others.citizen).json()
+    assert number not in str(listed)
+    client = visitor(world.flow)
+    assert sign_in(client, "li.na", "another-password-42").status_code == 303
+    for page in (f"/portal/reports/{number}/pdf", f"/portal/reports/{number}/json"):
+        assert client.get(page).status_code == 404, page
+    token = csrf_token(client.get("/portal/reports").text)
+    form = {"csrf_token": token}
+    assert client.post(f"/portal/reports/{number}/withdraw", data=form).status_code == 404
+    client.cookies.clear()
+    own = world.client.get(f"/v1/me/credit-reports/{number}", headers=world.headers("citizen"))
+    assert own.status_code == 200 and own.json()["report"]["report_number"] == number
+
+
 # -- API3: broken object property level authorization ---------------------------------------
 
 
@@ -205,6 +231,11 @@ ADMITTED = {
     "GET /v1/oversight/overdue-objections": "regulator",
     "GET /v1/oversight/overdue-deletion-notices": "regulator",
     "GET /v1/oversight/late-basis-reports": "regulator",
+    "POST /v1/me/credit-reports": "citizen",
+    "GET /v1/me/credit-reports": "citizen",
+    "GET /v1/me/credit-reports/{number}": "citizen",
+    "GET /v1/me/credit-reports/{number}/pdf": "citizen",
+    "POST /v1/me/credit-reports/{number}/withdrawal": "citizen",
 }
 PERSONAS = ("establishment", "agency", "provider", "regulator", "citizen", None)
 
@@ -227,6 +258,7 @@ def test_every_protected_operation_admits_its_role_only(world: World, persona: s
         "{record_id}": world.records["qualification"],
         "{objection_id}": "obj_unknown",
         "{notice_id}": "ntc_unknown",
+        "{number}": "R20260101-ABCDEFGH",
     }
     bodies = {
         "POST /v1/inquiries/authorized": world.authorized(ids["{grant_id}"])[2],

@@ -5,6 +5,8 @@ inquiry, the jobs run by hand at a chosen time, and the audit log read back."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +27,8 @@ from tests.gateway.archive.factories import Archive, penalty, person
 from tests.gateway.consents.factories import Flow, consent_request
 from tests.gateway.inquiries.factories import World
 from tests.gateway.test_problems import assert_problem
+from tests.live import ARTIFACTS
+from tests.services import unavailable
 
 
 def refused(response: httpx.Response, status: int, article: str) -> None:
@@ -153,3 +157,19 @@ class Rights:
 
     def citizen_key(self) -> str:
         return self.flow.subject_key(self.world.citizen)
+
+
+def pdf_text(pdf: bytes, number: str) -> str:
+    """The PDF's text (pdftotext), its pages kept as PNGs under var/test-artifacts/reports/."""
+    if shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None:
+        unavailable("poppler-utils (pdftotext, pdftoppm)", FileNotFoundError("not on PATH"))
+    (ARTIFACTS / "reports").mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / "reports" / f"credit-report-{number}.pdf"
+    path.write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", str(path), str(path.with_suffix(""))], check=True
+    )
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    return text

@@ -1,0 +1,66 @@
+"""Report issuance (Art. 39 para. 5): the demo citizen issues 100 reports in a row, each a
+registered self inquiry, signed, then rendered as PDF (WeasyPrint, CJK fonts embedded).
+
+Value: the median milliseconds from the issuance request to the PDF's last byte, per report,
+through the HTTP API of a gateway in this process (SQLite, the demo province). Baseline, the
+same run: the median of the unsigned self inquiry ``GET /v1/me/credit-report`` over the same
+file - what a report adds on top of reading one's own file. Target: p50 <= 300 ms per PDF.
+``--quick`` issues 20.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from bench import Context, Measurement, benchmark
+from bench.harness import Province
+from gateway.app import create_app
+
+TARGET_MS = 300.0
+
+
+def _median_ms(run: Callable[[], None], count: int) -> tuple[float, float]:
+    timings = []
+    for _ in range(count):
+        started = time.perf_counter()
+        run()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings), statistics.quantiles(timings, n=100)[98]
+
+
+@benchmark(
+    "reports.issue_pdf.p50",
+    unit="ms per PDF",
+    target=TARGET_MS,
+    higher_is_better=False,
+    baseline="unsigned self inquiry",
+)
+def issue_pdf(context: Context) -> Measurement:
+    count = 20 if context.quick else 100
+    province = Province.create(context.scratch / "reports", checkpoint_interval="3600")
+    app = create_app(province.settings)
+    with TestClient(app) as client:
+        citizen = province.credentials["citizen"]
+        form = {"username": citizen["username"], "password": citizen["password"]}
+        token = client.post("/v1/me/token", data=form).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def report() -> None:
+            issued = client.post("/v1/me/credit-reports", json={"use": "loan"}, headers=headers)
+            number = issued.json()["number"]
+            pdf = client.get(f"/v1/me/credit-reports/{number}/pdf", headers=headers)
+            assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+        def own_file() -> None:
+            assert client.get("/v1/me/credit-report", headers=headers).status_code == 200
+
+        report()  # warm: fonts, templates
+        p50, p99 = _median_ms(report, count)
+        baseline_p50, _ = _median_ms(own_file, count)
+    app.state.engine.dispose()
+    details = {"reports": count, "p99_ms": round(p99, 1), "self_inquiry_p50_ms": baseline_p50}
+    return Measurement(p50, baseline_p50, details)
