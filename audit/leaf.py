@@ -59,6 +59,7 @@ class EventKind(StrEnum):
     OBJECTION = "objection"
     NOTICE = "notice"
     REPORT = "report"
+    NOTIFICATION = "notification"
 
 
 class Channel(StrEnum):

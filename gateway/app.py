@@ -6,6 +6,7 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import partial
 
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy import Engine
@@ -16,6 +17,7 @@ from gateway.auth import authenticate
 from gateway.body_limit import BodyLimitMiddleware
 from gateway.docs import mount_docs
 from gateway.keys import load_keys
+from gateway.notifications.transports import Transports
 from gateway.oauth.service import AuthServer
 from gateway.openapi_doc import problem_openapi
 from gateway.portal.routes import install_portal
@@ -31,6 +33,7 @@ from gateway.routes import (
     consents,
     health,
     inquiries,
+    notifications,
     oauth,
     oversight,
     records,
@@ -74,7 +77,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         )
         with (
             running_audit_log(engine, settings, app.state.keys) as app.state.audit_log,
-            running_webhook_worker(engine, settings.webhook_interval),
+            running_webhook_worker(
+                engine,
+                settings.webhook_interval,
+                audit_log=app.state.audit_log,
+                transports=partial(Transports, settings),
+            ),
             running_scheduler(
                 _jobs(app, engine, settings),
                 settings.scheduler_interval,
@@ -125,6 +133,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(access_log.router)
     app.include_router(rights.router)
     app.include_router(reports.router)
+    app.include_router(notifications.router)
     app.include_router(oversight.router)
     install_portal(app)
     return app
@@ -134,5 +143,5 @@ def _jobs(app: FastAPI, engine: Engine, settings: Settings) -> JobContext:
     """What the periodic jobs run with: this app's log, keys and authorization server."""
     state = app.state
     return JobContext(
-        engine, state.audit_log, state.keys, state.auth_server, Deadlines.of(settings)
+        engine, state.audit_log, state.keys, state.auth_server, Deadlines.of(settings), settings
     )

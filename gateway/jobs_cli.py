@@ -44,7 +44,7 @@ def run_once_command(
         keys = load_keys(settings)
         server = AuthServer.for_issuer(settings.base_url, keys.signing_ring(datetime.now(UTC)))
         with running_audit_log(engine, settings, keys) as audit_log:
-            context = JobContext(engine, audit_log, keys, server, Deadlines.of(settings))
+            context = JobContext(engine, audit_log, keys, server, Deadlines.of(settings), settings)
             results = run_once(context, names)
     except GatewayError as exc:
         typer.secho(f"error: {exc.detail}", err=True, fg=typer.colors.RED)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -103,6 +104,26 @@ class Settings(BaseSettings):
     )
     scheduler_enabled: bool = Field(
         True, description="Run the periodic jobs in this process (leases keep them single)"
+    )
+    smtp_host: str | None = Field(None, description="SMTP server for e-mail notices; none: off")
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP server port")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        "starttls", description="starttls, tls (implicit) or none (a local relay only)"
+    )
+    smtp_username: str | None = Field(None, description="SMTP user name, when it needs one")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password (env or secrets)")
+    smtp_from: str | None = Field(None, description="Sender address of e-mail notices")
+    sms_webhook_url: str | None = Field(
+        None, description="SMS provider's HTTP API for text notices; none: off"
+    )
+    sms_webhook_secret: SecretStr | None = Field(
+        None, description="HMAC-SHA256 key that signs each SMS request body"
+    )
+    notification_expiry_days: int = Field(
+        3, ge=1, le=30, description="Days before a consent expires that its subject is told"
+    )
+    notification_digest_hour: int = Field(
+        8, ge=0, le=23, description="Hour (China Standard Time) the daily inquiry digest goes"
     )
     scheduler_interval: float = Field(
         300.0, gt=0, description="Seconds between rounds of the periodic jobs"

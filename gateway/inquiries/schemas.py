@@ -181,7 +181,8 @@ class AccessEntryOut(BaseModel):
     leaf_hash: str = Field(description="Standard base64 of the RFC 9162 leaf hash")
     time: datetime
     kind: str = Field(
-        description="inquiry, consent_change, record_change, objection, notice, report"
+        description="inquiry, consent_change, record_change, objection, notice, report, "
+        "notification"
     )
     channel: str | None = Field(description="The disclosure channel (Art. 39 para. 1)")
     requester: str = Field(description="Client id; 'public' or 'citizen' for those channels")

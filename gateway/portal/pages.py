@@ -24,6 +24,7 @@ NAV_ITEMS = (
     ("access_log", "/portal/access-log"),
     ("credit_report", "/portal/credit-report"),
     ("reports", "/portal/reports"),
+    ("notifications", "/portal/notifications"),
 )
 """The portal's sections: (message key under ``nav.``, path)."""
 

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
 from fastapi import Path as PathParam
 from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
 from starlette.responses import Response
 
 from consent.errors import GrantNotFoundError, InvalidGrantError, Reason
@@ -34,6 +35,10 @@ from gateway.inquiries import service as inquiries
 from gateway.inquiries.access_log import EVERY_ENTRY, MAX_ENTRIES, access_log
 from gateway.inquiries.schemas import CreditReport
 from gateway.inquiries.service import InquiryDesk, Statement
+from gateway.notifications import service as notifications
+from gateway.notifications.messages import Event
+from gateway.notifications.schemas import PreferencesIn, PreferencesOut, preferences_out
+from gateway.notifications.transports import available_channels
 from gateway.oauth.repository import SqlRevokedTokens
 from gateway.oauth.service import verify_bearer
 from gateway.parties.citizens import sign_in as citizen_sign_in
@@ -361,6 +366,65 @@ def withdraw_report(
 ) -> Response:
     reports.withdraw(rights, caller, number)
     return redirect(f"{REPORTS}?notice=report_withdrawn")
+
+
+# -- notifications -------------------------------------------------------------------------
+
+
+def _notification_page(
+    pages: PortalPages, chosen: PreferencesOut, *, invalid: bool = False
+) -> Response:
+    return pages.render(
+        "notifications.html",
+        nav="notifications",
+        chosen=chosen,
+        events=list(Event),
+        invalid=invalid,
+        status=422 if invalid else 200,
+    )
+
+
+@router.get("/notifications")
+def notification_preferences(
+    pages: PortalPages, caller: Caller, db: DbSession, settings: AppSettings
+) -> Response:
+    row = notifications.preferences(db, caller.subject)
+    return _notification_page(pages, preferences_out(row, available_channels(settings)))
+
+
+@router.post("/notifications")
+def choose_notifications(
+    request: Request,
+    pages: PortalPages,
+    caller: Caller,
+    _form: SignedInForm,
+    db: DbSession,
+    settings: AppSettings,
+    email: Annotated[str, Form(max_length=254)] = "",
+    phone: Annotated[str, Form(max_length=20)] = "",
+    email_enabled: Annotated[bool, Form()] = False,
+    sms_enabled: Annotated[bool, Form()] = False,
+    events: Annotated[list[str] | None, Form()] = None,
+    inquiry_digest: Annotated[bool, Form()] = False,
+) -> Response:
+    """Save the choice as ``PUT /v1/me/notification-preferences`` does."""
+    submitted = {
+        "email": email.strip() or None,
+        "phone": phone.strip() or None,
+        "email_enabled": email_enabled,
+        "sms_enabled": sms_enabled,
+        "events": events or [],
+        "inquiry_digest": inquiry_digest,
+    }
+    try:
+        body = PreferencesIn.model_validate(submitted)
+    except ValidationError:
+        row = notifications.preferences(db, caller.subject)
+        chosen = preferences_out(row, available_channels(settings))
+        return _notification_page(pages, chosen, invalid=True)
+    keys = request.app.state.keys
+    notifications.choose(db, keys, caller.subject, body.to_choice(), datetime.now(UTC))
+    return redirect("/portal/notifications?notice=notifications_saved")
 
 
 # -- decisions -----------------------------------------------------------------------------

@@ -9,14 +9,16 @@ Each round runs, in this order, each job in a unit of work of its own:
 * ``retention-purge`` - the content of records past their retention period is purged
   (:func:`gateway.archive.service.purge_past_retention`);
 * ``deadlines`` - every objection or notice deadline missed is registered once
-  (:func:`gateway.rights.oversight.register_overdue`).
+  (:func:`gateway.rights.oversight.register_overdue`);
+* ``notifications`` - the subjects' messages for the log's new entries, the consents about to
+  expire and the daily digests are queued (:mod:`gateway.notifications.service`).
 
-Notices are delivered, and retried, by the webhook worker (:mod:`gateway.webhooks.worker`),
-not here. Every job is safe to run twice; leases keep several processes from running one at
-once all the same: a process runs a job only after claiming its row in ``job_leases``
-(:func:`gateway.rights.repository.claim_lease`) until the next round, so on several gateway
-processes each job runs about once per ``GATEWAY_SCHEDULER_INTERVAL``. The thread
-(:func:`running_scheduler`) waits one interval before its first round; ``gateway jobs
+Notices and messages are delivered, and retried, by the webhook worker
+(:mod:`gateway.webhooks.worker`), not here. Every job is safe to run twice; leases keep several
+processes from running one at once all the same: a process runs a job only after claiming its
+row in ``job_leases`` (:func:`gateway.rights.repository.claim_lease`) until the next round, so
+on several gateway processes each job runs about once per ``GATEWAY_SCHEDULER_INTERVAL``. The
+thread (:func:`running_scheduler`) waits one interval before its first round; ``gateway jobs
 run-once`` runs a round by hand (:func:`run_once`), releasing its leases when done. Log lines
 name the job and the type of a failure, never data.
 """
@@ -40,11 +42,18 @@ from gateway.archive.service import ArchiveDesk, purge_past_retention
 from gateway.audit_log.service import AuditLog
 from gateway.consents.service import ConsentDesk, expire_lapsed
 from gateway.keys import GatewayKeys
+from gateway.notifications.service import (
+    NoticeDesk,
+    remind_expiring,
+    send_digests,
+    tell_from_log,
+)
 from gateway.oauth.service import AuthServer
 from gateway.rights.notices import announce_stopped
 from gateway.rights.oversight import register_overdue
 from gateway.rights.repository import claim_lease, release_lease
 from gateway.rights.service import Deadlines, RightsDesk
+from gateway.settings import Settings
 from gateway.storage.db import unit_of_work
 
 log = logging.getLogger("gateway.scheduler")
@@ -62,9 +71,13 @@ class JobContext:
     keys: GatewayKeys
     server: AuthServer
     deadlines: Deadlines
+    settings: Settings
 
     def rights(self, session: Session, now: datetime) -> RightsDesk:
         return RightsDesk(session, self.audit_log, self.keys, self.server, self.deadlines, now)
+
+    def notices(self, session: Session, now: datetime) -> NoticeDesk:
+        return NoticeDesk(session, self.keys, self.settings, now)
 
 
 Job = Callable[[Session, JobContext, datetime], int]
@@ -87,11 +100,17 @@ def _deadlines(session: Session, context: JobContext, now: datetime) -> int:
     return register_overdue(context.rights(session, now))
 
 
+def _notifications(session: Session, context: JobContext, now: datetime) -> int:
+    desk = context.notices(session, now)
+    return tell_from_log(desk) + remind_expiring(desk) + send_digests(desk)
+
+
 JOBS: Mapping[str, Job] = {
     "consent-expiry": _consent_expiry,
     "display-stops": _display_stops,
     "retention-purge": _retention_purge,
     "deadlines": _deadlines,
+    "notifications": _notifications,
 }
 
 

@@ -3,10 +3,21 @@
 from gateway.archive import models as archive
 from gateway.audit_log import models as audit_log
 from gateway.consents import models as consents
+from gateway.notifications import models as notifications
 from gateway.oauth import models as oauth
 from gateway.parties import models as parties
 from gateway.reports import models as reports
 from gateway.rights import models as rights
 from gateway.webhooks import models as webhooks
 
-__all__ = ["archive", "audit_log", "consents", "oauth", "parties", "reports", "rights", "webhooks"]
+__all__ = [
+    "archive",
+    "audit_log",
+    "consents",
+    "notifications",
+    "oauth",
+    "parties",
+    "reports",
+    "rights",
+    "webhooks",
+]

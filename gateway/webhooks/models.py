@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, String, Text
 from sqlmodel import Field, SQLModel
 
 from gateway.storage.types import UTCDateTime
@@ -15,7 +15,9 @@ class WebhookDelivery(SQLModel, table=True):
     """One signed notification to one party's webhook, and how its delivery went.
 
     ``next_attempt_at`` is set while the delivery is due (NULL once delivered or given up);
-    a worker owns a row while ``claimed_until`` is in the future.
+    a worker owns a row while ``claimed_until`` is in the future. ``channel``: ``webhook`` (a
+    party's signed notification), or ``email`` / ``sms`` to a credit subject
+    (:mod:`gateway.notifications`), whose address and text are erased once delivered.
     """
 
     __tablename__ = "webhook_deliveries"
@@ -35,3 +37,8 @@ class WebhookDelivery(SQLModel, table=True):
     delivered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    channel: str = Field(
+        default="webhook",
+        sa_column=Column(String(8), nullable=False, server_default="webhook"),
+    )
+    subject_key: str | None = Field(default=None, max_length=64)

@@ -26,6 +26,9 @@ class Claimed:
     url: str
     body: str
     attempts: int
+    channel: str
+    event: str
+    subject_key: str | None
 
 
 @dataclass(frozen=True)
@@ -71,13 +74,20 @@ def claim_due(
             col(WebhookDelivery.url),
             col(WebhookDelivery.body),
             col(WebhookDelivery.attempts),
+            col(WebhookDelivery.channel),
+            col(WebhookDelivery.event),
+            col(WebhookDelivery.subject_key),
         )
     )
     return [Claimed(*row) for row in session.execute(statement).all()]
 
 
-def record_attempt(session: Session, worker: str, delivery_id: str, attempt: Attempt) -> None:
-    """Count the attempt and release the row (only if ``worker`` still holds it)."""
+def record_attempt(
+    session: Session, worker: str, delivery_id: str, attempt: Attempt, *, erase: bool = False
+) -> None:
+    """Count the attempt and release the row (only if ``worker`` still holds it); ``erase``:
+    a subject's delivered message, whose address and text are not kept."""
+    erased = {"url": "", "body": ""} if erase and attempt.delivered else {}
     session.execute(
         update(WebhookDelivery)
         .where(col(WebhookDelivery.id) == delivery_id, col(WebhookDelivery.claimed_by) == worker)
@@ -89,6 +99,7 @@ def record_attempt(session: Session, worker: str, delivery_id: str, attempt: Att
             next_attempt_at=attempt.next_attempt_at,
             claimed_by=None,
             claimed_until=None,
+            **erased,
         )
     )
 

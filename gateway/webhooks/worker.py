@@ -5,6 +5,12 @@ once, and since the outbox is in the database, retries survive a restart.
 
 Only a 2xx answer counts as delivered; redirects are not followed. Log lines name the
 delivery id and the status, never the body.
+
+The same outbox carries the credit subjects' notifications (:mod:`gateway.notifications`):
+``email`` and ``sms`` rows are sent through :class:`~gateway.notifications.transports.Transports`;
+once one is sent it becomes an audit leaf (kind ``notification``: the event and the channel,
+never the address, under the subject's commitment so it is in their access log) and its address
+and text are erased. A worker without the audit log or the transports leaves those rows alone.
 """
 
 from __future__ import annotations
@@ -14,13 +20,16 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import Engine
 
+from audit.leaf import AuditEvent, EventKind, Outcome
+from gateway.audit_log.service import AuditLog, seal
+from gateway.notifications.transports import Transports
 from gateway.storage.db import unit_of_work
 from gateway.webhooks.repository import Attempt, Claimed, claim_due, record_attempt
 
@@ -34,6 +43,9 @@ BATCH = 10
 LEASE = timedelta(seconds=BATCH * TIMEOUT + 60)
 """Long enough to send a whole batch at the timeout, so no other worker takes it meanwhile."""
 CONTENT_TYPE = "application/jwt"
+WEBHOOK = "webhook"
+SENDER = "gateway"
+"""The requester of a notification's leaf: the gateway itself told the subject."""
 
 
 def next_attempt(attempts: int, now: datetime) -> datetime | None:
@@ -47,10 +59,19 @@ def next_attempt(attempts: int, now: datetime) -> datetime | None:
 class WebhookWorker:
     """Delivers due notifications every ``interval`` seconds on a thread of its own."""
 
-    def __init__(self, engine: Engine, interval: float) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        interval: float,
+        *,
+        audit_log: AuditLog | None = None,
+        transports: Callable[[httpx.Client], Transports] | None = None,
+    ) -> None:
         self._engine = engine
         self._interval = interval
         self._http = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+        self._audit_log = audit_log
+        self._transports = transports(self._http) if transports else None
         self.name = f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"[-64:]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="webhook-deliveries", daemon=True)
@@ -75,12 +96,14 @@ class WebhookWorker:
         self._http.close()
 
     def _deliver(self, delivery: Claimed, now: datetime) -> bool:
-        status = self._post(delivery)
+        status = self._post(delivery) if delivery.channel == WEBHOOK else self._tell(delivery, now)
         delivered = status is not None and 200 <= status < 300
         attempts = delivery.attempts + 1
         retry = None if delivered else next_attempt(attempts, now)
+        attempt = Attempt(now, status, delivered, retry)
         with unit_of_work(self._engine) as session:
-            record_attempt(session, self.name, delivery.id, Attempt(now, status, delivered, retry))
+            erase = delivery.channel != WEBHOOK
+            record_attempt(session, self.name, delivery.id, attempt, erase=erase)
         if not delivered:
             log.warning(
                 "webhook %s not delivered: attempt %d, status %s", delivery.id, attempts, status
@@ -96,6 +119,34 @@ class WebhookWorker:
             return None
         return response.status_code
 
+    def _tell(self, delivery: Claimed, now: datetime) -> int | None:
+        """A subject's message: sent, then registered in the audit log (fails closed: a
+        message whose leaf cannot be written is tried again)."""
+        if self._transports is None or self._audit_log is None or delivery.subject_key is None:
+            return None
+        status = self._transports.send(delivery.channel, delivery.url, delivery.body)
+        if status is None or not 200 <= status < 300:
+            return status
+        sealed = seal(delivery.subject_key)
+        event = AuditEvent(
+            time_ms=int(now.timestamp() * 1000),
+            kind=EventKind.NOTIFICATION,
+            channel=None,
+            requester=SENDER,
+            legal_basis="",
+            grant_id="",
+            purpose=delivery.event,
+            item_categories=frozenset(),
+            outcome=Outcome.ALLOWED,
+            reason_code=delivery.channel,
+            subject_commitment=sealed.subject_commitment,
+        )
+        try:
+            self._audit_log.append(event, sealed.openings)
+        except Exception:  # the log is unavailable: not recorded as delivered, retried
+            return None
+        return status
+
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
             try:
@@ -105,9 +156,15 @@ class WebhookWorker:
 
 
 @contextmanager
-def running_webhook_worker(engine: Engine, interval: float) -> Iterator[WebhookWorker]:
+def running_webhook_worker(
+    engine: Engine,
+    interval: float,
+    *,
+    audit_log: AuditLog,
+    transports: Callable[[httpx.Client], Transports],
+) -> Iterator[WebhookWorker]:
     """This process's delivery thread, running for the duration of the block."""
-    worker = WebhookWorker(engine, interval)
+    worker = WebhookWorker(engine, interval, audit_log=audit_log, transports=transports)
     worker.start()
     try:
         yield worker

@@ -159,6 +159,7 @@ class Receiver:
     script: list[int]
     bodies: list[str] = field(default_factory=list)
     content_types: list[str] = field(default_factory=list)
+    signatures: list[str | None] = field(default_factory=list)
 
 
 @contextmanager
@@ -172,6 +173,7 @@ def webhook_receiver(*script: int) -> Iterator[Receiver]:
             length = int(self.headers["Content-Length"])
             receiver.bodies.append(self.rfile.read(length).decode())
             receiver.content_types.append(self.headers["Content-Type"])
+            receiver.signatures.append(self.headers.get("X-Gateway-Signature"))
             self.send_response(receiver.script.pop(0) if receiver.script else 200)
             self.send_header("Content-Length", "0")
             self.end_headers()

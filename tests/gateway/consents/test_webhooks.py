@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import jwt
 import pytest
 
+from gateway.notifications.transports import Transports
 from gateway.storage.db import make_engine, unit_of_work
 from gateway.webhooks.models import WebhookDelivery
 from gateway.webhooks.repository import claim_due, deliveries_to
@@ -84,7 +86,12 @@ def test_the_background_worker_delivers_on_its_own(flow: Flow) -> None:
     with webhook_receiver() as receiver:
         bank = flow.register_establishment(webhook_url=receiver.url)
         flow.pending(consent_request(), persona=bank["client_id"])
-        with running_webhook_worker(flow.engine, interval=0.01):
+        with running_webhook_worker(
+            flow.engine,
+            interval=0.01,
+            audit_log=flow.client.app.state.audit_log,  # type: ignore[attr-defined]
+            transports=partial(Transports, flow.settings),
+        ):
             deadline = time.monotonic() + 10
             while not receiver.bodies and time.monotonic() < deadline:
                 time.sleep(0.01)

@@ -236,6 +236,8 @@ ADMITTED = {
     "GET /v1/me/credit-reports/{number}": "citizen",
     "GET /v1/me/credit-reports/{number}/pdf": "citizen",
     "POST /v1/me/credit-reports/{number}/withdrawal": "citizen",
+    "GET /v1/me/notification-preferences": "citizen",
+    "PUT /v1/me/notification-preferences": "citizen",
 }
 PERSONAS = ("establishment", "agency", "provider", "regulator", "citizen", None)
 

@@ -136,7 +136,14 @@ class Rights:
     def jobs(self) -> JobContext:
         state = self.world.state
         deadlines = Deadlines.of(self.flow.settings)
-        return JobContext(self.engine, state.audit_log, state.keys, state.auth_server, deadlines)
+        return JobContext(
+            self.engine,
+            state.audit_log,
+            state.keys,
+            state.auth_server,
+            deadlines,
+            self.flow.settings,
+        )
 
     def run(self, *names: str, now: datetime | None = None) -> dict[str, int | None]:
         return run_once(self.jobs(), names, now)
