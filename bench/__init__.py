@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MODULES = (
+    "bench.art62",
     "bench.audit_log",
     "bench.inquiry",
     "bench.redaction",

@@ -114,8 +114,8 @@ def test_the_same_provider_record_id_of_two_providers_are_two_records(archive: A
         (penalty_fields(指纹="已采集"), None),
         (penalty_fields(violation="当事人患有精神病，未按期履行"), "violation"),
         (penalty_fields(penalty_content="Fined; medical history of diabetes on file"), None),
-        (penalty_fields(penalty_authority="Bureau of Religious Affairs of faith X"), None),
-        (penalty_fields(penalty_authority="某宗教团体"), "penalty_authority"),
+        (penalty_fields(penalty_authority="the debtor, a practising Muslim"), None),
+        (penalty_fields(penalty_authority="经查系基督徒"), "penalty_authority"),
     ],
 )
 def test_prohibited_information_is_refused_and_never_stored(

@@ -1,0 +1,174 @@
+"""The Art. 62 para. 1 screen on its evaluation set: recall per category, benign sentences
+refused, and throughput in MB/s of text.
+
+The evaluation set (``bench/data/art62/``) was written apart from the lexicon, as credit-record
+writers and careless clerks write: 390 sentences carrying prohibited information (each labelled
+with its category; simplified and traditional Chinese, English, obfuscations with spaces,
+full-width letters and invisible characters) and 373 benign credit-record sentences, many
+mentioning medical or religious words in a benign sense.
+
+Baseline, the same run and the same lexicon: every term found by Python ``re`` (one alternation
+of the escaped terms, longest first) in the case-folded text, no normalization, no benign
+contexts - what a plain keyword screen does. Throughput is measured on both over every
+evaluation sentence, one call per sentence as the ingestion check screens a field, in CPU
+seconds of the one thread that runs it (the machine is shared: wall time would measure the
+neighbours); the details add record-sized texts (eight sentences per call).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from bench import Context, Measurement, benchmark
+from redaction.lexicon import BENIGN, lexicon_files
+from redaction.prohibited import ProhibitedCategory, prohibited_categories
+
+DATA = Path(__file__).resolve().parent / "data" / "art62"
+_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+RECALL_TARGET = 99.0
+REFUSAL_TARGET = 1.0
+THROUGHPUT_TARGET = 5.0  # MB/s
+
+
+@dataclass(frozen=True)
+class Sentence:
+    label: str  # a ProhibitedCategory value, or "benign"
+    script: str
+    text: str
+
+
+def _sentences(name: str) -> tuple[Sentence, ...]:
+    rows = []
+    for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            label, script, text = line.split("\t")
+            rows.append(Sentence(label, script, _ESCAPE.sub(lambda m: chr(int(m[1], 16)), text)))
+    return tuple(rows)
+
+
+@cache
+def prohibited_sentences() -> tuple[Sentence, ...]:
+    return _sentences("prohibited.tsv")
+
+
+@cache
+def benign_sentences() -> tuple[Sentence, ...]:
+    return _sentences("benign.tsv")
+
+
+Detector = Callable[[str], Iterable[str]]
+
+
+def screened(text: str) -> tuple[str, ...]:
+    """The gateway's screen: the categories ``text`` mentions (a StrEnum is its value)."""
+    return prohibited_categories(text)
+
+
+@cache
+def _baseline_pattern() -> re.Pattern[str]:
+    groups = []
+    for lexicon in lexicon_files():
+        if lexicon.category != BENIGN:
+            terms = sorted({term.casefold() for term, _ in lexicon.entries}, key=len, reverse=True)
+            alternatives = "|".join(map(re.escape, terms))
+            groups.append(f"(?P<{lexicon.category}>{alternatives})")
+    return re.compile("|".join(groups))
+
+
+def keyword_baseline(text: str) -> tuple[str, ...]:
+    """The baseline: lexicon terms by ``re`` in the case-folded text (see the docstring)."""
+    return tuple(
+        {
+            match.lastgroup: None
+            for match in _baseline_pattern().finditer(text.casefold())
+            if match.lastgroup
+        }
+    )
+
+
+def recall(detector: Detector) -> dict[str, float]:
+    """Per category, the percentage of its prohibited sentences in which it is found."""
+    found: dict[str, list[bool]] = {category.value: [] for category in ProhibitedCategory}
+    for sentence in prohibited_sentences():
+        found[sentence.label].append(sentence.label in detector(sentence.text))
+    return {category: 100 * sum(hits) / len(hits) for category, hits in found.items()}
+
+
+def refused(detector: Detector) -> list[Sentence]:
+    """The benign sentences in which the detector finds something."""
+    return [sentence for sentence in benign_sentences() if tuple(detector(sentence.text))]
+
+
+def refusal_rate(detector: Detector) -> float:
+    return 100 * len(refused(detector)) / len(benign_sentences())
+
+
+def evaluation_texts(per_call: int = 1) -> list[str]:
+    """Every evaluation sentence, ``per_call`` of them joined into one text."""
+    texts = [sentence.text for sentence in (*prohibited_sentences(), *benign_sentences())]
+    return ["".join(texts[at : at + per_call]) for at in range(0, len(texts), per_call)]
+
+
+def megabytes_per_second(detector: Detector, rounds: int, per_call: int = 1) -> float:
+    texts = evaluation_texts(per_call)
+    size = sum(len(text.encode("utf-8")) for text in texts) * rounds
+    started = time.process_time()
+    for _ in range(rounds):
+        for text in texts:
+            detector(text)
+    return size / 1e6 / (time.process_time() - started)
+
+
+@benchmark(
+    "art62.recall",
+    unit="% (lowest category)",
+    target=RECALL_TARGET,
+    higher_is_better=True,
+    baseline="re keywords, no normalization",
+)
+def run_recall(_context: Context) -> Measurement:
+    ours, theirs = recall(screened), recall(keyword_baseline)
+    details = {
+        "per_category": ours,
+        "baseline_per_category": theirs,
+        "sentences": len(prohibited_sentences()),
+    }
+    return Measurement(min(ours.values()), min(theirs.values()), details)
+
+
+@benchmark(
+    "art62.benign_refused",
+    unit="% of benign",
+    target=REFUSAL_TARGET,
+    higher_is_better=False,
+    baseline="re keywords, no normalization",
+)
+def run_refusals(_context: Context) -> Measurement:
+    details = {"sentences": len(benign_sentences()), "refused": len(refused(screened))}
+    return Measurement(refusal_rate(screened), refusal_rate(keyword_baseline), details)
+
+
+@benchmark(
+    "art62.throughput",
+    unit="MB/s",
+    target=THROUGHPUT_TARGET,
+    higher_is_better=True,
+    baseline="re keywords, no normalization",
+)
+def run_throughput(context: Context) -> Measurement:
+    rounds = 5 if context.quick else 40
+    screened("warm up")
+    keyword_baseline("warm up")
+    return Measurement(
+        megabytes_per_second(screened, rounds),
+        megabytes_per_second(keyword_baseline, rounds),
+        {
+            "rounds": rounds,
+            "calls": rounds * (len(prohibited_sentences()) + len(benign_sentences())),
+        },
+    )
