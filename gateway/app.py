@@ -40,6 +40,7 @@ from gateway.routes import (
     reports,
     rights,
     webhooks,
+    written_consents,
 )
 from gateway.security_headers import SecurityHeadersMiddleware
 from gateway.settings import Settings
@@ -129,6 +130,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(webhooks.router)
     app.include_router(catalog.router)
     app.include_router(records.router)
+    app.include_router(written_consents.router)
+    app.include_router(written_consents.citizen_router)
     app.include_router(inquiries.router)
     app.include_router(access_log.router)
     app.include_router(rights.router)

@@ -101,3 +101,12 @@ class InvalidPseudonymKey(RedactionError):
     status = 500
     title = "Invalid pseudonym key"
     slug = "pseudonym-key-invalid"
+
+
+class WrittenConsentUnknown(RedactionError, PolicyDenied):
+    """The written-consent reference of a record resolves to no written consent on file of this
+    providing unit for this subject and category, or to one withdrawn."""
+
+    title = "Written consent not on file"
+    slug = "written-consent-unknown"
+    article = "Art. 62 para. 2"

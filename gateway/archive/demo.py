@@ -23,10 +23,12 @@ from gateway.archive.service import (
     ArchiveDesk,
     Correction,
     SubmissionOutcome,
+    archive_catalog,
     correct_record,
     latest_start_ended,
     submit_records,
 )
+from gateway.archive.written_consents import DocumentRegistration, register_document
 from gateway.audit_log.service import AuditLog
 from gateway.keys import GatewayKeys
 from gateway.storage.db import unit_of_work
@@ -125,12 +127,17 @@ def seed_archive(
     records: Sequence[DemoRecord],
     now: datetime,
 ) -> int:
-    """Submit the records not held yet (one unit of work), then their corrections (one each,
-    so that every change is logged before its write); returns how many were submitted."""
+    """Register the written consents of the records not held yet, submit those records (one
+    unit of work), then their corrections (one each, so that every change is logged before its
+    write); returns how many were submitted."""
     with unit_of_work(engine) as session:
         ids = [entry.submission.provider_record_id for entry in records]
         held = first_versions(session, provider, ids)
-        fresh = [entry for entry in records if entry.submission.provider_record_id not in held]
+    fresh = [entry for entry in records if entry.submission.provider_record_id not in held]
+    for registration in _written_consents(fresh):
+        with unit_of_work(engine) as session:
+            register_document(ArchiveDesk(session, audit_log, keys, now), provider, registration)
+    with unit_of_work(engine) as session:
         desk = ArchiveDesk(session, audit_log, keys, now)
         results = submit_records(desk, provider, [entry.submission for entry in fresh])
     for entry, result in zip(fresh, results, strict=True):
@@ -141,3 +148,19 @@ def seed_archive(
                 desk = ArchiveDesk(session, audit_log, keys, now)
                 correct_record(desk, provider, result.record_id, entry.correction)
     return len(fresh)
+
+
+def _written_consents(records: Sequence[DemoRecord]) -> list[DocumentRegistration]:
+    """The signed written consents the demo unit holds for its restricted records (Art. 62
+    para. 2): registered first, one unit of work each (each is logged before its write), so
+    that every record's reference resolves."""
+    return [
+        DocumentRegistration(
+            submission.written_consent_ref,
+            submission.subject,
+            archive_catalog().item(submission.item_code).scope_category.value,
+            submission.occurred_on,
+        )
+        for submission in (entry.submission for entry in records)
+        if submission.written_consent_ref is not None
+    ]

@@ -1,4 +1,5 @@
-"""Errors of the archive's service edge (Art. 37, 61(3)); the rules' own are in redaction.errors.
+"""Errors of the archive's service edge (Art. 37, 61(3), 62 para. 2); the rules' own are in
+redaction.errors.
 
 ``detail`` names record ids and provider record ids, never an identifier or a field value.
 """
@@ -38,3 +39,19 @@ class ConcurrentChange(Conflict):
 
     title = "Concurrent change"
     slug = "record-concurrent-change"
+
+
+class WrittenConsentNotFound(NotFound):
+    """No written consent of this subject by that reference, or no providing unit by that id."""
+
+    title = "Written consent not found"
+    slug = "written-consent-not-found"
+    article = "Art. 62 para. 2"
+
+
+class WrittenConsentConflict(Conflict):
+    """The providing unit already registered another written consent under that reference."""
+
+    title = "Written-consent reference already used"
+    slug = "written-consent-conflict"
+    article = "Art. 62 para. 2"

@@ -6,6 +6,8 @@
 * ``records`` — one row per record a providing unit submitted: its owner, the owner's own id
   for it (unique per owner: submissions are idempotent), the subject, the item, the current
   version, status and period start (for the retention purge), the objection label (Art. 64).
+* ``written_consents`` — the written consents records rest on (Art. 62 para. 2), by the providing
+  unit's reference: given by the subject in the gateway, or a registered signed document.
 * ``record_versions`` — every version of a record, append-only (Art. 61(3), 63): content,
   basis document (Art. 27), written-consent reference (Art. 62 para. 2), reason of the change,
   source, the Art. 65 notice of a revocation, and the audit leaf that registered the change.
@@ -77,3 +79,22 @@ class RecordVersionRow(SQLModel, table=True):
     notice_on: date | None = None
     leaf_index: int | None = Field(default=None, sa_column=Column(BigInteger))
     changed_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class WrittenConsentRow(SQLModel, table=True):
+    """A written consent a record may rest on (Art. 62 para. 2), by the providing unit's
+    reference: one the subject gave in the gateway (``collection``, with the version of the
+    consequences text confirmed) or a signed document the unit registered (``document``, with
+    the day it was signed). Withdrawing sets ``withdrawn_at``; the row is never deleted."""
+
+    __tablename__ = "written_consents"
+
+    provider: str = Field(primary_key=True, max_length=64)
+    reference: str = Field(primary_key=True, max_length=128)
+    subject_key: str = Field(max_length=64, index=True)
+    category: str = Field(max_length=32)
+    source: str = Field(max_length=16)
+    text_version: str | None = Field(default=None, max_length=64)
+    signed_on: date | None = None
+    given_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    withdrawn_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))

@@ -50,6 +50,7 @@ from gateway.archive.repository import (
     past_retention,
     purge,
 )
+from gateway.archive.written_consent_repository import on_file
 from gateway.audit_log.service import AuditLog, seal
 from gateway.keys import GatewayKeys
 from gateway.parties.repository import party_names
@@ -71,6 +72,7 @@ from redaction.ingest import AcceptedRecord, BasisDocument, RecordSubmission, va
 from redaction.periods import Period, local_date
 from redaction.policies import Access
 from redaction.records import RecordStatus
+from redaction.written_consent import check_written_consent
 
 SWEEP_LIMIT = 500
 CONCURRENT_APPENDS = 32
@@ -161,7 +163,7 @@ def submit_records(
     desk: ArchiveDesk, provider: str, submissions: Sequence[RecordSubmission]
 ) -> list[SubmissionResult]:
     """One result per submission, in order; accepted records are logged, then stored."""
-    checked = [_validated(submission, desk.now) for submission in submissions]
+    checked = [_validated(desk, provider, submission) for submission in submissions]
     ids = [entry.provider_record_id for entry in checked if isinstance(entry, AcceptedRecord)]
     batch = _Batch(desk, provider, _source(desk.session, provider))
     batch.known.update(first_versions(desk.session, provider, ids))
@@ -177,11 +179,29 @@ def submit_records(
     return results
 
 
-def _validated(submission: RecordSubmission, now: datetime) -> AcceptedRecord | RedactionError:
+def _validated(
+    desk: ArchiveDesk, provider: str, submission: RecordSubmission
+) -> AcceptedRecord | RedactionError:
     try:
-        return validate_submission(submission, archive_catalog(), received_at=now)
+        accepted = validate_submission(submission, archive_catalog(), received_at=desk.now)
+        check_record_consent(desk, provider, accepted)
     except RedactionError as refusal:
         return refusal
+    return accepted
+
+
+def check_record_consent(desk: ArchiveDesk, provider: str, record: AcceptedRecord) -> None:
+    """Raise unless the record's written-consent reference, when it has one, resolves to a
+    written consent of ``provider`` for its subject and category still in force (Art. 62
+    para. 2; :mod:`gateway.archive.written_consents`)."""
+    if record.written_consent_ref is None:
+        return
+    check_written_consent(
+        on_file(desk.session, provider, record.written_consent_ref),
+        provider=provider,
+        subject_key=subject_key(desk.keys, record.subject),
+        category=record.scope_category.value,
+    )
 
 
 @dataclass
@@ -296,6 +316,7 @@ def _checked_correction(
     accepted = validate_submission(
         _resubmission(stored, correction), archive_catalog(), received_at=desk.now
     )
+    check_record_consent(desk, provider, accepted)
     return stored, reason, VersionContent.of(accepted)
 
 

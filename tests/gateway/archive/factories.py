@@ -96,7 +96,7 @@ def income(subject: dict[str, str] | None = None, **changes: Any) -> dict[str, A
             "income_year": "2024",
         },
         "basis": None,
-        "written_consent_ref": "wc-2025-0001",
+        "written_consent_ref": f"wc-{uuid.uuid4().hex[:12]}",
     }
     return penalty(subject, **{**restricted, **changes})
 
@@ -139,6 +139,26 @@ class Archive(RunningGateway):
         assert result["outcome"] == "accepted", result
         record_id: str = result["record_id"]
         return record_id
+
+    def register_consent(
+        self, record: dict[str, Any], category: str = "income", persona: str = "provider"
+    ) -> Response:
+        """Register the signed written consent ``record``'s reference names (Art. 62 para. 2)."""
+        body = {
+            "reference": record["written_consent_ref"],
+            "subject": record["subject"],
+            "category": category,
+            "signed_on": "2025-01-10",
+        }
+        response: Response = self.client.post(
+            "/v1/written-consent-documents", json=body, headers=self.headers(persona)
+        )
+        return response
+
+    def consented(self, record: dict[str, Any]) -> dict[str, Any]:
+        """``record``, its written consent registered first."""
+        assert self.register_consent(record).status_code == 201
+        return record
 
     def change(
         self, record_id: str, action: str, body: dict[str, Any], persona: str = "provider"

@@ -135,7 +135,7 @@ def test_prohibited_information_is_refused_and_never_stored(
 def test_restricted_information_needs_a_written_consent_reference(archive: Archive) -> None:
     problem = _refusal(archive, income(written_consent_ref=None))
     assert (problem["status"], problem["article"]) == (403, "Art. 62 para. 2")
-    assert archive.results(income())[0]["outcome"] == "accepted"
+    assert archive.results(archive.consented(income()))[0]["outcome"] == "accepted"
 
 
 def test_untrustworthiness_needs_its_basis_document(archive: Archive) -> None:

@@ -31,6 +31,7 @@ from gateway.archive.service import (
     correct_record,
     submit_records,
 )
+from gateway.archive.written_consents import DocumentRegistration, register_document
 from gateway.audit_log.repository import log_size, read_leaves
 from gateway.consents.models import GrantRow
 from gateway.demo import demo_id_number, private_jwk
@@ -263,6 +264,10 @@ class World:
         }
         state = self.state
         provider = self.client_id("provider")
+        consent = DocumentRegistration("wc-2025-001", citizen, "income", recent)
+        with unit_of_work(self.flow.engine) as session:
+            desk = ArchiveDesk(session, state.audit_log, state.keys, datetime.now(UTC))
+            register_document(desk, provider, consent)
         with unit_of_work(self.flow.engine) as session:
             desk = ArchiveDesk(session, state.audit_log, state.keys, datetime.now(UTC))
             results = submit_records(desk, provider, list(submissions.values()))
