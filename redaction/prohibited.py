@@ -21,7 +21,7 @@ The terms are data: :mod:`redaction.lexicon` (versioned files with their sources
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
@@ -156,16 +156,6 @@ class Screen:
         self.term_count = len(keys.terms)
         self.version = " ".join(f"{lexicon.category}@{lexicon.version}" for lexicon in files)
 
-    def _matches(self, text: str) -> Iterator[tuple[int, int, _Entry]]:
-        for last, entry in self._automaton.iter(text):
-            start, end = last + 1 - entry.length, last + 1
-            if entry.word_start or entry.word_end:
-                bounded = _bounded(text, start, end, entry)
-                if bounded is None:
-                    continue
-                end = bounded
-            yield start, end, entry
-
     def _suffixed(self, text: str, end: int) -> bool:
         """Whether a benign suffix follows at ``end`` (after one space, in English)."""
         if text.startswith(" ", end):
@@ -182,7 +172,13 @@ class Screen:
         candidates: list[tuple[int, int, ProhibitedCategory]] = []
         benign: list[tuple[int, int]] = []
         contexts: set[re.Pattern[str]] = set()
-        for start, end, entry in self._matches(normalized):
+        for last, entry in self._automaton.iter(normalized):
+            start, end = last + 1 - entry.length, last + 1
+            if entry.word_start or entry.word_end:
+                bounded = _bounded(normalized, start, end, entry)
+                if bounded is None:
+                    continue
+                end = bounded
             if entry.contexts:
                 contexts.update(entry.contexts)
             if entry.benign:
@@ -192,16 +188,16 @@ class Screen:
             elif self._suffixed(normalized, end):
                 benign.append((start, end))
             else:
-                candidates.extend((start, end, category) for category in entry.categories)
+                candidates += [(start, end, category) for category in entry.categories]
         if not candidates:
             return []
         for pattern in contexts:
-            benign.extend(found.span() for found in pattern.finditer(normalized))
-        return sorted(
+            benign += [found.span() for found in pattern.finditer(normalized)]
+        return [
             Finding(start, category)
-            for start, end, category in candidates
-            if not any(low <= start and end <= high for low, high in benign)
-        )
+            for start, end, category in sorted(candidates)
+            if not benign or not any(low <= start and end <= high for low, high in benign)
+        ]
 
 
 @cache
