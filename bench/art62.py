@@ -9,11 +9,16 @@ mentioning medical or religious words in a benign sense.
 
 Baseline, the same run and the same lexicon: every term found by Python ``re`` (one alternation
 of the escaped terms, longest first) in the case-folded text, no normalization, no benign
-contexts - what a plain keyword screen does. Throughput is measured on both over every
-evaluation sentence, one call per sentence as the ingestion check screens a field, in CPU
-seconds of the one thread that runs it (the machine is shared: wall time would measure the
-neighbours), the median of five measurements; the details add record-sized texts (eight
-sentences per call).
+contexts - what a plain keyword screen does.
+
+The lexicon's benign contexts were tuned after reading what it refused of that set, which
+makes it a development set. The held-out sentences (``heldout_*.tsv``: 62 prohibited, 50
+benign), written after the tuning and never used for it, are reported in the details.
+
+Throughput is measured on both over every evaluation sentence, one call per sentence as the
+ingestion check screens a field, in CPU seconds of the one thread that runs it (the machine is
+shared: wall time would measure the neighbours), the median of five measurements; the details
+add record-sized texts (eight sentences per call).
 """
 
 from __future__ import annotations
@@ -54,13 +59,13 @@ def _sentences(name: str) -> tuple[Sentence, ...]:
 
 
 @cache
-def prohibited_sentences() -> tuple[Sentence, ...]:
-    return _sentences("prohibited.tsv")
+def prohibited_sentences(held_out: bool = False) -> tuple[Sentence, ...]:
+    return _sentences("heldout_prohibited.tsv" if held_out else "prohibited.tsv")
 
 
 @cache
-def benign_sentences() -> tuple[Sentence, ...]:
-    return _sentences("benign.tsv")
+def benign_sentences(held_out: bool = False) -> tuple[Sentence, ...]:
+    return _sentences("heldout_benign.tsv" if held_out else "benign.tsv")
 
 
 Detector = Callable[[str], Iterable[str]]
@@ -93,21 +98,22 @@ def keyword_baseline(text: str) -> tuple[str, ...]:
     )
 
 
-def recall(detector: Detector) -> dict[str, float]:
+def recall(detector: Detector, held_out: bool = False) -> dict[str, float]:
     """Per category, the percentage of its prohibited sentences in which it is found."""
     found: dict[str, list[bool]] = {category.value: [] for category in ProhibitedCategory}
-    for sentence in prohibited_sentences():
+    for sentence in prohibited_sentences(held_out):
         found[sentence.label].append(sentence.label in detector(sentence.text))
     return {category: 100 * sum(hits) / len(hits) for category, hits in found.items()}
 
 
-def refused(detector: Detector) -> list[Sentence]:
+def refused(detector: Detector, held_out: bool = False) -> list[Sentence]:
     """The benign sentences in which the detector finds something."""
-    return [sentence for sentence in benign_sentences() if tuple(detector(sentence.text))]
+    sentences = benign_sentences(held_out)
+    return [sentence for sentence in sentences if tuple(detector(sentence.text))]
 
 
-def refusal_rate(detector: Detector) -> float:
-    return 100 * len(refused(detector)) / len(benign_sentences())
+def refusal_rate(detector: Detector, held_out: bool = False) -> float:
+    return 100 * len(refused(detector, held_out)) / len(benign_sentences(held_out))
 
 
 def evaluation_texts(per_call: int = 1) -> list[str]:
@@ -143,6 +149,8 @@ def run_recall(_context: Context) -> Measurement:
         "per_category": ours,
         "baseline_per_category": theirs,
         "sentences": len(prohibited_sentences()),
+        "held_out_per_category": recall(screened, held_out=True),
+        "held_out_sentences": len(prohibited_sentences(held_out=True)),
     }
     return Measurement(min(ours.values()), min(theirs.values()), details)
 
@@ -155,7 +163,12 @@ def run_recall(_context: Context) -> Measurement:
     baseline="re keywords, no normalization",
 )
 def run_refusals(_context: Context) -> Measurement:
-    details = {"sentences": len(benign_sentences()), "refused": len(refused(screened))}
+    details = {
+        "sentences": len(benign_sentences()),
+        "refused": len(refused(screened)),
+        "held_out_sentences": len(benign_sentences(held_out=True)),
+        "held_out_refused": len(refused(screened, held_out=True)),
+    }
     return Measurement(refusal_rate(screened), refusal_rate(keyword_baseline), details)
 
 
