@@ -156,3 +156,14 @@ def test_art62_2_a_consent_to_an_unknown_unit_or_an_old_text_is_refused(
     )
     assert response.status_code in (403, 422)
     assert response.json()["article"].startswith("Art. 62")
+
+
+def test_art62_2_a_correction_to_an_unknown_reference_is_refused(archive: Archive) -> None:
+    record = archive.consented(income())
+    record_id = archive.accepted(record)
+    body = {"reason": "更正", "fields": record["fields"], "written_consent_ref": "wc-unknown"}
+    response = archive.change(record_id, "corrections", body)
+    problem = assert_problem(response, 403)
+    assert problem["article"] == "Art. 62 para. 2"
+    assert str(problem["type"]).endswith("/written-consent-unknown")
+    assert len(archive.versions(record_id)) == 1
