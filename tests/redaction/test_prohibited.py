@@ -200,3 +200,55 @@ surroundings = st.text("的是了在有人和一不张王李0123456789abc ，。
 @given(surroundings, chinese_terms, surroundings)
 def test_chinese_terms_are_found_anywhere(before: str, term: str, after: str) -> None:
     assert find_prohibited(before + term + after) is not None
+
+
+def _terms(chinese: bool) -> list[str]:
+    """The lexicon's terms all in Chinese characters, or all in ASCII."""
+    return sorted(
+        term
+        for lexicon in lexicon_files()
+        if lexicon.category != "benign"
+        for term, _group in lexicon.entries
+        if len(term) > 1 and (term.isascii() if not chinese else not any(map(str.isascii, term)))
+    )
+
+
+CHINESE_TERMS = _terms(chinese=True)
+ENGLISH_TERMS = _terms(chinese=False)
+INSIDE_WORDS = st.sampled_from(["\u200b", "\u200d", "\u2060", "\u00ad", "\ufeff", " ", "　"])
+
+
+@PROPERTY
+@given(st.sampled_from(CHINESE_TERMS), st.data())
+def test_a_chinese_term_is_found_whatever_is_slipped_between_its_characters(
+    term: str, data: st.DataObject
+) -> None:
+    pieces = [data.draw(st.lists(INSIDE_WORDS, max_size=2)) for _ in term]
+    text = "".join(
+        character + "".join(extra) for character, extra in zip(term, pieces, strict=True)
+    )
+    assert find_prohibited(f"经核查，{text}。") is not None, text
+
+
+@PROPERTY
+@given(st.sampled_from(ENGLISH_TERMS), st.booleans(), st.booleans())
+def test_an_english_term_is_found_full_width_or_upper_case(
+    term: str, full_width: bool, upper: bool
+) -> None:
+    text = term.upper() if upper else term
+    if full_width:
+        text = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+    assert find_prohibited(f"Note: {text}.") is not None, text
+
+
+def test_every_term_of_the_lexicon_is_found_in_its_category_on_its_own() -> None:
+    """No benign context swallows a term by itself; the zero-width and case forms too."""
+    missed = [
+        (lexicon.category, term)
+        for lexicon in lexicon_files()
+        if lexicon.category != "benign"
+        for term, _group in lexicon.entries
+        for text in (term, term.upper() if term.isascii() else "\u200b".join(term))
+        if lexicon.category not in prohibited_categories(text)
+    ]
+    assert not missed
