@@ -4,7 +4,11 @@
   other identity documents (Art. 34).
 * :mod:`redaction.catalog` (+ ``catalog.yaml``) — the versioned catalog of information items and
   the scope-category vocabulary consents use (Art. 35, 36, 62).
-* :mod:`redaction.prohibited` — recognizing prohibited categories (Art. 62 para. 1).
+* :mod:`redaction.prohibited` — recognizing prohibited categories (Art. 62 para. 1), with
+  :mod:`redaction.normalize` (what writers do to words, undone) and :mod:`redaction.lexicon`
+  (the terms and benign contexts, versioned data files with their sources).
+* :mod:`redaction.written_consent` — a record's written consent must be on file (Art. 62
+  para. 2).
 * :mod:`redaction.ingest` — accepting or refusing a providing unit's record (Art. 27, 37, 62).
 * :mod:`redaction.records` — stored records, their status and periods; purge selection (Art. 41).
 * :mod:`redaction.changes` — a change's stated reason; basis-document notices (Art. 63, 65).
