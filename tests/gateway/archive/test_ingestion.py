@@ -174,3 +174,34 @@ def test_a_batch_is_bounded(archive: Archive) -> None:
     assert_problem(archive.submit(), 422)
     assert_problem(archive.submit(*[record] * (MAX_BATCH + 1)), 422)
     assert_problem(archive.submit({**record, "unknown": 1}), 422)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("当事人感染艾滋病", "illness_or_medical_history"),
+        ("借款人癌症晚期", "illness_or_medical_history"),
+        ("当事人O型血", "blood_type"),
+        ("借款人系基督徒", "religious_faith"),
+        ("当事人是穆斯林", "religious_faith"),
+        ("当事人患糖尿病", "illness_or_medical_history"),
+        ("診斷為精神分裂症", "illness_or_medical_history"),
+        ("the debtor has cancer", "illness_or_medical_history"),
+        ("基\u200b因检测阳性", "genetics"),
+        ("已采集虹膜", "fingerprints"),
+    ],
+)
+def test_art62_1_what_the_review_found_accepted_is_refused(
+    archive: Archive, text: str, category: str
+) -> None:
+    """The sentences a legal review found stored are refused naming the category and the
+    field, never the text."""
+    problem = _refusal(archive, penalty(fields=penalty_fields(violation=text)))
+    assert (problem["status"], problem["article"]) == (403, "Art. 62 para. 1")
+    assert category in problem["detail"] and "'violation'" in problem["detail"]
+    assert text not in problem["detail"]
+
+
+def test_art62_1_a_hospital_fined_for_medical_waste_is_accepted(archive: Archive) -> None:
+    fields = penalty_fields(violation="未按规定处置医疗废物，非法行医")
+    assert archive.results(penalty(fields=fields))[0]["outcome"] == "accepted"
