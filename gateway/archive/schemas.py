@@ -25,7 +25,7 @@ from gateway.problem_handlers import Problem
 from redaction.catalog import Catalog, CatalogItem, LocalizedName
 from redaction.changes import BasisStatus
 from redaction.ingest import BasisDocument, BasisKind, RecordSubmission, SubjectReference
-from redaction.prohibited import ProhibitedCategory
+from redaction.prohibited import ProhibitedCategory, screen
 from redaction.records import RecordStatus
 
 MAX_BATCH = 500
@@ -57,6 +57,7 @@ class ProhibitedOut(BaseModel):
 
     article: str = "Art. 62 para. 1"
     categories: list[ProhibitedCategory]
+    lexicon: str = Field(description="The version of each file of the screen's lexicon")
 
 
 class PublishedCatalog(BaseModel):
@@ -75,7 +76,7 @@ def published_catalog(catalog: Catalog) -> PublishedCatalog:
         version=catalog.version,
         title=catalog.title,
         items=catalog.items,
-        refused=ProhibitedOut(categories=list(ProhibitedCategory)),
+        refused=ProhibitedOut(categories=list(ProhibitedCategory), lexicon=screen().version),
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gateway.archive.service import archive_catalog
 from redaction.catalog import parse_catalog
-from redaction.prohibited import ProhibitedCategory
+from redaction.prohibited import ProhibitedCategory, screen
 from tests.gateway.archive.factories import Archive
 
 
@@ -28,4 +28,6 @@ def test_prohibited_categories_are_listed_as_refused(archive: Archive) -> None:
     assert refused == {
         "article": "Art. 62 para. 1",
         "categories": [category.value for category in ProhibitedCategory],
+        "lexicon": screen().version,
     }
+    assert "illness_or_medical_history@" in refused["lexicon"]
