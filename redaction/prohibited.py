@@ -59,7 +59,7 @@ class _Entry:
     contexts: tuple[re.Pattern[str], ...] = ()
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """A term of ``category`` at ``start`` of the normalized text (never the text itself)."""
 
@@ -87,8 +87,10 @@ def _bounded(text: str, start: int, end: int, entry: _Entry) -> int | None:
 def _context(text: str) -> tuple[str, re.Pattern[str]]:
     """A benign context's anchor (its longest fixed piece) and its regular expression."""
     pieces = [normalize(piece) for piece in text.split("…")]
-    gap = _GAPS[any(_is_word(character) for character in "".join(pieces))]
-    pattern = gap.join(map(re.escape, pieces))
+    english = any(_is_word(character) for character in "".join(pieces))
+    pattern = _GAPS[english].join(map(re.escape, pieces))
+    if english and not pieces[-1]:
+        pattern += "[a-z0-9]*"  # a gap at the end takes the word it stops in
     if _is_word(pieces[0][:1]):
         pattern = rf"(?<![a-z0-9]){pattern}"
     if _is_word(pieces[-1][-1:]):
@@ -173,14 +175,14 @@ class Screen:
         benign: list[tuple[int, int]] = []
         contexts: set[re.Pattern[str]] = set()
         for last, entry in self._automaton.iter(normalized):
+            if entry.contexts:  # an anchor; its patterns check their own word boundaries
+                contexts.update(entry.contexts)
             start, end = last + 1 - entry.length, last + 1
             if entry.word_start or entry.word_end:
                 bounded = _bounded(normalized, start, end, entry)
                 if bounded is None:
                     continue
                 end = bounded
-            if entry.contexts:
-                contexts.update(entry.contexts)
             if entry.benign:
                 benign.append((start, end))
             elif not entry.categories:

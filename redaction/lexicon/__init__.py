@@ -10,8 +10,9 @@ Every ``*.tsv`` file here starts with a header of ``# key: value`` lines - ``cat
 
   - ``phrase``: a fixed phrase; a match that lies inside it is benign (``医疗废物``,
     ``疾病预防控制中心``, ``good faith``);
-  - ``context``: a pattern where ``…`` stands for up to eight characters of the same clause
-    (``以…为由``: a pretext is no medical history);
+  - ``context``: a pattern where ``…`` stands for a short gap in the same clause - up to 8
+    characters in a Chinese context, 24 in an English one, whose trailing gap finishes its
+    word (``以…为由``: a pretext is no medical history; ``advertis…``);
   - ``suffix``: what makes a matched term the name of an institution or a product when it
     follows at once (``医院``: 肿瘤医院 is a hospital, ``试剂``: 血型试剂 a reagent).
 

@@ -122,6 +122,7 @@ def test_recognized_through_obfuscation(text: str, category: ProhibitedCategory)
         "Genesis project",
         "the psychiatric hospital overcharged",
         "the hospital failed to report suspected occupational diseases",
+        "advertising that its pills cure cancer",
     ],
 )
 def test_benign_text_passes(text: str) -> None:
