@@ -30,7 +30,8 @@ module                      implements
 ``consent.rfc7662``         introspection responses
 ``consent.rfc7009``         token revocation
 ``consent.rfc8414``         authorization server metadata and endpoint URLs
-``consent.keys``            the Ed25519 key ring, RFC 7638 key ids, the JWKS
+``consent.rfc9449``         DPoP proofs, the token binding ``cnf.jkt``, server nonces
+``consent.keys``            the Ed25519 key ring and its windows, RFC 7638 thumbprints, JWKS
 ``consent.jws``             signing and verifying under the RFC 8725 rules (alg allow-lists)
 ``consent.stores``          the Protocols the gateway implements
 ``consent.errors``          the OAuth and consent error families (RFC 9457 via ``problems``)
@@ -42,7 +43,8 @@ codes to :func:`consent.purposes.load_purposes` and the restricted ones (Art. 62
 
 A typical authorized inquiry, as the gateway composes it::
 
-    access = verify_access_token(bearer, keyring.public_keys(), context, now=now, revoked=...)
+    keys = keyring.verifying_keys(now, ACCESS_TOKEN_LIFETIME, withdrawn=...)
+    access = verify_access_token(bearer, keys, context, now=now, revoked=...)
     access.require_scope("inquiry:authorized")
     inquiry = Inquiry(grant_id, access.client_id, subject_key, purpose, categories)
     remaining = authorize_inquiry(grant_store, inquiry, now=now, restricted=RESTRICTED)

@@ -43,6 +43,8 @@ class RegisteredClient:
     client_id: str
     role: Role
     jwks: tuple[Mapping[str, object], ...]
+    dpop_bound_access_tokens: bool = False
+    """Whether every token of the client must be bound to a DPoP key (RFC 9449 section 5.2)."""
 
 
 def grant_scope(role: Role, requested: str | None) -> frozenset[str]:

@@ -108,6 +108,43 @@ class InsufficientScopeError(OAuthError):
     response_headers = {"WWW-Authenticate": 'Bearer error="insufficient_scope"'}  # noqa: RUF012
 
 
+class InvalidDPoPProofError(OAuthError):
+    """A DPoP proof missing, malformed, stale, replayed or not matching (RFC 9449 section 4.3)."""
+
+    status = 400
+    title = "Invalid DPoP proof"
+    slug = "oauth-invalid-dpop-proof"
+    error = "invalid_dpop_proof"
+
+
+class UseDPoPNonceError(OAuthError):
+    """The proof lacks the server's current nonce; retry with ``DPoP-Nonce`` (section 8)."""
+
+    status = 400
+    title = "DPoP nonce required"
+    slug = "oauth-use-dpop-nonce"
+    error = "use_dpop_nonce"
+
+    def __init__(self, detail: str, nonce: str) -> None:
+        super().__init__(detail)
+        self.headers["DPoP-Nonce"] = nonce
+
+
+class DPoPChallenge(InvalidTokenError):
+    """A resource route's refusal of a DPoP-bound token or of its proof: 401 with a ``DPoP``
+    challenge naming the error (RFC 9449 section 7.1, section 9 for the nonce)."""
+
+    slug = "oauth-dpop-refused"
+    title = "DPoP-bound access refused"
+
+    def __init__(self, cause: OAuthError, algorithms: tuple[str, ...]) -> None:
+        GatewayError.__init__(self, cause.detail, reason=cause.error, extra={"error": cause.error})
+        self.headers = {
+            **{name: value for name, value in cause.headers.items() if name == "DPoP-Nonce"},
+            "WWW-Authenticate": f'DPoP error="{cause.error}", algs="{" ".join(algorithms)}"',
+        }
+
+
 class Reason(StrEnum):
     """Why a consent request, decision or inquiry was refused (the problem's ``reason``)."""
 

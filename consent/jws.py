@@ -30,6 +30,9 @@ GATEWAY_ALGORITHMS = ("EdDSA",)
 CLIENT_ASSERTION_ALGORITHMS = ("EdDSA", "ES256", "PS256", "RS256")
 """What a client may sign its RFC 7523 assertion with; chosen per key type, never by the token."""
 
+DPOP_ALGORITHMS = ("EdDSA", "ES256", "PS256")
+"""What a DPoP proof (RFC 9449) may be signed with: the FAPI 2.0 algorithms (no RS256)."""
+
 ErrorFactory = Callable[[str], GatewayError]
 VerificationKey = Ed25519PublicKey | EllipticCurvePublicKey | RSAPublicKey
 
@@ -156,6 +159,15 @@ class Claims:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise self._error(f"claim {name} must be a list of strings")
         return tuple(value)
+
+    def optional_object(self, name: str) -> Claims | None:
+        """A JSON object member (a header's ``jwk``, a token's ``cnf``); None when absent."""
+        value = self._members.get(name)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise self._error(f"claim {name} must be an object")
+        return Claims(value, self._error)
 
     def objects(self, name: str) -> tuple[Claims, ...]:
         """A list of JSON objects; an absent claim is an empty list."""

@@ -4,10 +4,11 @@ are JWK thumbprints (RFC 7638 section 3), and the public JWK Set (RFC 7517 secti
 A :class:`KeyRing` holds one current private key, which signs, and retired public keys,
 which still verify what they signed until it expires. Rotation moves the current key into the
 retired list; :meth:`KeyRing.prune` forgets retired keys once nothing they signed can still be
-valid. Use one ring per kind of document when lifetimes differ: access tokens live minutes
-(keep retired keys ``consent.rfc9068.ACCESS_TOKEN_LIFETIME``); artefacts and receipts are
-verified as long as their grant can live (``consent.purposes.MAX_VALIDITY_DAYS`` days plus
-``consent.requests.PENDING_TTL``), and longer if citizens keep old receipts.
+valid. Each kind of document has its own verification window (:meth:`KeyRing.verifying_keys`):
+access tokens live minutes (keep retired keys ``consent.rfc9068.ACCESS_TOKEN_LIFETIME``);
+artefacts and receipts are verified as long as their grant can live
+(``consent.purposes.MAX_VALIDITY_DAYS`` days plus ``consent.requests.PENDING_TTL``). A
+withdrawn (compromised) key verifies nothing, whatever its window.
 
 The gateway persists the private key (PEM, file mode 0600) and the retired public keys with
 their retirement time; this module only computes.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,13 +35,29 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+_THUMBPRINT_MEMBERS = {
+    "OKP": ("crv", "kty", "x"),
+    "EC": ("crv", "kty", "x", "y"),
+    "RSA": ("e", "kty", "n"),
+}
+
+
+def jwk_thumbprint(jwk: Mapping[str, object]) -> str | None:
+    """The RFC 7638 SHA-256 thumbprint of a public JWK (OKP, EC or RSA: the required members
+    only, sorted, no whitespace); None when a required member is missing or not a string."""
+    names = _THUMBPRINT_MEMBERS.get(str(jwk.get("kty")), ())
+    members = {name: jwk.get(name) for name in names}
+    if not members or not all(isinstance(value, str) for value in members.values()):
+        return None
+    canonical = json.dumps(members, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return b64url(hashlib.sha256(canonical).digest())
+
+
 def public_jwk(key: Ed25519PublicKey) -> dict[str, str]:
     """The RFC 8037 public JWK of ``key``, with its thumbprint as ``kid``."""
     raw = key.public_bytes(Encoding.Raw, PublicFormat.Raw)
     members = {"crv": "Ed25519", "kty": "OKP", "x": b64url(raw)}
-    canonical = json.dumps(members, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    kid = b64url(hashlib.sha256(canonical).digest())
-    return {**members, "kid": kid, "alg": "EdDSA", "use": "sig"}
+    return {**members, "kid": str(jwk_thumbprint(members)), "alg": "EdDSA", "use": "sig"}
 
 
 def key_id(key: Ed25519PublicKey) -> str:
@@ -89,6 +106,14 @@ class KeyRing:
         """Drop retired keys whose documents have all expired (retired before now - keep_for)."""
         kept = tuple(old for old in self.retired if old.retired_at + keep_for > now)
         return KeyRing(self.current, kept)
+
+    def verifying_keys(
+        self, now: datetime, keep_for: timedelta, withdrawn: Collection[str] = frozenset()
+    ) -> dict[str, Ed25519PublicKey]:
+        """The keys that verify a kind of document at ``now``: the current key and the keys
+        retired less than ``keep_for`` ago (that kind's window), never a ``withdrawn`` one."""
+        keys = self.prune(now, keep_for).public_keys()
+        return {kid: key for kid, key in keys.items() if kid not in withdrawn}
 
 
 def keys_from_jwks(jwks: Mapping[str, object]) -> dict[str, Ed25519PublicKey]:

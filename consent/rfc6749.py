@@ -19,6 +19,7 @@ from consent.keys import KeyRing
 from consent.rfc8414 import GRANT_TYPE
 from consent.rfc9068 import ACCESS_TOKEN_LIFETIME, AccessToken, TokenContext, issue_access_token
 from consent.rfc9396 import AuthorizationDetail, bind_to_grants, parse_authorization_details
+from consent.rfc9449 import TOKEN_TYPE
 from consent.stores import GrantStore
 
 
@@ -39,8 +40,10 @@ def token_response(
     *,
     grants: GrantStore,
     now: datetime,
+    confirmation: str | None = None,
 ) -> dict[str, object]:
-    """Issue an access token to ``client``; the RFC 6749 section 5.1 response body."""
+    """Issue an access token to ``client``, bound to the DPoP key ``confirmation`` when given
+    (RFC 9449 section 5); the RFC 6749 section 5.1 response body."""
     if not request.grant_type:
         raise InvalidRequestError("grant_type is required")
     if request.grant_type != GRANT_TYPE:
@@ -59,6 +62,7 @@ def token_response(
         scope=scope,
         now=now,
         authorization_details=details,
+        confirmation=confirmation,
     )
     response = bearer_response(token, access)
     if details:
@@ -70,7 +74,12 @@ def bearer_response(token: str, access: AccessToken) -> dict[str, object]:
     """The section 5.1 body of a successful token response carrying ``token``."""
     return {
         "access_token": token,
-        "token_type": "Bearer",
+        "token_type": token_type(access),
         "expires_in": int(ACCESS_TOKEN_LIFETIME.total_seconds()),
         "scope": " ".join(sorted(access.scope)),
     }
+
+
+def token_type(access: AccessToken) -> str:
+    """``DPoP`` for a token bound to a DPoP key (RFC 9449 section 5), else ``Bearer``."""
+    return "Bearer" if access.confirmation is None else TOKEN_TYPE

@@ -12,6 +12,7 @@ from datetime import datetime
 from consent.clients import RegisteredClient
 from consent.errors import InvalidTokenError
 from consent.keys import PublicKeys
+from consent.rfc6749 import token_type
 from consent.rfc9068 import TokenContext, verify_access_token
 from consent.stores import RevokedTokens
 
@@ -34,4 +35,4 @@ def introspect(
         return dict(INACTIVE)
     if access.client_id != caller.client_id:
         return dict(INACTIVE)
-    return {"active": True, "token_type": "Bearer", **access.claims()}
+    return {"active": True, "token_type": token_type(access), **access.claims()}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from consent.clients import ALL_SCOPES
-from consent.jws import CLIENT_ASSERTION_ALGORITHMS
+from consent.jws import CLIENT_ASSERTION_ALGORITHMS, DPOP_ALGORITHMS
 from consent.rfc9396 import CREDIT_INQUIRY
 
 GRANT_TYPE = "client_credentials"
@@ -61,4 +61,5 @@ def metadata(endpoints: ServerEndpoints) -> dict[str, object]:
         "revocation_endpoint_auth_methods_supported": [AUTH_METHOD],
         "revocation_endpoint_auth_signing_alg_values_supported": algorithms,
         "authorization_details_types_supported": [CREDIT_INQUIRY],
+        "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),
     }

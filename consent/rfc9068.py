@@ -1,8 +1,8 @@
 """JWT access tokens (RFC 9068): header ``typ`` ``at+jwt`` (section 2.1), EdDSA over Ed25519
 with the ``kid`` of the issuing key ring; claims ``iss``, ``sub``, ``aud`` (the gateway's
 resource identifier), ``exp``, ``iat``, ``jti``, ``client_id``, ``scope`` (section 2.2), plus
-``role`` and, for establishments, RFC 9396 ``authorization_details``. Tokens live
-:data:`ACCESS_TOKEN_LIFETIME`.
+``role``, for establishments RFC 9396 ``authorization_details``, and for a token bound to a
+DPoP key ``cnf.jkt`` (RFC 9449 section 6.1). Tokens live :data:`ACCESS_TOKEN_LIFETIME`.
 
 Validation (section 4) is :func:`verify_access_token`: known key, EdDSA only, ``typ``
 exactly ``at+jwt``, issuer and audience exact, not expired, not revoked (RFC 7009). Every
@@ -40,6 +40,8 @@ class AccessToken:
     issued_at: datetime
     expires_at: datetime
     authorization_details: tuple[AuthorizationDetail, ...] = ()
+    confirmation: str | None = None
+    """The RFC 7638 thumbprint of the DPoP key the token is bound to (``cnf.jkt``)."""
 
     @property
     def named_grants(self) -> frozenset[str] | None:
@@ -62,6 +64,8 @@ class AccessToken:
         }
         if self.authorization_details:
             claims["authorization_details"] = [d.as_json() for d in self.authorization_details]
+        if self.confirmation is not None:
+            claims["cnf"] = {"jkt": self.confirmation}
         return claims
 
     def require_scope(self, scope: str) -> None:
@@ -87,6 +91,7 @@ def issue_access_token(
     scope: frozenset[str],
     now: datetime,
     authorization_details: tuple[AuthorizationDetail, ...] = (),
+    confirmation: str | None = None,
 ) -> tuple[str, AccessToken]:
     """Sign a new access token; returns the compact JWS and its claims."""
     token = AccessToken(
@@ -100,6 +105,7 @@ def issue_access_token(
         issued_at=now,
         expires_at=now + ACCESS_TOKEN_LIFETIME,
         authorization_details=authorization_details,
+        confirmation=confirmation,
     )
     return sign(keyring, AT_TYP, token.claims()), token
 
@@ -141,4 +147,10 @@ def _from_claims(claims: Claims) -> AccessToken:
         issued_at=from_timestamp(claims.integer("iat")),
         expires_at=from_timestamp(claims.integer("exp")),
         authorization_details=details_from_claims(claims),
+        confirmation=_confirmation(claims),
     )
+
+
+def _confirmation(claims: Claims) -> str | None:
+    confirmation = claims.optional_object("cnf")
+    return None if confirmation is None else confirmation.text("jkt")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from functools import partial
 
 from fastapi import Depends, FastAPI, Request
@@ -18,6 +17,7 @@ from gateway.body_limit import BodyLimitMiddleware
 from gateway.docs import mount_docs
 from gateway.keys import load_keys
 from gateway.notifications.transports import Transports
+from gateway.oauth.dpop import DPoPGuard
 from gateway.oauth.service import AuthServer
 from gateway.openapi_doc import problem_openapi
 from gateway.portal.routes import install_portal
@@ -74,8 +74,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         require_current(engine)
         app.state.keys = load_keys(settings)
         app.state.auth_server = AuthServer.for_issuer(
-            settings.base_url, app.state.keys.signing_ring(datetime.now(UTC))
+            settings.base_url, app.state.keys.signing_rings()
         )
+        app.state.dpop = DPoPGuard.of(settings, engine, app.state.keys)
         with (
             running_audit_log(engine, settings, app.state.keys) as app.state.audit_log,
             running_webhook_worker(

@@ -1,6 +1,7 @@
-"""Who is calling: bearer access tokens (RFC 6750, RFC 9068) checked once per request.
+"""Who is calling: access tokens (RFC 6750, RFC 9068), DPoP-bound ones with their proof
+(RFC 9449), checked once per request.
 
-``authenticate`` runs for every request before the rate limit: a valid bearer token puts the
+``authenticate`` runs for every request before the rate limit: a valid access token puts the
 verified token on ``request.state`` (and the client id the rate limit is keyed by); an invalid
 one is remembered so that a route that needs a caller refuses it with 401, while anonymous
 routes ignore it. Routes never parse a token themselves: they declare one of the typed
@@ -23,21 +24,33 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from consent.clients import Role
 from consent.errors import InsufficientScopeError, InvalidTokenError
 from consent.rfc9068 import AccessToken
-from gateway.oauth.service import AuthServer, verify_bearer
+from gateway.oauth.service import AuthServer, Presented, verify_presented
 from gateway.telemetry import count_inquiry
 from redaction.policies import Channel
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from POST /oauth/token")
 
 
+SCHEMES = frozenset({"bearer", "dpop"})
+
+
 def authenticate(request: Request) -> None:
-    """App-wide: verify a bearer token when one is sent; never refuses by itself."""
+    """App-wide: verify an access token when one is sent; never refuses by itself."""
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not credentials:
+    if scheme.lower() not in SCHEMES or not credentials:
         return
     server: AuthServer = request.app.state.auth_server
+    presented = Presented(
+        scheme.lower(),
+        credentials.strip(),
+        tuple(request.headers.getlist("dpop")),
+        request.method,
+        request.url.path,
+    )
     try:
-        token = verify_bearer(server, request.app.state.engine, credentials.strip())
+        token = verify_presented(
+            server, request.app.state.dpop, request.app.state.engine, presented
+        )
     except InvalidTokenError as exc:
         request.state.token_error = exc
         return

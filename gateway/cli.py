@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -91,23 +91,54 @@ def demo() -> None:
     typer.echo(report)
 
 
-@app.command()
-def assertion(
-    persona: Annotated[str, typer.Argument(help="establishment, agency, provider or regulator")],
-    credentials: Annotated[
-        Path | None, typer.Option(help="Credentials file; default <var_dir>/demo/credentials.json")
-    ] = None,
-) -> None:
-    """Print a fresh private_key_jwt client assertion for a demo persona (for curl)."""
-    from gateway.demo import client_assertion, read_credentials
+CredentialsFile = Annotated[
+    Path | None, typer.Option(help="Credentials file; default <var_dir>/demo/credentials.json")
+]
+
+
+def _persona(name: str, credentials: Path | None) -> tuple[dict[str, Any], str]:
+    """A demo persona of the credentials file, and the gateway's base URL it was seeded for."""
+    from gateway.demo import read_credentials
 
     settings = Settings()
     path = credentials or settings.var_dir / "demo" / "credentials.json"
-    entry = read_credentials(path).get(persona)
+    entry = read_credentials(path).get(name)
     if not isinstance(entry, dict) or "private_jwk" not in entry:
-        raise _fail(f"no client persona {persona!r} in {path}; run `gateway demo` first")
-    base = str(read_credentials(path).get("base_url", settings.base_url))
-    typer.echo(client_assertion(entry, f"{base.rstrip('/')}/oauth/token"))
+        raise _fail(f"no client persona {name!r} in {path}; run `gateway demo` first")
+    return entry, str(read_credentials(path).get("base_url", settings.base_url)).rstrip("/")
+
+
+@app.command()
+def assertion(
+    persona: Annotated[
+        str,
+        typer.Argument(help="establishment, establishment_dpop, agency, provider or regulator"),
+    ],
+    credentials: CredentialsFile = None,
+) -> None:
+    """Print a fresh private_key_jwt client assertion for a demo persona (for curl)."""
+    from gateway.demo import client_assertion
+
+    entry, base = _persona(persona, credentials)
+    typer.echo(client_assertion(entry, f"{base}/oauth/token"))
+
+
+@app.command("dpop-proof")
+def dpop_proof(
+    method: Annotated[str, typer.Argument(help="The request's method, e.g. POST or GET")],
+    url: Annotated[str, typer.Argument(help="The request's URL")],
+    token: Annotated[
+        str | None, typer.Option(help="The access token the proof goes with (a resource call)")
+    ] = None,
+    nonce: Annotated[str | None, typer.Option(help="The server's last DPoP-Nonce")] = None,
+    persona: Annotated[str, typer.Option(help="Whose key signs")] = "establishment_dpop",
+    credentials: CredentialsFile = None,
+) -> None:
+    """Print a fresh DPoP proof (RFC 9449) signed with a demo persona's key (for curl)."""
+    from gateway.demo import dpop_proof as sign_proof
+
+    entry, _ = _persona(persona, credentials)
+    typer.echo(sign_proof(entry, method, url, access_token=token, nonce=nonce))
 
 
 @app.command()

@@ -27,6 +27,7 @@ from consent.clients import Role
 from consent.errors import InvalidGrantError
 from consent.keys import b64url, public_jwk
 from consent.passwords import CitizenPasswords
+from consent.rfc9449 import DPOP_TYP, access_token_hash
 from gateway.archive.demo import demo_archive, seed_archive
 from gateway.archive.service import archive_catalog
 from gateway.audit_log.service import running_audit_log
@@ -70,6 +71,7 @@ class DemoParty:
     credit_code: str | None = None
     sector: str | None = None
     legal_bases: tuple[DemoLegalBasis, ...] = field(default=())
+    dpop_bound_access_tokens: bool = False
 
 
 PARTIES = (
@@ -79,6 +81,14 @@ PARTIES = (
         "demo-rural-commercial-bank",
         "Demo Province Rural Commercial Bank",
         credit_code=demo_credit_code("91320100MA1X0B2C3"),
+    ),
+    DemoParty(
+        "establishment_dpop",
+        Role.ESTABLISHMENT,
+        "demo-city-consumer-finance",
+        "Demo City Consumer Finance Company",
+        credit_code=demo_credit_code("91320106MA1W9D4E5"),
+        dpop_bound_access_tokens=True,
     ),
     DemoParty(
         "agency",
@@ -142,6 +152,32 @@ def client_assertion(persona: dict[str, Any], audience: str, lifetime: int = 120
     }
     key = jwt.PyJWK(persona["private_jwk"], algorithm="EdDSA")
     return jwt.encode(claims, key.key, algorithm="EdDSA", headers={"kid": key.key_id})
+
+
+def dpop_proof(
+    persona: dict[str, Any],
+    method: str,
+    url: str,
+    *,
+    access_token: str | None = None,
+    nonce: str | None = None,
+) -> str:
+    """A fresh DPoP proof (RFC 9449 section 4.2) signed with a persona's demo key: for the
+    token endpoint, or with ``access_token`` (its hash is ``ath``) for a resource."""
+    claims: dict[str, object] = {
+        "jti": uuid.uuid4().hex,
+        "htm": method.upper(),
+        "htu": url,
+        "iat": int(time.time()),
+    }
+    if access_token is not None:
+        claims["ath"] = access_token_hash(access_token)
+    if nonce is not None:
+        claims["nonce"] = nonce
+    jwk = persona["private_jwk"]
+    public = {name: value for name, value in jwk.items() if name != "d"}
+    key = jwt.PyJWK(jwk, algorithm="EdDSA").key
+    return jwt.encode(claims, key, algorithm="EdDSA", headers={"typ": DPOP_TYP, "jwk": public})
 
 
 def private_jwk(key: Ed25519PrivateKey) -> dict[str, str]:
@@ -236,9 +272,10 @@ def _seed_party(
             )
         else:
             stored.jwks = {"keys": [public]}
-        session.add(stored)
-        session.flush()
     assert stored is not None
+    stored.dpop_bound_access_tokens = party.dpop_bound_access_tokens
+    session.add(stored)
+    session.flush()
     entry: dict[str, object] = {"client_id": party.client_id, "private_jwk": jwk}
     if party.legal_bases:
         entry["legal_bases"] = _seed_legal_bases(session, stored.id, party.legal_bases)
@@ -300,7 +337,9 @@ def _previous_password(
 def _report(settings: Settings, path: Path) -> str:
     base = settings.base_url
     personas = "\n".join(
-        f"  {party.persona:<14} {party.client_id:<32} {party.name}" for party in PARTIES
+        f"  {party.persona:<19} {party.client_id:<32} {party.name}"
+        + (" (DPoP-bound tokens)" if party.dpop_bound_access_tokens else "")
+        for party in PARTIES
     )
     return (
         f"demo province seeded; credentials in {path} (mode 0600)\n"
@@ -308,5 +347,5 @@ def _report(settings: Settings, path: Path) -> str:
         f"  API docs      {base}/docs\n"
         f"  health        {base}/healthz   readiness {base}/readyz\n"
         f"personas (OAuth clients, private_key_jwt):\n{personas}\n"
-        f"  citizen        {CITIZEN_USERNAME:<32} password in the credentials file\n"
+        f"  citizen             {CITIZEN_USERNAME:<32} password in the credentials file\n"
     )

@@ -7,7 +7,6 @@ status: 0 done, 2 refused (the reason is printed).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -42,7 +41,7 @@ def run_once_command(
         engine = make_engine(settings.resolved_database_url)
         require_current(engine)
         keys = load_keys(settings)
-        server = AuthServer.for_issuer(settings.base_url, keys.signing_ring(datetime.now(UTC)))
+        server = AuthServer.for_issuer(settings.base_url, keys.signing_rings())
         with running_audit_log(engine, settings, keys) as audit_log:
             context = JobContext(engine, audit_log, keys, server, Deadlines.of(settings), settings)
             results = run_once(context, names)

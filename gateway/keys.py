@@ -1,12 +1,17 @@
 """The gateway's keys, read from configured files or generated on first start (mode 0600).
 
-Two Ed25519 signing keys (tokens and grants; audit checkpoints) and one 32-byte secret from
-which every keyed pseudonym of a subject is derived (``redaction.pseudonym``).
+Two Ed25519 signing keys (tokens and grants; audit checkpoints), one 32-byte secret from
+which every keyed pseudonym of a subject is derived (``redaction.pseudonym``) and one from
+which the DPoP server nonces are derived (RFC 9449 section 8).
 
 The token-and-grant key rotates (``gateway keys rotate-signing``): the old key's public half is
-kept in ``retired-signing-keys.json`` beside it and keeps verifying — it stays in the JWKS — for
-as long as anything it signed can be valid: a consent grant's longest life plus its pending
-period. Every process reads the keys at start, so restart them all after a rotation.
+kept in ``retired-signing-keys.json`` beside it. Each kind of document it signed has its own
+verification window (:data:`VERIFICATION_WINDOWS`): a retired key verifies access tokens only
+as long as an access token lives, portal sessions as long as a session can last, consent
+artefacts and receipts as long as a grant can live - and stays in the JWKS for those. A key
+withdrawn with ``gateway keys withdraw`` (compromised) verifies nothing from then on: the
+withdrawal is stored in the database that every process reads. Every process reads the key
+files at start, so restart them all after a rotation.
 """
 
 from __future__ import annotations
@@ -15,26 +20,57 @@ import base64
 import json
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from consent.keys import KeyRing, RetiredKey, b64url, key_id
+from consent.keys import KeyRing, RetiredKey, b64url, key_id, public_jwk
 from consent.purposes import MAX_VALIDITY_DAYS
 from consent.requests import PENDING_TTL
+from consent.rfc9068 import ACCESS_TOKEN_LIFETIME
+from gateway.portal.sessions import MAX_LIFETIME as SESSION_LIFETIME
 from gateway.settings import Settings
+from gateway.webhooks.schedule import DELIVERY_WINDOW
 from problems import ServiceUnavailable
 from redaction.pseudonym import PseudonymKeys
 
 SECRET_BYTES = 32
 RETIRED_FILE = "retired-signing-keys.json"
-RETIRED_KEEP = timedelta(days=MAX_VALIDITY_DAYS) + PENDING_TTL
+GRANT_LIFE = timedelta(days=MAX_VALIDITY_DAYS) + PENDING_TTL
+"""A consent grant's longest life: pending, then valid for the longest validity of a purpose."""
 T = TypeVar("T")
+
+
+class Document(StrEnum):
+    """The kinds of document the token-and-grant key signs, each verified in its own window."""
+
+    ACCESS_TOKEN = "access-token"  # noqa: S105 - a kind of document, not a secret
+    PORTAL_SESSION = "portal-session"
+    CONSENT_ARTEFACT = "consent-artefact"
+    RECEIPT = "receipt"
+    WEBHOOK = "webhook"
+    REPORT = "report"
+
+
+VERIFICATION_WINDOWS: Mapping[Document, timedelta] = {
+    Document.ACCESS_TOKEN: ACCESS_TOKEN_LIFETIME,
+    Document.PORTAL_SESSION: SESSION_LIFETIME,
+    Document.CONSENT_ARTEFACT: GRANT_LIFE,
+    Document.RECEIPT: GRANT_LIFE,
+    Document.WEBHOOK: DELIVERY_WINDOW,
+    # A report states the file as of its issue; it is verified as long as a grant lives.
+    Document.REPORT: GRANT_LIFE,
+}
+"""How long after its retirement a key still verifies each kind of document it signed."""
+
+PUBLISHED = (Document.CONSENT_ARTEFACT, Document.RECEIPT, Document.WEBHOOK, Document.REPORT)
+"""What third parties verify offline with the JWKS; tokens and sessions only the gateway does."""
 
 
 class KeyUnavailable(ServiceUnavailable):
@@ -49,12 +85,37 @@ class GatewayKeys:
     signing: Ed25519PrivateKey
     log: Ed25519PrivateKey
     pseudonyms: PseudonymKeys
+    dpop_nonce: bytes
     retired_signing: tuple[RetiredKey, ...] = ()
     log_retiring: tuple[Ed25519PrivateKey, ...] = ()
 
-    def signing_ring(self, now: datetime) -> KeyRing:
-        """The current signing key and the retired ones still within their keep period."""
-        return KeyRing(self.signing, self.retired_signing).prune(now, RETIRED_KEEP)
+    def signing_rings(self) -> KeyRings:
+        """The token-and-grant key with every retired key, and the window of each document."""
+        return KeyRings(KeyRing(self.signing, self.retired_signing))
+
+
+@dataclass(frozen=True)
+class KeyRings:
+    """One key signs; per kind of document, the keys that still verify it (pruned at each use,
+    so a long-running process drops a retired key when its window closes)."""
+
+    ring: KeyRing
+
+    def verifying(
+        self, kind: Document, now: datetime, withdrawn: Collection[str]
+    ) -> dict[str, Ed25519PublicKey]:
+        return self.ring.verifying_keys(now, VERIFICATION_WINDOWS[kind], withdrawn)
+
+    def jwks(self, now: datetime, withdrawn: Collection[str]) -> dict[str, list[dict[str, str]]]:
+        """The public JWK Set: every key that verifies a document third parties verify."""
+        keys: dict[str, Ed25519PublicKey] = {}
+        for kind in PUBLISHED:
+            keys.update(self.verifying(kind, now, withdrawn))
+        return {"keys": [public_jwk(key) for key in keys.values()]}
+
+    def known(self) -> frozenset[str]:
+        """The ids of the current key and of every retired key, whatever its window."""
+        return frozenset(self.ring.public_keys())
 
 
 def load_keys(settings: Settings) -> GatewayKeys:
@@ -68,6 +129,12 @@ def load_keys(settings: Settings) -> GatewayKeys:
         ),
         log=_load_or_create(settings.log_key_file, keys_dir / "log.pem", _new_pem, _parse_pem),
         pseudonyms=PseudonymKeys(secret, settings.pseudonym_key_version),
+        dpop_nonce=_load_or_create(
+            settings.dpop_nonce_key_file,
+            keys_dir / "dpop-nonce.key",
+            _new_secret,
+            _parse_secret,
+        ),
         retired_signing=_read_retired(keys_dir / RETIRED_FILE),
         log_retiring=tuple(read_ed25519_key(path) for path in settings.log_retiring_key_files),
     )

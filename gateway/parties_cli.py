@@ -64,7 +64,8 @@ def _keys(path: Path) -> list[Mapping[str, object]]:
 def _describe(party: Party) -> str:
     kids = ",".join(str(key.get("kid")) for key in registered_keys(party))
     status = "disabled" if party.disabled else "enabled"
-    return f"{party.role:<13} {party.client_id:<32} {status:<8} keys={kids} {party.name}"
+    dpop = " dpop-required" if party.dpop_bound_access_tokens else ""
+    return f"{party.role:<13} {party.client_id:<32} {status:<8} keys={kids}{dpop} {party.name}"
 
 
 @parties.command("register")
@@ -79,6 +80,9 @@ def register(
     address: Annotated[str | None, typer.Option(help="Postal address, for receipts")] = None,
     email: Annotated[str | None, typer.Option(help="Contact e-mail, for receipts")] = None,
     phone: Annotated[str | None, typer.Option(help="Contact phone, for receipts")] = None,
+    dpop_required: Annotated[
+        bool, typer.Option(help="Its access tokens must be DPoP-bound (RFC 9449)")
+    ] = False,
 ) -> None:
     """Register an establishment, agency, providing unit or regulator with its public keys."""
     with _registry() as session:
@@ -95,6 +99,7 @@ def register(
             postal_address=address,
             contact_email=email,
             contact_phone=phone,
+            dpop_bound_access_tokens=dpop_required,
         )
         typer.echo(f"registered {_describe(register_party(session, registration))}")
 

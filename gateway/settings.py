@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     pseudonym_key_file: Path | None = Field(
         None, description="32-byte secret for subjects' keyed pseudonyms; generated when unset"
     )
+    dpop_nonce_key_file: Path | None = Field(
+        None, description="32-byte secret the DPoP server nonces derive from; generated when unset"
+    )
     pseudonym_key_version: int = Field(
         1, ge=1, description="Pseudonym key version; raise it to rotate every pseudonym"
     )

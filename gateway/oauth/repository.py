@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, bindparam, delete, insert, select
+from sqlalchemy import Engine, bindparam, delete, insert, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from consent.clients import RegisteredClient, Role
-from consent.errors import ReplayedAssertionError
-from gateway.oauth.models import AssertionJti, RevokedToken
+from consent.errors import InvalidDPoPProofError, ReplayedAssertionError
+from consent.rfc9449 import DPoPProof
+from gateway.oauth.models import AssertionJti, DPoPProofJti, RevokedToken, WithdrawnKey
 from gateway.parties.repository import party_by_client_id
 
 
@@ -32,15 +33,38 @@ class SqlJtiStore:
         except IntegrityError as exc:
             raise ReplayedAssertionError("client assertion already used") from exc
 
-    def purge(self, now: datetime) -> int:
-        with self._engine.begin() as connection:
-            return connection.execute(
-                delete(AssertionJti).where(col(AssertionJti.expires_at) <= now)
-            ).rowcount
+
+class SqlDPoPJtis:
+    """DPoP proof ids per proof key, each recorded at once in a transaction of its own: the
+    replay cache every process on the database shares when no Redis is configured."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def remember(self, proof: DPoPProof, now: datetime) -> None:
+        row = {"jkt": proof.jkt, "jti": proof.jti, "expires_at": proof.replayable_until}
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(insert(DPoPProofJti).values(row))
+        except IntegrityError as exc:
+            raise InvalidDPoPProofError("DPoP proof already used") from exc
+
+
+def purge_replay_caches(engine: Engine, now: datetime) -> int:
+    """Forget the assertion and proof ids whose tokens can no longer be replayed anyway."""
+    with engine.begin() as connection:
+        return sum(
+            connection.execute(delete(table).where(col(table.expires_at) <= now)).rowcount
+            for table in (AssertionJti, DPoPProofJti)
+        )
 
 
 # Read on every authenticated request: built once, so only its execution is paid for.
 _REVOKED = select(col(RevokedToken.jti)).where(col(RevokedToken.jti) == bindparam("revoked_jti"))
+# A token remembered as verified is refused once revoked or once its signing key is withdrawn.
+_REFUSED = union_all(
+    _REVOKED, select(col(WithdrawnKey.kid)).where(col(WithdrawnKey.kid) == bindparam("kid"))
+)
 
 
 class SqlRevokedTokens:
@@ -61,6 +85,30 @@ class SqlRevokedTokens:
             found = connection.execute(_REVOKED, {"revoked_jti": jti}).first()
         return found is not None
 
+    def is_refused(self, jti: str, kid: str) -> bool:
+        """Whether the token ``jti`` is revoked or its signing key ``kid`` withdrawn (one read)."""
+        with self._engine.connect() as connection:
+            found = connection.execute(_REFUSED, {"revoked_jti": jti, "kid": kid}).first()
+        return found is not None
+
+
+class SqlWithdrawnKeys:
+    """Signing keys withdrawn as compromised, shared by every process on the database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def withdraw(self, kid: str, now: datetime) -> None:
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(insert(WithdrawnKey).values(kid=kid, withdrawn_at=now))
+        except IntegrityError:
+            return  # withdrawn already: the outcome is the same
+
+    def kids(self) -> frozenset[str]:
+        with self._engine.connect() as connection:
+            return frozenset(connection.execute(select(col(WithdrawnKey.kid))).scalars())
+
 
 class SqlClientDirectory:
     def __init__(self, session: Session) -> None:
@@ -72,4 +120,9 @@ class SqlClientDirectory:
             return None
         keys = party.jwks.get("keys")
         jwks = tuple(key for key in keys if isinstance(key, dict)) if isinstance(keys, list) else ()
-        return RegisteredClient(client_id=party.client_id, role=Role(party.role), jwks=jwks)
+        return RegisteredClient(
+            client_id=party.client_id,
+            role=Role(party.role),
+            jwks=jwks,
+            dpop_bound_access_tokens=party.dpop_bound_access_tokens,
+        )

@@ -1,15 +1,18 @@
 """The authorization server's operations, composed from the pure ``consent`` RFC modules.
 
-A bearer token is verified in full (RFC 9068 section 4) the first time this process sees it;
-its signature, issuer, audience and claims never change, so later requests with the same
-token only check what does: that it is still current and that it is not revoked - the
-revocation is read on every request, never cached (RFC 7009: refused from the next request on).
+An access token is verified in full (RFC 9068 section 4) the first time this process sees it,
+with the keys of the access-token ring that are not withdrawn; its signature, issuer, audience
+and claims never change, so later requests with the same token only check what does: that it
+is still current, not revoked and its signing key not withdrawn - both read on every request
+in one query, never cached (RFC 7009: refused from the next request on; a withdrawal likewise,
+on every process sharing the database).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -18,40 +21,65 @@ from sqlmodel import Session
 
 from consent import rfc7009, rfc7523, rfc7662, rfc8414
 from consent.clients import RegisteredClient
-from consent.errors import InvalidTokenError
-from consent.keys import KeyRing
+from consent.errors import (
+    DPoPChallenge,
+    InvalidDPoPProofError,
+    InvalidTokenError,
+    UseDPoPNonceError,
+)
+from consent.jws import DPOP_ALGORITHMS, unverified_header
+from consent.keys import KeyRing, PublicKeys
 from consent.rfc6749 import TokenRequest, token_response
 from consent.rfc7523 import ClientAssertion
 from consent.rfc9068 import AccessToken, TokenContext, verify_access_token
+from consent.rfc9449 import DPoPProof, ProofTarget, single_proof
 from gateway.consents.repository import SqlGrantStore
-from gateway.oauth.repository import SqlClientDirectory, SqlJtiStore, SqlRevokedTokens
+from gateway.keys import Document, KeyRings, load_keys, rotate_signing_key
+from gateway.oauth.dpop import DPoPGuard
+from gateway.oauth.repository import (
+    SqlClientDirectory,
+    SqlJtiStore,
+    SqlRevokedTokens,
+    SqlWithdrawnKeys,
+)
+from gateway.settings import Settings
+from problems import NotFound
+
+DPOP_SCHEME = "dpop"
+
+
+class UnknownSigningKey(NotFound):
+    title = "Unknown signing key"
+    slug = "unknown-signing-key"
+
 
 VERIFIED_TOKENS = 4096
 """How many verified access tokens a process remembers (the least recently used go first)."""
 
 
 class VerifiedTokens:
-    """Access tokens this process verified in full, by their exact compact serialization."""
+    """Access tokens this process verified in full, by their exact compact serialization, with
+    the id of the key that signed each."""
 
     def __init__(self, size: int = VERIFIED_TOKENS) -> None:
         self._size = size
-        self._tokens: OrderedDict[str, AccessToken] = OrderedDict()
+        self._tokens: OrderedDict[str, tuple[AccessToken, str]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def current(self, token: str, now: datetime) -> AccessToken | None:
-        """The verified token if it is remembered and current at ``now`` (the bounds the full
-        check applies to ``iat`` and ``exp``); None: verify it in full."""
+    def current(self, token: str, now: datetime) -> tuple[AccessToken, str] | None:
+        """The verified token and its key id if it is remembered and current at ``now`` (the
+        bounds the full check applies to ``iat`` and ``exp``); None: verify it in full."""
         with self._lock:
-            access = self._tokens.get(token)
-            if access is not None:
+            verified = self._tokens.get(token)
+            if verified is not None:
                 self._tokens.move_to_end(token)
-        if access is None or not access.issued_at <= now < access.expires_at:
+        if verified is None or not verified[0].issued_at <= now < verified[0].expires_at:
             return None
-        return access
+        return verified
 
-    def remember(self, token: str, access: AccessToken) -> None:
+    def remember(self, token: str, access: AccessToken, kid: str) -> None:
         with self._lock:
-            self._tokens[token] = access
+            self._tokens[token] = (access, kid)
             self._tokens.move_to_end(token)
             if len(self._tokens) > self._size:
                 self._tokens.popitem(last=False)
@@ -63,20 +91,30 @@ class AuthServer:
 
     endpoints: rfc8414.ServerEndpoints
     context: TokenContext
-    keyring: KeyRing
+    rings: KeyRings
     verified: VerifiedTokens = field(default_factory=VerifiedTokens, compare=False, repr=False)
 
     @classmethod
-    def for_issuer(cls, issuer: str, keyring: KeyRing) -> AuthServer:
+    def for_issuer(cls, issuer: str, rings: KeyRings) -> AuthServer:
         endpoints = rfc8414.ServerEndpoints.under(issuer)
         resource = f"{endpoints.issuer}/v1"
-        return cls(endpoints, TokenContext(issuer=endpoints.issuer, resource=resource), keyring)
+        return cls(endpoints, TokenContext(issuer=endpoints.issuer, resource=resource), rings)
+
+    @property
+    def keyring(self) -> KeyRing:
+        """What signs every kind of document: the current key (its id in each header)."""
+        return self.rings.ring
 
     def metadata(self) -> dict[str, object]:
         return rfc8414.metadata(self.endpoints)
 
-    def jwks(self) -> dict[str, list[dict[str, str]]]:
-        return self.keyring.jwks()
+    def jwks(self, engine: Engine) -> dict[str, list[dict[str, str]]]:
+        """The published keys, without any withdrawn one (read from the shared database)."""
+        return self.rings.jwks(_now(), SqlWithdrawnKeys(engine).kids())
+
+    def verifying(self, kind: Document, engine: Engine, now: datetime) -> PublicKeys:
+        """The keys that verify ``kind`` at ``now``: within its window, not withdrawn."""
+        return self.rings.verifying(kind, now, SqlWithdrawnKeys(engine).kids())
 
 
 def _now() -> datetime:
@@ -101,8 +139,15 @@ def issue_token(
     engine: Engine,
     assertion: ClientAssertion,
     request: TokenRequest,
+    dpop: DPoPGuard,
+    proofs: Sequence[str],
 ) -> dict[str, object]:
+    """The token response; with a DPoP proof the token is bound to the proof's key, and a
+    client registered for DPoP-bound tokens gets none without one (RFC 9449 section 5)."""
+    proof = _token_proof(server, dpop, proofs)
     client = _authenticate(server, session, engine, assertion)
+    if proof is None and client.dpop_bound_access_tokens:
+        raise InvalidDPoPProofError("this client's tokens must be DPoP-bound: send a proof")
     return token_response(
         request,
         client,
@@ -110,19 +155,28 @@ def issue_token(
         server.context,
         grants=SqlGrantStore(session),
         now=_now(),
+        confirmation=None if proof is None else proof.jkt,
     )
+
+
+def _token_proof(server: AuthServer, dpop: DPoPGuard, proofs: Sequence[str]) -> DPoPProof | None:
+    proof = single_proof(proofs)
+    if proof is None:
+        return None
+    return dpop.check(proof, ProofTarget("POST", server.endpoints.token_endpoint), _now())
 
 
 def introspect_token(
     server: AuthServer, session: Session, engine: Engine, assertion: ClientAssertion, token: str
 ) -> dict[str, object]:
     client = _authenticate(server, session, engine, assertion)
+    now = _now()
     return rfc7662.introspect(
         token,
         client,
-        server.keyring.public_keys(),
+        server.verifying(Document.ACCESS_TOKEN, engine, now),
         server.context,
-        now=_now(),
+        now=now,
         revoked=SqlRevokedTokens(engine),
     )
 
@@ -131,12 +185,13 @@ def revoke_token(
     server: AuthServer, session: Session, engine: Engine, assertion: ClientAssertion, token: str
 ) -> None:
     client = _authenticate(server, session, engine, assertion)
+    now = _now()
     rfc7009.revoke_token(
         token,
         client,
-        server.keyring.public_keys(),
+        server.verifying(Document.ACCESS_TOKEN, engine, now),
         server.context,
-        now=_now(),
+        now=now,
         revoked=SqlRevokedTokens(engine),
     )
 
@@ -144,11 +199,69 @@ def revoke_token(
 def verify_bearer(server: AuthServer, engine: Engine, token: str) -> AccessToken:
     """The verified access token; raises ``InvalidTokenError`` for anything else."""
     now, revoked = _now(), SqlRevokedTokens(engine)
-    access = server.verified.current(token, now)
-    if access is None:
-        keys = server.keyring.public_keys()
+    verified = server.verified.current(token, now)
+    if verified is None:
+        keys = server.verifying(Document.ACCESS_TOKEN, engine, now)
         access = verify_access_token(token, keys, server.context, now=now, revoked=revoked)
-        server.verified.remember(token, access)
-    elif revoked.is_revoked(access.jti):
-        raise InvalidTokenError("token revoked")
+        server.verified.remember(
+            token, access, unverified_header(token, InvalidTokenError).text("kid")
+        )
+        return access
+    access, kid = verified
+    if revoked.is_refused(access.jti, kid):
+        raise InvalidTokenError("token revoked or its signing key withdrawn")
     return access
+
+
+@dataclass(frozen=True)
+class Presented:
+    """What a request presents: its ``Authorization`` scheme (lower case) and token, its
+    ``DPoP`` header values, and the method and path the proof must name."""
+
+    scheme: str
+    token: str
+    proofs: tuple[str, ...]
+    method: str
+    path: str
+
+
+def verify_presented(
+    server: AuthServer, dpop: DPoPGuard, engine: Engine, presented: Presented
+) -> AccessToken:
+    """The access token a request presents (RFC 6750; RFC 9449 section 7): a DPoP-bound token
+    only under the DPoP scheme with a fresh proof by its key, the DPoP scheme only with a bound
+    token. A refusal of either carries a ``DPoP`` challenge; raises ``InvalidTokenError``."""
+    confirmation: str | None = None
+    try:
+        access = verify_bearer(server, engine, presented.token)
+        confirmation = access.confirmation
+        if confirmation is None and presented.scheme != DPOP_SCHEME:
+            return access
+        if confirmation is None:
+            raise InvalidTokenError("the DPoP scheme needs a DPoP-bound token")
+        if presented.scheme != DPOP_SCHEME:
+            raise InvalidTokenError("a DPoP-bound token needs the DPoP scheme and a proof")
+        proof = single_proof(presented.proofs)
+        if proof is None:
+            raise InvalidDPoPProofError("a DPoP proof is required")
+        url = server.context.issuer + presented.path
+        target = ProofTarget(presented.method, url, presented.token)
+        dpop.check(proof, target, _now(), bound_to=confirmation)
+        return access
+    except (InvalidTokenError, InvalidDPoPProofError, UseDPoPNonceError) as exc:
+        if presented.scheme != DPOP_SCHEME and confirmation is None:
+            raise
+        raise DPoPChallenge(exc, DPOP_ALGORITHMS) from exc
+
+
+def withdraw_signing_key(settings: Settings, engine: Engine, kid: str, now: datetime) -> str | None:
+    """Withdraw the token-and-grant key ``kid`` (current or retired) in the shared database;
+    the current one is first replaced by a new key, whose id is returned."""
+    rings = load_keys(settings).signing_rings()
+    if kid not in rings.known():
+        raise UnknownSigningKey("no current or retired signing key has this id")
+    replacement = None
+    if kid == rings.ring.current_kid:
+        _, replacement = rotate_signing_key(settings, now)
+    SqlWithdrawnKeys(engine).withdraw(kid, now)
+    return replacement

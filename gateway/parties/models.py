@@ -36,6 +36,8 @@ class Party(SQLModel, table=True):
     contact_email: str | None = Field(default=None, max_length=200)
     contact_phone: str | None = Field(default=None, max_length=40)
     jwks: dict[str, object] = Field(sa_column=Column(JSON, nullable=False))
+    # RFC 9449 section 5.2: every access token of the client must be bound to a DPoP key.
+    dpop_bound_access_tokens: bool = False
     disabled: bool = False
     created_at: datetime = Field(
         default_factory=_now, sa_column=Column(UTCDateTime, nullable=False)

@@ -61,6 +61,7 @@ class Registration:
     postal_address: str | None = None
     contact_email: str | None = None
     contact_phone: str | None = None
+    dpop_bound_access_tokens: bool = False
 
 
 def register_party(session: Session, registration: Registration) -> Party:
@@ -82,6 +83,7 @@ def register_party(session: Session, registration: Registration) -> Party:
         postal_address=registration.postal_address,
         contact_email=registration.contact_email,
         contact_phone=registration.contact_phone,
+        dpop_bound_access_tokens=registration.dpop_bound_access_tokens,
         jwks={"keys": public_keys(registration.jwks)},
     )
     session.add(party)

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from consent.clients import SCOPES_BY_ROLE, Role
 from consent.errors import InvalidTokenError
 from consent.rfc9068 import AccessToken
+from gateway.keys import Document
 from gateway.oauth.repository import SqlRevokedTokens
 from gateway.oauth.service import AuthServer
 from gateway.portal.csrf import check_csrf
@@ -128,7 +129,8 @@ def _stored_session(request: Request, now: datetime) -> PortalSession | None:
     if not token:
         return None
     try:
-        session = unseal(token, _server(request).keyring.public_keys())
+        keys = _server(request).verifying(Document.PORTAL_SESSION, request.app.state.engine, now)
+        session = unseal(token, keys)
     except InvalidTokenError:
         return None
     if session.citizen_id is None:

@@ -11,7 +11,9 @@ Each round runs, in this order, each job in a unit of work of its own:
 * ``deadlines`` - every objection or notice deadline missed is registered once
   (:func:`gateway.rights.oversight.register_overdue`);
 * ``notifications`` - the subjects' messages for the log's new entries, the consents about to
-  expire and the daily digests are queued (:mod:`gateway.notifications.service`).
+  expire and the daily digests are queued (:mod:`gateway.notifications.service`);
+* ``replay-purge`` - client assertion and DPoP proof ids too old to be replayed are forgotten
+  (:func:`gateway.oauth.repository.purge_replay_caches`).
 
 Notices and messages are delivered, and retried, by the webhook worker
 (:mod:`gateway.webhooks.worker`), not here. Every job is safe to run twice; leases keep several
@@ -48,6 +50,7 @@ from gateway.notifications.service import (
     send_digests,
     tell_from_log,
 )
+from gateway.oauth.repository import purge_replay_caches
 from gateway.oauth.service import AuthServer
 from gateway.rights.notices import announce_stopped
 from gateway.rights.oversight import register_overdue
@@ -105,12 +108,17 @@ def _notifications(session: Session, context: JobContext, now: datetime) -> int:
     return tell_from_log(desk) + remind_expiring(desk) + send_digests(desk)
 
 
+def _replay_purge(session: Session, context: JobContext, now: datetime) -> int:
+    return purge_replay_caches(context.engine, now)
+
+
 JOBS: Mapping[str, Job] = {
     "consent-expiry": _consent_expiry,
     "display-stops": _display_stops,
     "retention-purge": _retention_purge,
     "deadlines": _deadlines,
     "notifications": _notifications,
+    "replay-purge": _replay_purge,
 }
 
 

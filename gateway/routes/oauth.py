@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Header, Request, Response
 
 from consent.rfc6749 import TokenRequest
 from consent.rfc7523 import ClientAssertion
 from gateway.deps import DbEngine, DbSession
 from gateway.oauth import service
+from gateway.oauth.dpop import DPoPGuard
 from gateway.oauth.service import AuthServer
 from gateway.problem_handlers import problem_responses
 
@@ -24,6 +25,14 @@ def _server(request: Request) -> AuthServer:
 
 
 Server = Annotated[AuthServer, Depends(_server)]
+
+
+def _dpop(request: Request) -> DPoPGuard:
+    guard: DPoPGuard = request.app.state.dpop
+    return guard
+
+
+DPoP = Annotated[DPoPGuard, Depends(_dpop)]
 
 
 def _assertion(
@@ -45,14 +54,17 @@ def server_metadata(server: Server) -> dict[str, Any]:
     return server.metadata()
 
 
-@router.get("/oauth/jwks", summary="Public keys that verify tokens, grants and receipts")
-def jwks(server: Server) -> dict[str, Any]:
-    return server.jwks()
+@router.get(
+    "/oauth/jwks", summary="Public keys that verify consent artefacts, receipts and webhooks"
+)
+def jwks(server: Server, engine: DbEngine) -> dict[str, Any]:
+    return server.jwks(engine)
 
 
 @router.post(
     "/oauth/token",
-    summary="Client credentials grant with private_key_jwt (RFC 6749 4.4, RFC 7523)",
+    summary="Client credentials grant with private_key_jwt (RFC 6749 4.4, RFC 7523); "
+    "a DPoP proof binds the token (RFC 9449)",
     responses=OAUTH_ERRORS,
 )
 def token(
@@ -60,12 +72,17 @@ def token(
     session: DbSession,
     engine: DbEngine,
     assertion: Assertion,
+    dpop: DPoP,
     grant_type: Annotated[str | None, Form()] = None,
     scope: Annotated[str | None, Form()] = None,
     authorization_details: Annotated[str | None, Form()] = None,
+    dpop_proof: Annotated[
+        list[str] | None, Header(alias="DPoP", description="A DPoP proof (RFC 9449 section 4)")
+    ] = None,
 ) -> dict[str, Any]:
     request = TokenRequest(grant_type, scope, authorization_details)
-    return service.issue_token(server, session, engine, assertion, request)
+    proofs = dpop_proof or []
+    return service.issue_token(server, session, engine, assertion, request, dpop, proofs)
 
 
 @router.post(

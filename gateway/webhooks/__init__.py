@@ -4,7 +4,8 @@ the deletion notices of Art. 67 and 70(8) travel the same way.
 * :mod:`gateway.webhooks.models` - the outbox table, one row per delivery.
 * :mod:`gateway.webhooks.repository` - its queries: enqueue, claim, record an attempt.
 * :mod:`gateway.webhooks.outbox` - :class:`Outbox`, what services call to notify a party.
-* :mod:`gateway.webhooks.worker` - the background thread that delivers, with backoff.
+* :mod:`gateway.webhooks.worker` - the background thread that delivers, with backoff
+  (:mod:`gateway.webhooks.schedule`).
 
 A notification is a JWS compact serialization (RFC 7515) signed with the gateway's signing
 key - the key of its access tokens and consent artefacts, published at ``/oauth/jwks`` -

@@ -1,7 +1,7 @@
 """Delivering the outbox: a background thread per gateway process POSTs due notifications and
-retries failures with exponential backoff (:func:`next_attempt`). Any process may deliver any
-row; claims (:func:`gateway.webhooks.repository.claim_due`) keep two from sending one row at
-once, and since the outbox is in the database, retries survive a restart.
+retries failures with exponential backoff (:mod:`gateway.webhooks.schedule`). Any process may
+deliver any row; claims (:func:`gateway.webhooks.repository.claim_due`) keep two from sending
+one row at once, and since the outbox is in the database, retries survive a restart.
 
 Only a 2xx answer counts as delivered; redirects are not followed. Log lines name the
 delivery id and the status, never the body.
@@ -32,12 +32,10 @@ from gateway.audit_log.service import AuditLog, seal
 from gateway.notifications.transports import Transports
 from gateway.storage.db import unit_of_work
 from gateway.webhooks.repository import Attempt, Claimed, claim_due, record_attempt
+from gateway.webhooks.schedule import next_attempt
 
 log = logging.getLogger("gateway.webhooks")
 
-FIRST_RETRY = timedelta(seconds=10)
-MAX_BACKOFF = timedelta(hours=6)
-MAX_ATTEMPTS = 15
 TIMEOUT = 10.0
 BATCH = 10
 LEASE = timedelta(seconds=BATCH * TIMEOUT + 60)
@@ -46,14 +44,6 @@ CONTENT_TYPE = "application/jwt"
 WEBHOOK = "webhook"
 SENDER = "gateway"
 """The requester of a notification's leaf: the gateway itself told the subject."""
-
-
-def next_attempt(attempts: int, now: datetime) -> datetime | None:
-    """When to retry after ``attempts`` failed attempts: 10 s, 20 s, 40 s ... at most 6 h
-    apart; ``None`` (give up) after :data:`MAX_ATTEMPTS`."""
-    if attempts >= MAX_ATTEMPTS:
-        return None
-    return now + min(FIRST_RETRY * (1 << (attempts - 1)), MAX_BACKOFF)
 
 
 class WebhookWorker:

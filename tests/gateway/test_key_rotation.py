@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.app import create_app
-from gateway.keys import RETIRED_KEEP, load_keys, rotate_signing_key
+from gateway.keys import GRANT_LIFE, Document, load_keys, rotate_signing_key
 from gateway.settings import Settings
 from tests.gateway.factories import access_token, assertion_form, demo_credentials
 
@@ -46,12 +46,13 @@ def test_tokens_signed_before_a_rotation_still_verify(
 
 
 def test_retired_keys_are_dropped_after_their_keep_period(migrated: Settings) -> None:
-    long_ago = datetime.now(UTC) - RETIRED_KEEP - timedelta(days=1)
+    long_ago = datetime.now(UTC) - GRANT_LIFE - timedelta(days=1)
     old_kid, _ = rotate_signing_key(migrated, long_ago)
     recent_kid, current_kid = rotate_signing_key(migrated, datetime.now(UTC))
-    ring = load_keys(migrated).signing_ring(datetime.now(UTC))
-    assert set(ring.public_keys()) == {current_kid, recent_kid}
-    assert old_kid not in ring.public_keys()
+    rings = load_keys(migrated).signing_rings()
+    kept = rings.verifying(Document.CONSENT_ARTEFACT, datetime.now(UTC), frozenset())
+    assert set(kept) == {current_kid, recent_kid}
+    assert old_kid in rings.known()  # still on file, no longer verifying
     retired = json.loads((migrated.resolved_keys_dir / "retired-signing-keys.json").read_text())
     assert len(retired) == 2
     assert (

@@ -22,7 +22,7 @@ def _raw(key: object) -> bytes:
 def test_generated_on_first_start_with_owner_only_permissions(tmp_path: Path) -> None:
     settings = Settings(var_dir=tmp_path, _env_file=None)
     first = load_keys(settings)
-    for name in ("signing.pem", "log.pem", "pseudonym.key"):
+    for name in ("signing.pem", "log.pem", "pseudonym.key", "dpop-nonce.key"):
         mode = stat.S_IMODE((tmp_path / "keys" / name).stat().st_mode)
         assert mode == 0o600, oct(mode)
     assert stat.S_IMODE((tmp_path / "keys").stat().st_mode) == 0o700
@@ -32,7 +32,9 @@ def test_generated_on_first_start_with_owner_only_permissions(tmp_path: Path) ->
     assert _raw(first.signing) != _raw(first.log)
     assert first.pseudonyms.master_key == second.pseudonyms.master_key
     assert len(first.pseudonyms.master_key) == 32
+    assert first.dpop_nonce == second.dpop_nonce != first.pseudonyms.master_key
     assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == [
+        "dpop-nonce.key",
         "log.pem",
         "pseudonym.key",
         "signing.pem",

@@ -17,14 +17,8 @@ from gateway.notifications.transports import Transports
 from gateway.storage.db import make_engine, unit_of_work
 from gateway.webhooks.models import WebhookDelivery
 from gateway.webhooks.repository import claim_due, deliveries_to
-from gateway.webhooks.worker import (
-    FIRST_RETRY,
-    LEASE,
-    MAX_ATTEMPTS,
-    WebhookWorker,
-    next_attempt,
-    running_webhook_worker,
-)
+from gateway.webhooks.schedule import FIRST_RETRY, MAX_ATTEMPTS, next_attempt
+from gateway.webhooks.worker import LEASE, WebhookWorker, running_webhook_worker
 from tests.gateway.consents.factories import Flow, consent_request, webhook_receiver
 
 

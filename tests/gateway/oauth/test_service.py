@@ -1,6 +1,7 @@
 """Verified access tokens are remembered by their exact bytes, and served from memory only while
 current (RFC 9068 section 4): an expired one is verified in full again, which refuses it. The
-revocation is read on every request (``test_endpoints``)."""
+revocation and the withdrawal of the signing key, by its remembered id, are read on every
+request (``test_endpoints``, ``test_key_rings``)."""
 
 from __future__ import annotations
 
@@ -30,9 +31,9 @@ def _access(jti: str) -> AccessToken:
 
 def test_a_remembered_token_is_current_only_within_its_lifetime() -> None:
     tokens, access = VerifiedTokens(), _access("a")
-    tokens.remember("token a", access)
-    assert tokens.current("token a", NOW) is access
-    assert tokens.current("token a", access.expires_at - INSTANT) is access
+    tokens.remember("token a", access, "kid-a")
+    assert tokens.current("token a", NOW) == (access, "kid-a")
+    assert tokens.current("token a", access.expires_at - INSTANT) == (access, "kid-a")
     assert tokens.current("token a", access.expires_at) is None
     assert tokens.current("token a", NOW - INSTANT) is None
     assert tokens.current("token b", NOW) is None
@@ -40,8 +41,8 @@ def test_a_remembered_token_is_current_only_within_its_lifetime() -> None:
 
 def test_the_least_recently_used_token_is_forgotten_first() -> None:
     tokens = VerifiedTokens(size=2)
-    tokens.remember("a", _access("a"))
-    tokens.remember("b", _access("b"))
+    tokens.remember("a", _access("a"), "kid")
+    tokens.remember("b", _access("b"), "kid")
     assert tokens.current("a", NOW) is not None
-    tokens.remember("c", _access("c"))
+    tokens.remember("c", _access("c"), "kid")
     assert [tokens.current(t, NOW) is not None for t in ("a", "b", "c")] == [True, False, True]

@@ -16,7 +16,8 @@ from audit.leaf import EventKind
 from gateway.rights.notices import DELETION_NOTICE
 from gateway.storage.db import unit_of_work
 from gateway.webhooks.repository import deliveries_to
-from gateway.webhooks.worker import FIRST_RETRY, WebhookWorker
+from gateway.webhooks.schedule import FIRST_RETRY
+from gateway.webhooks.worker import WebhookWorker
 from tests.gateway.archive.factories import qualification
 from tests.gateway.consents.factories import webhook_receiver
 from tests.gateway.rights.factories import Rights, refused
