@@ -35,7 +35,7 @@ from consent.purposes import MAX_VALIDITY_DAYS
 from consent.requests import PENDING_TTL
 from consent.rfc9068 import ACCESS_TOKEN_LIFETIME
 from gateway.portal.sessions import MAX_LIFETIME as SESSION_LIFETIME
-from gateway.settings import Settings
+from gateway.settings import MAX_REPORT_VALIDITY_DAYS, Settings
 from gateway.webhooks.schedule import DELIVERY_WINDOW
 from problems import ServiceUnavailable
 from redaction.pseudonym import PseudonymKeys
@@ -64,8 +64,7 @@ VERIFICATION_WINDOWS: Mapping[Document, timedelta] = {
     Document.CONSENT_ARTEFACT: GRANT_LIFE,
     Document.RECEIPT: GRANT_LIFE,
     Document.WEBHOOK: DELIVERY_WINDOW,
-    # A report states the file as of its issue; it is verified as long as a grant lives.
-    Document.REPORT: GRANT_LIFE,
+    Document.REPORT: timedelta(days=MAX_REPORT_VALIDITY_DAYS),
 }
 """How long after its retirement a key still verifies each kind of document it signed."""
 

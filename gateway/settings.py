@@ -10,6 +10,9 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MAX_REPORT_VALIDITY_DAYS = 365
+"""The longest validity a credit report can be issued with, whatever the setting says."""
+
 
 class Exporter(StrEnum):
     none = "none"
@@ -97,7 +100,10 @@ class Settings(BaseSettings):
         "the shipped mainland calendar when unset",
     )
     report_validity_days: int = Field(
-        30, ge=1, le=365, description="Days an issued credit report is valid (Art. 39 para. 5)"
+        30,
+        ge=1,
+        le=MAX_REPORT_VALIDITY_DAYS,
+        description="Days an issued credit report is valid (Art. 39 para. 5)",
     )
     objection_deadline: int = Field(
         5, ge=1, le=60, description="Working days a holder has to answer an objection (Art. 64)"
