@@ -249,7 +249,13 @@ def secrets_in(text: str, credentials: Mapping[str, Any]) -> list[str]:
         "the citizen's password": credentials["citizen"]["password"],
         **{
             f"the {persona}'s private key": credentials[persona]["private_jwk"]["d"]
-            for persona in ("establishment", "agency", "provider", "regulator")
+            for persona in (
+                "establishment",
+                "establishment_dpop",
+                "agency",
+                "provider",
+                "regulator",
+            )
         },
         **{
             f"the credit code of a demo subject ({n})": code
