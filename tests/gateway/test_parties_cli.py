@@ -113,3 +113,18 @@ def test_a_private_key_or_a_second_registration_is_refused(
     assert runner.invoke(app, _register(public)).exit_code == 0
     again = runner.invoke(app, _register(public))
     assert again.exit_code == 2 and "already registered" in again.stderr
+
+
+def test_a_party_registered_dpop_required_must_bind_its_tokens(
+    registry: Settings, tmp_path: Path
+) -> None:
+    path, _ = _jwk_file(tmp_path)
+    result = runner.invoke(app, _register(path, "--dpop-required"))
+    assert result.exit_code == 0, result.output
+    assert "dpop-required" in result.output
+    engine = make_engine(registry.resolved_database_url)
+    with unit_of_work(engine) as session:
+        client = SqlClientDirectory(session).client("lakeside-lending")
+    engine.dispose()
+    assert client is not None
+    assert client.dpop_bound_access_tokens

@@ -13,10 +13,17 @@ import httpx
 import jwt
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from gateway.app import create_app
+from gateway.cli import app as cli_app
 from gateway.settings import Settings
-from tests.gateway.factories import access_token, assertion_form, demo_credentials
+from tests.gateway.factories import (
+    ASSERTION_TYPE,
+    access_token,
+    assertion_form,
+    demo_credentials,
+)
 from tests.jose_dpop import DPoPClient, proof
 from tests.live import free_port, serve
 from tests.services import redis_url
@@ -192,3 +199,43 @@ def test_a_live_server_serves_an_independent_dpop_client(migrated: Settings) -> 
         replayed = http.get(PATH, headers=headers)
         assert replayed.status_code == 401
         assert replayed.headers["WWW-Authenticate"].startswith('DPoP error="invalid_dpop_proof"')
+
+
+def test_the_proofs_of_gateway_dpop_proof_carry_the_curl_walkthrough(
+    client: TestClient, migrated: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's DPoP walkthrough, with ``gateway dpop-proof`` signing every proof."""
+    demo_credentials(migrated)
+    monkeypatch.setenv("GATEWAY_VAR_DIR", str(migrated.var_dir))
+    runner = CliRunner()
+
+    def cli(*args: str) -> str:
+        result = runner.invoke(cli_app, list(args))
+        assert result.exit_code == 0, result.output
+        return result.stdout.strip()
+
+    endpoint = f"{migrated.base_url}/oauth/token"
+    asked = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers={"DPoP": cli("dpop-proof", "POST", endpoint)},
+    )
+    assert asked.json()["error"] == "use_dpop_nonce"
+    nonce = asked.headers["DPoP-Nonce"]
+    form = {
+        "grant_type": "client_credentials",
+        "client_assertion_type": ASSERTION_TYPE,
+        "client_assertion": cli("assertion", "establishment_dpop"),
+    }
+    issued = client.post(
+        "/oauth/token",
+        data=form,
+        headers={"DPoP": cli("dpop-proof", "POST", endpoint, "--nonce", nonce)},
+    )
+    assert issued.json()["token_type"] == "DPoP", issued.text
+    token = issued.json()["access_token"]
+    url = f"{migrated.base_url}{PATH}"
+    proof_header = cli("dpop-proof", "GET", url, "--token", token, "--nonce", nonce)
+    headers = {"Authorization": f"DPoP {token}", "DPoP": proof_header}
+    assert client.get(PATH, headers=headers).status_code == 404
+    assert client.get(PATH, headers=headers).status_code == 401
