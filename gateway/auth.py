@@ -28,7 +28,11 @@ from gateway.oauth.service import AuthServer, Presented, verify_presented
 from gateway.telemetry import count_inquiry
 from redaction.policies import Channel
 
-_bearer = HTTPBearer(auto_error=False, description="An access token from POST /oauth/token")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An access token from POST /oauth/token; a DPoP-bound one is sent as "
+    "`Authorization: DPoP <token>` with a `DPoP` proof header (RFC 9449)",
+)
 
 
 SCHEMES = frozenset({"bearer", "dpop"})
