@@ -62,6 +62,25 @@ def _retire_current(settings: Settings, ago: timedelta) -> Ed25519PrivateKey:
     return retired
 
 
+def _citizen_id(settings: Settings) -> str:
+    engine = make_engine(settings.resolved_database_url)
+    with unit_of_work(engine) as session:
+        citizen = citizen_by_username(session, CITIZEN_USERNAME)
+        assert citizen is not None
+        citizen_id = citizen.id
+    engine.dispose()
+    return citizen_id
+
+
+def _portal(client: TestClient, key: Ed25519PrivateKey, citizen_id: str) -> int:
+    """The status of the citizen's consents page with a session cookie signed by ``key``."""
+    session = PortalSession.start(datetime.now(UTC), timedelta(minutes=30), citizen_id)
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, seal(session, KeyRing(key)), path="/portal")
+    status: int = client.get("/portal/consents", follow_redirects=False).status_code
+    return status
+
+
 def _kids(client: TestClient) -> set[str]:
     return {key["kid"] for key in client.get("/oauth/jwks").json()["keys"]}
 
@@ -89,22 +108,12 @@ def test_a_retired_key_verifies_portal_sessions_only_for_their_longest_life(
     migrated: Settings, credentials: dict[str, Any]
 ) -> None:
     del credentials  # the demo citizen is seeded
-    with unit_of_work(make_engine(migrated.resolved_database_url)) as session:
-        citizen = citizen_by_username(session, CITIZEN_USERNAME)
-        assert citizen is not None
-        citizen_id = citizen.id
+    citizen_id = _citizen_id(migrated)
     recent = _retire_current(migrated, timedelta(hours=1))
     older = _retire_current(migrated, timedelta(hours=9))
     with TestClient(create_app(migrated)) as client:
-        for key, expected in ((recent, 200), (older, 303)):
-            cookie = seal(
-                PortalSession.start(datetime.now(UTC), timedelta(minutes=30), citizen_id),
-                KeyRing(key),
-            )
-            client.cookies.clear()
-            client.cookies.set(SESSION_COOKIE, cookie, path="/portal")
-            page = client.get("/portal/consents", follow_redirects=False)
-            assert page.status_code == expected
+        assert _portal(client, recent, citizen_id) == 200
+        assert _portal(client, older, citizen_id) == 303  # to the sign-in page
 
 
 def test_the_jwks_drops_a_retired_key_after_a_grants_longest_life(migrated: Settings) -> None:
@@ -136,6 +145,8 @@ def test_a_withdrawn_key_verifies_nothing_on_any_process(
     assert (_call(first, token), _call(second, token)) == (404, 404)  # both remember it now
     kid = jwt.get_unverified_header(token)["kid"]
     assert kid in _kids(second)
+    compromised, citizen_id = load_keys(migrated).signing, _citizen_id(migrated)
+    assert _portal(second, compromised, citizen_id) == 200
 
     monkeypatch.setenv("GATEWAY_VAR_DIR", str(migrated.var_dir))
     monkeypatch.setenv("GATEWAY_DATABASE_URL", migrated.resolved_database_url)
@@ -145,6 +156,7 @@ def test_a_withdrawn_key_verifies_nothing_on_any_process(
 
     assert (_call(first, token), _call(second, token)) == (401, 401)
     assert kid not in _kids(first) | _kids(second)
+    assert _portal(second, compromised, citizen_id) == 303
     with TestClient(create_app(migrated)) as restarted:
         fresh = access_token(restarted, credentials["establishment"])
         assert jwt.get_unverified_header(fresh)["kid"] != kid
