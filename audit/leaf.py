@@ -60,6 +60,7 @@ class EventKind(StrEnum):
     NOTICE = "notice"
     REPORT = "report"
     NOTIFICATION = "notification"
+    FACTOR_CHANGE = "factor_change"
 
 
 class Channel(StrEnum):

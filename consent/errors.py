@@ -172,6 +172,11 @@ class Reason(StrEnum):
     WRITTEN_CONSENT_UNMATCHED = "written_consent_unmatched"
     WRITTEN_CONSENT_TIME = "written_consent_time"
     RAW_IDENTIFIER = "raw_identifier"
+    # The second factor of a decision (Art. 61(2): no compelled authorization)
+    SECOND_FACTOR_REQUIRED = "second_factor_required"
+    SECOND_FACTOR_INVALID = "second_factor_invalid"
+    SECOND_FACTOR_REPLAYED = "second_factor_replayed"
+    SECOND_FACTOR_MISSING = "second_factor_missing"
     # Authorized inquiries (Art. 39, 61(2), 62)
     OUTSIDE_AUTHORIZATION_DETAILS = "outside_authorization_details"
     NO_GRANT = "no_grant"
@@ -218,6 +223,23 @@ class CompelledAuthorizationError(ConsentError, PolicyDenied):
     title = "Only the credit subject decides on a consent"
     slug = "compelled-authorization"
     article = "Art. 61(2)"
+
+
+class SecondFactorError(ConsentError, PolicyDenied):
+    """A decision, or a new factor, without a fresh verification of a factor bound to the
+    credit subject's own device: a password alone may have been obtained or coerced
+    (Art. 61(2))."""
+
+    title = "A fresh second factor of the credit subject is required"
+    slug = "second-factor-required"
+    article = "Art. 61(2)"
+
+
+class FactorEnrolmentError(ConsentError, InvalidInput):
+    """A factor enrolment that does not verify (a wrong code, a foreign attestation)."""
+
+    title = "Second factor not enrolled"
+    slug = "second-factor-enrolment"
 
 
 class GrantNotFoundError(ConsentError, NotFound):

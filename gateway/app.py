@@ -31,6 +31,7 @@ from gateway.routes import (
     catalog,
     citizen_auth,
     consents,
+    factors,
     health,
     inquiries,
     notifications,
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(citizen_auth.router)
     app.include_router(consents.router)
     app.include_router(consents.citizen_router)
+    app.include_router(factors.router)
     app.include_router(webhooks.router)
     app.include_router(catalog.router)
     app.include_router(records.router)

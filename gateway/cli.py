@@ -11,6 +11,7 @@ import uvicorn
 
 from gateway.archive.cli import archive
 from gateway.audit_cli import audit
+from gateway.factors.cli import factors
 from gateway.jobs_cli import jobs
 from gateway.keys_cli import app as keys
 from gateway.parties_cli import parties
@@ -27,6 +28,7 @@ app.add_typer(archive, name="archive")
 app.add_typer(parties, name="parties")
 app.add_typer(keys, name="keys")
 app.add_typer(jobs, name="jobs")
+app.add_typer(factors, name="factors")
 
 OPENAPI_FILE = Path("openapi/openapi.json")
 

@@ -3,8 +3,11 @@ their records in the archive (:func:`seed_demo_archive`, through the providing u
 
 Seeding is idempotent: a second run keeps every party and key that still matches
 ``var/demo/credentials.json`` and changes nothing else; a party whose private key is no longer
-on disk gets a new key pair (its old public key is replaced). The credentials file holds
-private keys and a password, so it is written with mode 0600.
+on disk gets a new key pair (its old public key is replaced). The demo citizen gets a TOTP
+second factor (Art. 61(2)) whose secret is printed and kept in the file, so decisions can be
+tried with curl; it is seeded, not enrolled, so it has no audit leaf, and one the operator
+reset is seeded anew. The credentials file holds private keys, a password and that secret, so
+it is written with mode 0600.
 """
 
 from __future__ import annotations
@@ -28,9 +31,13 @@ from consent.errors import InvalidGrantError
 from consent.keys import b64url, public_jwk
 from consent.passwords import CitizenPasswords
 from consent.rfc9449 import DPOP_TYP, access_token_hash
+from consent.rfc6238 import new_secret
 from gateway.archive.demo import demo_archive, seed_archive
 from gateway.archive.service import archive_catalog
 from gateway.audit_log.service import running_audit_log
+from gateway.factors import repository as factor_repository
+from gateway.factors.models import Factor
+from gateway.factors.service import TOTP
 from gateway.keys import load_keys, write_private
 from gateway.parties.models import Citizen, LegalBasis, Party
 from gateway.parties.repository import citizen_by_username, legal_bases_of, party_by_client_id
@@ -194,7 +201,8 @@ def seed_demo(settings: Settings) -> str:
         credentials: dict[str, object] = {"base_url": settings.base_url}
         for party in PARTIES:
             credentials[party.persona] = _seed_party(session, party, previous.get(party.persona))
-        credentials["citizen"] = _seed_citizen(session, settings, previous.get("citizen"))
+        citizen = _seed_citizen(session, settings, previous.get("citizen"))
+        credentials["citizen"] = citizen
     engine.dispose()
     credentials["subjects"] = {
         "natural_persons": list(NATURAL_PERSONS),
@@ -202,7 +210,7 @@ def seed_demo(settings: Settings) -> str:
     }
     text = json.dumps(credentials, indent=2, ensure_ascii=False) + "\n"
     write_private(path, text.encode())
-    return _report(settings, path)
+    return _report(settings, path, str(citizen["totp_secret"]))
 
 
 def demo_subjects(on: date) -> list[SubjectIdentifier]:
@@ -318,7 +326,37 @@ def _seed_citizen(
         else:
             stored.password_hash = passwords.hash(password)
         session.add(stored)
-    return {"username": CITIZEN_USERNAME, "password": password, "id_number": CITIZEN_ID_NUMBER}
+        session.flush()
+    assert stored is not None
+    return {
+        "username": CITIZEN_USERNAME,
+        "password": password,
+        "id_number": CITIZEN_ID_NUMBER,
+        "totp_secret": _seed_totp(session, stored.id, (previous or {}).get("totp_secret")),
+    }
+
+
+def _seed_totp(session: Session, citizen_id: str, previous: object) -> str:
+    """The demo citizen's TOTP secret: the previous one while it is still enrolled."""
+    enrolled = [f for f in factor_repository.factors_of(session, citizen_id) if f.kind == TOTP]
+    if any(factor.totp_secret == previous for factor in enrolled):
+        assert isinstance(previous, str)
+        return previous
+    secret = new_secret()
+    now = datetime.now(UTC)
+    factor_repository.add(
+        session,
+        Factor(
+            factor_id=f"fa_{secrets.token_urlsafe(16)}",
+            citizen_id=citizen_id,
+            kind=TOTP,
+            label="demo authenticator",
+            totp_secret=secret,
+            created_at=now,
+            confirmed_at=now,
+        ),
+    )
+    return secret
 
 
 def _previous_password(
@@ -334,7 +372,7 @@ def _previous_password(
     return password
 
 
-def _report(settings: Settings, path: Path) -> str:
+def _report(settings: Settings, path: Path, totp_secret: str) -> str:
     base = settings.base_url
     personas = "\n".join(
         f"  {party.persona:<19} {party.client_id:<32} {party.name}"
@@ -348,4 +386,5 @@ def _report(settings: Settings, path: Path) -> str:
         f"  health        {base}/healthz   readiness {base}/readyz\n"
         f"personas (OAuth clients, private_key_jwt):\n{personas}\n"
         f"  citizen             {CITIZEN_USERNAME:<32} password in the credentials file\n"
+        f"  second factor       TOTP secret {totp_secret} (RFC 6238; citizen.totp_secret)\n"
     )

@@ -25,6 +25,14 @@ PUBLIC_LOOKUP = "/v1/public/credit-subjects/{identifier}"
 CITIZEN_SIGN_IN = "/v1/me/token"
 PORTAL_SIGN_IN = "/portal/session"
 REPORT_VERIFICATION = "/v1/reports/{number}/verification"
+SECOND_FACTOR_PROOFS = "/v1/me/second-factor/proofs"
+PORTAL_DECISIONS = (
+    "/portal/requests/{grant_id}/approve",
+    "/portal/requests/{grant_id}/reject",
+    "/portal/consents/{grant_id}/revoke",
+    "/portal/consents/{grant_id}/resume",
+)
+"""Where a second factor is verified: a six-digit code must not be guessed at leisure."""
 
 
 class RateLimited(GatewayError):
@@ -52,6 +60,8 @@ class RateLimits:
             REPORT_VERIFICATION: parse_many(settings.rate_limit_public),
             CITIZEN_SIGN_IN: parse_many(settings.rate_limit_sign_in),
             PORTAL_SIGN_IN: parse_many(settings.rate_limit_sign_in),
+            SECOND_FACTOR_PROOFS: parse_many(settings.rate_limit_sign_in),
+            **{route: parse_many(settings.rate_limit_sign_in) for route in PORTAL_DECISIONS},
             # Probes answer whatever the load or the limit store: orchestrators poll them.
             "/healthz": [],
             "/readyz": [],

@@ -11,10 +11,11 @@ PAGE_CSP = (
     "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
 )
-# The citizen portal's pages: its own stylesheet and icon, no script at all, no inline style.
+# The citizen portal's pages: its own stylesheet, icon and passkey script (WebAuthn), nothing
+# inline - no inline script, handler or style.
 PORTAL_CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 
 _COMMON = {

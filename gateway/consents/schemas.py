@@ -78,7 +78,23 @@ class WrittenConsentIn(_Body):
     confirmed: Literal[True]
 
 
-class ApprovalIn(_Body):
+SecondFactorProof = Annotated[
+    str | None,
+    Field(
+        max_length=4096,
+        description="The proof POST /v1/me/second-factor/proofs issued for this very decision; "
+        "without it the decision is refused (403, Art. 61(2))",
+    ),
+]
+
+
+class DecisionIn(_Body):
+    """A decision that needs a fresh second factor (Art. 61(2))."""
+
+    second_factor: SecondFactorProof = None
+
+
+class ApprovalIn(DecisionIn):
     categories: list[Code] = Field(min_length=1, max_length=MAX_ITEMS)
     written_consents: list[WrittenConsentIn] = Field(default_factory=list, max_length=MAX_ITEMS)
 

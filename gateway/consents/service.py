@@ -6,7 +6,10 @@ Composes the pure rules of :mod:`consent` with storage, the audit log and the we
   amounts to a single lifetime authorization - and reads its own grants;
 * only the credit subject, signed in to the gateway's own channel, approves (a subset of the
   categories, restricted ones each with its written consent), rejects, pauses, resumes or
-  revokes (:func:`approve` ...); the artefact is signed at approval;
+  revokes (:func:`approve` ...); the artefact is signed at approval. Approving, rejecting,
+  resuming and revoking also need a fresh proof of a second factor for that very decision
+  (:mod:`gateway.factors.service`): without one the decision is refused (Art. 61(2)), the
+  refusal registered, and nothing changes;
 * the gateway records deadlines and spent uses (:func:`expire_lapsed`, for the scheduler).
 
 Every change is first appended to the audit log - durable before anything is written, and
@@ -38,6 +41,7 @@ from consent.errors import (
     GrantNotFoundError,
     IllegalTransitionError,
     Reason,
+    SecondFactorError,
 )
 from consent.grants import EventKind, Grant, GrantEvent, GrantState, SubjectKind, Transition
 from consent.lifecycle import Actor, Approval, effective_state, exhaust, expire
@@ -50,9 +54,11 @@ from consent.purposes import PurposeRegistry, load_purposes
 from consent.receipt import Controller, ReceiptSource, ReceiptSubject, SignedReceipt, issue_receipt
 from consent.requests import ConsentRequestDraft, validate_request
 from consent.rfc9068 import AccessToken
+from consent.step_up import Action, Binding
 from gateway.audit_log.service import AuditLog, seal
 from gateway.consents.repository import SqlGrantStore, StoredGrant
 from gateway.consents.written_consent import Confirmation, written_consents
+from gateway.factors.service import spend_proof
 from gateway.keys import GatewayKeys
 from gateway.oauth.service import AuthServer
 from gateway.parties.citizens import citizen_subject_key
@@ -164,12 +170,22 @@ def citizen_consents(desk: ConsentDesk, caller: AccessToken) -> list[CitizenGran
     return _with_requesters(desk, desk.grants.of_subject(_actor(desk, caller).principal))
 
 
+@dataclass(frozen=True)
+class StepUp:
+    """The decision a second factor must have been verified for, and the proof sent."""
+
+    action: Action
+    proof: str | None
+    categories: frozenset[str] = frozenset()
+
+
 def approve(
     desk: ConsentDesk,
     caller: AccessToken,
     grant_id: str,
     categories: Iterable[str],
     confirmations: Iterable[Confirmation],
+    second_factor: str | None,
 ) -> CitizenGrant:
     """Approve ``categories`` (a subset of those requested); each restricted one needs its
     confirmed written consent (Art. 62). The signed artefact is issued now."""
@@ -178,24 +194,37 @@ def approve(
     def change(grant: Grant, actor: Actor, now: datetime) -> Transition:
         return approve_grant(grant, approval, actor=actor, now=now, restricted=RESTRICTED)
 
-    return _decide(desk, caller, grant_id, change)
+    step_up = StepUp(Action.APPROVE, second_factor, approval.categories)
+    return _decide(desk, caller, grant_id, change, step_up)
 
 
-def reject(desk: ConsentDesk, caller: AccessToken, grant_id: str) -> CitizenGrant:
-    return _decide(desk, caller, grant_id, _plain(reject_grant))
+def reject(
+    desk: ConsentDesk, caller: AccessToken, grant_id: str, second_factor: str | None
+) -> CitizenGrant:
+    step_up = StepUp(Action.REJECT, second_factor)
+    return _decide(desk, caller, grant_id, _plain(reject_grant), step_up)
 
 
-def revoke(desk: ConsentDesk, caller: AccessToken, grant_id: str) -> CitizenGrant:
+def revoke(
+    desk: ConsentDesk, caller: AccessToken, grant_id: str, second_factor: str | None
+) -> CitizenGrant:
     """Revoke; the next inquiry after this unit of work commits is denied."""
-    return _decide(desk, caller, grant_id, _plain(revoke_grant))
+    step_up = StepUp(Action.REVOKE, second_factor)
+    return _decide(desk, caller, grant_id, _plain(revoke_grant), step_up)
+
+
+def resume(
+    desk: ConsentDesk, caller: AccessToken, grant_id: str, second_factor: str | None
+) -> CitizenGrant:
+    """Resume a paused consent: it authorizes inquiries again, so it is decided like an
+    approval (Art. 61(2))."""
+    step_up = StepUp(Action.RESUME, second_factor)
+    return _decide(desk, caller, grant_id, _plain(resume_grant), step_up)
 
 
 def pause(desk: ConsentDesk, caller: AccessToken, grant_id: str) -> CitizenGrant:
+    """Pause: it only withholds, so the signed-in session is enough."""
     return _decide(desk, caller, grant_id, _plain(pause_grant))
-
-
-def resume(desk: ConsentDesk, caller: AccessToken, grant_id: str) -> CitizenGrant:
-    return _decide(desk, caller, grant_id, _plain(resume_grant))
 
 
 def receipt(desk: ConsentDesk, caller: AccessToken, grant_id: str) -> SignedReceipt:
@@ -248,11 +277,33 @@ def _plain(decision: Callable[..., Transition]) -> Change:
     return change
 
 
-def _decide(desk: ConsentDesk, caller: AccessToken, grant_id: str, change: Change) -> CitizenGrant:
+def _decide(
+    desk: ConsentDesk,
+    caller: AccessToken,
+    grant_id: str,
+    change: Change,
+    step_up: StepUp | None = None,
+) -> CitizenGrant:
     actor = _actor(desk, caller)
     stored = _subject_grant(desk, actor, grant_id, lock=True)
+    if step_up is not None:
+        _require_second_factor(desk, caller, stored.grant, step_up)
     after = _change(desk, stored, change(stored.grant, actor, desk.now))
     return _with_requesters(desk, [after])[0]
+
+
+def _require_second_factor(
+    desk: ConsentDesk, caller: AccessToken, grant: Grant, step_up: StepUp
+) -> None:
+    """Spend the proof of a second factor verified for this very decision; a decision without
+    one is registered as refused and changes nothing (Art. 61(2))."""
+    binding = Binding(caller.subject, caller.jti, step_up.action, grant.grant_id)
+    try:
+        spend_proof(desk.session, desk.server, binding, step_up.proof, desk.now)
+    except SecondFactorError as refusal:
+        asked = step_up.categories & grant.requested_categories  # never free text in a leaf
+        _append(desk, grant, desk.now, asked, Outcome.DENIED, refusal.reason)
+        raise
 
 
 def _actor(desk: ConsentDesk, caller: AccessToken) -> Actor:
@@ -309,19 +360,30 @@ def _write(
 
 def _log(desk: ConsentDesk, grant: Grant, event: GrantEvent) -> None:
     """Append ``event`` to the audit log; returns once it is durable (fails closed)."""
+    _append(desk, grant, event.at, frozenset(event.categories), Outcome.ALLOWED, event.kind.value)
+
+
+def _append(
+    desk: ConsentDesk,
+    grant: Grant,
+    at: datetime,
+    categories: frozenset[str],
+    outcome: Outcome,
+    reason: str,
+) -> None:
     sealed = seal(grant.subject_key)
     desk.audit_log.append(
         AuditEvent(
-            time_ms=int(event.at.timestamp() * 1000),
+            time_ms=int(at.timestamp() * 1000),
             kind=LeafKind.CONSENT_CHANGE,
             channel=Channel.AUTHORIZED_INQUIRY,
             requester=grant.requester,
             legal_basis="",
             grant_id=grant.grant_id,
             purpose=grant.purpose,
-            item_categories=frozenset(event.categories),
-            outcome=Outcome.ALLOWED,
-            reason_code=event.kind.value,
+            item_categories=categories,
+            outcome=outcome,
+            reason_code=reason,
             subject_commitment=sealed.subject_commitment,
         ),
         sealed.openings,

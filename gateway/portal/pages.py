@@ -25,6 +25,7 @@ NAV_ITEMS = (
     ("credit_report", "/portal/credit-report"),
     ("reports", "/portal/reports"),
     ("notifications", "/portal/notifications"),
+    ("factors", "/portal/factors"),
 )
 """The portal's sections: (message key under ``nav.``, path)."""
 

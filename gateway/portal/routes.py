@@ -5,8 +5,10 @@ Every action calls the same consent service function as the API, with the signed
 as the caller, so the rules are the API's: subsets of categories, a separate written consent
 per restricted category (Art. 62 para. 2-3), revocation effective for the very next inquiry.
 Establishments cannot reach any action: the portal honours only its own session cookie, and
-every form carries the session's CSRF token. The credit report page files objections through
-the same service as ``POST /v1/me/objections`` and shows their answers (Art. 64).
+every form carries the session's CSRF token. A decision also takes a second factor, verified
+by the API's own service (:mod:`gateway.portal.factors`); a citizen without one is asked to
+enrol one after signing in. The credit report page files objections through the same service
+as ``POST /v1/me/objections`` and shows their answers (Art. 64).
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from starlette.responses import Response
 from consent.errors import GrantNotFoundError, InvalidGrantError, Reason
 from consent.grants import GrantState
 from consent.rfc9068 import AccessToken
+from consent.step_up import Action
 from gateway.archive.service import archive_catalog
 from gateway.consents import service
 from gateway.consents.schemas import CitizenConsent, SignedReceiptOut, citizen_consent
 from gateway.consents.service import RESTRICTED, CitizenGrant, ConsentDesk
 from gateway.consents.written_consent import written_consent_texts
 from gateway.deps import AppSettings, AuditService, DbEngine, DbSession
+from gateway.factors import service as factors
 from gateway.inquiries import service as inquiries
 from gateway.inquiries.access_log import EVERY_ENTRY, MAX_ENTRIES, access_log
 from gateway.inquiries.schemas import CreditReport
@@ -57,6 +61,7 @@ from gateway.portal.deps import (
     secure_cookies,
     start_session,
 )
+from gateway.portal.factors import FACTORS, Answer, prompter
 from gateway.portal.forms import ApprovalForm, approval_form
 from gateway.portal.i18n import LANGUAGE_COOKIE, Language
 from gateway.portal.pages import HOME, redirect
@@ -68,6 +73,7 @@ from gateway.reports.service import NUMBER_PATTERN, ReportUse
 from gateway.rights import objections
 from gateway.rights.objections import Filing, ObjectionKind
 from gateway.routes.consents import Desk
+from gateway.routes.factors import Desk as FactorsDesk
 from gateway.routes.reports import pdf_response
 from gateway.routes.rights import Desk as RightsDesk
 from redaction.catalog import ScopeCategory
@@ -126,6 +132,8 @@ def sign_in(
         return pages.render("sign_in.html", status=400, failed=True, username=username)
     token = verify_bearer(server, engine, str(bearer["access_token"]))
     start_session(request, token.subject)
+    if not factors.has_factor(db, token.subject):
+        return redirect(f"{FACTORS}?notice=enrol_factor")
     return redirect(HOME)
 
 
@@ -180,7 +188,9 @@ def _credit_codes(desk: ConsentDesk, consents: Iterable[CitizenConsent]) -> dict
 
 
 @router.get("/requests")
-def pending_requests(pages: PortalPages, caller: Caller, desk: Desk) -> Response:
+def pending_requests(
+    pages: PortalPages, caller: Caller, desk: Desk, factor_desk: FactorsDesk
+) -> Response:
     pending = [c for c in _consents(desk, caller) if c.state == GrantState.PENDING]
     return pages.render(
         "requests.html",
@@ -188,6 +198,7 @@ def pending_requests(pages: PortalPages, caller: Caller, desk: Desk) -> Response
         consents=pending,
         credit_codes=_credit_codes(desk, pending),
         restricted=RESTRICTED,
+        prompt=prompter(factor_desk, caller),
     )
 
 
@@ -197,11 +208,14 @@ def approve(
     caller: Caller,
     _form: SignedInForm,
     desk: Desk,
+    factor_desk: FactorsDesk,
     grant_id: GrantId,
     form: Annotated[ApprovalForm, Depends(approval_form)],
+    factor: Answer,
 ) -> Response:
     """Approve the chosen categories; restricted ones go through the written-consent step
-    first, one explicit confirmation each, then the same service call as the API."""
+    first, one explicit confirmation each, then the same service call as the API, with the
+    second factor (asked for on the last step)."""
     if form.unconfirmed:
         consent = _one(_consents(desk, caller), grant_id)
         return pages.render(
@@ -212,8 +226,10 @@ def approve(
             form=form,
             texts=written_consent_texts(),
             missing=form.from_written_step,
+            prompt=prompter(factor_desk, caller),
         )
-    service.approve(desk, caller, grant_id, form.categories, form.confirmations())
+    proof = factor.proof(factor_desk, caller, Action.APPROVE, grant_id)
+    service.approve(desk, caller, grant_id, form.categories, form.confirmations(), proof)
     return redirect(f"{CONSENTS}?notice=approved")
 
 
@@ -221,18 +237,30 @@ def approve(
 
 
 @router.get("/consents")
-def my_consents(pages: PortalPages, caller: Caller, desk: Desk) -> Response:
+def my_consents(
+    pages: PortalPages, caller: Caller, desk: Desk, factor_desk: FactorsDesk
+) -> Response:
     decided = [c for c in _consents(desk, caller) if c.state != GrantState.PENDING]
     return pages.render(
-        "consents.html", nav="consents", consents=decided, credit_codes=_credit_codes(desk, decided)
+        "consents.html",
+        nav="consents",
+        consents=decided,
+        credit_codes=_credit_codes(desk, decided),
+        prompt=prompter(factor_desk, caller),
     )
 
 
 @router.get("/consents/{grant_id}/revoke")
-def confirm_revoke(pages: PortalPages, caller: Caller, desk: Desk, grant_id: GrantId) -> Response:
+def confirm_revoke(
+    pages: PortalPages, caller: Caller, desk: Desk, factor_desk: FactorsDesk, grant_id: GrantId
+) -> Response:
     consent = _one(_consents(desk, caller), grant_id)
     return pages.render(
-        "revoke.html", nav="consents", consent=consent, credit_codes=_credit_codes(desk, [consent])
+        "revoke.html",
+        nav="consents",
+        consent=consent,
+        credit_codes=_credit_codes(desk, [consent]),
+        prompt=prompter(factor_desk, caller),
     )
 
 
@@ -425,25 +453,78 @@ def choose_notifications(
     keys = request.app.state.keys
     notifications.choose(db, keys, caller.subject, body.to_choice(), datetime.now(UTC))
     return redirect("/portal/notifications?notice=notifications_saved")
+# -- second factors ------------------------------------------------------------------------
+
+
+@router.get("/factors")
+def my_factors(pages: PortalPages, caller: Caller, factor_desk: FactorsDesk) -> Response:
+    """The citizen's factors; without one, the enrolment of a passkey or a TOTP app."""
+    enrolled = factors.factors(factor_desk, caller)
+    registration = None if enrolled else factors.passkey_registration(factor_desk, caller, None)
+    return pages.render("factors.html", nav="factors", factors=enrolled, registration=registration)
+
+
+@router.post("/factors/passkeys")
+def register_passkey(
+    caller: Caller, _form: SignedInForm, factor_desk: FactorsDesk, factor: Answer
+) -> Response:
+    """The passkey the browser created with the page's options (as ``POST
+    /v1/me/factors/passkeys``)."""
+    credential = factor.credential()
+    factors.register_passkey(factor_desk, caller, factor.passkey_challenge, credential, "")
+    return redirect(f"{HOME}?notice=factor_enrolled")
+
+
+@router.post("/factors/totp")
+def provision_totp(
+    pages: PortalPages, caller: Caller, _form: SignedInForm, factor_desk: FactorsDesk
+) -> Response:
+    """A TOTP secret to add to an authenticator app, with the form for its first code."""
+    provisioned = factors.provision_totp(factor_desk, caller, "", None)
+    return pages.render("totp.html", nav="factors", provisioned=provisioned, failed=False)
+
+
+@router.post("/factors/totp/{factor_id}/confirmation")
+def confirm_totp(
+    caller: Caller,
+    _form: SignedInForm,
+    factor_desk: FactorsDesk,
+    factor_id: Annotated[str, PathParam(pattern=r"^fa_[A-Za-z0-9_-]{1,37}$")],
+    code: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    factors.confirm_totp(factor_desk, caller, factor_id, code.strip())
+    return redirect(f"{HOME}?notice=factor_enrolled")
 
 
 # -- decisions -----------------------------------------------------------------------------
 
-Decision = Callable[[ConsentDesk, AccessToken, str], CitizenGrant]
+Decision = Callable[[ConsentDesk, AccessToken, str, str | None], CitizenGrant]
 
 
-def _decision_route(decision: Decision, done: str) -> Callable[..., Any]:
-    def route(caller: Caller, _form: SignedInForm, desk: Desk, grant_id: GrantId) -> Response:
-        decision(desk, caller, grant_id)
+def _decision_route(decision: Decision, action: Action, done: str) -> Callable[..., Any]:
+    def route(
+        caller: Caller,
+        _form: SignedInForm,
+        desk: Desk,
+        factor_desk: FactorsDesk,
+        grant_id: GrantId,
+        factor: Answer,
+    ) -> Response:
+        decision(desk, caller, grant_id, factor.proof(factor_desk, caller, action, grant_id))
         return redirect(done)
 
     return route
 
 
-for _path, _decision, _done in (
-    ("/requests/{grant_id}/reject", service.reject, f"{HOME}?notice=rejected"),
-    ("/consents/{grant_id}/revoke", service.revoke, f"{CONSENTS}?notice=revoked"),
-    ("/consents/{grant_id}/pause", service.pause, f"{CONSENTS}?notice=paused"),
-    ("/consents/{grant_id}/resume", service.resume, f"{CONSENTS}?notice=resumed"),
+for _path, _decision, _action, _done in (
+    ("/requests/{grant_id}/reject", service.reject, Action.REJECT, f"{HOME}?notice=rejected"),
+    ("/consents/{grant_id}/revoke", service.revoke, Action.REVOKE, f"{CONSENTS}?notice=revoked"),
+    ("/consents/{grant_id}/resume", service.resume, Action.RESUME, f"{CONSENTS}?notice=resumed"),
 ):
-    router.add_api_route(_path, _decision_route(_decision, _done), methods=["POST"])
+    router.add_api_route(_path, _decision_route(_decision, _action, _done), methods=["POST"])
+
+
+@router.post("/consents/{grant_id}/pause")
+def pause(caller: Caller, _form: SignedInForm, desk: Desk, grant_id: GrantId) -> Response:
+    service.pause(desk, caller, grant_id)
+    return redirect(f"{CONSENTS}?notice=paused")

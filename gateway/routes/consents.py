@@ -21,6 +21,7 @@ from gateway.consents.schemas import (
     CitizenConsents,
     ConsentCreated,
     ConsentRequestIn,
+    DecisionIn,
     EstablishmentConsent,
     SignedReceiptOut,
     WrittenConsentTextsOut,
@@ -95,31 +96,40 @@ def my_consents(desk: Desk, caller: CitizenCaller) -> CitizenConsents:
 
 @citizen_router.post(
     "/{grant_id}/approve",
-    summary="Approve (a subset of) the categories; restricted ones need a written consent",
+    summary="Approve (a subset of) the categories, with a second factor; restricted ones need "
+    "a written consent",
     responses=DECISION_ERRORS,
 )
 def approve(
     desk: Desk, caller: CitizenCaller, grant_id: GrantId, body: ApprovalIn
 ) -> CitizenConsent:
-    grant = service.approve(desk, caller, grant_id, body.categories, body.confirmations())
+    grant = service.approve(
+        desk, caller, grant_id, body.categories, body.confirmations(), body.second_factor
+    )
     return citizen_consent(grant, desk.now)
 
 
-Decision = Callable[[ConsentDesk, AccessToken, str], CitizenGrant]
+Decision = Callable[[ConsentDesk, AccessToken, str, str | None], CitizenGrant]
 
 
 def _decision_route(decision: Decision) -> Callable[..., Any]:
-    def route(desk: Desk, caller: CitizenCaller, grant_id: GrantId) -> CitizenConsent:
-        return citizen_consent(decision(desk, caller, grant_id), desk.now)
+    def route(
+        desk: Desk, caller: CitizenCaller, grant_id: GrantId, body: DecisionIn | None = None
+    ) -> CitizenConsent:
+        proof = body.second_factor if body else None
+        return citizen_consent(decision(desk, caller, grant_id, proof), desk.now)
 
     return route
 
 
 for _action, _decision, _summary in (
-    ("reject", service.reject, "Reject a pending consent request"),
-    ("revoke", service.revoke, "Revoke a consent; the very next inquiry is denied"),
-    ("pause", service.pause, "Pause an active consent"),
-    ("resume", service.resume, "Resume a paused consent"),
+    ("reject", service.reject, "Reject a pending consent request (with a second factor)"),
+    (
+        "revoke",
+        service.revoke,
+        "Revoke a consent (with a second factor); the next inquiry is denied",
+    ),
+    ("resume", service.resume, "Resume a paused consent (with a second factor)"),
 ):
     citizen_router.add_api_route(
         f"/{{grant_id}}/{_action}",
@@ -129,6 +139,13 @@ for _action, _decision, _summary in (
         responses=DECISION_ERRORS,
         name=_action,
     )
+
+
+@citizen_router.post(
+    "/{grant_id}/pause", summary="Pause an active consent", responses=DECISION_ERRORS
+)
+def pause(desk: Desk, caller: CitizenCaller, grant_id: GrantId) -> CitizenConsent:
+    return citizen_consent(service.pause(desk, caller, grant_id), desk.now)
 
 
 @citizen_router.get(

@@ -3,6 +3,7 @@
 from gateway.archive import models as archive
 from gateway.audit_log import models as audit_log
 from gateway.consents import models as consents
+from gateway.factors import models as factors
 from gateway.notifications import models as notifications
 from gateway.oauth import models as oauth
 from gateway.parties import models as parties
@@ -14,6 +15,7 @@ __all__ = [
     "archive",
     "audit_log",
     "consents",
+    "factors",
     "notifications",
     "oauth",
     "parties",
