@@ -27,6 +27,7 @@ import httpx
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench.passkey import SoftPasskey, seed_passkey
 from bench.report import RESULTS, machine
 from gateway.demo import read_credentials, seed_demo, seed_demo_archive
 from gateway.settings import Settings
@@ -87,6 +88,11 @@ class Province:
         seed_demo(settings)
         seed_demo_archive(settings)
         credentials = read_credentials(settings.var_dir / "demo" / "credentials.json")
+        passkey = SoftPasskey(settings.base_url)
+        engine = make_engine(settings.resolved_database_url)
+        seed_passkey(engine, credentials["citizen"]["username"], passkey)
+        engine.dispose()
+        credentials["citizen"]["passkey"] = passkey.to_json()
         return cls(directory, values, credentials)
 
     @property

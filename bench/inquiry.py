@@ -41,6 +41,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from bench import Context, Measurement, benchmark
+from bench.passkey import SoftPasskey, StepUp
 from gateway.app import create_app
 from gateway.demo import client_assertion, read_credentials, seed_demo, seed_demo_archive
 from gateway.settings import Settings
@@ -236,12 +237,14 @@ def seeded_province(scratch: Path, inquiries: int) -> Province:
         "GATEWAY_DATABASE_URL": f"sqlite:///{scratch / 'gateway.db'}",
         "GATEWAY_BASE_URL": f"http://127.0.0.1:{GATEWAY_PORT}",
         "GATEWAY_RATE_LIMIT_DEFAULT": "100000000/minute",
+        "GATEWAY_RATE_LIMIT_SIGN_IN": "100000000/minute",
     }
     settings = Settings(
         var_dir=Path(environment["GATEWAY_VAR_DIR"]),
         database_url=environment["GATEWAY_DATABASE_URL"],
         base_url=environment["GATEWAY_BASE_URL"],
         rate_limit_default=environment["GATEWAY_RATE_LIMIT_DEFAULT"],
+        rate_limit_sign_in=environment["GATEWAY_RATE_LIMIT_SIGN_IN"],
         _env_file=None,
     )
     migrate.upgrade(settings.resolved_database_url)
@@ -274,6 +277,8 @@ class _ConsentDesk:
         form = {"username": citizen["username"], "password": citizen["password"]}
         token = self.client.post("/v1/me/token", data=form).json()["access_token"]
         self.citizen = {"Authorization": f"Bearer {token}"}
+        self.step_up = StepUp(self.client, self.citizen, SoftPasskey(self.credentials["base_url"]))
+        self.step_up.enrol(citizen["totp_secret"])
 
     def grant(self) -> str:
         request = {
@@ -286,7 +291,10 @@ class _ConsentDesk:
         grant_id: str = self.client.post(
             "/v1/consent-requests", json=request, headers=self.bank
         ).json()["grant_id"]
-        approval = {"categories": CATEGORIES}
+        approval = {
+            "categories": CATEGORIES,
+            "second_factor": self.step_up.proof("approve", grant_id),
+        }
         path = f"/v1/me/consents/{grant_id}/approve"
         assert self.client.post(path, json=approval, headers=self.citizen).status_code == 200
         return grant_id

@@ -38,6 +38,7 @@ from typing import Any
 
 import httpx
 
+from bench.passkey import SoftPasskey
 from gateway.archive.service import archive_catalog
 from gateway.demo import client_assertion, demo_id_number
 from redaction.demo import SAMPLE_VALUES
@@ -211,6 +212,8 @@ class Worker:
         self.clients = [httpx.Client(base_url=url, timeout=60) for url in plan.urls]
         self.tokens: dict[str, tuple[str, float]] = {}
         self.credentials = plan.credentials
+        citizen = plan.credentials["citizen"]
+        self.passkey = SoftPasskey.from_json(plan.credentials["base_url"], citizen["passkey"])
 
     def close(self) -> None:
         for client in self.clients:
@@ -229,11 +232,14 @@ class Worker:
         body: object = None,
         form: Mapping[str, str] | None = None,
         reason: str | None = None,
+        bearer: str | None = None,
         **note: Any,
     ) -> httpx.Response:
         """Send one request to a gateway drawn at random and journal it. A refusal must name
-        ``reason``; an inquiry answered 200 must carry its audit receipt, which is journaled."""
-        headers = {"Authorization": f"Bearer {self.token(persona)}"} if persona else {}
+        ``reason``; an inquiry answered 200 must carry its audit receipt, which is journaled.
+        ``bearer``: this access token rather than the persona's current one."""
+        token = bearer or (self.token(persona) if persona else None)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
         via = self.random.randrange(len(self.clients))
         started, clock = time.time(), time.perf_counter()
         try:
@@ -371,11 +377,40 @@ def churn(worker: Worker) -> None:
     _refused(worker, inquiry, grant, "revoked")
 
 
-def _decide(worker: Worker, grant: str, action: str, state: str, body: object = None) -> None:
+def _decide(
+    worker: Worker, grant: str, action: str, state: str, body: dict[str, Any] | None = None
+) -> None:
+    """The citizen's decision; all but a pause with a passkey proof for it, obtained with the
+    same access token (a proof is bound to it)."""
     path = f"/v1/me/consents/{grant}/{action}"
+    bearer = worker.token("citizen")
+    if action != "pause":
+        body = {**(body or {}), "second_factor": _second_factor(worker, bearer, grant, action)}
     worker.call(
-        f"consent.{action}", "POST", path, persona="citizen", body=body, grant=grant, state=state
+        f"consent.{action}", "POST", path, bearer=bearer, body=body, grant=grant, state=state
     )
+
+
+def _second_factor(worker: Worker, bearer: str, grant: str, action: str) -> str:
+    decision = {"action": action, "grant_id": grant}
+    challenges = "/v1/me/second-factor/challenges"
+    ceremony = worker.call(
+        "second_factor.challenge", "POST", challenges, bearer=bearer, body=decision
+    ).json()
+    assertion = {
+        "challenge": ceremony["challenge"],
+        "credential": worker.passkey.get(ceremony["options"]),
+    }
+    proofs = "/v1/me/second-factor/proofs"
+    verified = worker.call(
+        "second_factor.proof",
+        "POST",
+        proofs,
+        bearer=bearer,
+        body={**decision, "passkey": assertion},
+    )
+    proof: str = verified.json()["second_factor"]
+    return proof
 
 
 def _refused(worker: Worker, inquiry: object, grant: str, reason: str) -> None:

@@ -5,7 +5,8 @@ an ES256 key pair, ``none`` attestation, user present and verified, and a signat
 zero (as synced passkeys send), so several workers may use it at once. Its answers are signed
 for real; the gateway verifies them like a browser's. :class:`StepUp` drives the citizen's side
 of the API: enrol the passkey (with the demo citizen's TOTP code when a factor is already
-enrolled), then a proof for each decision.
+enrolled), then a proof for each decision. :func:`seed_passkey` stores one as a registration
+would, for the proof runs' provinces (their load processes share it through the credentials).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import base64
 import json
 import secrets
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from hashlib import sha256
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -22,6 +24,19 @@ import cbor2
 import pyotp
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    load_pem_private_key,
+)
+from sqlalchemy import Engine
+
+from gateway.factors import repository
+from gateway.factors.models import Factor
+from gateway.factors.service import PASSKEY
+from gateway.parties.repository import citizen_by_username
+from gateway.storage.db import unit_of_work
 
 USER_PRESENT_VERIFIED = 0x01 | 0x04
 ATTESTED_DATA = 0x40
@@ -57,20 +72,27 @@ class SoftPasskey:
     def rp_id(self) -> str:
         return urlsplit(self.origin).hostname or ""
 
+    @classmethod
+    def from_json(cls, origin: str, document: dict[str, str]) -> SoftPasskey:
+        key = load_pem_private_key(document["private_key"].encode(), None)
+        assert isinstance(key, ec.EllipticCurvePrivateKey)
+        return cls(origin, key, base64.urlsafe_b64decode(document["credential_id"] + "=="))
+
+    def to_json(self) -> dict[str, str]:
+        pem = self.key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+        return {"private_key": pem.decode(), "credential_id": b64url(self.credential_id)}
+
+    def cose_key(self) -> bytes:
+        """The public key as COSE_Key (RFC 9053, EC2 P-256, ES256)."""
+        numbers = self.key.public_key().public_numbers()
+        x, y = numbers.x.to_bytes(32, "big"), numbers.y.to_bytes(32, "big")
+        return cbor2.dumps({1: 2, 3: -7, -1: 1, -2: x, -3: y})
+
     def create(self, options: dict[str, Any]) -> dict[str, Any]:
         """The answer of ``navigator.credentials.create`` to ``options``."""
-        numbers = self.key.public_key().public_numbers()
-        cose = cbor2.dumps(
-            {
-                1: 2,
-                3: -7,
-                -1: 1,
-                -2: numbers.x.to_bytes(32, "big"),
-                -3: numbers.y.to_bytes(32, "big"),
-            }
-        )
         attested = bytes(16) + len(self.credential_id).to_bytes(2, "big") + self.credential_id
-        auth_data = self._auth_data(USER_PRESENT_VERIFIED | ATTESTED_DATA) + attested + cose
+        flags = USER_PRESENT_VERIFIED | ATTESTED_DATA
+        auth_data = self._auth_data(flags) + attested + self.cose_key()
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
         return self._credential(
             {
@@ -109,6 +131,25 @@ class SoftPasskey:
             "clientExtensionResults": {},
             "response": response,
         }
+
+
+def seed_passkey(engine: Engine, username: str, passkey: SoftPasskey) -> None:
+    """Store ``passkey`` for the citizen ``username`` as a verified registration stores it."""
+    with unit_of_work(engine) as session:
+        citizen = citizen_by_username(session, username)
+        assert citizen is not None
+        now = datetime.now(UTC)
+        factor = Factor(
+            factor_id=f"fa_{secrets.token_urlsafe(16)}",
+            citizen_id=citizen.id,
+            kind=PASSKEY,
+            label="software passkey",
+            credential_id=b64url(passkey.credential_id),
+            public_key=b64url(passkey.cose_key()),
+            created_at=now,
+            confirmed_at=now,
+        )
+        repository.add(session, factor)
 
 
 def totp_code(secret: str) -> str:

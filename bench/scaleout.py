@@ -41,6 +41,7 @@ from sqlalchemy import func, select
 from bench.harness import Gateway, Province, free_port, scratch_database, write_report
 from bench.invariants import Snapshot, answered, check_all, failures_in, secrets_in
 from bench.load import ASSERTION_TYPE, CATEGORIES, DEFAULT_MIX, PURPOSE, Plan, run_load
+from bench.passkey import SoftPasskey, StepUp
 from gateway.audit_log.models import AuditCheckpoint, AuditLeaf, table
 from gateway.demo import client_assertion
 
@@ -240,10 +241,17 @@ def _revocation_round(
         "max_uses": 12,
     }
     grant = one.post("/v1/consent-requests", json=request, headers=bank).json()["grant_id"]
+    passkey = SoftPasskey.from_json(
+        clients.credentials["base_url"], clients.credentials["citizen"]["passkey"]
+    )
+    step_up = StepUp(other, citizen, passkey)
     approval = other.post(
-        f"/v1/me/consents/{grant}/approve", json={"categories": CATEGORIES}, headers=citizen
+        f"/v1/me/consents/{grant}/approve",
+        json={"categories": CATEGORIES, "second_factor": step_up.proof("approve", grant)},
+        headers=citizen,
     )
     approval.raise_for_status()
+    revocation = {"second_factor": step_up.proof("revoke", grant)}
     inquiry = {"grant_id": grant, "subject": subject, "purpose": PURPOSE, "categories": CATEGORIES}
     revoked_at: list[float] = []
     sent: list[tuple[float, int]] = []
@@ -262,7 +270,7 @@ def _revocation_round(
     for thread in threads:
         thread.start()
     time.sleep(BEFORE_REVOKE)
-    one.post(f"/v1/me/consents/{grant}/revoke", headers=citizen).raise_for_status()
+    one.post(f"/v1/me/consents/{grant}/revoke", json=revocation, headers=citizen).raise_for_status()
     revoked_at.append(time.time())
     next_one = other.post("/v1/inquiries/authorized", json=inquiry, headers=bank)
     for thread in threads:

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from bench.passkey import SoftPasskey, StepUp
 from gateway.app import create_app
 from gateway.keys import GatewayKeys
 from gateway.settings import Settings
@@ -63,6 +64,7 @@ class RunningGateway:
     settings: Settings
     credentials: dict[str, Any]
     _tokens: dict[str, str] = field(default_factory=dict)
+    _step_up: StepUp | None = None
 
     @property
     def engine(self) -> Engine:
@@ -83,6 +85,20 @@ class RunningGateway:
                 else access_token(self.client, self.credentials[persona])
             )
         return {"Authorization": f"Bearer {self._tokens[persona]}"}
+
+    @property
+    def step_up(self) -> StepUp:
+        """The demo citizen's second factor in the session of ``headers("citizen")``: a
+        software passkey, enrolled on first use with a code of the demo TOTP secret."""
+        if self._step_up is None:
+            passkey = SoftPasskey(self.settings.base_url)
+            self._step_up = StepUp(self.client, self.headers("citizen"), passkey)
+            self._step_up.enrol(self.credentials["citizen"]["totp_secret"])
+        return self._step_up
+
+    def second_factor(self, action: str, grant_id: str | None) -> str:
+        """A proof of the demo citizen's passkey for one decision."""
+        return self.step_up.proof(action, grant_id)
 
     def citizen_token(self) -> str:
         citizen = self.credentials["citizen"]

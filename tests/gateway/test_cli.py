@@ -11,9 +11,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from audit.leaf import EventKind, Outcome, decode
+from gateway.audit_log.repository import log_size, read_leaves
 from gateway.cli import app
 from gateway.demo import LEGAL_PERSONS, NATURAL_PERSONS
 from gateway.storage import migrate
+from gateway.storage.db import make_engine
 from redaction.identifiers import validate_credit_code, validate_id_number
 
 runner = CliRunner()
@@ -56,7 +59,8 @@ def test_demo_is_idempotent_and_writes_every_role(env: Path) -> None:
         jwk = credentials[role]["private_jwk"]
         assert credentials[role]["client_id"] and jwk["kty"] == "OKP" and jwk["d"]
     assert credentials["agency"]["legal_bases"]
-    assert set(credentials["citizen"]) == {"username", "password", "id_number"}
+    assert set(credentials["citizen"]) == {"username", "password", "id_number", "totp_secret"}
+    assert f"TOTP secret {credentials['citizen']['totp_secret']}" in first.stdout
     assert credentials["subjects"] == {
         "natural_persons": list(NATURAL_PERSONS),
         "legal_persons": list(LEGAL_PERSONS),
@@ -91,3 +95,31 @@ def test_openapi_command_writes_the_served_document(env: Path) -> None:
     document = json.loads((env / "spec.json").read_text())
     assert document["info"]["title"] == "Credit-inquiry consent gateway"
     assert "/readyz" in document["paths"]
+
+
+def test_the_operator_resets_a_citizens_factors_and_it_is_logged(env: Path) -> None:
+    """Recovery is the operator's alone, and an audit leaf (Art. 61(2), 61(3)); the demo then
+    seeds the demo citizen a new TOTP secret."""
+    runner.invoke(app, ["db", "upgrade"])
+    runner.invoke(app, ["demo"])
+    path = env / "demo" / "credentials.json"
+    before = json.loads(path.read_text())["citizen"]["totp_secret"]
+
+    reset = runner.invoke(app, ["factors", "reset", "zhang.wei"])
+    assert reset.exit_code == 0, reset.output
+    assert "removed 1 second factors of zhang.wei" in reset.stdout
+    engine = make_engine(os.environ["GATEWAY_DATABASE_URL"])
+    with engine.connect() as connection:
+        events = [decode(leaf) for leaf in read_leaves(connection, 0, log_size(connection))]
+    engine.dispose()
+    resets = [e for e in events if e.kind is EventKind.FACTOR_CHANGE]
+    assert [(e.requester, e.reason_code, e.outcome) for e in resets] == [
+        ("operator", "reset", Outcome.ALLOWED)
+    ]
+
+    unknown = runner.invoke(app, ["factors", "reset", "nobody"])
+    assert unknown.exit_code == 2
+    assert "no citizen account" in unknown.stderr
+
+    runner.invoke(app, ["demo"])
+    assert json.loads(path.read_text())["citizen"]["totp_secret"] != before

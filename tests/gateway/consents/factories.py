@@ -30,6 +30,7 @@ from redaction.identifiers import parse_identifier
 from tests.gateway.modules import RunningGateway
 
 OTHER_PERSON = NATURAL_PERSONS[1]
+STEP_UP_ACTIONS = frozenset({"approve", "reject", "revoke", "resume"})
 
 
 def consent_request(**changes: object) -> dict[str, Any]:
@@ -82,6 +83,10 @@ class Flow(RunningGateway):
         return grant_id
 
     def decide(self, grant_id: str, action: str, persona: str = "citizen", **body: Any) -> Any:
+        """The decision as ``persona``; the citizen's carries a fresh second factor unless the
+        body names its own ``second_factor`` (``None``: none at all)."""
+        if persona == "citizen" and action in STEP_UP_ACTIONS and "second_factor" not in body:
+            body["second_factor"] = self.second_factor(action, grant_id)
         path = f"/v1/me/consents/{grant_id}/{action}"
         return self.client.post(path, json=body or None, headers=self.headers(persona))
 

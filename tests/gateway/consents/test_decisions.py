@@ -170,7 +170,7 @@ def test_the_service_refuses_a_compelled_approval_citing_its_article(flow: Flow)
         expires_at=datetime.now(UTC),
     )
     with pytest.raises(CompelledAuthorizationError) as refused, flow.desk() as desk:
-        service.approve(desk, caller, grant_id, ["basic"], [])
+        service.approve(desk, caller, grant_id, ["basic"], [], None)
     assert refused.value.to_problem()["article"] == "Art. 61(2)"
     assert _mine(flow, grant_id)["state"] == "pending"
 

@@ -1,8 +1,10 @@
-"""Builders for the portal tests: a visitor's browser-like client, its forms, and checks on
-the pages themselves (labels, no inline script or style)."""
+"""Builders for the portal tests: a visitor's browser-like client, its forms and decisions
+(with the demo citizen's software passkey answering the page's challenge), and checks on the
+pages themselves (labels, no inline script or style)."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from html.parser import HTMLParser
@@ -68,6 +70,54 @@ def submit(
     return response
 
 
+def decide(
+    client: TestClient, flow: Flow, action: str, data: FormData | None = None
+) -> httpx.Response:
+    """POST a decision form as the browser would after the passkey ceremony: the demo
+    citizen's software passkey signs the challenge the page put on the form's button."""
+    passkey = flow.step_up.passkey  # enrolled before the page is drawn
+    grant_id, verb = action.split("/")[-2:]
+    page = {
+        "revoke": f"/portal/consents/{grant_id}/revoke",
+        "resume": "/portal/consents",
+    }.get(verb, "/portal/requests")
+    html = client.get(page).text
+    challenge, options = passkey_button(html, action)
+    form = {
+        "csrf_token": csrf_token(html),
+        "passkey_challenge": challenge,
+        "passkey_credential": json.dumps(passkey.get(options)),
+        **(data or {}),
+    }
+    response: httpx.Response = client.post(action, data=form, follow_redirects=False)
+    return response
+
+
+class _PasskeyButtons(HTMLParser):
+    """The passkey challenge and options on each submit button, by the form action it posts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.form_action = ""
+        self.buttons: dict[str, tuple[str, dict[str, object]]] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value or "" for name, value in attrs}
+        if tag == "form":
+            self.form_action = attributes.get("action", "")
+        if tag == "button" and "data-passkey-challenge" in attributes:
+            target = attributes.get("formaction") or self.form_action
+            options = json.loads(attributes["data-passkey-options"])
+            self.buttons[target] = (attributes["data-passkey-challenge"], options)
+
+
+def passkey_button(html: str, action: str) -> tuple[str, dict[str, object]]:
+    parser = _PasskeyButtons()
+    parser.feed(html)
+    assert action in parser.buttons, f"no passkey button posts to {action}"
+    return parser.buttons[action]
+
+
 class _Controls(HTMLParser):
     """Form controls, the ids labels point at, and anything inline that the CSP forbids."""
 
@@ -79,7 +129,7 @@ class _Controls(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
-        if tag == "script" or tag == "style":
+        if tag == "style" or (tag == "script" and not attributes.get("src")):
             self.inline.append(tag)
         self.inline += [name for name in attributes if name == "style" or name.startswith("on")]
         if tag == "label" and attributes.get("for"):

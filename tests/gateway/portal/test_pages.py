@@ -21,6 +21,7 @@ from tests.gateway.portal.factories import (
     assert_accessible_page,
     citizen_id,
     csrf_token,
+    decide,
     sign_in,
     signed_in,
     submit,
@@ -141,7 +142,7 @@ def test_approving_a_restricted_category_needs_its_written_consent(flow: Flow) -
     assert _state(flow, grant_id)["state"] == "pending"
 
     confirmed = {**unconfirmed, "text_version": TEXT_VERSION, "written_consent": ["income"]}
-    response = submit(client, approve, confirmed)
+    response = decide(client, flow, approve, confirmed)
     assert response.headers["location"] == "/portal/consents?notice=approved"
     grant = _state(flow, grant_id)
     assert grant["state"] == "active"
@@ -164,7 +165,9 @@ def test_an_outdated_consequences_text_is_refused_by_the_service(flow: Flow) -> 
 def test_the_citizen_may_approve_only_some_categories(flow: Flow) -> None:
     grant_id = flow.pending(consent_request())
     client = signed_in(flow)
-    response = submit(client, f"/portal/requests/{grant_id}/approve", {"categories": ["basic"]})
+    response = decide(
+        client, flow, f"/portal/requests/{grant_id}/approve", {"categories": ["basic"]}
+    )
     assert response.status_code == 303
     assert _state(flow, grant_id)["granted_categories"] == ["basic"]
 
@@ -180,10 +183,13 @@ def test_approving_nothing_is_refused(flow: Flow) -> None:
 def test_reject_pause_resume_and_revoke(flow: Flow) -> None:
     rejected, active = flow.pending(consent_request()), flow.active()
     client = signed_in(flow)
-    submit(client, f"/portal/requests/{rejected}/reject")
+    decide(client, flow, f"/portal/requests/{rejected}/reject")
     assert _state(flow, rejected)["state"] == "rejected"
-    for action, state in (("pause", "paused"), ("resume", "active"), ("revoke", "revoked")):
-        response = submit(client, f"/portal/consents/{active}/{action}", page="/portal/consents")
+    paused = submit(client, f"/portal/consents/{active}/pause", page="/portal/consents")
+    assert paused.headers["location"] == "/portal/consents?notice=paused"
+    assert _state(flow, active)["state"] == "paused"
+    for action, state in (("resume", "active"), ("revoke", "revoked")):
+        response = decide(client, flow, f"/portal/consents/{active}/{action}")
         assert response.headers["location"] == f"/portal/consents?notice={action}d"
         assert _state(flow, active)["state"] == state
 

@@ -90,6 +90,45 @@ def test_a_grant_exists_only_for_its_own_citizen_in_the_portal(world: World) -> 
     assert any(item["grant_id"] == grant and item["state"] == "pending" for item in own["consents"])
 
 
+def test_a_second_factor_exists_only_for_its_own_citizen(world: World) -> None:
+    """Another citizen cannot list, confirm or use the demo citizen's factors, challenges or
+    proofs, nor decide with them (Art. 61(2))."""
+    others = other_parties(world)
+    mine = world.client.get("/v1/me/factors", headers=world.headers("citizen")).json()
+    assert mine["factors"]
+    theirs = world.client.get("/v1/me/factors", headers=others.citizen)
+    assert theirs.json() == {"factors": []}
+    pending = world.client.post("/v1/me/factors/totp", json={}, headers=others.citizen).json()
+    confirm = f"/v1/me/factors/totp/{pending['factor']['factor_id']}/confirmation"
+    stolen = world.client.post(confirm, json={"code": "123456"}, headers=world.headers("citizen"))
+    assert stolen.status_code == 404
+    grant = world.flow.pending()
+    proof = world.flow.second_factor("approve", grant)
+    used = world.client.post(
+        f"/v1/me/consents/{grant}/approve",
+        json={"categories": ["basic"], "second_factor": proof},
+        headers=others.citizen,
+    )
+    assert used.status_code == 404
+    challenge = world.client.post(
+        "/v1/me/second-factor/challenges",
+        json={"action": "approve", "grant_id": grant},
+        headers=world.headers("citizen"),
+    ).json()
+    assertion = world.flow.step_up.passkey.get(challenge["options"])
+    replayed = world.client.post(
+        "/v1/me/second-factor/proofs",
+        json={
+            "action": "approve",
+            "grant_id": grant,
+            "passkey": {"challenge": challenge["challenge"], "credential": assertion},
+        },
+        headers=others.citizen,
+    )
+    assert (replayed.status_code, replayed.json()["article"]) == (403, "Art. 61(2)")
+    assert world.flow.decide(grant, "approve", categories=["basic"]).status_code == 200
+
+
 def test_a_record_exists_only_for_its_own_providing_unit(world: World) -> None:
     others = other_parties(world)
     record = world.records["judgment"]
@@ -242,6 +281,13 @@ ADMITTED = {
     "POST /v1/me/credit-reports/{number}/withdrawal": "citizen",
     "GET /v1/me/notification-preferences": "citizen",
     "PUT /v1/me/notification-preferences": "citizen",
+    "GET /v1/me/factors": "citizen",
+    "POST /v1/me/factors/totp": "citizen",
+    "POST /v1/me/factors/totp/{factor_id}/confirmation": "citizen",
+    "POST /v1/me/factors/passkeys/options": "citizen",
+    "POST /v1/me/factors/passkeys": "citizen",
+    "POST /v1/me/second-factor/challenges": "citizen",
+    "POST /v1/me/second-factor/proofs": "citizen",
 }
 PERSONAS = ("establishment", "agency", "provider", "regulator", "citizen", None)
 
@@ -265,6 +311,7 @@ def test_every_protected_operation_admits_its_role_only(world: World, persona: s
         "{objection_id}": "obj_unknown",
         "{notice_id}": "ntc_unknown",
         "{number}": "R20260101-ABCDEFGH",
+        "{factor_id}": "fa_unknown",
     }
     bodies = {
         "POST /v1/inquiries/authorized": world.authorized(ids["{grant_id}"])[2],
