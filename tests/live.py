@@ -38,8 +38,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: FastAPI, port: int | None = None) -> Iterator[str]:
-    """Serve ``app`` with uvicorn in a thread (on ``port``, or a free one); yields its base URL."""
+def serve(app: FastAPI, port: int | None = None, host_name: str = "127.0.0.1") -> Iterator[str]:
+    """Serve ``app`` with uvicorn in a thread on 127.0.0.1 (``port``, or a free one); yields
+    its base URL, naming the host ``host_name`` (``localhost`` for WebAuthn, whose relying
+    party is a domain, never an IP address)."""
     port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -50,7 +52,7 @@ def serve(app: FastAPI, port: int | None = None) -> Iterator[str]:
             raise RuntimeError("the test server did not start")
         time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://{host_name}:{port}"
     finally:
         server.should_exit = True
         thread.join(10)

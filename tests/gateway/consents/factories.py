@@ -149,11 +149,15 @@ class Flow(RunningGateway):
                 restricted=RESTRICTED,
             )
 
-    def audit_events(self, grant_id: str) -> list[AuditEvent]:
-        """The audit log's events about one grant, in log order."""
+    def log_events(self) -> list[AuditEvent]:
+        """Every event of the audit log, in log order."""
         with self.engine.connect() as connection:
             leaves = read_leaves(connection, 0, log_size(connection))
-        return [event for event in map(decode, leaves) if event.grant_id == grant_id]
+        return [decode(leaf) for leaf in leaves]
+
+    def audit_events(self, grant_id: str) -> list[AuditEvent]:
+        """The audit log's events about one grant, in log order."""
+        return [event for event in self.log_events() if event.grant_id == grant_id]
 
 
 @dataclass

@@ -1,31 +1,42 @@
 """The citizen portal in Debian's Chromium (headless, the system browser): signing in,
-deciding with a written consent, revoking, the establishment's inquiries before and after, the
-access log verified, keyboard-only use and the language switch, a credit report issued,
-downloaded (its PDF read back) and withdrawn. Screenshots of every page go
-to ``var/test-artifacts/portal/``. SQLite only: the HTTP tests cover both backends."""
+enrolling a passkey after the first sign-in and deciding with it (the DevTools virtual
+authenticator: CTAP2, internal, resident keys, user verification), deciding with a written
+consent, revoking, the establishment's inquiries before and after, the access log verified,
+keyboard-only use and the language switch, a credit report issued, downloaded (its PDF read
+back) and withdrawn. Served as ``localhost`` (a WebAuthn relying party is a domain).
+Screenshots of every page go to ``var/test-artifacts/portal/``. SQLite only: the HTTP tests
+cover both backends."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import count
 from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, CDPSession, Page, expect, sync_playwright
 
+from bench.passkey import SoftPasskey, seed_passkey
+from consent.passwords import CitizenPasswords
 from gateway import demo
 from gateway.app import create_app
+from gateway.demo import demo_id_number
+from gateway.parties.models import Citizen
 from gateway.settings import Settings
 from gateway.storage import migrate
+from gateway.storage.db import unit_of_work
 from tests.gateway.consents.factories import consent_request, mortgage_request
-from tests.gateway.factories import assertion_form, demo_credentials
+from tests.gateway.factories import ASSERTION_TYPE, demo_credentials
 from tests.gateway.rights.factories import pdf_text
-from tests.live import ARTIFACTS, CHROMIUM_FLAGS, require_chromium, serve
+from tests.live import ARTIFACTS, CHROMIUM_FLAGS, free_port, require_chromium, serve
 
 SHOTS = ARTIFACTS / "portal"
 
@@ -38,18 +49,22 @@ class Live:
     base: str
     api: httpx.Client
     credentials: dict[str, Any]
+    passkey: SoftPasskey
+    sign_counts: Iterator[int] = field(default_factory=lambda: count(1000, 1000))
 
     def bank(self) -> dict[str, str]:
+        audience = f"{self.base}/oauth/token"
         form = {
             "grant_type": "client_credentials",
-            **assertion_form(self.credentials["establishment"]),
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": demo.client_assertion(self.credentials["establishment"], audience),
         }
         response = self.api.post("/oauth/token", data=form)
         assert response.status_code == 200, response.text
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
-    def request_consent(self, body: dict[str, Any]) -> str:
-        body["subject"]["value"] = self.credentials["citizen"]["id_number"]
+    def request_consent(self, body: dict[str, Any], id_number: str | None = None) -> str:
+        body["subject"]["value"] = id_number or self.credentials["citizen"]["id_number"]
         response = self.api.post("/v1/consent-requests", json=body, headers=self.bank())
         assert response.status_code == 201, response.text
         grant_id: str = response.json()["grant_id"]
@@ -73,8 +88,12 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """The gateway on localhost; the demo citizen holds a passkey (seeded as a registration
+    stores it) that each test's virtual authenticator is given."""
     directory = tmp_path_factory.mktemp("portal-browser")
+    port = free_port()
     settings = Settings(
+        base_url=f"http://localhost:{port}",
         var_dir=directory / "var",
         database_url=f"sqlite:///{directory / 'gateway.db'}",
         rate_limit_default="100000/minute",
@@ -86,8 +105,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     credentials = demo_credentials(settings)
     demo.seed_demo_archive(settings)
     app = create_app(settings)
-    with serve(app) as base, httpx.Client(base_url=base) as api:
-        yield Live(app, base, api, credentials)
+    passkey = SoftPasskey(settings.base_url)
+    seed_passkey(app.state.engine, credentials["citizen"]["username"], passkey)
+    with serve(app, port, "localhost") as base, httpx.Client(base_url=base) as api:
+        yield Live(app, base, api, credentials, passkey)
     app.state.engine.dispose()
 
 
@@ -100,11 +121,41 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+def virtual_authenticator(page: Page) -> tuple[CDPSession, str]:
+    """A platform authenticator of the DevTools protocol: CTAP2, internal, resident keys,
+    the user verified, presence simulated."""
+    devtools = page.context.new_cdp_session(page)
+    devtools.send("WebAuthn.enable")
+    options = {
+        "protocol": "ctap2",
+        "transport": "internal",
+        "hasResidentKey": True,
+        "hasUserVerification": True,
+        "isUserVerified": True,
+        "automaticPresenceSimulation": True,
+    }
+    added = devtools.send("WebAuthn.addVirtualAuthenticator", {"options": options})
+    return devtools, str(added["authenticatorId"])
+
+
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh browser profile; no page may break the CSP (inline script or style)."""
+def page(browser: Browser, live: Live) -> Iterator[Page]:
+    """A fresh browser profile whose authenticator holds the demo citizen's passkey (its
+    counter ahead of every earlier test's); no page may break the CSP."""
     context = browser.new_context(locale="zh-CN", viewport={"width": 1120, "height": 900})
     page = context.new_page()
+    devtools, authenticator = virtual_authenticator(page)
+    key = live.passkey.key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
+    credential = {
+        "credentialId": base64.b64encode(live.passkey.credential_id).decode(),
+        "isResidentCredential": False,
+        "rpId": "localhost",
+        "privateKey": base64.b64encode(key).decode(),
+        "signCount": next(live.sign_counts),
+    }
+    devtools.send(
+        "WebAuthn.addCredential", {"authenticatorId": authenticator, "credential": credential}
+    )
     errors: list[str] = []
     page.on(
         "console", lambda message: errors.append(message.text) if message.type == "error" else None
@@ -310,3 +361,58 @@ def test_the_citizen_issues_downloads_and_withdraws_a_report(page: Page, live: L
     shot(page, "reports-withdrawn")
     checked = live.api.get(f"/v1/reports/{number}/verification", params={"code": code})
     assert checked.json()["status"] == "withdrawn"
+
+
+def test_a_new_citizen_registers_a_passkey_after_signing_in_and_approves_with_it(
+    browser: Browser, live: Live
+) -> None:
+    """Art. 61(2): the first sign-in leads to the factor page; the passkey created there by the
+    virtual authenticator is what approves, and the bank's inquiry is then answered."""
+    id_number = demo_id_number("320104", "19900215", "376")
+    with unit_of_work(live.app.state.engine) as session:
+        session.add(
+            Citizen(
+                username="wang.fang",
+                id_number=id_number,
+                password_hash=CitizenPasswords().hash("wang-fang-password"),
+                real_name_verified=True,
+            )
+        )
+    grant_id = live.request_consent(consent_request(), id_number)
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1120, "height": 900})
+    page = context.new_page()
+    devtools, authenticator = virtual_authenticator(page)
+
+    page.goto(f"{live.base}/portal/sign-in")
+    page.get_by_label("用户名").fill("wang.fang")
+    page.get_by_label("密码").fill("wang-fang-password")
+    page.get_by_role("button", name="登录").click()
+    expect(page).to_have_url(f"{live.base}/portal/factors?notice=enrol_factor")
+    shot(page, "factors-enrol")
+
+    page.get_by_role("button", name="创建通行密钥").click()
+    expect(page).to_have_url(f"{live.base}/portal/requests?notice=factor_enrolled")
+    created = devtools.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})
+    assert [c["rpId"] for c in created["credentials"]] == ["localhost"]
+    assert created["credentials"][0]["isResidentCredential"] is True
+
+    card = request_card(page, grant_id)
+    expect(card.get_by_label("验证器应用中的 6 位动态码")).to_have_count(0)
+    card.get_by_role("button", name="批准所选类别").click()
+    expect(page).to_have_url(f"{live.base}/portal/consents?notice=approved")
+    assert live.grant(grant_id)["state"] == "active"
+
+    body = {
+        "grant_id": grant_id,
+        "subject": {"kind": "id_number", "value": id_number},
+        "purpose": "post_loan_management",
+        "categories": ["basic"],
+    }
+    answer = live.api.post("/v1/inquiries/authorized", json=body, headers=live.bank())
+    assert answer.status_code == 200, answer.text
+    assert {"leaf_index", "leaf_hash"} <= set(answer.json()["audit"])
+
+    page.get_by_role("link", name="安全验证").click()
+    expect(page.locator(".factor-list")).to_contain_text("通行密钥")
+    shot(page, "factors")
+    context.close()
