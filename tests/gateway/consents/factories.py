@@ -5,11 +5,12 @@ back, and a local webhook receiver."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -19,6 +20,7 @@ from audit.leaf import AuditEvent, decode
 from consent.clients import Role
 from consent.inquiry import Inquiry, authorize_inquiry
 from consent.keys import public_jwk
+from consent.rfc6238 import PERIOD, code_at
 from gateway.audit_log.repository import log_size, read_leaves
 from gateway.consents.repository import SqlGrantStore
 from gateway.consents.service import RESTRICTED, ConsentDesk
@@ -158,6 +160,16 @@ class Flow(RunningGateway):
     def audit_events(self, grant_id: str) -> list[AuditEvent]:
         """The audit log's events about one grant, in log order."""
         return [event for event in self.log_events() if event.grant_id == grant_id]
+
+
+def totp_codes(secret: str) -> tuple[str, str, str]:
+    """The codes of the previous, the current and the next time step (all in the window),
+    taken clear of a step boundary so that the server sees the same steps."""
+    if time.time() % PERIOD > PERIOD - 2:
+        time.sleep(3)
+    now = datetime.now(UTC)
+    step = timedelta(seconds=PERIOD)
+    return code_at(secret, now - step), code_at(secret, now), code_at(secret, now + step)
 
 
 @dataclass

@@ -5,8 +5,6 @@ registered like any other."""
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime, timedelta
 from itertools import count
 from typing import Any
 
@@ -15,11 +13,10 @@ import pytest
 from audit.leaf import EventKind, Outcome
 from bench.passkey import SoftPasskey, StepUp
 from consent.passwords import CitizenPasswords
-from consent.rfc6238 import PERIOD, code_at
 from gateway.demo import demo_id_number
 from gateway.parties.models import Citizen
 from gateway.storage.db import unit_of_work
-from tests.gateway.consents.factories import Flow, consent_request
+from tests.gateway.consents.factories import Flow, consent_request, totp_codes
 from tests.gateway.test_problems import assert_problem
 
 PASSWORD = "a-password-an-establishment-knows"
@@ -70,16 +67,6 @@ class OwnCitizen:
         return state
 
 
-def _codes(secret: str) -> tuple[str, str, str]:
-    """The codes of the previous, the current and the next time step (all in the window),
-    taken clear of a step boundary so that the server sees the same steps."""
-    if time.time() % PERIOD > PERIOD - 2:
-        time.sleep(3)
-    now = datetime.now(UTC)
-    step = timedelta(seconds=PERIOD)
-    return code_at(secret, now - step), code_at(secret, now), code_at(secret, now + step)
-
-
 def _denials(flow: Flow, grant_id: str) -> list[str]:
     return [
         event.reason_code
@@ -109,7 +96,7 @@ def test_the_totp_path_approves_and_revokes_each_code_once(flow: Flow) -> None:
     assert secret in provisioned.json()["otpauth_uri"]
     confirm = f"/v1/me/factors/totp/{provisioned.json()['factor']['factor_id']}/confirmation"
     assert_problem(citizen.post(confirm, {"code": "000000"}), 422)
-    earlier, current, later = _codes(secret)
+    earlier, current, later = totp_codes(secret)
     confirmed = citizen.post(confirm, {"code": earlier})
     assert confirmed.status_code == 200 and confirmed.json()["confirmed_at"]
     listed = flow.client.get("/v1/me/factors", headers=citizen.headers).json()["factors"]

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from consent.passwords import CitizenPasswords
 from gateway.app import create_app
 from gateway.consents.written_consent import written_consent_texts
+from gateway.demo import demo_id_number
+from gateway.parties.models import Citizen
 from gateway.portal.sessions import SESSION_COOKIE, PortalSession, seal
 from gateway.security_headers import PORTAL_CSP
 from gateway.settings import Settings
 from gateway.storage import migrate
-from tests.gateway.consents.factories import OTHER_PERSON, Flow, consent_request, mortgage_request
+from gateway.storage.db import unit_of_work
+from tests.gateway.consents.factories import (
+    OTHER_PERSON,
+    Flow,
+    consent_request,
+    mortgage_request,
+    totp_codes,
+)
 from tests.gateway.portal.factories import (
     SIGN_IN_PAGE,
     assert_accessible_page,
@@ -287,3 +298,66 @@ def test_sign_in_attempts_are_rate_limited_per_ip(tmp_path: Path) -> None:
         assert "尝试次数过多" in refused.text
         assert 1 <= int(refused.headers["retry-after"]) <= 60
         assert client.get(SIGN_IN_PAGE).status_code == 200
+
+
+# -- the second factor -------------------------------------------------------------------------
+
+
+def test_a_decision_without_the_second_factor_is_refused_and_changes_nothing(flow: Flow) -> None:
+    grant_id = flow.pending(consent_request())
+    client = signed_in(flow)
+    before = len(flow.audit_events(grant_id))
+    response = submit(client, f"/portal/requests/{grant_id}/approve", {"categories": ["basic"]})
+    assert response.status_code == 403
+    assert "Art. 61(2)" in response.text and "第二重验证" in response.text
+    assert _state(flow, grant_id)["state"] == "pending"
+    denied = flow.audit_events(grant_id)[before:]
+    assert [(e.outcome.value, e.reason_code) for e in denied] == [
+        ("denied", "second_factor_required")
+    ]
+
+
+def test_a_new_citizen_enrols_a_totp_app_in_the_portal_and_decides_with_its_codes(
+    flow: Flow,
+) -> None:
+    """The first sign-in leads to enrolment; the key is shown with its otpauth URI; a first
+    code confirms it; each later code decides once."""
+    id_number = demo_id_number("320111", "19810911", "415")
+    with unit_of_work(flow.engine) as session:
+        session.add(
+            Citizen(
+                username="zhao.min",
+                id_number=id_number,
+                password_hash=CitizenPasswords().hash("zhao-min-password"),
+                real_name_verified=True,
+            )
+        )
+    grant_id = flow.pending(consent_request(subject={"kind": "id_number", "value": id_number}))
+    client = visitor(flow)
+    response = sign_in(client, "zhao.min", "zhao-min-password")
+    assert response.headers["location"] == "/portal/factors?notice=enrol_factor"
+    page = client.get("/portal/factors")
+    assert_accessible_page(page.text)
+    assert 'data-passkey-ceremony="registration"' in page.text
+
+    provisioned = submit(client, "/portal/factors/totp", page="/portal/factors")
+    assert provisioned.status_code == 200
+    assert_accessible_page(provisioned.text)
+    secret = re.search(r'<code class="secret">([A-Z2-7]{32})</code>', provisioned.text)
+    assert secret is not None and "otpauth://totp/" in provisioned.text
+    confirm = re.search(r'action="(/portal/factors/totp/fa_[^"]+/confirmation)"', provisioned.text)
+    assert confirm is not None
+    earlier, current, _ = totp_codes(secret.group(1))
+    confirmed = submit(client, confirm.group(1), {"code": earlier}, page="/portal/factors")
+    assert confirmed.headers["location"] == "/portal/requests?notice=factor_enrolled"
+
+    requests_page = client.get("/portal/requests").text
+    assert 'name="totp_code"' in requests_page and "data-passkey-challenge" not in requests_page
+    approve = f"/portal/requests/{grant_id}/approve"
+    approved = submit(client, approve, {"categories": ["basic"], "totp_code": current})
+    assert approved.headers["location"] == "/portal/consents?notice=approved"
+    assert _state(flow, grant_id)["state"] == "active"
+    revoke = f"/portal/consents/{grant_id}/revoke"
+    replayed = submit(client, revoke, {"totp_code": current}, page=revoke)
+    assert replayed.status_code == 403 and "Art. 61(2)" in replayed.text
+    assert _state(flow, grant_id)["state"] == "active"
