@@ -1,8 +1,8 @@
 """The audit leaf: query registration (Art. 39 para. 3) and change history (Art. 61(3), Art. 63).
 
-Every query, allowed or denied, and every change of a consent, a record or an objection is
-one :class:`AuditEvent`. Its leaf is the canonical byte encoding :func:`encode` produces; the
-Merkle tree hashes exactly these bytes (RFC 9162 section 2.1.1).
+Every query, allowed or denied, and every change of a consent, a record, an objection or a
+citizen's second factors is one :class:`AuditEvent`. Its leaf is the canonical byte encoding
+:func:`encode` produces; the Merkle tree hashes exactly these bytes (RFC 9162 section 2.1.1).
 
 Leaves never contain personal data. The subject and the response appear only as commitments
 ``SHA-256(domain || salt || value)`` (:func:`commit`) with a 32-byte random salt

@@ -182,7 +182,7 @@ class AccessEntryOut(BaseModel):
     time: datetime
     kind: str = Field(
         description="inquiry, consent_change, record_change, objection, notice, report, "
-        "notification"
+        "notification, factor_change"
     )
     channel: str | None = Field(description="The disclosure channel (Art. 39 para. 1)")
     requester: str = Field(description="Client id; 'public' or 'citizen' for those channels")

@@ -1,6 +1,7 @@
 """Consents over HTTP (Art. 61(2), 62 para. 2-3): establishments request and read their
 grants; the credit subject alone - signed in to the gateway's own channel - approves, rejects,
-pauses, resumes and revokes, and downloads receipts. Any other caller on a citizen route gets
+pauses, resumes and revokes (all but a pause with the proof of a fresh second factor), and
+downloads receipts. Any other caller on a citizen route gets
 403 ``insufficient_scope`` and changes nothing: compelled authorization is impossible.
 """
 
