@@ -453,6 +453,8 @@ def choose_notifications(
     keys = request.app.state.keys
     notifications.choose(db, keys, caller.subject, body.to_choice(), datetime.now(UTC))
     return redirect("/portal/notifications?notice=notifications_saved")
+
+
 # -- second factors ------------------------------------------------------------------------
 
 
