@@ -35,6 +35,7 @@ from gateway.consents.service import RESTRICTED, CitizenGrant, ConsentDesk
 from gateway.consents.written_consent import written_consent_texts
 from gateway.deps import AppSettings, AuditService, DbEngine, DbSession
 from gateway.factors import service as factors
+from gateway.factors.service import FactorDesk, PasskeyCeremony
 from gateway.inquiries import service as inquiries
 from gateway.inquiries.access_log import EVERY_ENTRY, MAX_ENTRIES, access_log
 from gateway.inquiries.schemas import CreditReport
@@ -458,12 +459,45 @@ def choose_notifications(
 # -- second factors ------------------------------------------------------------------------
 
 
+def _factors_page(
+    pages: PortalPages,
+    caller: Caller,
+    factor_desk: FactorDesk,
+    registration: PasskeyCeremony | None,
+) -> Response:
+    enrolled = factors.factors(factor_desk, caller)
+    return pages.render(
+        "factors.html",
+        nav="factors",
+        factors=enrolled,
+        passkey_enrolled=any(factor.kind == factors.PASSKEY for factor in enrolled),
+        registration=registration,
+        prompt=prompter(factor_desk, caller),
+    )
+
+
 @router.get("/factors")
 def my_factors(pages: PortalPages, caller: Caller, factor_desk: FactorsDesk) -> Response:
     """The citizen's factors; without one, the enrolment of a passkey or a TOTP app."""
-    enrolled = factors.factors(factor_desk, caller)
-    registration = None if enrolled else factors.passkey_registration(factor_desk, caller, None)
-    return pages.render("factors.html", nav="factors", factors=enrolled, registration=registration)
+    registration = None
+    if not factors.factors(factor_desk, caller):
+        registration = factors.passkey_registration(factor_desk, caller, None)
+    return _factors_page(pages, caller, factor_desk, registration)
+
+
+@router.post("/factors/passkeys/options")
+def passkey_options(
+    pages: PortalPages,
+    caller: Caller,
+    _form: SignedInForm,
+    factor_desk: FactorsDesk,
+    factor: Answer,
+) -> Response:
+    """A passkey for a citizen who has a factor already: that factor first (a password alone
+    adds no device), then the page with the options to create it."""
+    proof = factor.proof(factor_desk, caller, Action.ENROL)
+    registration = factors.passkey_registration(factor_desk, caller, proof)
+    return _factors_page(pages, caller, factor_desk, registration)
 
 
 @router.post("/factors/passkeys")
@@ -483,7 +517,7 @@ def provision_totp(
 ) -> Response:
     """A TOTP secret to add to an authenticator app, with the form for its first code."""
     provisioned = factors.provision_totp(factor_desk, caller, "", None)
-    return pages.render("totp.html", nav="factors", provisioned=provisioned, failed=False)
+    return pages.render("totp.html", nav="factors", provisioned=provisioned)
 
 
 @router.post("/factors/totp/{factor_id}/confirmation")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from datetime import UTC, datetime, timedelta
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from bench.passkey import SoftPasskey
 from consent.passwords import CitizenPasswords
 from gateway.app import create_app
 from gateway.consents.written_consent import written_consent_texts
@@ -33,6 +35,7 @@ from tests.gateway.portal.factories import (
     citizen_id,
     csrf_token,
     decide,
+    passkey_button,
     sign_in,
     signed_in,
     submit,
@@ -347,7 +350,7 @@ def test_a_new_citizen_enrols_a_totp_app_in_the_portal_and_decides_with_its_code
     assert secret is not None and "otpauth://totp/" in provisioned.text
     confirm = re.search(r'action="(/portal/factors/totp/fa_[^"]+/confirmation)"', provisioned.text)
     assert confirm is not None
-    earlier, current, _ = totp_codes(secret.group(1))
+    earlier, current, later = totp_codes(secret.group(1))
     confirmed = submit(client, confirm.group(1), {"code": earlier}, page="/portal/factors")
     assert confirmed.headers["location"] == "/portal/requests?notice=factor_enrolled"
 
@@ -361,3 +364,21 @@ def test_a_new_citizen_enrols_a_totp_app_in_the_portal_and_decides_with_its_code
     replayed = submit(client, revoke, {"totp_code": current}, page=revoke)
     assert replayed.status_code == 403 and "Art. 61(2)" in replayed.text
     assert _state(flow, grant_id)["state"] == "active"
+
+    # A passkey besides: the authenticator's code first, then the browser creates it.
+    factors_page = client.get("/portal/factors").text
+    assert "/portal/factors/passkeys/options" in factors_page
+    assert_accessible_page(factors_page)
+    options_page = submit(
+        client, "/portal/factors/passkeys/options", {"totp_code": later}, page="/portal/factors"
+    )
+    assert options_page.status_code == 200
+    challenge, options = passkey_button(options_page.text, "/portal/factors/passkeys")
+    passkey = SoftPasskey(flow.settings.base_url)
+    form = {
+        "passkey_challenge": challenge,
+        "passkey_credential": json.dumps(passkey.create(options)),
+    }
+    added = submit(client, "/portal/factors/passkeys", form, page="/portal/factors")
+    assert added.headers["location"] == "/portal/requests?notice=factor_enrolled"
+    assert "通行密钥" in client.get("/portal/factors").text
