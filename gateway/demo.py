@@ -30,8 +30,8 @@ from consent.clients import Role
 from consent.errors import InvalidGrantError
 from consent.keys import b64url, public_jwk
 from consent.passwords import CitizenPasswords
-from consent.rfc9449 import DPOP_TYP, access_token_hash
 from consent.rfc6238 import new_secret
+from consent.rfc9449 import DPOP_TYP, access_token_hash
 from gateway.archive.demo import demo_archive, seed_archive
 from gateway.archive.service import archive_catalog
 from gateway.audit_log.service import running_audit_log
