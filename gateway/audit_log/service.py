@@ -43,11 +43,13 @@ from audit.note import (
     verify_cosignature,
 )
 from audit.sequencer import Appended, Sequencer
+from audit.tiles import Tile, entry_bundle, read_tile, require_available
 from audit.tlog import prove_record, prove_tree
 from gateway.audit_log.checkpointer import CheckpointPublisher, checkpoint_size
 from gateway.audit_log.errors import CheckpointNotPublished, InvalidLeafRange
 from gateway.audit_log.repository import (
     Companion,
+    ConnectionHashReader,
     Cosignature,
     Openings,
     Settlement,
@@ -181,6 +183,20 @@ class AuditLog:
             if end > signed:
                 raise InvalidLeafRange(f"end {end} is beyond the latest checkpoint's {signed}")
             return read_leaves(connection, start, end)
+
+    def tile(self, tile: Tile) -> bytes:
+        """A C2SP tlog-tiles hash tile or entry bundle of the latest checkpoint's tree.
+
+        Computed from what the log stores: a hash tile is one read of stored hashes
+        (:func:`audit.tiles.read_tile`), an entry bundle one read of leaves.
+        """
+        with self._engine.connect() as connection:
+            signed = latest_checkpoint_size(connection) or 0
+            if tile.level is not None:
+                return read_tile(tile, signed, ConnectionHashReader(connection))
+            require_available(tile, signed)
+            start = tile.first_leaf()
+            return entry_bundle(read_leaves(connection, start, start + tile.width))
 
     def _require_signed(self, tree_size: int) -> None:
         with self._engine.connect() as connection:
