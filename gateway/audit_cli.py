@@ -1,9 +1,9 @@
 """``gateway audit``: verify, export and witness the audit log (Art. 39 para. 3, Art. 61(3)).
 
 ``verify`` recomputes the RFC 9162 tree from every leaf and opens every C2SP checkpoint with
-the regulator's key; ``export`` writes the :mod:`audit.export` file; ``witness`` adds a C2SP
-tlog-cosignature after a consistency proof. Exit status: 0 verified, 1 failed (the reason is
-printed), 2 usage error.
+the regulator's key; ``export`` writes the :mod:`audit.export` file; ``witness serve`` runs a
+C2SP tlog-witness, ``witness pull`` relays a gateway's checkpoint to one. Exit status: 0
+verified, 1 failed (the reason is printed), 2 usage error.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvicorn
 from sqlalchemy import Engine
 
 from audit.checkpoint import Checkpoint
@@ -28,6 +29,7 @@ from audit.note import (
     verify_cosignature,
 )
 from audit.verify import VerificationReport
+from audit.witness import Witness
 from gateway.audit_log.remote import LogClient
 from gateway.audit_log.repository import cosignature_lines
 from gateway.audit_log.verifier import (
@@ -37,11 +39,12 @@ from gateway.audit_log.verifier import (
     verify_local,
     verify_remote,
 )
-from gateway.audit_log.witness import witness_checkpoint
+from gateway.audit_log.witness import FileWitnessStore, relay_checkpoint
 from gateway.keys import load_keys, read_ed25519_key
 from gateway.settings import Settings
 from gateway.storage.db import make_engine
 from gateway.storage.migrate import require_current
+from gateway.witness_server import create_witness_app
 from problems import GatewayError
 
 audit = typer.Typer(help="The audit log: verify, export, witness", no_args_is_help=True)
@@ -140,24 +143,45 @@ def export_log(
     typer.echo(f"exported {size} leaves and their checkpoints to {output}")
 
 
-@audit.command()
-def witness(
-    url: Annotated[str, typer.Option(help="The gateway whose log is witnessed")],
-    key: Annotated[str, typer.Option(help="The log's note verifier key")],
-    state: Annotated[Path, typer.Option(help="The witness's state: its last cosigned note")],
+witness = typer.Typer(
+    help="C2SP tlog-witness: run a witness, or relay a gateway's checkpoint to one",
+    no_args_is_help=True,
+)
+audit.add_typer(witness, name="witness")
+
+
+@witness.command("serve")
+def witness_serve(
     witness_key: Annotated[Path, typer.Option(help="PEM Ed25519 private key of the witness")],
+    log: Annotated[
+        list[str], typer.Option(help="A witnessed log's note verifier key; its name is the origin")
+    ],
+    state: Annotated[Path, typer.Option(help="Where the witness keeps each log's latest head")],
     name: Annotated[str, typer.Option(help="The witness's key name")] = "regulator-witness",
+    host: Annotated[str, typer.Option(help="Bind address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8010,
+) -> None:
+    """Serve POST /add-checkpoint: cosign checkpoints that extend the last one cosigned."""
+    with _failing("witness not started"):
+        cosigner = Cosigner(name, read_ed25519_key(witness_key))
+        logs = [parse_verifier_key(vkey) for vkey in log]
+        app = create_witness_app(Witness(cosigner, logs, FileWitnessStore(state)))
+    typer.echo(f"witness {cosigner.verifier().vkey} on http://{host}:{port}", err=True)
+    uvicorn.run(app, host=host, port=port, access_log=False, server_header=False)
+
+
+@witness.command("pull")
+def witness_pull(
+    url: Annotated[str, typer.Option(help="The gateway whose checkpoint is relayed")],
+    witness_url: Annotated[str, typer.Option(help="The witness's submission prefix")],
     submit: Annotated[
         bool, typer.Option(help="Post the cosigned note to the gateway, which serves it")
     ] = True,
 ) -> None:
-    """Cosign the latest checkpoint if it is consistent with the last one cosigned."""
-    with _failing("witness refused"):
-        cosigner = Cosigner(name, read_ed25519_key(witness_key))
-        with _client(url, None) as client:
-            cosigned = witness_checkpoint(client, parse_verifier_key(key), cosigner, state)
+    """Relay the gateway's latest checkpoint to a witness (add-checkpoint), print it cosigned."""
+    with _failing("witness refused"), _client(url, None) as client:
+        cosigned = relay_checkpoint(client, witness_url)
     typer.echo(cosigned, nl=False)
-    typer.echo(f"cosigned by {cosigner.verifier().vkey}; state in {state}", err=True)
     if submit:
         with _failing("the gateway refused the cosignature"), _client(url, None) as client:
             client.submit_cosignature(cosigned)
