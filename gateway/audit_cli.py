@@ -30,6 +30,7 @@ from audit.note import (
 )
 from audit.verify import VerificationReport
 from audit.witness import Witness
+from gateway.archive.integrity import verify_archive
 from gateway.audit_log.remote import LogClient
 from gateway.audit_log.repository import cosignature_lines
 from gateway.audit_log.verifier import (
@@ -63,6 +64,10 @@ def verify(
     url: Annotated[str | None, typer.Option(help="Verify a gateway over HTTP")] = None,
     export: Annotated[Path | None, typer.Option(help="Verify an export file")] = None,
     local: Annotated[bool, typer.Option(help="Verify this database, stored hashes too")] = False,
+    archive: Annotated[
+        bool,
+        typer.Option(help="With --local: check every record version against its audit leaf"),
+    ] = False,
     key: KeyOption = None,
     state: StateOption = Path("audit-verifier.json"),
     token: Annotated[
@@ -80,10 +85,13 @@ def verify(
     """Verify the whole log against its signed checkpoints and those verified before."""
     if [url is not None, export is not None, local].count(True) != 1:
         raise typer.BadParameter("give exactly one of --url, --export or --local")
+    if archive and not local:
+        raise typer.BadParameter("--archive checks this database: give it with --local")
     if url is not None and not token:
         raise typer.BadParameter("--url needs a regulator token: --token or GATEWAY_AUDIT_TOKEN")
     with _failing("verification FAILED"), _ProgressBar("verifying") as progress:
         remembered = VerifierState.load(state)
+        archived = None
         witnessed = remembered.checkpoints
         if url is not None:
             with _client(url, token) as client:
@@ -99,11 +107,18 @@ def verify(
                 report = verify_local(engine, verifier, remembered, progress)
                 with engine.connect() as connection:
                     lines = cosignature_lines(connection, report.checkpoint.size)
+                archived = verify_archive(engine) if archive else None
             witnessed = [note + "".join(f"{line}\n" for line in lines) for note in witnessed]
         cosigned = _require_witnesses(report.checkpoint, witnessed, require_witness)
     _print_report(report, state)
     for witness in cosigned:
         typer.echo(f"  cosigned by     {witness}")
+    if archived is not None:
+        typer.echo(
+            f"  archive         {archived.versions_checked} record versions of "
+            f"{archived.records} records match their leaves "
+            f"({archived.purged_versions} purged)"
+        )
 
 
 def _require_witnesses(head: Checkpoint, notes: list[str], required: list[str] | None) -> list[str]:
