@@ -524,9 +524,13 @@ def past_retention(
 
 
 def purge(session: Session, expired: Sequence[Expired], now: datetime) -> None:
-    """Empty every version of the records, mark them purged, and remove the subjects that no
-    record with content refers to any more."""
+    """Empty every version of the records, delete the openings of the leaves that registered
+    them (their commitments can no longer be linked to the subject; the leaves stay and
+    verify), mark the records purged, and remove the subjects that no record with content
+    refers to any more."""
     record_ids = [record.record_id for record in expired]
+    registered = select_columns(VERSIONS.c.leaf_index).where(VERSIONS.c.record_id.in_(record_ids))
+    session.execute(delete(OPENINGS).where(OPENINGS.c.leaf_index.in_(registered)))
     session.execute(
         update(RecordVersionRow)
         .where(col(RecordVersionRow.record_id).in_(record_ids))

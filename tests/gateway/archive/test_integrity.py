@@ -8,6 +8,7 @@ report, then puts the rows back, so the module's archive verifies again afterwar
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,12 @@ from sqlalchemy import Connection, delete, insert, select, update
 from typer.testing import CliRunner, Result
 
 from gateway.archive.repository import RECORDS, VERSIONS
+from gateway.archive.service import purge_past_retention
 from gateway.cli import app
 from tests.gateway.archive.factories import Archive, penalty, penalty_fields, person
 
 runner = CliRunner()
+PENALTY_GONE = datetime(2030, 3, 20, 4, tzinfo=UTC)  # five years after the penalties' decision
 CORRECTION = {"reason": "依据复核决定更正罚款金额", "fields": penalty_fields(fine_amount="3000")}
 Tamper = Callable[[Connection, str], None]
 
@@ -179,3 +182,16 @@ def test_a_rewound_history_is_reported_by_its_orphaned_leaf(
 def test_archive_needs_local(verify: Callable[[], Result]) -> None:
     result = runner.invoke(app, ["audit", "verify", "--export", "x.jsonl", "--archive"])
     assert result.exit_code == 2
+
+
+def test_a_purged_record_keeps_verifying_without_its_openings(
+    archive: Archive, verify: Callable[[], Result]
+) -> None:
+    record_id = archive.accepted(penalty(person()))
+    with archive.desk(PENALTY_GONE) as desk:
+        assert purge_past_retention(desk) >= 1
+    (version,) = archive.versions(record_id)
+    assert version.fields is None and archive.leaf(version.leaf_index)[1] is None
+    result = verify()
+    assert result.exit_code == 0, result.output
+    assert " purged)" in result.stdout and "(0 purged)" not in result.stdout
