@@ -18,6 +18,7 @@ import typer
 import uvicorn
 from sqlalchemy import Engine
 
+from audit.bundle import verify_bundle
 from audit.checkpoint import Checkpoint
 from audit.errors import UntrustedNote
 from audit.note import (
@@ -143,6 +144,24 @@ def _cosigned_by(note: str, witness: NoteVerifier) -> bool:
     except UntrustedNote:
         return False
     return True
+
+
+@audit.command("verify-bundle")
+def verify_bundle_file(
+    bundle: Annotated[
+        Path, typer.Argument(help="An inclusion bundle (GET /v1/me/access-log/bundle)")
+    ],
+    key: Annotated[str, typer.Option(help="The log's note verifier key <name>+<hex>+<base64>")],
+) -> None:
+    """Verify a citizen's inclusion bundle offline: checkpoints, every proof, consistency."""
+    with _failing("verification FAILED"):
+        report = verify_bundle(bundle.read_text(), parse_verifier_key(key))
+    head = report.checkpoint
+    typer.secho(f"verified {head.origin}", fg=typer.colors.GREEN)
+    typer.echo(f"  checkpoint      size {head.size}, root {head.to_body().splitlines()[2]}")
+    typer.echo(f"  entries         {report.entries} included in it")
+    if report.previous is not None:
+        typer.echo(f"  consistent with the checkpoint of size {report.previous.size} seen before")
 
 
 @audit.command("export")

@@ -207,6 +207,11 @@ class AuditLog:
         verifiers = [signer.verifier() for signer in self._signers]
         return note, open_checkpoint(note, verifiers, self._signer.name)
 
+    def stored_checkpoint(self, tree_size: int) -> str | None:
+        """The checkpoint of ``tree_size`` as the log signed it, if it signed one."""
+        with self._engine.connect() as connection:
+            return checkpoint_note(connection, tree_size)
+
     def verifier_key(self) -> str:
         """The note verifier key ``<name>+<hex key id>+<base64(0x01 || key)>``."""
         return self._signer.verifier().vkey
