@@ -16,7 +16,8 @@ zero-padded three-digit path elements, all but the last prefixed with ``x``
 so one tile has one path (and one cache entry).
 
 Every tile hash is a hash the log already stores in the layout of :mod:`audit.tlog`, so a
-tile is read (:func:`read_tile`) with one :meth:`~audit.tlog.HashReader.read_hashes` call.
+tile is read (:func:`read_tile`) with one :meth:`~audit.tlog.HashReader.read_hashes` call;
+tiles never change, so a server keeps the ones it read in a :class:`TileCache`.
 :class:`TileHashReader` goes the other way: a :class:`~audit.tlog.HashReader` over tiles, so
 :func:`audit.tlog.prove_record` and :func:`audit.tlog.prove_tree` compute proofs from the tiles
 a client fetched, as Go's ``sumdb/tlog.TileHashReader`` does.
@@ -25,6 +26,8 @@ a client fetched, as Go's ``sumdb/tlog.TileHashReader`` does.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -184,3 +187,37 @@ def _subtree_root(hashes: list[bytes]) -> bytes:
     while len(hashes) > 1:
         hashes = [fold(hashes[i : i + 2]) for i in range(0, len(hashes), 2)]
     return hashes[0]
+
+
+class TileCache:
+    """Tiles and bundles kept in memory, least recently used first out.
+
+    A tile never changes once the log holds it - a full one, and a partial one of width ``W``
+    too (the first ``W`` hashes of its tile; the log is append-only) - so a server may keep
+    it: a hit costs no storage read. Thread-safe.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._tiles: OrderedDict[Tile, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, tile: Tile) -> bytes | None:
+        with self._lock:
+            data = self._tiles.get(tile)
+            if data is not None:
+                self._tiles.move_to_end(tile)
+            return data
+
+    def put(self, tile: Tile, data: bytes) -> None:
+        if len(data) > self._max_bytes:
+            return
+        with self._lock:
+            if tile in self._tiles:
+                return
+            self._tiles[tile] = data
+            self._bytes += len(data)
+            while self._bytes > self._max_bytes:
+                _, evicted = self._tiles.popitem(last=False)
+                self._bytes -= len(evicted)

@@ -45,7 +45,7 @@ from audit.note import (
     verify_cosignature,
 )
 from audit.sequencer import Appended, Sequencer
-from audit.tiles import Tile, entry_bundle, read_tile, require_available
+from audit.tiles import Tile, TileCache, entry_bundle, read_tile, require_available
 from audit.tlog import prove_record, prove_tree
 from gateway.audit_log.checkpointer import CheckpointPublisher, checkpoint_size
 from gateway.audit_log.errors import CheckpointNotPublished, InvalidLeafRange
@@ -73,6 +73,7 @@ from problems import GatewayError
 log = logging.getLogger("gateway.audit")
 APPEND_TIMEOUT = 30.0
 WITNESS_TIMEOUT = 10.0
+TILE_CACHE_BYTES = 64 << 20
 MAX_LEAVES_PAGE = 1000
 
 
@@ -97,6 +98,7 @@ class AuditLog:
         accepted = dict.fromkeys([*witness_keys, *self._witness_urls])
         self._witnesses = [_witness_verifier(vkey) for vkey in accepted]
         self._http = httpx.Client(timeout=WITNESS_TIMEOUT)
+        self._tiles = TileCache(TILE_CACHE_BYTES)
         self._store = SqlLogStore(engine)
         self._signer = NoteSigner(origin, log_key)
         self._signers = [self._signer, *(NoteSigner(origin, key) for key in retiring_keys)]
@@ -177,6 +179,8 @@ class AuditLog:
         witnesses that cosigned now. A witness that refuses or is down is logged, and asked
         again after the next checkpoint: the log never waits for a witness.
         """
+        if not self._witness_urls:
+            return []
         with self._engine.connect() as connection:
             note = latest_checkpoint(connection)
             if note is None:
@@ -239,9 +243,20 @@ class AuditLog:
     def tile(self, tile: Tile) -> bytes:
         """A C2SP tlog-tiles hash tile or entry bundle of the latest checkpoint's tree.
 
-        Computed from what the log stores: a hash tile is one read of stored hashes
-        (:func:`audit.tiles.read_tile`), an entry bundle one read of leaves.
+        One this process read before comes from memory (:class:`audit.tiles.TileCache`: a
+        tile, full or partial of a width, can never change). Otherwise it is computed from
+        what the log stores: a hash tile is one read of stored hashes
+        (:func:`audit.tiles.read_tile`), an entry bundle one read of leaves, after the latest
+        checkpoint's size.
         """
+        cached = self._tiles.get(tile)
+        if cached is not None:
+            return cached
+        data = self._read_tile(tile)
+        self._tiles.put(tile, data)
+        return data
+
+    def _read_tile(self, tile: Tile) -> bytes:
         with self._engine.connect() as connection:
             signed = latest_checkpoint_size(connection) or 0
             if tile.level is not None:

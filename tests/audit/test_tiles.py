@@ -11,6 +11,7 @@ from audit.merkle import leaf_hash, verify_consistency, verify_inclusion
 from audit.tiles import (
     TILE_WIDTH,
     Tile,
+    TileCache,
     TileHashReader,
     entry_bundle,
     parse_entry_bundle,
@@ -145,3 +146,19 @@ def test_a_tile_of_the_wrong_length_is_refused() -> None:
     reader = TileHashReader(300, lambda tile: b"\x00" * 31)
     with pytest.raises(MalformedTile):
         tree_hash(300, reader)
+
+
+def test_the_cache_keeps_the_most_recently_used_tiles_within_its_budget() -> None:
+    cache = TileCache(max_bytes=3 * 8192)
+    tiles = [Tile(0, n) for n in range(4)]
+    for tile in tiles:
+        cache.put(tile, bytes(8192))
+    assert cache.get(tiles[0]) is None  # the least recently used went first
+    assert all(cache.get(tile) == bytes(8192) for tile in tiles[1:])
+    cache.get(tiles[1])
+    cache.put(Tile(1, 0), bytes(8192))
+    assert cache.get(tiles[2]) is None and cache.get(tiles[1]) is not None
+    cache.put(Tile(0, 9, 5), bytes(160))  # a partial tile is immutable too
+    assert cache.get(Tile(0, 9, 5)) == bytes(160) and cache.get(Tile(0, 9, 6)) is None
+    cache.put(Tile(None, 0), bytes(4 * 8192))
+    assert cache.get(Tile(None, 0)) is None  # larger than the whole budget
