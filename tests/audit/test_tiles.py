@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -31,6 +33,10 @@ PATHS = [
     (Tile(1, 1000), "tile/1/x001/000"),
     (Tile(None, 5, 255), "tile/entries/005.p/255"),
     (Tile(63, 1_000_000), "tile/63/x001/x000/000"),
+    # Go's sumdb/tlog tlog_test.go (tilePaths), its height element dropped:
+    (Tile(5, 123456078, 2), "tile/5/x123/x456/078.p/2"),
+    (Tile(0, 3057500), "tile/0/x003/x057/500"),
+    (Tile(None, 3057500, 2), "tile/entries/x003/x057/500.p/2"),
 ]
 
 
@@ -63,6 +69,7 @@ def test_every_tile_has_one_path_that_parses_back(level: int | None, n: int, wid
         "tile/0/000.p/07",
         "tile/data/000",
         "tile/0/000/",
+        "tile/5/123/456/078",  # Go's own rejected path
     ],
 )
 def test_non_canonical_paths_name_no_tile(path: str) -> None:
@@ -162,3 +169,9 @@ def test_the_cache_keeps_the_most_recently_used_tiles_within_its_budget() -> Non
     assert cache.get(Tile(0, 9, 5)) == bytes(160) and cache.get(Tile(0, 9, 6)) is None
     cache.put(Tile(None, 0), bytes(4 * 8192))
     assert cache.get(Tile(None, 0)) is None  # larger than the whole budget
+
+
+def test_leaf_hashes_match_go_sumdb_tlog_record_hash() -> None:
+    """tlog.RecordHash("hello world"), from Go's sumdb/tlog note_test.go (TestFormatTree)."""
+    expected = base64.b64decode("TszzRgjTG6xce+z2AG31kAXYKBgQVtCSCE40HmuwBb0=")
+    assert leaf_hash(b"hello world") == expected
