@@ -34,7 +34,7 @@ from typing import Protocol
 from audit.checkpoint import Checkpoint
 from audit.errors import MalformedNote, UntrustedNote
 from audit.merkle import EMPTY_ROOT, verify_consistency
-from audit.note import Cosigner, NoteVerifier, decode_base64, open_note, split_note
+from audit.note import Cosigner, KeyType, NoteVerifier, decode_base64, open_note, split_note
 from problems import Conflict, Forbidden, GatewayError, NotFound
 
 SIZE_MEDIA_TYPE = "text/x.tlog.size"
@@ -133,6 +133,8 @@ class Witness:
         self._cosigner = cosigner
         self._logs: dict[str, list[NoteVerifier]] = {}
         for key in logs:
+            if key.key_type is not KeyType.ED25519:
+                raise MalformedNote(f"the log key {key.name} is not an Ed25519 note key")
             self._logs.setdefault(key.name, []).append(key)
         self._store = store
         self._clock = clock

@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit.checkpoint import Checkpoint, sign_checkpoint
-from audit.errors import InvalidProof
+from audit.errors import InvalidProof, MalformedNote
 from audit.note import Cosigner, NoteSigner, verify_cosignature
 from audit.tlog import prove_tree, tree_hash
 from audit.witness import (
@@ -156,3 +156,8 @@ def test_malformed_bodies_are_400(body: str) -> None:
 def test_a_malformed_checkpoint_is_400(witness: Witness) -> None:
     with pytest.raises(WitnessBadRequest):
         witness.add_checkpoint(AddCheckpoint(0, (), "not a note"))
+
+
+def test_a_witness_takes_log_keys_only(cosigner: Cosigner, store: MemoryWitnessStore) -> None:
+    with pytest.raises(MalformedNote):
+        Witness(cosigner, [cosigner.verifier()], store)
