@@ -7,7 +7,7 @@ bool. ``detail`` strings name indexes, sizes and key names, never a person or a 
 
 from __future__ import annotations
 
-from problems import Conflict, InvalidInput, ServiceUnavailable
+from problems import Conflict, InvalidInput, NotFound, ServiceUnavailable
 
 
 class InvalidProof(InvalidInput):
@@ -81,3 +81,17 @@ class MalformedExport(InvalidInput):
 
     title = "Malformed audit export"
     slug = "audit-malformed-export"
+
+
+class TileNotFound(NotFound):
+    """No such C2SP tlog-tiles resource: a non-canonical path, or beyond the latest checkpoint."""
+
+    title = "No such tile"
+    slug = "audit-tile-not-found"
+
+
+class MalformedTile(InvalidInput):
+    """A tile or entry bundle is not of the length or encoding C2SP tlog-tiles defines."""
+
+    title = "Malformed tile"
+    slug = "audit-malformed-tile"

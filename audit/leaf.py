@@ -40,14 +40,13 @@ from hmac import compare_digest
 from itertools import pairwise
 from typing import TypeVar
 
+from audit.encoding import join_prefixed, split_prefixed
 from audit.errors import CommitmentMismatch, InvalidLeaf
 
 LEAF_VERSION = 1
 SALT_SIZE = 32
 COMMITMENT_SIZE = 32
-_MAX_FIELD = 0xFFFF
 _FIELD_COUNT = 12
-_U16 = struct.Struct(">H")
 _U64 = struct.Struct(">Q")
 _E = TypeVar("_E", bound=StrEnum)
 
@@ -181,22 +180,11 @@ def check_commitment(
 
 
 def _prefixed(field: bytes) -> bytes:
-    if len(field) > _MAX_FIELD:
-        raise InvalidLeaf(f"a leaf field is longer than {_MAX_FIELD} bytes")
-    return _U16.pack(len(field)) + field
+    return join_prefixed([field], InvalidLeaf, "a leaf field")
 
 
 def _split_prefixed(data: bytes) -> Iterator[bytes]:
-    offset = 0
-    while offset < len(data):
-        if offset + _U16.size > len(data):
-            raise InvalidLeaf("truncated field length")
-        (length,) = _U16.unpack_from(data, offset)
-        offset += _U16.size
-        if offset + length > len(data):
-            raise InvalidLeaf("truncated field")
-        yield data[offset : offset + length]
-        offset += length
+    return split_prefixed(data, InvalidLeaf, "a leaf field")
 
 
 def _text(raw: bytes) -> str:

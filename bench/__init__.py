@@ -17,6 +17,7 @@ from pathlib import Path
 MODULES = (
     "bench.art62",
     "bench.audit_log",
+    "bench.tiles",
     "bench.dpop",
     "bench.inquiry",
     "bench.redaction",

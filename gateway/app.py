@@ -40,6 +40,7 @@ from gateway.routes import (
     records,
     reports,
     rights,
+    tlog,
     webhooks,
     written_consents,
 )
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(health.router)
     app.include_router(oauth.router)
     app.include_router(audit.router)
+    app.include_router(tlog.router)
     app.include_router(citizen_auth.router)
     app.include_router(consents.router)
     app.include_router(consents.citizen_router)

@@ -1,9 +1,9 @@
 """``gateway audit``: verify, export and witness the audit log (Art. 39 para. 3, Art. 61(3)).
 
 ``verify`` recomputes the RFC 9162 tree from every leaf and opens every C2SP checkpoint with
-the regulator's key; ``export`` writes the :mod:`audit.export` file; ``witness`` adds a C2SP
-tlog-cosignature after a consistency proof. Exit status: 0 verified, 1 failed (the reason is
-printed), 2 usage error.
+the regulator's key; ``export`` writes the :mod:`audit.export` file; ``witness serve`` runs a
+C2SP tlog-witness, ``witness pull`` relays a gateway's checkpoint to one. Exit status: 0
+verified, 1 failed (the reason is printed), 2 usage error.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvicorn
 from sqlalchemy import Engine
 
+from audit.bundle import verify_bundle
 from audit.checkpoint import Checkpoint
 from audit.errors import UntrustedNote
 from audit.note import (
@@ -28,6 +30,8 @@ from audit.note import (
     verify_cosignature,
 )
 from audit.verify import VerificationReport
+from audit.witness import Witness
+from gateway.archive.integrity import verify_archive
 from gateway.audit_log.remote import LogClient
 from gateway.audit_log.repository import cosignature_lines
 from gateway.audit_log.verifier import (
@@ -37,11 +41,12 @@ from gateway.audit_log.verifier import (
     verify_local,
     verify_remote,
 )
-from gateway.audit_log.witness import witness_checkpoint
+from gateway.audit_log.witness import FileWitnessStore, relay_checkpoint
 from gateway.keys import load_keys, read_ed25519_key
 from gateway.settings import Settings
 from gateway.storage.db import make_engine
 from gateway.storage.migrate import require_current
+from gateway.witness_server import create_witness_app
 from problems import GatewayError
 
 audit = typer.Typer(help="The audit log: verify, export, witness", no_args_is_help=True)
@@ -60,6 +65,10 @@ def verify(
     url: Annotated[str | None, typer.Option(help="Verify a gateway over HTTP")] = None,
     export: Annotated[Path | None, typer.Option(help="Verify an export file")] = None,
     local: Annotated[bool, typer.Option(help="Verify this database, stored hashes too")] = False,
+    archive: Annotated[
+        bool,
+        typer.Option(help="With --local: check every record version against its audit leaf"),
+    ] = False,
     key: KeyOption = None,
     state: StateOption = Path("audit-verifier.json"),
     token: Annotated[
@@ -77,10 +86,13 @@ def verify(
     """Verify the whole log against its signed checkpoints and those verified before."""
     if [url is not None, export is not None, local].count(True) != 1:
         raise typer.BadParameter("give exactly one of --url, --export or --local")
+    if archive and not local:
+        raise typer.BadParameter("--archive checks this database: give it with --local")
     if url is not None and not token:
         raise typer.BadParameter("--url needs a regulator token: --token or GATEWAY_AUDIT_TOKEN")
     with _failing("verification FAILED"), _ProgressBar("verifying") as progress:
         remembered = VerifierState.load(state)
+        archived = None
         witnessed = remembered.checkpoints
         if url is not None:
             with _client(url, token) as client:
@@ -96,11 +108,18 @@ def verify(
                 report = verify_local(engine, verifier, remembered, progress)
                 with engine.connect() as connection:
                     lines = cosignature_lines(connection, report.checkpoint.size)
+                archived = verify_archive(engine) if archive else None
             witnessed = [note + "".join(f"{line}\n" for line in lines) for note in witnessed]
         cosigned = _require_witnesses(report.checkpoint, witnessed, require_witness)
     _print_report(report, state)
     for witness in cosigned:
         typer.echo(f"  cosigned by     {witness}")
+    if archived is not None:
+        typer.echo(
+            f"  archive         {archived.versions_checked} record versions of "
+            f"{archived.records} records match their leaves "
+            f"({archived.purged_versions} purged)"
+        )
 
 
 def _require_witnesses(head: Checkpoint, notes: list[str], required: list[str] | None) -> list[str]:
@@ -127,6 +146,24 @@ def _cosigned_by(note: str, witness: NoteVerifier) -> bool:
     return True
 
 
+@audit.command("verify-bundle")
+def verify_bundle_file(
+    bundle: Annotated[
+        Path, typer.Argument(help="An inclusion bundle (GET /v1/me/access-log/bundle)")
+    ],
+    key: Annotated[str, typer.Option(help="The log's note verifier key <name>+<hex>+<base64>")],
+) -> None:
+    """Verify a citizen's inclusion bundle offline: checkpoints, every proof, consistency."""
+    with _failing("verification FAILED"):
+        report = verify_bundle(bundle.read_text(), parse_verifier_key(key))
+    head = report.checkpoint
+    typer.secho(f"verified {head.origin}", fg=typer.colors.GREEN)
+    typer.echo(f"  checkpoint      size {head.size}, root {head.to_body().splitlines()[2]}")
+    typer.echo(f"  entries         {report.entries} included in it")
+    if report.previous is not None:
+        typer.echo(f"  consistent with the checkpoint of size {report.previous.size} seen before")
+
+
 @audit.command("export")
 def export_log(
     output: Annotated[Path, typer.Option(help="The export file to write (JSON Lines)")],
@@ -140,24 +177,45 @@ def export_log(
     typer.echo(f"exported {size} leaves and their checkpoints to {output}")
 
 
-@audit.command()
-def witness(
-    url: Annotated[str, typer.Option(help="The gateway whose log is witnessed")],
-    key: Annotated[str, typer.Option(help="The log's note verifier key")],
-    state: Annotated[Path, typer.Option(help="The witness's state: its last cosigned note")],
+witness = typer.Typer(
+    help="C2SP tlog-witness: run a witness, or relay a gateway's checkpoint to one",
+    no_args_is_help=True,
+)
+audit.add_typer(witness, name="witness")
+
+
+@witness.command("serve")
+def witness_serve(
     witness_key: Annotated[Path, typer.Option(help="PEM Ed25519 private key of the witness")],
+    log: Annotated[
+        list[str], typer.Option(help="A witnessed log's note verifier key; its name is the origin")
+    ],
+    state: Annotated[Path, typer.Option(help="Where the witness keeps each log's latest head")],
     name: Annotated[str, typer.Option(help="The witness's key name")] = "regulator-witness",
+    host: Annotated[str, typer.Option(help="Bind address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8010,
+) -> None:
+    """Serve POST /add-checkpoint: cosign checkpoints that extend the last one cosigned."""
+    with _failing("witness not started"):
+        cosigner = Cosigner(name, read_ed25519_key(witness_key))
+        logs = [parse_verifier_key(vkey) for vkey in log]
+        app = create_witness_app(Witness(cosigner, logs, FileWitnessStore(state)))
+    typer.echo(f"witness {cosigner.verifier().vkey} on http://{host}:{port}", err=True)
+    uvicorn.run(app, host=host, port=port, access_log=False, server_header=False)
+
+
+@witness.command("pull")
+def witness_pull(
+    url: Annotated[str, typer.Option(help="The gateway whose checkpoint is relayed")],
+    witness_url: Annotated[str, typer.Option(help="The witness's submission prefix")],
     submit: Annotated[
         bool, typer.Option(help="Post the cosigned note to the gateway, which serves it")
     ] = True,
 ) -> None:
-    """Cosign the latest checkpoint if it is consistent with the last one cosigned."""
-    with _failing("witness refused"):
-        cosigner = Cosigner(name, read_ed25519_key(witness_key))
-        with _client(url, None) as client:
-            cosigned = witness_checkpoint(client, parse_verifier_key(key), cosigner, state)
+    """Relay the gateway's latest checkpoint to a witness (add-checkpoint), print it cosigned."""
+    with _failing("witness refused"), _client(url, None) as client:
+        cosigned = relay_checkpoint(client, witness_url)
     typer.echo(cosigned, nl=False)
-    typer.echo(f"cosigned by {cosigner.verifier().vkey}; state in {state}", err=True)
     if submit:
         with _failing("the gateway refused the cosignature"), _client(url, None) as client:
             client.submit_cosignature(cosigned)

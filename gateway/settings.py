@@ -79,6 +79,11 @@ class Settings(BaseSettings):
         description="C2SP cosignature verifier keys <name>+<hex>+<base64> of the witnesses "
         "whose cosignatures the gateway accepts and serves with its checkpoint (JSON list)",
     )
+    audit_witness_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description="C2SP tlog-witness witnesses the gateway submits each new checkpoint to: "
+        "JSON object from the witness's cosignature verifier key to its submission prefix URL",
+    )
     otel_exporter: Exporter = Field(Exporter.none, description="none / console / otlp")
     otel_endpoint: str | None = Field(None, description="OTLP/HTTP endpoint when exporter=otlp")
     rate_limit_default: str = Field("600/minute", description="Per client id, or per IP")

@@ -18,7 +18,7 @@ lifted, and the Art. 65 reports of changed basis documents for regulators.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import groupby
@@ -27,6 +27,8 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Engine,
+    Row,
     Select,
     Text,
     and_,
@@ -45,7 +47,7 @@ from sqlmodel import Session, col, select
 
 from gateway.archive.errors import ConcurrentChange
 from gateway.archive.models import CreditSubject, RecordRow, RecordVersionRow
-from gateway.audit_log.models import table
+from gateway.audit_log.models import LEAVES, OPENINGS, table
 from gateway.keys import GatewayKeys
 from gateway.subjects import subject_key
 from redaction.changes import BasisChange
@@ -119,6 +121,10 @@ class NewVersion:
     reason: str | None = None
     basis_change: BasisChange | None = None
 
+    def committed(self) -> bytes:
+        """The exact bytes its audit leaf's response commitment is computed over."""
+        return committed_version(self.record_id, self.version, self.status.value, self.content)
+
     def row(self) -> RecordVersionRow:
         change = self.basis_change
         return RecordVersionRow(
@@ -138,6 +144,16 @@ class NewVersion:
             leaf_index=self.leaf_index,
             changed_at=self.changed_at,
         )
+
+
+def committed_version(record_id: str, version: int, status: str, content: VersionContent) -> bytes:
+    """A version as canonical JSON: what the audit leaf registering it commits to (Art. 61(3)).
+
+    Written from a new version by the service, and from a stored row by the archive's
+    integrity check (:mod:`gateway.archive.integrity`): one encoding for both.
+    """
+    document = {"record_id": record_id, "version": version, "status": status, **content.document()}
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
 def basis_json(basis: BasisDocument | None) -> dict[str, str] | None:
@@ -162,13 +178,99 @@ def _basis(document: Mapping[str, str] | None) -> BasisDocument | None:
     )
 
 
-def _content(version: RecordVersionRow) -> VersionContent:
+def stored_content(version: RecordVersionRow | Row[Any]) -> VersionContent:
+    """The content of a stored version (an ORM row or a Core row of ``record_versions``)."""
     return VersionContent(
         dict(version.fields or {}),
         version.occurred_on,
         version.decided_on,
         _basis(version.basis),
         version.written_consent_ref,
+    )
+
+
+@dataclass(frozen=True)
+class ArchivedVersion:
+    """A stored version with what the integrity check compares it to: its record's current
+    version, purge mark and subject, and its audit leaf with the leaf's openings."""
+
+    record_id: str
+    current_version: int
+    purged: bool
+    subject_key: str | None
+    version: int | None
+    status: str | None
+    content: VersionContent | None
+    leaf_index: int | None
+    leaf: bytes | None
+    subject_salt: bytes | None
+    response_salt: bytes | None
+
+
+def iter_archived_versions(
+    engine: Engine, page: int = 10_000
+) -> Generator[ArchivedVersion, None, None]:
+    """Every record with each of its versions (none: ``version`` None), by record id and
+    version, one query per page of records; leaves and openings joined on the leaf index."""
+    after = ""
+    while True:
+        with engine.connect() as connection:
+            rows = connection.execute(_archived_page(after, page)).all()
+        if not rows:
+            return
+        for row in rows:
+            yield _archived(row)
+        after = rows[-1].record_id
+
+
+def _archived_page(after: str, page: int) -> Select[Any]:
+    records = (
+        select_columns(RECORDS.c.record_id)
+        .where(RECORDS.c.record_id > after)
+        .order_by(RECORDS.c.record_id)
+        .limit(page)
+        .subquery()
+    )
+    return (
+        select_columns(
+            RECORDS.c.record_id,
+            RECORDS.c.version.label("current_version"),
+            RECORDS.c.purged_at,
+            RECORDS.c.subject_key,
+            VERSIONS.c.version,
+            VERSIONS.c.status,
+            VERSIONS.c.fields,
+            VERSIONS.c.occurred_on,
+            VERSIONS.c.decided_on,
+            VERSIONS.c.basis,
+            VERSIONS.c.written_consent_ref,
+            VERSIONS.c.leaf_index,
+            LEAVES.c.leaf,
+            OPENINGS.c.subject_salt,
+            OPENINGS.c.response_salt,
+        )
+        .join(records, records.c.record_id == RECORDS.c.record_id)
+        .outerjoin(VERSIONS, VERSIONS.c.record_id == RECORDS.c.record_id)
+        .outerjoin(LEAVES, LEAVES.c.leaf_index == VERSIONS.c.leaf_index)
+        .outerjoin(OPENINGS, OPENINGS.c.leaf_index == VERSIONS.c.leaf_index)
+        .order_by(RECORDS.c.record_id, VERSIONS.c.version)
+    )
+
+
+def _archived(row: Row[Any]) -> ArchivedVersion:
+    present = row.version is not None
+    return ArchivedVersion(
+        record_id=row.record_id,
+        current_version=row.current_version,
+        purged=row.purged_at is not None,
+        subject_key=row.subject_key,
+        version=row.version,
+        status=row.status,
+        content=stored_content(row) if present and row.purged_at is None else None,
+        leaf_index=row.leaf_index,
+        leaf=row.leaf,
+        subject_salt=row.subject_salt,
+        response_salt=row.response_salt,
     )
 
 
@@ -296,7 +398,7 @@ def first_versions(
         )
     )
     return {
-        row.provider_record_id: (row, None if row.purged_at else _content(first))
+        row.provider_record_id: (row, None if row.purged_at else stored_content(first))
         for row, first in rows
     }
 
@@ -315,7 +417,7 @@ def owned_record(
     reference = SubjectReference(
         subject.identifier_kind, subject.identifier_value, subject.document_type
     )
-    return StoredRecord(row, _content(version), reference)
+    return StoredRecord(row, stored_content(version), reference)
 
 
 def add_subjects(
@@ -422,9 +524,13 @@ def past_retention(
 
 
 def purge(session: Session, expired: Sequence[Expired], now: datetime) -> None:
-    """Empty every version of the records, mark them purged, and remove the subjects that no
-    record with content refers to any more."""
+    """Empty every version of the records, delete the openings of the leaves that registered
+    them (their commitments can no longer be linked to the subject; the leaves stay and
+    verify), mark the records purged, and remove the subjects that no record with content
+    refers to any more."""
     record_ids = [record.record_id for record in expired]
+    registered = select_columns(VERSIONS.c.leaf_index).where(VERSIONS.c.record_id.in_(record_ids))
+    session.execute(delete(OPENINGS).where(OPENINGS.c.leaf_index.in_(registered)))
     session.execute(
         update(RecordVersionRow)
         .where(col(RecordVersionRow.record_id).in_(record_ids))

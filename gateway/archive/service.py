@@ -23,7 +23,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -457,7 +456,7 @@ def _log(desk: ArchiveDesk, changes: Sequence[_Change]) -> list[int]:
 
 
 def _append(desk: ArchiveDesk, change: _Change) -> int:
-    sealed = seal(change.subject_key, _committed(change.version))
+    sealed = seal(change.subject_key, change.version.committed() if change.version else None)
     event = AuditEvent(
         time_ms=int(desk.now.timestamp() * 1000),
         kind=EventKind.RECORD_CHANGE,
@@ -473,19 +472,6 @@ def _append(desk: ArchiveDesk, change: _Change) -> int:
         response_commitment=sealed.response_commitment,
     )
     return desk.audit_log.append(event, sealed.openings).leaf_index
-
-
-def _committed(version: NewVersion | None) -> bytes | None:
-    """The exact bytes the leaf's response commitment is computed over: the version, as JSON."""
-    if version is None:
-        return None
-    document = {
-        "record_id": version.record_id,
-        "version": version.version,
-        "status": version.status.value,
-        **version.content.document(),
-    }
-    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
 # -- retention (Art. 41) -------------------------------------------------------------------

@@ -7,7 +7,9 @@ checkpoint inconsistent with an earlier one (Art. 61(3)). It runs inside the log
 (:func:`~gateway.audit_log.repository.locked_log`): several gateway processes may publish, and
 the stored checkpoints still grow strictly in size. A background thread calls it every
 ``interval`` seconds and once more when it stops, and reports ``gateway.audit.checkpoint.lag``:
-the entries that were not yet covered by a signed checkpoint when it woke up.
+the entries that were not yet covered by a signed checkpoint when it woke up. After each
+round it calls ``after`` (the log's witnessing: :meth:`AuditLog.collect_cosignatures`), outside
+the lock.
 
 Key rotation: every signer given signs each checkpoint (the current log key first, then the
 keys being retired), and an earlier checkpoint is trusted under any of them — so verifiers that
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine
 
@@ -46,10 +48,17 @@ def checkpoint_size(note: str) -> int:
 class CheckpointPublisher:
     """Signs checkpoints of the log with ``signers``, whose name is the log's origin."""
 
-    def __init__(self, engine: Engine, signers: Sequence[NoteSigner], interval: float) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        signers: Sequence[NoteSigner],
+        interval: float,
+        after: Callable[[], object] | None = None,
+    ) -> None:
         if not signers or len({signer.name for signer in signers}) != 1:
             raise ValueError("checkpoints are signed by at least one key, all under one origin")
         self._engine = engine
+        self._after = after
         self._signers = list(signers)
         self._interval = interval
         self._stop = threading.Event()
@@ -91,6 +100,8 @@ class CheckpointPublisher:
     def _publish_logged(self) -> None:
         try:
             self.publish_now()
+            if self._after is not None:
+                self._after()
         except GatewayError as exc:
             log.error("audit checkpoint not published: %s", exc.detail)
         except Exception as exc:  # the storage failed; the next tick retries

@@ -5,7 +5,7 @@ Each renders as RFC 9457 problem+json; ``detail`` names sizes and indexes, never
 
 from __future__ import annotations
 
-from problems import InvalidInput, NotFound, ServiceUnavailable
+from problems import Conflict, InvalidInput, NotFound, ServiceUnavailable
 
 
 class CheckpointNotPublished(NotFound):
@@ -34,3 +34,11 @@ class MalformedState(InvalidInput):
 
     title = "Malformed state file"
     slug = "audit-malformed-state"
+
+
+class WitnessRefused(Conflict):
+    """A witness refused to cosign the checkpoint (C2SP tlog-witness): a fork, or a bad proof."""
+
+    title = "Witness refused the checkpoint"
+    slug = "audit-witness-refused"
+    article = "Art. 61(3)"

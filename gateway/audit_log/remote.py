@@ -16,6 +16,7 @@ import httpx
 from audit.errors import MalformedNote
 from audit.note import decode_base64
 from gateway.audit_log.errors import LogUnreachable
+from gateway.audit_log.http import problem_detail
 from gateway.audit_log.service import MAX_LEAVES_PAGE
 
 PREFIX = "/v1/audit"
@@ -25,7 +26,7 @@ class LogClient:
     """Reads one log over HTTP; the bearer ``token`` (a regulator's) is needed for leaves."""
 
     def __init__(self, http: httpx.Client, token: str | None = None) -> None:
-        self._http = http
+        self.http = http
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     @classmethod
@@ -33,7 +34,7 @@ class LogClient:
         return cls(httpx.Client(base_url=url, timeout=30.0), token)
 
     def close(self) -> None:
-        self._http.close()
+        self.http.close()
 
     def checkpoint(self) -> str:
         return self._get("/checkpoint").text
@@ -43,12 +44,12 @@ class LogClient:
         path = "/cosignatures"
         headers = {**self._headers, "Content-Type": "text/plain; charset=utf-8"}
         try:
-            response = self._http.post(PREFIX + path, content=note.encode(), headers=headers)
+            response = self.http.post(PREFIX + path, content=note.encode(), headers=headers)
         except httpx.HTTPError as exc:
             raise LogUnreachable(f"{PREFIX}{path}: {type(exc).__name__}") from exc
         if response.status_code != 200:
             raise LogUnreachable(
-                f"{PREFIX}{path} answered {response.status_code}: {_problem_detail(response)}"
+                f"{PREFIX}{path} answered {response.status_code}: {problem_detail(response)}"
             )
 
     def verifier_key(self) -> str:
@@ -77,19 +78,11 @@ class LogClient:
 
     def _get(self, path: str, params: dict[str, int] | None = None) -> httpx.Response:
         try:
-            response = self._http.get(PREFIX + path, params=params, headers=self._headers)
+            response = self.http.get(PREFIX + path, params=params, headers=self._headers)
         except httpx.HTTPError as exc:
             raise LogUnreachable(f"{PREFIX}{path}: {type(exc).__name__}") from exc
         if response.status_code != 200:
             raise LogUnreachable(
-                f"{PREFIX}{path} answered {response.status_code}: {_problem_detail(response)}"
+                f"{PREFIX}{path} answered {response.status_code}: {problem_detail(response)}"
             )
         return response
-
-
-def _problem_detail(response: httpx.Response) -> str:
-    try:
-        detail = response.json().get("detail")
-    except (ValueError, AttributeError):
-        detail = None
-    return detail if isinstance(detail, str) else response.reason_phrase

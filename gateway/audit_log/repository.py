@@ -325,3 +325,11 @@ def cosignature_lines(connection: Connection, tree_size: int) -> list[str]:
         .order_by(COSIGNATURES.c.witness_key)
     )
     return list(rows.scalars())
+
+
+def cosigned_size(connection: Connection, witness_key: str) -> int | None:
+    """The largest tree size the witness ``witness_key`` cosigned, as far as the log stored."""
+    size = connection.execute(
+        select(func.max(COSIGNATURES.c.tree_size)).where(COSIGNATURES.c.witness_key == witness_key)
+    ).scalar_one()
+    return None if size is None else int(size)

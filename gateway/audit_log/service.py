@@ -15,12 +15,14 @@ it counts in the log and can never be linked to anyone.
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
@@ -43,27 +45,35 @@ from audit.note import (
     verify_cosignature,
 )
 from audit.sequencer import Appended, Sequencer
+from audit.tiles import Tile, TileCache, entry_bundle, read_tile, require_available
 from audit.tlog import prove_record, prove_tree
 from gateway.audit_log.checkpointer import CheckpointPublisher, checkpoint_size
 from gateway.audit_log.errors import CheckpointNotPublished, InvalidLeafRange
 from gateway.audit_log.repository import (
     Companion,
+    ConnectionHashReader,
     Cosignature,
     Openings,
     Settlement,
     SqlLogStore,
     checkpoint_note,
     cosignature_lines,
+    cosigned_size,
     insert_cosignatures,
     latest_checkpoint,
     latest_checkpoint_size,
     read_leaves,
 )
+from gateway.audit_log.witness import request_cosignature
 from gateway.keys import GatewayKeys
 from gateway.settings import Settings
 from gateway.telemetry import AUDIT_APPEND_DURATION, SPAN_AUDIT, tracer
+from problems import GatewayError
 
+log = logging.getLogger("gateway.audit")
 APPEND_TIMEOUT = 30.0
+WITNESS_TIMEOUT = 10.0
+TILE_CACHE_BYTES = 64 << 20
 MAX_LEAVES_PAGE = 1000
 
 
@@ -79,14 +89,23 @@ class AuditLog:
         interval: float,
         retiring_keys: Sequence[Ed25519PrivateKey] = (),
         witness_keys: Sequence[str] = (),
+        witness_urls: Mapping[str, str] | None = None,
     ) -> None:
         self._engine = engine
-        self._witnesses = [_witness_verifier(vkey) for vkey in witness_keys]
+        self._witness_urls = {
+            _witness_verifier(vkey).vkey: url for vkey, url in (witness_urls or {}).items()
+        }
+        accepted = dict.fromkeys([*witness_keys, *self._witness_urls])
+        self._witnesses = [_witness_verifier(vkey) for vkey in accepted]
+        self._http = httpx.Client(timeout=WITNESS_TIMEOUT)
+        self._tiles = TileCache(TILE_CACHE_BYTES)
         self._store = SqlLogStore(engine)
         self._signer = NoteSigner(origin, log_key)
         self._signers = [self._signer, *(NoteSigner(origin, key) for key in retiring_keys)]
         self._sequencer = Sequencer(self._store)
-        self._publisher = CheckpointPublisher(engine, self._signers, interval)
+        self._publisher = CheckpointPublisher(
+            engine, self._signers, interval, after=self.collect_cosignatures
+        )
 
     def start(self) -> None:
         """Start publishing checkpoints in the background (every ``interval`` seconds)."""
@@ -96,6 +115,7 @@ class AuditLog:
         """Write what was submitted, sign it, stop the threads; later appends fail closed."""
         self._sequencer.close()
         self._publisher.stop()
+        self._http.close()
 
     def append(
         self, event: AuditEvent, openings: Openings | None, settlement: Settlement | None = None
@@ -152,11 +172,49 @@ class AuditLog:
             insert_cosignatures(connection, cosignatures)
         return [cosignature.witness_key for cosignature in cosignatures]
 
+    def collect_cosignatures(self) -> list[str]:
+        """Submit the latest checkpoint to each witness of ``GATEWAY_AUDIT_WITNESS_URLS`` that
+        has not cosigned it yet (C2SP tlog-witness ``add-checkpoint``), with a consistency
+        proof from the size it cosigned last; store what they answer. Returns the keys of the
+        witnesses that cosigned now. A witness that refuses or is down is logged, and asked
+        again after the next checkpoint: the log never waits for a witness.
+        """
+        if not self._witness_urls:
+            return []
+        with self._engine.connect() as connection:
+            note = latest_checkpoint(connection)
+            if note is None:
+                return []
+            cosigned = {vkey: cosigned_size(connection, vkey) for vkey in self._witness_urls}
+        size = checkpoint_size(note)
+        collected = []
+        for vkey, url in self._witness_urls.items():
+            if cosigned[vkey] == size:
+                continue
+            try:
+                lines = request_cosignature(
+                    self._http,
+                    url,
+                    note,
+                    cosigned[vkey] or 0,
+                    lambda old: prove_tree(old, size, self._store),
+                )
+                if vkey in self.add_cosignatures(note + lines):
+                    collected.append(vkey)
+            except GatewayError as exc:
+                log.warning("witness %s did not cosign size %d: %s", url, size, exc.detail)
+        return collected
+
     def signed_head(self) -> tuple[str, Checkpoint]:
         """The latest signed checkpoint and the tree head it signs, checked with this log's key."""
         note = self.checkpoint()
         verifiers = [signer.verifier() for signer in self._signers]
         return note, open_checkpoint(note, verifiers, self._signer.name)
+
+    def stored_checkpoint(self, tree_size: int) -> str | None:
+        """The checkpoint of ``tree_size`` as the log signed it, if it signed one."""
+        with self._engine.connect() as connection:
+            return checkpoint_note(connection, tree_size)
 
     def verifier_key(self) -> str:
         """The note verifier key ``<name>+<hex key id>+<base64(0x01 || key)>``."""
@@ -181,6 +239,31 @@ class AuditLog:
             if end > signed:
                 raise InvalidLeafRange(f"end {end} is beyond the latest checkpoint's {signed}")
             return read_leaves(connection, start, end)
+
+    def tile(self, tile: Tile) -> bytes:
+        """A C2SP tlog-tiles hash tile or entry bundle of the latest checkpoint's tree.
+
+        One this process read before comes from memory (:class:`audit.tiles.TileCache`: a
+        tile, full or partial of a width, can never change). Otherwise it is computed from
+        what the log stores: a hash tile is one read of stored hashes
+        (:func:`audit.tiles.read_tile`), an entry bundle one read of leaves, after the latest
+        checkpoint's size.
+        """
+        cached = self._tiles.get(tile)
+        if cached is not None:
+            return cached
+        data = self._read_tile(tile)
+        self._tiles.put(tile, data)
+        return data
+
+    def _read_tile(self, tile: Tile) -> bytes:
+        with self._engine.connect() as connection:
+            signed = latest_checkpoint_size(connection) or 0
+            if tile.level is not None:
+                return read_tile(tile, signed, ConnectionHashReader(connection))
+            require_available(tile, signed)
+            start = tile.first_leaf()
+            return entry_bundle(read_leaves(connection, start, start + tile.width))
 
     def _require_signed(self, tree_size: int) -> None:
         with self._engine.connect() as connection:
@@ -211,6 +294,7 @@ def running_audit_log(engine: Engine, settings: Settings, keys: GatewayKeys) -> 
         interval=settings.checkpoint_interval,
         retiring_keys=keys.log_retiring,
         witness_keys=settings.audit_witness_keys,
+        witness_urls=settings.audit_witness_urls,
     )
     audit_log.start()
     try:

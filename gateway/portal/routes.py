@@ -29,6 +29,7 @@ from consent.grants import GrantState
 from consent.rfc9068 import AccessToken
 from consent.step_up import Action
 from gateway.archive.service import archive_catalog
+from gateway.audit_log.bundle import inclusion_bundle
 from gateway.consents import service
 from gateway.consents.schemas import CitizenConsent, SignedReceiptOut, citizen_consent
 from gateway.consents.service import RESTRICTED, CitizenGrant, ConsentDesk
@@ -37,7 +38,6 @@ from gateway.deps import AppSettings, AuditService, DbEngine, DbSession
 from gateway.factors import service as factors
 from gateway.factors.service import FactorDesk, PasskeyCeremony
 from gateway.inquiries import service as inquiries
-from gateway.inquiries.access_log import EVERY_ENTRY, MAX_ENTRIES, access_log
 from gateway.inquiries.schemas import CreditReport
 from gateway.inquiries.service import InquiryDesk, Statement
 from gateway.notifications import service as notifications
@@ -48,7 +48,14 @@ from gateway.oauth.repository import SqlRevokedTokens
 from gateway.oauth.service import verify_bearer
 from gateway.parties.citizens import sign_in as citizen_sign_in
 from gateway.parties.repository import party_by_client_id, party_names
-from gateway.portal.access_log import marked_entries
+from gateway.portal.access_log import (
+    SEEN_COOKIE,
+    check_seen,
+    marked_entries,
+    opened_head,
+    read_seen,
+    seen_cookie,
+)
 from gateway.portal.deps import (
     SIGN_IN,
     Caller,
@@ -73,6 +80,7 @@ from gateway.reports.schemas import SignedReportOut
 from gateway.reports.service import NUMBER_PATTERN, ReportUse
 from gateway.rights import objections
 from gateway.rights.objections import Filing, ObjectionKind
+from gateway.routes.access_log import bundle_response, whole_access_log
 from gateway.routes.consents import Desk
 from gateway.routes.factors import Desk as FactorsDesk
 from gateway.routes.reports import pdf_response
@@ -83,6 +91,7 @@ from redaction.policies import Channel
 CONSENTS = "/portal/consents"
 STATIC = Path(__file__).resolve().parent / "static"
 LANGUAGE_MAX_AGE = int(timedelta(days=365).total_seconds())
+SEEN_MAX_AGE = int(timedelta(days=400).total_seconds())  # the longest browsers keep one
 BackTo = Annotated[str, Query(alias="next", max_length=200, pattern=r"^/portal/[A-Za-z0-9/_-]*$")]
 GrantId = Annotated[str, PathParam(pattern=r"^cg_[A-Za-z0-9_-]{1,61}$")]
 RecordId = Annotated[str, PathParam(pattern=r"^rec_[0-9a-f]{32}$")]
@@ -288,23 +297,41 @@ def who_looked(
     audit_log: AuditService,
     settings: AppSettings,
 ) -> Response:
-    """The API's access log of the citizen, each entry checked against the checkpoint."""
-    log = access_log(
-        db,
-        audit_log,
-        request.app.state.keys,
-        caller.subject,
-        datetime.now(UTC),
-        before=EVERY_ENTRY,
-        limit=MAX_ENTRIES,
-    )
-    return pages.render(
+    """The API's access log of the citizen, each entry checked against the checkpoint, and
+    that checkpoint checked against the one the citizen's last visit saw (a cookie)."""
+    log = whole_access_log(request, db, audit_log, caller.subject)
+    checkpoint = opened_head(log, audit_log, settings.log_origin)
+    seen = read_seen(request.cookies.get(SEEN_COOKIE))
+    page = pages.render(
         "access_log.html",
         nav="access_log",
         head=log.head,
-        entries=marked_entries(log, audit_log, settings.log_origin),
+        entries=marked_entries(log, checkpoint),
+        seen=check_seen(audit_log, seen, checkpoint),
         purposes={purpose.code: purpose.description for purpose in service.purposes()},
     )
+    if checkpoint is not None:
+        page.set_cookie(
+            SEEN_COOKIE,
+            seen_cookie(checkpoint),
+            max_age=SEEN_MAX_AGE,
+            path=COOKIE_PATH,
+            secure=secure_cookies(request),
+            httponly=True,
+            samesite="strict",
+        )
+    return page
+
+
+@router.get("/access-log/bundle")
+def download_access_log_bundle(
+    request: Request, caller: Caller, db: DbSession, audit_log: AuditService
+) -> Response:
+    """The access log as an inclusion bundle, as ``GET /v1/me/access-log/bundle`` serves it,
+    with the consistency proof from the checkpoint the last visit saw."""
+    seen = read_seen(request.cookies.get(SEEN_COOKIE))
+    log = whole_access_log(request, db, audit_log, caller.subject)
+    return bundle_response(inclusion_bundle(log, audit_log, seen.size if seen else None))
 
 
 @router.get("/credit-report")

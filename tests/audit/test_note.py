@@ -180,3 +180,39 @@ def test_signing_refuses_bad_text_names_and_no_signer() -> None:
         NoteSigner("two words", signer.private_key)
     with pytest.raises(MalformedNote):
         witness().signature_line(TEXT, 1 << 63)
+
+
+# Published test vectors of Go's golang.org/x/mod/sumdb/note (note_test.go: TestSign, TestOpen),
+# the reference implementation of signed notes.
+GO_TEXT = (
+    "If you think cryptography is the answer to your problem,\n"
+    "then you don't know what your problem is.\n"
+)
+GO_PETER_VKEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+GO_PETER_SKEY = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
+GO_PETER_SIG = (
+    "\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfq"
+    "dngotpRZb6KE6RyyBwJnAM=\n"
+)
+GO_ENOCH_VKEY = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop"
+GO_ENOCH_SIG = (
+    "\u2014 EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTG"
+    "wnWLox33WWd1RvMc+QQ=\n"
+)
+
+
+def test_go_sumdb_note_vectors_sign_and_verify_identically() -> None:
+    seed = base64.b64decode(GO_PETER_SKEY.split("+", 4)[4])[1:]
+    signer = NoteSigner("PeterNeumann", Ed25519PrivateKey.from_private_bytes(seed))
+    assert signer.verifier().vkey == GO_PETER_VKEY
+    assert sign_note(GO_TEXT, [signer]) == GO_TEXT + "\n" + GO_PETER_SIG
+
+    note = GO_TEXT + "\n" + GO_PETER_SIG + GO_ENOCH_SIG
+    peter, enoch = parse_verifier_key(GO_PETER_VKEY), parse_verifier_key(GO_ENOCH_VKEY)
+    opened = open_note(note, [peter])
+    assert opened.text == GO_TEXT
+    assert [s.key_id.hex() for s in opened.signatures] == ["c74f20a3"]
+    both = open_note(note, [peter, enoch])
+    assert [s.name for s in both.signatures] == ["PeterNeumann", "EnochRoot"]
+    with pytest.raises(UntrustedNote):
+        open_note(GO_TEXT.replace("cryptography", "Cryptography") + "\n" + GO_PETER_SIG, [peter])

@@ -23,9 +23,15 @@ def test_command_table_lists_every_command() -> None:
     documented = set(
         re.findall(r"^\| `gateway ([a-z -]+?)(?: [A-Z]+)?` \|", README, flags=re.MULTILINE)
     )
-    group = get_command(app)
-    declared = set()
-    for name, command in group.commands.items():  # type: ignore[attr-defined]
-        subcommands = getattr(command, "commands", None)
-        declared |= {f"{name} {sub}" for sub in subcommands} if subcommands else {name}
-    assert documented == declared
+    assert documented == set(_leaf_commands(get_command(app), ""))
+
+
+def _leaf_commands(command: object, name: str) -> list[str]:
+    """The full names of the commands that run something, groups walked to any depth."""
+    subcommands: dict[str, object] | None = getattr(command, "commands", None)
+    if not subcommands:
+        return [name]
+    prefix = f"{name} " if name else ""
+    return [
+        leaf for sub, child in subcommands.items() for leaf in _leaf_commands(child, prefix + sub)
+    ]

@@ -62,8 +62,11 @@ def test_records_past_retention_are_purged_and_their_subject_removed_last(
         assert row.purged_at is not None and row.subject_key is None
         (version,) = archive.versions(record_id)
         assert (version.fields, version.basis, version.reason) == (None, None, None)
-        assert version.leaf_index is not None  # its leaf stays
-    assert archive.versions(qualification_id)[0].fields is not None
+        assert version.leaf_index is not None  # its leaf stays, unlinkable: no openings
+        assert archive.leaf(version.leaf_index)[1] is None
+    (kept_version,) = archive.versions(qualification_id)
+    assert kept_version.fields is not None
+    assert archive.leaf(kept_version.leaf_index)[1] is not None
     assert _subject_held(archive, kept_key) and not _subject_held(archive, gone_key)
 
     events = [archive.leaf(index) for index in (size, size + 1)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,16 +13,15 @@ from pathlib import Path
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from typer.testing import CliRunner, Result
 
-from audit.checkpoint import Checkpoint, sign_checkpoint
-from audit.note import Cosigner, NoteSigner, verify_cosignature
+from audit.note import NoteSigner
 from gateway.cli import app
 from gateway.keys import load_keys
 from gateway.settings import Settings
 from tests.gateway.audit.factories import append_entries, audit_log_of
 from tests.gateway.factories import assertion_form, demo_credentials
+from tests.live import free_port
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[3]
@@ -38,13 +36,6 @@ def grow(settings: Settings, count: int, first: int) -> None:
     with audit_log_of(settings) as audit_log:
         append_entries(audit_log, count, first=first)
         audit_log.publish_now()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -123,34 +114,6 @@ def test_verify_over_http_pins_the_key_and_remembers_what_it_saw(
     assert "verification FAILED" in wrong.stderr and "no trusted key" in wrong.stderr
     without_token = runner.invoke(app, ["audit", "verify", "--url", live], env={})
     assert without_token.exit_code == 2
-
-
-def test_witness_cosigns_only_checkpoints_that_extend_the_last(
-    live: str, cli_env: Settings
-) -> None:
-    witness_key = Ed25519PrivateKey.generate()
-    pem = witness_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-    Path("witness.pem").write_bytes(pem)
-    signer = log_signer(cli_env)
-    witness = [
-        *("audit", "witness", "--url", live, "--key", signer.verifier().vkey),
-        *("--state", "witness.json", "--witness-key", "witness.pem", "--name", "w1.test"),
-        "--no-submit",
-    ]
-    cosigner = Cosigner("w1.test", witness_key).verifier()
-    for first in (7, 10):
-        result = runner.invoke(app, witness)
-        assert result.exit_code == 0, result.output
-        verify_cosignature(result.stdout, cosigner)
-        assert Checkpoint.parse(result.stdout.split("\n\n")[0] + "\n").size == first
-        grow(cli_env, 3, first=first)
-
-    forged = sign_checkpoint(Checkpoint(cli_env.log_origin, 13, bytes(32)), [signer])
-    state = {"log": signer.verifier().vkey, "cosigned": forged}
-    Path("witness.json").write_text(json.dumps(state))
-    refused = runner.invoke(app, witness)
-    assert refused.exit_code == 1
-    assert refused.stderr.startswith("witness refused: ")
 
 
 def test_a_rolled_back_export_fails_against_the_state(cli_env: Settings) -> None:

@@ -10,7 +10,6 @@ from pathlib import Path
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner, Result
@@ -24,6 +23,7 @@ from gateway.keys import load_keys
 from gateway.settings import Settings
 from tests.gateway.audit.factories import append_entries
 from tests.gateway.audit.test_cli import regulator_token
+from tests.gateway.audit.witnesses import running_witness
 from tests.gateway.test_problems import assert_problem
 from tests.live import serve
 
@@ -124,16 +124,6 @@ def test_refusals_are_422_problems(
     assert http.get("/v1/audit/checkpoint").text == note  # nothing was stored
 
 
-def witness_command(url: str, settings: Settings, witness: Cosigner, where: Path) -> list[str]:
-    pem = witness.private_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-    (where / "witness.pem").write_bytes(pem)
-    return [
-        *("audit", "witness", "--url", url, "--key", log_signer(settings).verifier().vkey),
-        *("--state", str(where / "witness.json"), "--witness-key", str(where / "witness.pem")),
-        *("--name", witness.name),
-    ]
-
-
 def verify(url: str, settings: Settings, where: Path, *required: str) -> Result:
     key = log_signer(settings).verifier().vkey
     command = ["audit", "verify", "--url", url, "--token", regulator_token(url, settings)]
@@ -143,28 +133,34 @@ def verify(url: str, settings: Settings, where: Path, *required: str) -> Result:
     return runner.invoke(cli, command)
 
 
-def test_the_witness_submits_and_the_verifier_requires_it(
-    gateway: FastAPI, witnessed: Settings, witness: Cosigner, tmp_path: Path
+def test_the_witness_cosigns_through_the_protocol_and_the_verifier_requires_it(
+    migrated: Settings, tmp_path: Path
 ) -> None:
-    with serve(gateway) as url:
-        grow(gateway, 7, first=0)
-        witnessing = runner.invoke(cli, witness_command(url, witnessed, witness, tmp_path))
-        assert witnessing.exit_code == 0, witnessing.output
-        assert "submitted to" in witnessing.stderr
-        served = httpx.get(f"{url}/v1/audit/checkpoint").text
-        assert served == witnessing.stdout
-        verify_cosignature(served, witness.verifier())
+    log_key = log_signer(migrated).verifier().vkey
+    with running_witness(tmp_path / "w1", "w1.test", log_key) as witness:
+        settings = Settings(
+            var_dir=migrated.var_dir,
+            database_url=migrated.resolved_database_url,
+            audit_witness_urls={witness.vkey: witness.url},
+            _env_file=None,
+        )
+        gateway = create_app(settings)
+        with serve(gateway) as url:
+            audit_log: AuditLog = gateway.state.audit_log
+            grow(gateway, 7, first=0)
+            assert audit_log.collect_cosignatures() == [witness.vkey]
+            served = httpx.get(f"{url}/v1/audit/checkpoint").text
+            verify_cosignature(served, witness.cosigner.verifier())
 
-        vkey = witness.verifier().vkey
-        verified = verify(url, witnessed, tmp_path, vkey)
-        assert verified.exit_code == 0, verified.output
-        assert f"cosigned by     {vkey}" in verified.stdout
+            verified = verify(url, settings, tmp_path, witness.vkey)
+            assert verified.exit_code == 0, verified.output
+            assert f"cosigned by     {witness.vkey}" in verified.stdout
 
-        other = Cosigner("w2.test", Ed25519PrivateKey.generate()).verifier().vkey
-        missing = verify(url, witnessed, tmp_path, vkey, other)
-        assert missing.exit_code == 1
-        assert "verification FAILED" in missing.stderr
-        assert "no valid cosignature by the required witness w2.test" in missing.stderr
+            other = Cosigner("w2.test", Ed25519PrivateKey.generate()).verifier().vkey
+            missing = verify(url, settings, tmp_path, witness.vkey, other)
+    assert missing.exit_code == 1
+    assert "verification FAILED" in missing.stderr
+    assert "no valid cosignature by the required witness w2.test" in missing.stderr
 
 
 def test_verify_requiring_a_witness_fails_when_nobody_cosigned(
@@ -177,15 +173,3 @@ def test_verify_requiring_a_witness_fails_when_nobody_cosigned(
         refused = verify(url, witnessed, tmp_path, witness.verifier().vkey)
     assert refused.exit_code == 1
     assert "checkpoint of size 7 carries no valid cosignature" in refused.stderr
-
-
-def test_a_witness_the_gateway_does_not_accept_is_reported(
-    gateway: FastAPI, witnessed: Settings, tmp_path: Path
-) -> None:
-    stranger = Cosigner("w9.test", Ed25519PrivateKey.generate())
-    with serve(gateway) as url:
-        grow(gateway, 3, first=0)
-        refused = runner.invoke(cli, witness_command(url, witnessed, stranger, tmp_path))
-    assert refused.exit_code == 1
-    assert "the gateway refused the cosignature" in refused.stderr
-    assert "422" in refused.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from audit.bundle import verify_bundle
 from audit.checkpoint import open_checkpoint
 from audit.merkle import verify_inclusion
 from audit.note import parse_verifier_key
@@ -99,3 +100,28 @@ def test_only_the_signed_in_citizen_reads_their_access_log(world: World) -> None
     for persona in ("establishment", "agency", "regulator"):
         response = world.client.get("/v1/me/access-log", headers=world.headers(persona))
         assert_problem(response, 403)
+
+
+def test_the_bundle_verifies_offline_with_the_logs_key_only(world: World) -> None:
+    leaf_index(world, world.own(), "citizen")
+    world.publish()
+    headers = world.headers("citizen")
+    first = world.client.get("/v1/me/access-log/bundle", headers=headers)
+    assert first.status_code == 200, first.text
+    assert first.headers["content-disposition"].startswith("attachment")
+    key = parse_verifier_key(world.client.get("/v1/audit/verifier-key").text)
+    seen = verify_bundle(first.text, key)
+    assert seen.entries == len(access_log(world)["entries"]) and seen.previous is None
+
+    leaf_index(world, world.own(), "citizen")
+    world.publish()
+    params = {"since_size": seen.checkpoint.size}
+    later = world.client.get("/v1/me/access-log/bundle", params=params, headers=headers)
+    report = verify_bundle(later.text, key)
+    assert report.previous == seen.checkpoint
+    assert report.entries == seen.entries + 1
+    unsigned = world.client.get(
+        "/v1/me/access-log/bundle", params={"since_size": 10**9}, headers=headers
+    )
+    assert_problem(unsigned, 422)
+    assert_problem(world.client.get("/v1/me/access-log/bundle"), 401)

@@ -5,12 +5,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
+from typer.testing import CliRunner
+
+from gateway.cli import app
 from gateway.inquiries.access_log import AccessLog, access_log
-from gateway.portal.access_log import Mark, marked_entries
+from gateway.portal.access_log import SEEN_COOKIE, Mark, marked_entries, opened_head
 from gateway.storage.db import unit_of_work
 from tests.gateway.consents.factories import Flow
 from tests.gateway.portal.factories import assert_accessible_page, citizen_id, signed_in
+
+runner = CliRunner()
 
 
 def _log(flow: Flow) -> AccessLog:
@@ -29,7 +35,8 @@ def _log(flow: Flow) -> AccessLog:
 
 def _marks(flow: Flow, log: AccessLog) -> list[Mark]:
     state = flow.client.app.state  # type: ignore[attr-defined]
-    return [m.mark for m in marked_entries(log, state.audit_log, flow.settings.log_origin)]
+    checkpoint = opened_head(log, state.audit_log, flow.settings.log_origin)
+    return [m.mark for m in marked_entries(log, checkpoint)]
 
 
 def test_entries_covered_by_the_checkpoint_verify_and_newer_ones_are_pending(flow: Flow) -> None:
@@ -78,3 +85,45 @@ def test_reading_my_credit_report_is_itself_in_my_access_log(flow: Flow) -> None
     assert report.status_code == 200 and "我的信用报告" in report.text
     assert_accessible_page(report.text)
     assert "本人实名查询" in client.get("/portal/access-log").text
+
+
+def test_the_page_remembers_the_checkpoint_and_proves_the_next_one_extends_it(
+    flow: Flow, tmp_path: Path
+) -> None:
+    audit_log = flow.client.app.state.audit_log  # type: ignore[attr-defined]
+    flow.active()
+    audit_log.publish_now()
+    client = signed_in(flow)
+    first = client.get("/portal/access-log")
+    assert "上次访问" not in first.text  # nothing seen before
+    seen = client.cookies.get(SEEN_COOKIE)
+    assert seen is not None and seen.startswith(f"{audit_log.signed_head()[1].size}.")
+
+    flow.pending()
+    audit_log.publish_now()
+    second = client.get("/portal/access-log")
+    assert "✓ 今天的检查点与您上次访问时看到的检查点" in second.text
+    assert_accessible_page(second.text)
+
+    size = seen.split(".")[0]
+    client.cookies.set(SEEN_COOKIE, f"{size}.{'ab' * 32}", path="/portal")
+    forged = client.get("/portal/access-log")
+    assert "✗ 今天的检查点与您上次访问时看到的检查点" in forged.text
+
+    client.cookies.set(SEEN_COOKIE, seen, path="/portal")
+    download = client.get("/portal/access-log/bundle")
+    assert download.status_code == 200
+    assert "attachment" in download.headers["content-disposition"]
+    (tmp_path / "bundle.json").write_text(download.text)
+    verified = runner.invoke(
+        app,
+        [
+            "audit",
+            "verify-bundle",
+            str(tmp_path / "bundle.json"),
+            "--key",
+            audit_log.verifier_key(),
+        ],
+    )
+    assert verified.exit_code == 0, verified.output
+    assert f"consistent with the checkpoint of size {size} seen before" in verified.stdout

@@ -256,6 +256,7 @@ ADMITTED = {
     "GET /v1/me/consents/{grant_id}/receipt": "citizen",
     "GET /v1/me/credit-report": "citizen",
     "GET /v1/me/access-log": "citizen",
+    "GET /v1/me/access-log/bundle": "citizen",
     "POST /v1/records": "provider",
     "POST /v1/records/{record_id}/corrections": "provider",
     "POST /v1/records/{record_id}/revocation": "provider",
