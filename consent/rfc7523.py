@@ -17,6 +17,11 @@ Rules (each failure is ``invalid_client``, or ``invalid_request`` for a malforme
   and ``nbf``, when present, not in the future; :data:`CLOCK_SKEW` tolerated on each bound;
 * ``jti`` present and never accepted twice for the client: checked last, so only a
   validly signed assertion is remembered.
+
+Until the signature verifies, every failure answers alike - an unknown client id, a key id
+that names no registered key, a registered key of a refused type, a wrong signature or
+algorithm: ``invalid_client`` with :data:`NOT_AUTHENTICATED`, so the endpoint tells nobody which
+client ids exist or what keys they hold. The precise cause is the error's ``__cause__``.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 MAX_ASSERTION_LIFETIME = timedelta(minutes=5)
 CLOCK_SKEW = timedelta(seconds=30)
 MAX_JTI_LENGTH = 256
+NOT_AUTHENTICATED = "client authentication failed"
 
 _ALGORITHMS_BY_KEY_TYPE: Mapping[tuple[object, object], tuple[str, ...]] = {
     ("OKP", "Ed25519"): ("EdDSA",),
@@ -76,12 +82,15 @@ def authenticate_client(
     if request.client_id is not None and request.client_id != client_id:
         raise InvalidClientError("client_id does not match the assertion issuer")
     client = clients.client(client_id)
-    if client is None:
-        raise InvalidClientError("unknown client")
-    key, algorithms = _client_key(
-        client, unverified_header(assertion, InvalidClientError).optional_text("kid")
-    )
-    claims = verify_with_key(assertion, key, algorithms, InvalidClientError)
+    try:
+        if client is None:
+            raise InvalidClientError("unknown client")
+        key, algorithms = _client_key(
+            client, unverified_header(assertion, InvalidClientError).optional_text("kid")
+        )
+        claims = verify_with_key(assertion, key, algorithms, InvalidClientError)
+    except InvalidClientError as exc:
+        raise InvalidClientError(NOT_AUTHENTICATED) from exc
     if claims.text("iss") != client_id or claims.text("sub") != client_id:
         raise InvalidClientError("iss and sub must both be the client id")
     if claims.single_audience() not in {endpoints.token_endpoint, endpoints.issuer}:

@@ -61,7 +61,7 @@ from gateway.portal.forms import ApprovalForm, approval_form
 from gateway.portal.i18n import LANGUAGE_COOKIE, Language
 from gateway.portal.pages import HOME, redirect
 from gateway.portal.sessions import COOKIE_PATH
-from gateway.ratelimit import PORTAL_SIGN_IN
+from gateway.ratelimit import PORTAL_SIGN_IN, spend_sign_in
 from gateway.reports import service as reports
 from gateway.reports.schemas import SignedReportOut
 from gateway.reports.service import NUMBER_PATTERN, ReportUse
@@ -70,16 +70,19 @@ from gateway.rights.objections import Filing, ObjectionKind
 from gateway.routes.consents import Desk
 from gateway.routes.reports import pdf_response
 from gateway.routes.rights import Desk as RightsDesk
+from gateway.validation import Identifier, Text
 from redaction.catalog import ScopeCategory
 from redaction.policies import Channel
 
 CONSENTS = "/portal/consents"
 STATIC = Path(__file__).resolve().parent / "static"
 LANGUAGE_MAX_AGE = int(timedelta(days=365).total_seconds())
-BackTo = Annotated[str, Query(alias="next", max_length=200, pattern=r"^/portal/[A-Za-z0-9/_-]*$")]
-GrantId = Annotated[str, PathParam(pattern=r"^cg_[A-Za-z0-9_-]{1,61}$")]
-RecordId = Annotated[str, PathParam(pattern=r"^rec_[0-9a-f]{32}$")]
-ReportNumber = Annotated[str, PathParam(pattern=NUMBER_PATTERN)]
+BackTo = Annotated[
+    Identifier, Query(alias="next", max_length=200, pattern=r"^/portal/[A-Za-z0-9/_-]*$")
+]
+GrantId = Annotated[Identifier, PathParam(pattern=r"^cg_[A-Za-z0-9_-]{1,61}$")]
+RecordId = Annotated[Identifier, PathParam(pattern=r"^rec_[0-9a-f]{32}$")]
+ReportNumber = Annotated[Identifier, PathParam(pattern=NUMBER_PATTERN)]
 REPORTS = "/portal/reports"
 
 router = APIRouter(prefix="/portal", include_in_schema=False, route_class=PortalRoute)
@@ -114,11 +117,13 @@ def sign_in(
     _form: VisitorForm,
     db: DbSession,
     engine: DbEngine,
-    username: Annotated[str, Form(max_length=64)] = "",
-    password: Annotated[str, Form(max_length=1024)] = "",
+    username: Annotated[Identifier, Form(max_length=64)] = "",
+    password: Annotated[Text, Form(max_length=1024)] = "",
 ) -> Response:
     """The citizen signs in with the API's own check (the same answer for an unknown account
-    and a wrong password); the session starts afresh, bound to the account."""
+    and a wrong password, and the API's budget per account); the session starts afresh, bound
+    to the account."""
+    spend_sign_in(request, username)
     server = request.app.state.auth_server
     try:
         bearer = citizen_sign_in(db, server, username, password, datetime.now(UTC))
@@ -304,7 +309,7 @@ def file_objection(
     _form: SignedInForm,
     rights: RightsDesk,
     record_id: RecordId,
-    reason: Annotated[str, Form(max_length=500)] = "",
+    reason: Annotated[Text, Form(max_length=500)] = "",
 ) -> Response:
     """Object to an item of the file, as ``POST /v1/me/objections`` does (Art. 64)."""
     filing = Filing(ObjectionKind.RECORD, reason, record_id)

@@ -32,10 +32,15 @@ from gateway.consents.service import CitizenGrant, ConsentDesk
 from gateway.consents.written_consent import written_consent_texts
 from gateway.deps import AuditService, DbSession
 from gateway.problem_handlers import problem_responses
+from gateway.validation import Identifier, StrictRoute
 
-router = APIRouter(tags=["consents"])
-citizen_router = APIRouter(prefix="/v1/me/consents", tags=["citizen consents"])
-GrantId = Annotated[str, Path(min_length=1, max_length=64, description="The grant id, cg_...")]
+router = APIRouter(route_class=StrictRoute, tags=["consents"])
+citizen_router = APIRouter(
+    route_class=StrictRoute, prefix="/v1/me/consents", tags=["citizen consents"]
+)
+GrantId = Annotated[
+    Identifier, Path(min_length=1, max_length=64, description="The grant id, cg_...")
+]
 DECISION_ERRORS = problem_responses(401, 403, 404, 409, 422, 503)
 
 
