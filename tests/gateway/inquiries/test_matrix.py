@@ -236,14 +236,6 @@ def test_each_refusal_is_answered_and_registered(
     assert event.requester == requester(world, persona)
 
 
-@pytest.mark.parametrize(
-    "changes",
-    [
-        {"legal_basis": "张三 320102198804122177"},
-        {"legal_basis": ""},
-        {"categories": ["religious_faith"]},
-    ],
-)
 def test_another_establishments_grant_is_answered_as_an_unknown_one(world: World) -> None:
     """The answer does not tell that a grant of another establishment exists; the audit log
     registers the precise reason."""
@@ -258,6 +250,14 @@ def test_another_establishments_grant_is_answered_as_an_unknown_one(world: World
     assert (event.outcome, event.reason_code) == (Outcome.DENIED, "other_requester")
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"legal_basis": "张三 320102198804122177"},
+        {"legal_basis": ""},
+        {"categories": ["religious_faith"]},
+    ],
+)
 def test_what_is_not_a_code_is_refused_before_anything_is_registered(
     world: World, changes: dict[str, object]
 ) -> None:
