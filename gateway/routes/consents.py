@@ -32,6 +32,7 @@ from gateway.consents.service import CitizenGrant, ConsentDesk
 from gateway.consents.written_consent import written_consent_texts
 from gateway.deps import AuditService, DbSession
 from gateway.problem_handlers import problem_responses
+from gateway.routes import links
 from gateway.validation import Identifier, StrictRoute
 
 router = APIRouter(route_class=StrictRoute, tags=["consents"])
@@ -56,7 +57,7 @@ Desk = Annotated[ConsentDesk, Depends(_desk)]
     "/v1/consent-requests",
     status_code=201,
     summary="Request a consent; a single lifetime authorization is refused (Art. 61(2))",
-    responses=problem_responses(401, 403, 422, 503),
+    responses={**problem_responses(401, 403, 422, 503), **links.REQUESTED},
 )
 def request_consent(
     desk: Desk, caller: EstablishmentCaller, body: ConsentRequestIn, response: Response
@@ -101,7 +102,7 @@ def my_consents(desk: Desk, caller: CitizenCaller) -> CitizenConsents:
 @citizen_router.post(
     "/{grant_id}/approve",
     summary="Approve (a subset of) the categories; restricted ones need a written consent",
-    responses=DECISION_ERRORS,
+    responses={**DECISION_ERRORS, **links.APPROVED},
 )
 def approve(
     desk: Desk, caller: CitizenCaller, grant_id: GrantId, body: ApprovalIn
@@ -120,18 +121,18 @@ def _decision_route(decision: Decision) -> Callable[..., Any]:
     return route
 
 
-for _action, _decision, _summary in (
-    ("reject", service.reject, "Reject a pending consent request"),
-    ("revoke", service.revoke, "Revoke a consent; the very next inquiry is denied"),
-    ("pause", service.pause, "Pause an active consent"),
-    ("resume", service.resume, "Resume a paused consent"),
+for _action, _decision, _summary, _links in (
+    ("reject", service.reject, "Reject a pending consent request", {}),
+    ("revoke", service.revoke, "Revoke a consent; the very next inquiry is denied", links.REVOKED),
+    ("pause", service.pause, "Pause an active consent", {}),
+    ("resume", service.resume, "Resume a paused consent", {}),
 ):
     citizen_router.add_api_route(
         f"/{{grant_id}}/{_action}",
         _decision_route(_decision),
         methods=["POST"],
         summary=_summary,
-        responses=DECISION_ERRORS,
+        responses={**DECISION_ERRORS, **_links},
         name=_action,
     )
 

@@ -31,6 +31,7 @@ from gateway.inquiries.schemas import (
 from gateway.inquiries.service import InquiryDesk, Statement
 from gateway.problem_handlers import problem_responses
 from gateway.ratelimit import PUBLIC_LOOKUP
+from gateway.routes import links
 from gateway.storage.db import unit_of_work
 from gateway.validation import Identifier, StrictRoute
 from redaction.identifiers import IdentifierKind, OtherDocumentType
@@ -58,7 +59,7 @@ def _inquire(state: State, statement: Statement) -> Response:
     "/v1/inquiries/authorized",
     summary="Authorized inquiry: the categories a consent grants, for its purpose (Art. 61(2))",
     response_model=AuthorizedAnswer,
-    responses=INQUIRY_ERRORS,
+    responses={**INQUIRY_ERRORS, **links.INQUIRED},
 )
 async def authorized_inquiry(
     request: Request, caller: AuthorizedInquirer, body: AuthorizedInquiryIn
