@@ -49,7 +49,7 @@ soak: $(STAMP) fuzz
 	$(BIN)/python -m bench.soak --duration $(or $(DURATION),180) $(PROOF_DB)
 
 fuzz: $(STAMP)
-	GATEWAY_TEST_FUZZ_EXAMPLES=$(or $(EXAMPLES),10) GATEWAY_TEST_FUZZ_SCENARIOS=$(or $(SCENARIOS),200) \
+	GATEWAY_TEST_FUZZ_EXAMPLES=$(or $(EXAMPLES),5) GATEWAY_TEST_FUZZ_SCENARIOS=$(or $(SCENARIOS),100) \
 	$(if $(SEED),GATEWAY_TEST_FUZZ_SEED=$(SEED)) $(BIN)/pytest -s tests/gateway/proof/test_fuzz.py
 
 crash: $(STAMP)
