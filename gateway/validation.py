@@ -9,7 +9,8 @@
 * :class:`StrictRoute`, the route class of every router, reads a JSON body itself: a member
   named twice is refused (``json.loads`` would keep the last one silently), and the body is
   validated in JSON mode, where a date or an enumeration is a string but an integer is no
-  string, before the route is called.
+  string. Its problems are answered where the framework answers a body's: after the route's
+  dependencies, so a caller without credentials learns nothing of the schema.
 
 Each refusal is the 422 problem of :mod:`gateway.problem_handlers`, with the location of the
 problem and never the value.
@@ -28,11 +29,10 @@ Adopting them in a new schema::
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Annotated, Any
 
 from fastapi import Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 from starlette.responses import Response
@@ -71,23 +71,31 @@ def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return members
 
 
-def parse_json(raw: bytes | str) -> Any:
+def _parse_json(raw: bytes | str) -> Any:
     """JSON as the gateway reads it from outside: a member named twice is refused."""
     return json.loads(raw, object_pairs_hook=_unique_members)
 
 
-class _ValidatedRequest(Request):
-    """A request whose JSON body :class:`StrictRoute` has already parsed and validated."""
+_UNCHECKED = object()
+_REFUSED = object()
+"""What a refused body reads as: no model, so the framework refuses it too - after the route's
+dependencies, as it refuses any body: who is calling is decided before what they sent."""
+_BODY_ERRORS = "strict_body_errors"
 
-    validated: BaseModel | None = None
+
+class _CheckedRequest(Request):
+    """A request whose JSON body :class:`StrictRoute` has already read and checked."""
+
+    checked: Any = _UNCHECKED
 
     async def json(self) -> Any:
-        return self.validated if self.validated is not None else await super().json()
+        return await super().json() if self.checked is _UNCHECKED else self.checked
 
 
 class StrictRoute(APIRoute):
     """A route whose :class:`StrictBody` JSON body is refused with a member named twice, and
-    validated in JSON mode under the model's strict rules."""
+    validated in JSON mode under the model's strict rules. The problems are reported where the
+    framework reports a body's (:func:`body_errors`), after the route's dependencies ran."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
@@ -96,12 +104,12 @@ class StrictRoute(APIRoute):
             return handle
 
         async def strict_handler(request: Request) -> Response:
-            validated = _ValidatedRequest(request.scope, request.receive)
-            if _is_json(validated):
-                body = await validated.body()
+            checked = _CheckedRequest(request.scope, request.receive)
+            if _is_json(checked):
+                body = await checked.body()
                 if body:
-                    validated.validated = _validate(model, body)
-            return await handle(validated)
+                    checked.checked = _check(model, body, checked)
+            return await handle(checked)
 
         return strict_handler
 
@@ -112,6 +120,15 @@ class StrictRoute(APIRoute):
         return None
 
 
+def body_errors(request: Request, errors: Sequence[Any]) -> list[Any]:
+    """The errors of a refused request, with the strict body's own in place of the framework's
+    refusal of :data:`_REFUSED`."""
+    strict: list[Any] | None = getattr(request.state, _BODY_ERRORS, None)
+    if strict is None:
+        return list(errors)
+    return [error for error in errors if tuple(error["loc"]) != ("body",)] + strict
+
+
 def _is_json(request: Request) -> bool:
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     return media_type == "application/json" or (
@@ -119,20 +136,20 @@ def _is_json(request: Request) -> bool:
     )
 
 
-def _validate(model: type[StrictBody], body: bytes) -> StrictBody:
+def _check(model: type[StrictBody], body: bytes, request: Request) -> Any:
+    """The validated body; or, refused, :data:`_REFUSED` with its errors kept on the request;
+    or, when it is no JSON at all, :data:`_UNCHECKED` (the framework answers that itself)."""
+    errors: list[dict[str, Any]]
     try:
-        parse_json(body)
+        _parse_json(body)
     except DuplicateMember as exc:
-        raise _invalid(("body",), str(exc)) from None
+        errors = [{"type": "value_error", "loc": ("body",), "msg": str(exc)}]
     except (ValueError, RecursionError):
-        raise _invalid(("body",), "the body could not be parsed") from None
-    try:
-        return model.model_validate_json(body)
-    except ValidationError as exc:
-        raise RequestValidationError(
-            [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
-        ) from None
-
-
-def _invalid(location: tuple[str, ...], message: str) -> RequestValidationError:
-    return RequestValidationError([{"type": "value_error", "loc": location, "msg": message}])
+        return _UNCHECKED
+    else:
+        try:
+            return model.model_validate_json(body)
+        except ValidationError as exc:
+            errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
+    setattr(request.state, _BODY_ERRORS, errors)
+    return _REFUSED
