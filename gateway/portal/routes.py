@@ -405,11 +405,11 @@ def choose_notifications(
     _form: SignedInForm,
     db: DbSession,
     settings: AppSettings,
-    email: Annotated[str, Form(max_length=254)] = "",
-    phone: Annotated[str, Form(max_length=20)] = "",
+    email: Annotated[Identifier, Form(max_length=254)] = "",
+    phone: Annotated[Identifier, Form(max_length=20)] = "",
     email_enabled: Annotated[bool, Form()] = False,
     sms_enabled: Annotated[bool, Form()] = False,
-    events: Annotated[list[str] | None, Form()] = None,
+    events: Annotated[list[Identifier] | None, Form()] = None,
     inquiry_digest: Annotated[bool, Form()] = False,
 ) -> Response:
     """Save the choice as ``PUT /v1/me/notification-preferences`` does."""
@@ -422,7 +422,7 @@ def choose_notifications(
         "inquiry_digest": inquiry_digest,
     }
     try:
-        body = PreferencesIn.model_validate(submitted)
+        body = PreferencesIn.model_validate(submitted, strict=False)  # a form: all text
     except ValidationError:
         row = notifications.preferences(db, caller.subject)
         chosen = preferences_out(row, available_channels(settings))
