@@ -21,7 +21,9 @@ Rules (each failure is ``invalid_client``, or ``invalid_request`` for a malforme
 Until the signature verifies, every failure answers alike - an unknown client id, a key id
 that names no registered key, a registered key of a refused type, a wrong signature or
 algorithm: ``invalid_client`` with :data:`NOT_AUTHENTICATED`, so the endpoint tells nobody which
-client ids exist or what keys they hold. The precise cause is the error's ``__cause__``.
+client ids exist or what keys they hold - nor by its time: an unknown client's assertion is
+verified all the same, against a key nobody holds. The precise cause is the error's
+``__cause__``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from consent.clients import RegisteredClient
 from consent.errors import InvalidClientError, InvalidRequestError
@@ -51,6 +54,7 @@ MAX_ASSERTION_LIFETIME = timedelta(minutes=5)
 CLOCK_SKEW = timedelta(seconds=30)
 MAX_JTI_LENGTH = 256
 NOT_AUTHENTICATED = "client authentication failed"
+_NOBODYS_KEY = Ed25519PrivateKey.generate().public_key()
 
 _ALGORITHMS_BY_KEY_TYPE: Mapping[tuple[object, object], tuple[str, ...]] = {
     ("OKP", "Ed25519"): ("EdDSA",),
@@ -84,6 +88,7 @@ def authenticate_client(
     client = clients.client(client_id)
     try:
         if client is None:
+            _verify_nothing(assertion)
             raise InvalidClientError("unknown client")
         key, algorithms = _client_key(
             client, unverified_header(assertion, InvalidClientError).optional_text("kid")
@@ -103,6 +108,14 @@ def authenticate_client(
         raise InvalidClientError("jti too long")
     jti_store.remember(jti, client_id, from_timestamp(expires_at))
     return client
+
+
+def _verify_nothing(assertion: str) -> None:
+    """The work a known client's assertion costs, for an unknown one (it never verifies)."""
+    try:
+        verify_with_key(assertion, _NOBODYS_KEY, ("EdDSA",), InvalidClientError)
+    except InvalidClientError:
+        return
 
 
 def _assertion(request: ClientAssertion) -> str:
