@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint bench soak crash scaleout format openapi clean
+.PHONY: run test lint bench soak fuzz crash scaleout format openapi clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found " + sys.version.split()[0] + "); set PYTHON=python3.11")'
@@ -35,16 +35,22 @@ format: $(STAMP)
 
 # The proof runs (README, "Proof"). Options: make bench QUICK=1 (1k vs 100k, 100k-leaf log),
 # ONLY="name ..." (some benchmarks), SCALE=N (the large province of the scale benchmark);
-# make soak DURATION=seconds, make crash ROUNDS=n; DATABASE_URL=... (a fresh schema on
-# PostgreSQL) for soak, crash and scaleout; REDIS_URL=... for scaleout (it is emptied first).
+# make soak DURATION=seconds (it runs make fuzz first: EXAMPLES=n per operation, role and mode,
+# SCENARIOS=n walks of the OpenAPI links, SEED=n repeats a run), make crash ROUNDS=n;
+# DATABASE_URL=... (a fresh schema on PostgreSQL) for soak, crash and scaleout; REDIS_URL=...
+# for scaleout (it is emptied first).
 BENCH_ARGS := $(if $(QUICK),--quick) $(foreach name,$(ONLY),--only $(name))
 PROOF_DB := $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
 
 bench: $(STAMP)
 	$(if $(SCALE),BENCH_SCALE_LARGE=$(SCALE)) $(BIN)/python -m bench $(BENCH_ARGS)
 
-soak: $(STAMP)
+soak: $(STAMP) fuzz
 	$(BIN)/python -m bench.soak --duration $(or $(DURATION),180) $(PROOF_DB)
+
+fuzz: $(STAMP)
+	GATEWAY_TEST_FUZZ_EXAMPLES=$(or $(EXAMPLES),5) GATEWAY_TEST_FUZZ_SCENARIOS=$(or $(SCENARIOS),100) \
+	$(if $(SEED),GATEWAY_TEST_FUZZ_SEED=$(SEED)) $(BIN)/pytest -s tests/gateway/proof/test_fuzz.py
 
 crash: $(STAMP)
 	$(BIN)/python -m bench.crash --rounds $(or $(ROUNDS),10) $(PROOF_DB)

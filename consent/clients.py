@@ -35,6 +35,14 @@ SCOPES_BY_ROLE: Mapping[Role, frozenset[str]] = {
 
 ALL_SCOPES: frozenset[str] = frozenset().union(*SCOPES_BY_ROLE.values())
 
+PUBLIC_REQUESTER = "public"
+"""The requester of lawful public disclosure: anyone (Art. 39 para. 2)."""
+CITIZEN_REQUESTER = Role.CITIZEN.value
+"""A citizen is registered by role, never by an identifier."""
+RESERVED_CLIENT_IDS = frozenset({PUBLIC_REQUESTER, CITIZEN_REQUESTER})
+"""Requester labels of the audit log that are no client's: no party may be registered
+under one, or its entries would read as a citizen's own or the public's."""
+
 
 @dataclass(frozen=True)
 class RegisteredClient:

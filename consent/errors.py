@@ -64,13 +64,6 @@ class InvalidGrantError(OAuthError):
     error = "invalid_grant"
 
 
-class UnauthorizedClientError(OAuthError):
-    status = 400
-    title = "Unauthorized client"
-    slug = "oauth-unauthorized-client"
-    error = "unauthorized_client"
-
-
 class UnsupportedGrantTypeError(OAuthError):
     status = 400
     title = "Unsupported grant type"
@@ -203,10 +196,22 @@ class Reason(StrEnum):
 
 
 class ConsentError(GatewayError):
-    """Base of the consent policy family: every instance carries a :class:`Reason`."""
+    """Base of the consent policy family: every instance carries a :class:`Reason`.
 
-    def __init__(self, detail: str, *, reason: Reason, article: str | None = None) -> None:
-        super().__init__(detail, article=article, reason=reason, extra={"reason": reason.value})
+    ``answered_as``: the reason the caller is told when it must not learn the precise one (a
+    grant of another requester answers as no grant at all); ``reason`` - what the audit log
+    registers - stays precise."""
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        reason: Reason,
+        article: str | None = None,
+        answered_as: Reason | None = None,
+    ) -> None:
+        shown = answered_as or reason
+        super().__init__(detail, article=article, reason=reason, extra={"reason": shown.value})
 
 
 class RefusedRequestError(ConsentError, InvalidInput):

@@ -3,8 +3,10 @@ information only within an active grant - same requester, subject and purpose, c
 granted, within the validity window and the maximum number of uses (Art. 61(2)); restricted
 categories only with the subject's written consent (Art. 62 para. 2-3).
 
-Denials, in the order they are checked (the first to apply is raised, so a requester learns
-nothing about a grant that is not its own beyond ``other_requester``):
+Denials, in the order they are checked (the first to apply is raised). A grant of another
+establishment is answered exactly as a grant that does not exist - ``no_grant``, Art. 39, the
+same detail - so a requester learns nothing of grants that are not its own, not even that they
+exist; the audit log registers the precise ``other_requester``:
 
 =================================  =============  ================================================
 reason                             article        the inquiry...
@@ -12,7 +14,8 @@ reason                             article        the inquiry...
 ``outside_authorization_details``  Art. 61(2)     names a grant its access token's RFC 9396
                                                   ``authorization_details`` do not name
 ``no_grant``                       Art. 39        names no grant that exists
-``other_requester``                Art. 61(2)     is made by another establishment
+``other_requester``                (Art. 39)      is made by another establishment (answered
+                                                  as ``no_grant``)
 ``other_subject``                  Art. 61(2)     is about another subject
 ``other_purpose``                  Art. 61(2)     states another purpose
 ``not_active``                     Art. 61(2)     uses a pending or rejected grant
@@ -45,6 +48,7 @@ from consent.stores import GrantStore
 NO_AUTHORIZATION = "Art. 39"
 UNAUTHORIZED = "Art. 61(2)"
 RESTRICTED = "Art. 62"
+NO_GRANT = "no consent covers this inquiry"
 
 _STATE_DENIALS: Mapping[GrantState, Reason] = {
     GrantState.PENDING: Reason.NOT_ACTIVE,
@@ -80,9 +84,10 @@ def check_inquiry(
             Reason.OUTSIDE_AUTHORIZATION_DETAILS,
         )
     if grant is None or grant.grant_id != inquiry.grant_id:
-        _deny("no consent covers this inquiry", Reason.NO_GRANT, NO_AUTHORIZATION)
+        _deny(NO_GRANT, Reason.NO_GRANT, NO_AUTHORIZATION)
+    if grant.requester != inquiry.requester:
+        _deny(NO_GRANT, Reason.OTHER_REQUESTER, NO_AUTHORIZATION, answered_as=Reason.NO_GRANT)
     for matches, reason in (
-        (grant.requester == inquiry.requester, Reason.OTHER_REQUESTER),
         (grant.subject_key == inquiry.subject_key, Reason.OTHER_SUBJECT),
         (grant.purpose == inquiry.purpose, Reason.OTHER_PURPOSE),
     ):
@@ -136,5 +141,11 @@ def _check_categories(grant: Grant, asked: frozenset[str], restricted: frozenset
         _deny("a category asked for is not granted", Reason.CATEGORY_NOT_GRANTED, article)
 
 
-def _deny(detail: str, reason: Reason, article: str = UNAUTHORIZED) -> NoReturn:
-    raise InquiryDeniedError(detail, reason=reason, article=article)
+def _deny(
+    detail: str,
+    reason: Reason,
+    article: str = UNAUTHORIZED,
+    *,
+    answered_as: Reason | None = None,
+) -> NoReturn:
+    raise InquiryDeniedError(detail, reason=reason, article=article, answered_as=answered_as)

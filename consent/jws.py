@@ -23,6 +23,7 @@ from jwt.types import Options
 
 from consent.keys import KeyRing, PublicKeys
 from problems import GatewayError
+from problems.text import refuse_unreadable
 
 GATEWAY_ALGORITHMS = ("EdDSA",)
 """The only algorithm our own tokens, artefacts and receipts use."""
@@ -88,6 +89,8 @@ def verify_with_key(
         payload = jwt.decode(token, key, algorithms=list(algorithms), options=_SIGNATURE_ONLY)
     except jwt.PyJWTError as exc:
         raise error("signature or algorithm not accepted") from exc
+    except RecursionError:  # JSON nested deeper than the parser goes
+        raise error("malformed token") from None
     return Claims(payload, error)
 
 
@@ -97,6 +100,8 @@ def unverified_header(token: str, error: ErrorFactory) -> Claims:
         return Claims(jwt.get_unverified_header(token), error)
     except jwt.PyJWTError as exc:
         raise error("malformed token") from exc
+    except RecursionError:
+        raise error("malformed token") from None
 
 
 def unverified_claims(token: str, error: ErrorFactory) -> Claims:
@@ -105,6 +110,8 @@ def unverified_claims(token: str, error: ErrorFactory) -> Claims:
         payload = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError as exc:
         raise error("malformed token") from exc
+    except RecursionError:
+        raise error("malformed token") from None
     return Claims(payload, error)
 
 
@@ -131,10 +138,17 @@ class Claims:
         return frozenset(self._members)
 
     def optional_text(self, name: str) -> str | None:
+        """A string claim; every one the gateway reads is an identifier or a code, so it holds
+        no control, format or line-break character (:mod:`problems.text`)."""
         value = self._members.get(name)
-        if value is None or isinstance(value, str):
-            return value
-        raise self._error(f"claim {name} must be a string")
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self._error(f"claim {name} must be a string")
+        try:
+            return refuse_unreadable(value, single_line=True)
+        except ValueError as exc:
+            raise self._error(f"claim {name}: {exc}") from None
 
     def text(self, name: str) -> str:
         value = self.optional_text(name)
@@ -158,7 +172,7 @@ class Claims:
         value = self._members.get(name)
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise self._error(f"claim {name} must be a list of strings")
-        return tuple(value)
+        return tuple(Claims({name: item}, self._error).text(name) for item in value)
 
     def optional_object(self, name: str) -> Claims | None:
         """A JSON object member (a header's ``jwk``, a token's ``cnf``); None when absent."""

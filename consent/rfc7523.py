@@ -17,6 +17,13 @@ Rules (each failure is ``invalid_client``, or ``invalid_request`` for a malforme
   and ``nbf``, when present, not in the future; :data:`CLOCK_SKEW` tolerated on each bound;
 * ``jti`` present and never accepted twice for the client: checked last, so only a
   validly signed assertion is remembered.
+
+Until the signature verifies, every failure answers alike - an unknown client id, a key id
+that names no registered key, a registered key of a refused type, a wrong signature or
+algorithm: ``invalid_client`` with :data:`NOT_AUTHENTICATED`, so the endpoint tells nobody which
+client ids exist or what keys they hold - nor by its time: an unknown client's assertion is
+verified all the same, against a key nobody holds. The precise cause is the error's
+``__cause__``.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from consent.clients import RegisteredClient
 from consent.errors import InvalidClientError, InvalidRequestError
@@ -45,6 +53,8 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 MAX_ASSERTION_LIFETIME = timedelta(minutes=5)
 CLOCK_SKEW = timedelta(seconds=30)
 MAX_JTI_LENGTH = 256
+NOT_AUTHENTICATED = "client authentication failed"
+_NOBODYS_KEY = Ed25519PrivateKey.generate().public_key()
 
 _ALGORITHMS_BY_KEY_TYPE: Mapping[tuple[object, object], tuple[str, ...]] = {
     ("OKP", "Ed25519"): ("EdDSA",),
@@ -76,12 +86,16 @@ def authenticate_client(
     if request.client_id is not None and request.client_id != client_id:
         raise InvalidClientError("client_id does not match the assertion issuer")
     client = clients.client(client_id)
-    if client is None:
-        raise InvalidClientError("unknown client")
-    key, algorithms = _client_key(
-        client, unverified_header(assertion, InvalidClientError).optional_text("kid")
-    )
-    claims = verify_with_key(assertion, key, algorithms, InvalidClientError)
+    try:
+        if client is None:
+            _verify_nothing(assertion)
+            raise InvalidClientError("unknown client")
+        key, algorithms = _client_key(
+            client, unverified_header(assertion, InvalidClientError).optional_text("kid")
+        )
+        claims = verify_with_key(assertion, key, algorithms, InvalidClientError)
+    except InvalidClientError as exc:
+        raise InvalidClientError(NOT_AUTHENTICATED) from exc
     if claims.text("iss") != client_id or claims.text("sub") != client_id:
         raise InvalidClientError("iss and sub must both be the client id")
     if claims.single_audience() not in {endpoints.token_endpoint, endpoints.issuer}:
@@ -94,6 +108,14 @@ def authenticate_client(
         raise InvalidClientError("jti too long")
     jti_store.remember(jti, client_id, from_timestamp(expires_at))
     return client
+
+
+def _verify_nothing(assertion: str) -> None:
+    """The work a known client's assertion costs, for an unknown one (it never verifies)."""
+    try:
+        verify_with_key(assertion, _NOBODYS_KEY, ("EdDSA",), InvalidClientError)
+    except InvalidClientError:
+        return
 
 
 def _assertion(request: ClientAssertion) -> str:

@@ -126,7 +126,7 @@ def verify_access_token(
         raise InvalidTokenError("token for another audience")
     claims.require_current(now)
     access = _from_claims(claims)
-    if revoked.is_revoked(access.jti):
+    if revoked.is_revoked(access.jti, access.client_id):
         raise InvalidTokenError("token revoked")
     return access
 

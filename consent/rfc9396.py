@@ -41,6 +41,8 @@ def parse_authorization_details(raw: str) -> tuple[AuthorizationDetail, ...]:
         value = json.loads(raw)
     except ValueError as exc:
         raise InvalidAuthorizationDetailsError("authorization_details is not JSON") from exc
+    except RecursionError:  # nested deeper than the parser goes: no detail is that deep
+        raise InvalidAuthorizationDetailsError("authorization_details is not JSON") from None
     details = details_from_claims(
         Claims({"authorization_details": value}, InvalidAuthorizationDetailsError)
     )

@@ -1,7 +1,8 @@
 """What the consent core needs from storage: the ``typing.Protocol`` s the gateway implements.
 
 * :class:`JtiStore` - client assertion ``jti`` values seen (RFC 7523 section 3, item 7).
-* :class:`RevokedTokens` - revoked access token ids (RFC 7009 section 2.1).
+* :class:`RevokedTokens` - revoked access token ids (RFC 7009 section 2.1), and the clients
+  whose every token is revoked (a party the operator disabled).
 * :class:`ClientDirectory` - registered clients and their public keys.
 * :class:`GrantStore` - consent grants, with the atomic use counting of Art. 61(2).
 
@@ -36,7 +37,10 @@ class RevokedTokens(Protocol):
         deleted after ``expires_at``: the token is refused as expired by then."""
         ...
 
-    def is_revoked(self, jti: str) -> bool: ...
+    def is_revoked(self, jti: str, client_id: str) -> bool:
+        """Whether the token ``jti`` of ``client_id`` is revoked: on its own, or with every
+        token of its client (the client was disabled). Read on every request, never cached."""
+        ...
 
 
 class ClientDirectory(Protocol):

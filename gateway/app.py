@@ -9,6 +9,7 @@ from functools import partial
 
 from fastapi import Depends, FastAPI, Request
 from sqlalchemy import Engine
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gateway import telemetry
 from gateway.audit_log.service import running_audit_log
@@ -123,6 +124,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
     app.add_middleware(telemetry.TelemetryMiddleware)
+    if settings.trusted_proxies:  # the client's address from X-Forwarded-For, only from them
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     mount_docs(app)
     app.include_router(health.router)
     app.include_router(oauth.router)

@@ -76,7 +76,18 @@ def serve(
         access_log=False,  # raw paths can hold identifiers; spans carry route templates instead
         server_header=False,  # no "server: uvicorn": the software is nobody's business
         log_level="info",
+        **proxy_options(settings),
     )
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's proxy settings from GATEWAY_TRUSTED_PROXIES: X-Forwarded-For and -Proto are
+    read only from those peers, and not at all when there is none (uvicorn's own default
+    trusts any loopback peer, and FORWARDED_ALLOW_IPS from the environment)."""
+    return {
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": list(settings.trusted_proxies),
+    }
 
 
 @app.command()

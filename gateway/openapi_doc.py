@@ -46,3 +46,25 @@ def problem_openapi(app: FastAPI) -> dict[str, Any]:
         schemas["Problem"] = Problem.model_json_schema()
         app.openapi_schema = document
     return app.openapi_schema
+
+
+def link(
+    method: str,
+    path: str,
+    description: str,
+    *,
+    parameters: dict[str, str] | None = None,
+    body: dict[str, object] | None = None,
+) -> dict[str, object]:
+    """An OpenAPI link to the operation ``method path``: what to call next with what an answer
+    returned (runtime expressions such as ``$response.body#/grant_id``)."""
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    entry: dict[str, object] = {
+        "operationRef": f"#/paths/{pointer}/{method.lower()}",
+        "description": description,
+    }
+    if parameters:
+        entry["parameters"] = parameters
+    if body:
+        entry["requestBody"] = body
+    return entry

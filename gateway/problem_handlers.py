@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.security_headers import hardening_headers
+from gateway.validation import body_errors
 from problems import PROBLEM_BASE_URI, GatewayError
 
 PROBLEM_JSON = "application/problem+json"
@@ -75,13 +76,13 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return http_problem(exc.status_code, dict(exc.headers) if exc.headers else None)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     # Only where and what: the submitted values may be personal data and are never echoed.
     return _invalid(
         [
             {"location": ".".join(str(part) for part in error["loc"]), "message": error["msg"]}
-            for error in exc.errors()
+            for error in body_errors(request, exc.errors())
         ]
     )
 

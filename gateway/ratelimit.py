@@ -5,17 +5,28 @@ Redis when ``GATEWAY_REDIS_URL`` is set, so several gateway processes share one 
 client. The check itself is an app-wide dependency rather than slowapi's middleware, because it
 must see the matched route (for per-route limits such as the public lookup's) and the
 authenticated principal, and must answer with the gateway's own problem document.
+
+The citizen sign-in has one budget for the API (``POST /v1/me/token``) and the portal together,
+spent twice per attempt: per IP, and per account (:func:`spend_sign_in`), so that guessing one
+citizen's password from many addresses is bounded too.
+
+The IP is the peer's, unless the peer is one of ``GATEWAY_TRUSTED_PROXIES``: then the client is
+the first address of its ``X-Forwarded-For`` not itself a trusted proxy (uvicorn's
+``ProxyHeadersMiddleware``, which :func:`gateway.app.create_app` installs with that list and
+``gateway serve`` configures with it). With no trusted proxy, the default, the header is
+ignored: a caller cannot pick the address its budget is counted under.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from hashlib import sha256
 
 from fastapi import Request
 from limits import RateLimitItem, parse_many
 from redis.exceptions import RedisError
 from slowapi import Limiter
-from slowapi.util import get_remote_address
 
 from gateway.settings import Settings
 from problems import GatewayError, ServiceUnavailable
@@ -33,6 +44,8 @@ PORTAL_DECISIONS = (
     "/portal/consents/{grant_id}/resume",
 )
 """Where a second factor is verified: a six-digit code must not be guessed at leisure."""
+SIGN_IN = "sign-in"
+"""The budget both sign-in routes spend: one for the API and the portal together."""
 
 
 class RateLimited(GatewayError):
@@ -55,26 +68,32 @@ class RateLimits:
             key_prefix="gateway",
         )
         self.default = parse_many(settings.rate_limit_default)
+        self.sign_in = parse_many(settings.rate_limit_sign_in)
         self.per_route = {
             PUBLIC_LOOKUP: parse_many(settings.rate_limit_public),
             REPORT_VERIFICATION: parse_many(settings.rate_limit_public),
-            CITIZEN_SIGN_IN: parse_many(settings.rate_limit_sign_in),
-            PORTAL_SIGN_IN: parse_many(settings.rate_limit_sign_in),
-            SECOND_FACTOR_PROOFS: parse_many(settings.rate_limit_sign_in),
-            **{route: parse_many(settings.rate_limit_sign_in) for route in PORTAL_DECISIONS},
+            CITIZEN_SIGN_IN: self.sign_in,
+            PORTAL_SIGN_IN: self.sign_in,
+            SECOND_FACTOR_PROOFS: self.sign_in,
+            **dict.fromkeys(PORTAL_DECISIONS, self.sign_in),
             # Probes answer whatever the load or the limit store: orchestrators poll them.
             "/healthz": [],
             "/readyz": [],
         }
+        self.budgets = {CITIZEN_SIGN_IN: SIGN_IN, PORTAL_SIGN_IN: SIGN_IN}
 
     def check(self, request: Request) -> None:
         route = getattr(request.scope.get("route"), "path", "")
-        key = client_key(request)
-        for item in self.per_route.get(route, self.default):
+        items = self.per_route.get(route, self.default)
+        self.spend(items, client_key(request), self.budgets.get(route, route))
+
+    def spend(self, items: Sequence[RateLimitItem], key: str, budget: str) -> None:
+        """One hit on each of ``items`` for ``key`` in ``budget``; 429 once one is spent."""
+        for item in items:
             try:
-                if self.limiter.limiter.hit(item, key, route):
+                if self.limiter.limiter.hit(item, key, budget):
                     continue
-                reset_at, _ = self.limiter.limiter.get_window_stats(item, key, route)
+                reset_at, _ = self.limiter.limiter.get_window_stats(item, key, budget)
             except RedisError as exc:  # fail closed: no budget known, no request served
                 raise ServiceUnavailable("the rate-limit store is unreachable") from exc
             raise RateLimited(item, max(1, int(reset_at - time.time())))
@@ -85,10 +104,19 @@ def client_key(request: Request) -> str:
     client_id = getattr(request.state, "client_id", None)
     if isinstance(client_id, str):
         return f"client:{client_id}"
-    return f"ip:{get_remote_address(request)}"
+    return f"ip:{request.client.host if request.client else 'unknown'}"
 
 
 def enforce_rate_limit(request: Request) -> None:
     """App-wide dependency: refuse the request once its client's budget is spent."""
     limits: RateLimits = request.app.state.rate_limits
     limits.check(request)
+
+
+def spend_sign_in(request: Request, username: str) -> None:
+    """A sign-in attempt against ``username``'s account: refused once the account's budget
+    is spent, whatever address the attempts come from. The key is a hash of the username,
+    so the limit store holds no account name."""
+    limits: RateLimits = request.app.state.rate_limits
+    account = sha256(username.encode()).hexdigest()[:32]
+    limits.spend(limits.sign_in, f"account:{account}", SIGN_IN)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MAX_REPORT_VALIDITY_DAYS = 365
@@ -91,7 +92,14 @@ class Settings(BaseSettings):
         "10/second;500/day", description="Per IP on the anonymous public lookup"
     )
     rate_limit_sign_in: str = Field(
-        "10/minute;100/day", description="Per IP on the citizen sign-in (password guessing)"
+        "10/minute;100/day",
+        description="Per IP and per account on the citizen sign-in, API and portal together "
+        "(password guessing)",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks of the reverse proxies whose X-Forwarded-For names "
+        "the client (JSON list); none by default: the peer's own address is the client's",
     )
     webhook_interval: float = Field(
         2.0, gt=0, description="Seconds between rounds of webhook deliveries"
@@ -145,6 +153,12 @@ class Settings(BaseSettings):
     demo_password: SecretStr | None = Field(
         None, description="Demo citizen password; random on first seed when unset"
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, proxies: list[str]) -> list[str]:
+        """Each an IP address or network: a host name or ``*`` would trust what it should not."""
+        return [str(ipaddress.ip_network(proxy, strict=False)) for proxy in proxies]
 
     @cached_property
     def resolved_keys_dir(self) -> Path:

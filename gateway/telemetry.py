@@ -1,10 +1,11 @@
 """OpenTelemetry traces and metrics.
 
 Every request gets a server span named after its route template (never the raw path, which may
-hold an identifier); the inquiry path opens child spans for the policy decision, the archive
-read, redaction and the audit append. Metrics: inquiries by channel and outcome, audit append
-latency, checkpoint lag. The exporter is chosen by settings: none, console or OTLP/HTTP.
-No span attribute or log line carries personal data.
+hold an identifier), continuing the caller's trace when the request carries a W3C Trace Context
+``traceparent`` (and ``tracestate``); the inquiry path opens child spans for the policy decision,
+the archive read, redaction and the audit append. Metrics: inquiries by channel and outcome,
+audit append latency, checkpoint lag. The exporter is chosen by settings: none, console or
+OTLP/HTTP. No span attribute or log line carries personal data.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from opentelemetry.sdk.trace.export import (
 )
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.settings import Exporter, Settings
@@ -96,8 +99,13 @@ def install(settings: Settings) -> None:
     metrics.set_meter_provider(meter_provider)
 
 
+TRACE_CONTEXT = TraceContextTextMapPropagator()
+TRACE_HEADERS = ("traceparent", "tracestate")
+
+
 class TelemetryMiddleware:
-    """A server span per HTTP request, named by method and route template."""
+    """A server span per HTTP request, named by method and route template, child of the
+    caller's span when it sent one (W3C Trace Context)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -108,8 +116,13 @@ class TelemetryMiddleware:
             return
         method = scope["method"]
         status = 500
+        headers = Headers(scope=scope)
+        carrier = {name: headers[name] for name in TRACE_HEADERS if name in headers}
         with tracer.start_as_current_span(
-            f"HTTP {method}", kind=SpanKind.SERVER, attributes={"http.request.method": method}
+            f"HTTP {method}",
+            context=TRACE_CONTEXT.extract(carrier) if carrier else None,
+            kind=SpanKind.SERVER,
+            attributes={"http.request.method": method},
         ) as span:
 
             async def send_with_status(message: Message) -> None:

@@ -19,11 +19,11 @@ shown to regulators. Only a record that rests on a basis document can be revoked
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from problems.text import unreadable
 from redaction.errors import BasisDocumentRequired, InvalidFieldValue, ProhibitedInformation
 from redaction.ingest import BasisDocument
 from redaction.periods import local_date
@@ -31,7 +31,6 @@ from redaction.prohibited import find_prohibited
 
 ARTICLE = "Art. 65"
 MAX_REASON = 500
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 class BasisStatus(StrEnum):
@@ -52,7 +51,7 @@ class BasisChange:
 def checked_reason(reason: str) -> str:
     """The stated reason of a change, stripped; raise if it is empty, too long or unlawful."""
     text = reason.strip()
-    if not 0 < len(text) <= MAX_REASON or _CONTROL.search(text):
+    if not 0 < len(text) <= MAX_REASON or unreadable(text, single_line=False):
         raise InvalidFieldValue(f"a change states its reason in 1 to {MAX_REASON} characters")
     category = find_prohibited(text)
     if category is not None:

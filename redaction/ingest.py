@@ -32,6 +32,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from problems.text import unreadable
 from redaction.catalog import (
     Catalog,
     CatalogItem,
@@ -112,8 +113,6 @@ class AcceptedRecord:
     written_consent_ref: str | None
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _TOKEN = re.compile(r"\S{1,128}")
 _CODE = re.compile(r"\S{1,64}")
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
@@ -129,7 +128,7 @@ class _Unfit(Exception):
 def _line(limit: int) -> Callable[[str, date], str]:
     def normalize(value: str, _on: date) -> str:
         text = value.strip()
-        if not 0 < len(text) <= limit or _CONTROL.search(text):
+        if not 0 < len(text) <= limit or unreadable(text, single_line=True):
             raise _Unfit
         return text
 
@@ -138,7 +137,7 @@ def _line(limit: int) -> Callable[[str, date], str]:
 
 def _free_text(value: str, _on: date) -> str:
     text = value.strip()
-    if not 0 < len(text) <= 2000 or _TEXT_CONTROL.search(text):
+    if not 0 < len(text) <= 2000 or unreadable(text, single_line=False):
         raise _Unfit
     return text
 
@@ -273,7 +272,8 @@ def _checked_basis(item: CatalogItem, basis: BasisDocument | None) -> BasisDocum
             raise BasisDocumentRequired(f"item '{item.code}' needs its basis document")
         return None
     number, issuer = basis.number.strip(), basis.issuer.strip()
-    if not (0 < len(number) <= 128 and 0 < len(issuer) <= 200) or _CONTROL.search(number + issuer):
+    one_line = not unreadable(number + issuer, single_line=True)
+    if not (0 < len(number) <= 128 and 0 < len(issuer) <= 200 and one_line):
         raise BasisDocumentRequired("a basis document has a number and an issuer")
     return BasisDocument(basis.kind, number, issuer, basis.issued_on)
 

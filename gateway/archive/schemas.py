@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from gateway.archive.service import (
     Correction,
@@ -22,6 +22,7 @@ from gateway.archive.service import (
 )
 from gateway.consents.schemas import SubjectIn
 from gateway.problem_handlers import Problem
+from gateway.validation import Identifier, StrictBody, Text
 from redaction.catalog import Catalog, CatalogItem, LocalizedName
 from redaction.changes import BasisStatus
 from redaction.ingest import BasisDocument, BasisKind, RecordSubmission, SubjectReference
@@ -30,23 +31,19 @@ from redaction.records import RecordStatus
 
 MAX_BATCH = 500
 MAX_FIELDS = 64
-FieldName = Annotated[str, Field(min_length=1, max_length=64)]
+FieldName = Annotated[Identifier, Field(min_length=1, max_length=64)]
 Fields = Annotated[
-    dict[FieldName, str | int],
+    dict[FieldName, Text | int],
     Field(max_length=MAX_FIELDS, description="Field name to value; amounts may be integers"),
 ]
-Reason = Annotated[str, Field(min_length=1, max_length=500, description="Why it changes")]
+Reason = Annotated[Text, Field(min_length=1, max_length=500, description="Why it changes")]
 ConsentRef = Annotated[
-    str | None,
+    Identifier | None,
     Field(
         max_length=128,
         description="The subject's separate written consent, for restricted items (Art. 62)",
     ),
 ]
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 # -- the catalog ---------------------------------------------------------------------------
@@ -83,12 +80,12 @@ def published_catalog(catalog: Catalog) -> PublishedCatalog:
 # -- submissions ---------------------------------------------------------------------------
 
 
-class BasisIn(_Body):
+class BasisIn(StrictBody):
     """The legally effective document untrustworthiness rests on (Art. 27)."""
 
     kind: BasisKind
-    number: str = Field(min_length=1, max_length=128)
-    issuer: str = Field(min_length=1, max_length=200)
+    number: Identifier = Field(min_length=1, max_length=128)
+    issuer: Text = Field(min_length=1, max_length=200)
     issued_on: date
 
     def to_basis(self) -> BasisDocument:
@@ -99,14 +96,14 @@ def _basis(basis: BasisIn | None) -> BasisDocument | None:
     return None if basis is None else basis.to_basis()
 
 
-class RecordIn(_Body):
+class RecordIn(StrictBody):
     """One record about one subject, of one catalog item (Art. 35, 37)."""
 
-    provider_record_id: str = Field(
+    provider_record_id: Identifier = Field(
         min_length=1, max_length=128, description="The unit's own id; resubmitting is idempotent"
     )
     subject: SubjectIn
-    item_code: str = Field(min_length=1, max_length=64)
+    item_code: Identifier = Field(min_length=1, max_length=64)
     fields: Fields
     occurred_on: date
     decided_on: date | None = None
@@ -127,7 +124,7 @@ class RecordIn(_Body):
         )
 
 
-class RecordsIn(_Body):
+class RecordsIn(StrictBody):
     records: list[RecordIn] = Field(min_length=1, max_length=MAX_BATCH)
 
     def submissions(self) -> list[RecordSubmission]:
@@ -178,7 +175,7 @@ def records_out(results: list[SubmissionResult]) -> RecordsOut:
 # -- corrections and revocations -----------------------------------------------------------
 
 
-class CorrectionIn(_Body):
+class CorrectionIn(StrictBody):
     """A new version: ``fields`` is the complete set after the correction; dates, basis
     document and written-consent reference left out keep their current values."""
 
@@ -200,7 +197,7 @@ class CorrectionIn(_Body):
         )
 
 
-class RevocationIn(_Body):
+class RevocationIn(StrictBody):
     """The record's basis document was revoked, modified or declared void (Art. 65)."""
 
     reason: Reason

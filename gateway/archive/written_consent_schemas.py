@@ -6,21 +6,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from gateway.archive.models import WrittenConsentRow
 from gateway.archive.written_consents import DocumentRegistration
 from gateway.consents.schemas import Code, SubjectIn, WrittenConsentIn
 from gateway.consents.written_consent import Confirmation
+from gateway.validation import Identifier, StrictBody
 from redaction.ingest import SubjectReference
 
 Reference = Annotated[
-    str, Field(min_length=1, max_length=128, pattern=r"^\S+$", description="The unit's reference")
+    Identifier,
+    Field(min_length=1, max_length=128, pattern=r"^\S+$", description="The unit's reference"),
 ]
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class CollectionConsentIn(WrittenConsentIn):
@@ -32,12 +30,12 @@ class CollectionConsentIn(WrittenConsentIn):
         return Confirmation(self.category, self.text_version)
 
 
-class WithdrawalIn(_Body):
+class WithdrawalIn(StrictBody):
     provider: Code
     reference: Reference
 
 
-class DocumentIn(_Body):
+class DocumentIn(StrictBody):
     """A signed written consent the providing unit holds, registered under its reference."""
 
     reference: Reference

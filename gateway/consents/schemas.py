@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from consent.grants import GrantState
 from consent.lifecycle import effective_state
@@ -18,27 +18,24 @@ from consent.purposes import LocalizedText
 from gateway.consents.repository import StoredGrant
 from gateway.consents.service import CitizenGrant, ConsentRequest, SubjectRef, purposes
 from gateway.consents.written_consent import Confirmation
+from gateway.validation import Identifier, StrictBody
 from redaction.identifiers import IdentifierKind, OtherDocumentType
 
-Code = Annotated[str, Field(min_length=1, max_length=64)]
+Code = Annotated[Identifier, Field(min_length=1, max_length=64)]
 MAX_ITEMS = 32
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class SubjectIn(_Body):
+class SubjectIn(StrictBody):
     """A credit subject by its archive index (Art. 34)."""
 
     kind: IdentifierKind
-    value: str = Field(min_length=1, max_length=64)
+    value: Identifier = Field(min_length=1, max_length=64)
     document_type: OtherDocumentType | None = Field(
         None, description="Only for kind other_document (Art. 34 para. 2)"
     )
 
 
-class ConsentRequestIn(_Body):
+class ConsentRequestIn(StrictBody):
     """A consent request: one subject, one purpose, explicit categories, bounded validity and
     uses. Several subjects or requesters are refused (Art. 61(2))."""
 
@@ -70,7 +67,7 @@ class ConsentRequestIn(_Body):
         )
 
 
-class WrittenConsentIn(_Body):
+class WrittenConsentIn(StrictBody):
     """The separate written consent to one restricted category (Art. 62 para. 2-3)."""
 
     category: Code
@@ -88,7 +85,7 @@ SecondFactorProof = Annotated[
 ]
 
 
-class DecisionIn(_Body):
+class DecisionIn(StrictBody):
     """A decision that needs a fresh second factor (Art. 61(2))."""
 
     second_factor: SecondFactorProof = None

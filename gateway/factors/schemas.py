@@ -6,25 +6,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from consent.step_up import Action
 from gateway.consents.schemas import SecondFactorProof
 from gateway.factors.models import Factor
+from gateway.validation import Identifier, StrictBody, Text
 
-Label = Annotated[str, Field(max_length=100, description="A name for the device")]
+Label = Annotated[Text, Field(max_length=100, description="A name for the device")]
 Credential = Annotated[
     dict[str, Any],
     Field(description="The PublicKeyCredential as JSON (WebAuthn Level 3 toJSON())"),
 ]
 SignedChallenge = Annotated[
-    str, Field(min_length=1, max_length=4096, description="The challenge the options came with")
+    Identifier,
+    Field(min_length=1, max_length=4096, description="The challenge the options came with"),
 ]
-TotpCode = Annotated[str, Field(pattern=r"^[0-9]{6}$", description="The authenticator's code")]
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+TotpCode = Annotated[
+    Identifier, Field(pattern=r"^[0-9]{6}$", description="The authenticator's code")
+]
 
 
 class FactorOut(BaseModel):
@@ -39,7 +39,7 @@ class FactorsOut(BaseModel):
     factors: list[FactorOut]
 
 
-class NewFactorIn(_Body):
+class NewFactorIn(StrictBody):
     """A further factor needs a step-up with one already enrolled (action enrol_factor)."""
 
     label: Label = ""
@@ -52,7 +52,7 @@ class TotpProvisioningOut(BaseModel):
     otpauth_uri: str = Field(description="otpauth://totp/... for an authenticator app")
 
 
-class TotpConfirmationIn(_Body):
+class TotpConfirmationIn(StrictBody):
     code: TotpCode
 
 
@@ -61,17 +61,17 @@ class PasskeyOptionsOut(BaseModel):
     options: dict[str, Any] = Field(description="PublicKeyCredential options as JSON")
 
 
-class PasskeyRegistrationIn(_Body):
+class PasskeyRegistrationIn(StrictBody):
     challenge: SignedChallenge
     credential: Credential
     label: Label = ""
 
 
-class DecisionRef(_Body):
+class DecisionRef(StrictBody):
     """The decision a verification is for: one grant and action, or adding a factor."""
 
     action: Action
-    grant_id: str | None = Field(None, min_length=1, max_length=64)
+    grant_id: Identifier | None = Field(None, min_length=1, max_length=64)
 
     @model_validator(mode="after")
     def _grant_for_decisions(self) -> Self:
@@ -84,7 +84,7 @@ class DecisionRef(_Body):
         return self.grant_id or ""
 
 
-class PasskeyAssertionIn(_Body):
+class PasskeyAssertionIn(StrictBody):
     challenge: SignedChallenge
     credential: Credential
 

@@ -16,27 +16,24 @@ import base64
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from consent.rfc9068 import AccessToken
 from gateway.consents.schemas import SubjectIn
 from gateway.consents.service import SubjectRef
 from gateway.inquiries.access_log import AccessEntry, AccessLog
 from gateway.inquiries.service import Statement
+from gateway.validation import Identifier, StrictBody
 from redaction.catalog import ScopeCategory
 from redaction.identifiers import IdentifierKind, OtherDocumentType
 from redaction.policies import Channel
 
 # What an inquiry states is registered in the audit log as given, so it must be a code and
 # never free text that could carry a name or an identifier (a case reference is committed to).
-GrantId = Annotated[str, Field(pattern=r"^cg_[A-Za-z0-9_-]{1,61}$", description="cg_...")]
-PurposeCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{2,63}$")]
-BasisCode = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")]
+GrantId = Annotated[Identifier, Field(pattern=r"^cg_[A-Za-z0-9_-]{1,61}$", description="cg_...")]
+PurposeCode = Annotated[Identifier, Field(pattern=r"^[a-z][a-z0-9_]{2,63}$")]
+BasisCode = Annotated[Identifier, Field(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")]
 MAX_CATEGORIES = len(ScopeCategory)
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 def _ref(subject: SubjectIn) -> SubjectRef:
@@ -46,7 +43,7 @@ def _ref(subject: SubjectIn) -> SubjectRef:
 Categories = Annotated[list[ScopeCategory], Field(max_length=MAX_CATEGORIES)]
 
 
-class AuthorizedInquiryIn(_Body):
+class AuthorizedInquiryIn(StrictBody):
     """An inquiry within a consent grant: its subject, purpose and (some of) its categories."""
 
     grant_id: GrantId
@@ -65,7 +62,7 @@ class AuthorizedInquiryIn(_Body):
         )
 
 
-class SharingInquiryIn(_Body):
+class SharingInquiryIn(StrictBody):
     """Government affairs sharing: categories the catalog shares with the agency's sector."""
 
     subject: SubjectIn
@@ -77,14 +74,14 @@ class SharingInquiryIn(_Body):
         )
 
 
-class AuthorityInquiryIn(_Body):
+class AuthorityInquiryIn(StrictBody):
     """An inquiry based on authority: one of the agency's registered legal bases and the case
     it acts in, both required (refused with the article when missing); no categories means
     every category the legal basis allows."""
 
     subject: SubjectIn
     legal_basis: BasisCode | None = Field(None, description="A registered basis code")
-    case_reference: str | None = Field(
+    case_reference: Identifier | None = Field(
         None, max_length=200, description="The case; registered only as a commitment"
     )
     categories: Categories = Field(default_factory=list)

@@ -46,7 +46,7 @@ from audit.leaf import AuditEvent, CommitmentDomain, EventKind, Outcome
 from audit.leaf import Channel as LeafChannel
 from audit.sequencer import Appended
 from consent.channels import USE_RESTRICTION, admit, check_authority, check_sharing, narrow
-from consent.clients import Role
+from consent.clients import CITIZEN_REQUESTER, PUBLIC_REQUESTER, Role
 from consent.inquiry import Inquiry, check_inquiry, count_use
 from consent.rfc9068 import AccessToken
 from gateway.archive.service import archive_catalog, view_for
@@ -65,10 +65,6 @@ from redaction.engine import CreditView
 from redaction.identifiers import SubjectIdentifier, parse_identifier
 from redaction.policies import Access, Channel
 
-PUBLIC_REQUESTER = "public"
-"""The requester of lawful public disclosure: anyone (Art. 39 para. 2)."""
-CITIZEN_REQUESTER = Role.CITIZEN.value
-"""A citizen is registered by role, never by an identifier (:mod:`audit.leaf`)."""
 CASE_PREFIX = "case:"
 ALLOWED, DENIED, UNAVAILABLE = "allowed", "denied", "unavailable"
 

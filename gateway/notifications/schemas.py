@@ -5,24 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from gateway.notifications.messages import Event
 from gateway.notifications.models import NotificationPreferences
 from gateway.notifications.service import Choice
 from gateway.notifications.transports import Channel
+from gateway.validation import Identifier, StrictBody
 
 EmailAddress = Annotated[
-    str,
+    Identifier,
     Field(max_length=254, pattern=r"^[^@\s\x00-\x1f]{1,64}@[A-Za-z0-9.-]{1,189}\.[A-Za-z]{2,}$"),
 ]
-MobileNumber = Annotated[str, Field(pattern=r"^\+?[0-9]{6,15}$", description="E.164 digits")]
+MobileNumber = Annotated[Identifier, Field(pattern=r"^\+?[0-9]{6,15}$", description="E.164 digits")]
 
 
-class PreferencesIn(BaseModel):
+class PreferencesIn(StrictBody):
     """Where to tell me (each channel on or off) and what: every event not listed is silent."""
-
-    model_config = ConfigDict(extra="forbid")
 
     email: EmailAddress | None = None
     email_enabled: bool = False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, bindparam, delete, insert, select, union_all
+from sqlalchemy import Engine, bindparam, delete, insert, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -12,6 +12,7 @@ from consent.clients import RegisteredClient, Role
 from consent.errors import InvalidDPoPProofError, ReplayedAssertionError
 from consent.rfc9449 import DPoPProof
 from gateway.oauth.models import AssertionJti, DPoPProofJti, RevokedToken, WithdrawnKey
+from gateway.parties.models import Party
 from gateway.parties.repository import party_by_client_id
 
 
@@ -59,11 +60,18 @@ def purge_replay_caches(engine: Engine, now: datetime) -> int:
         )
 
 
-# Read on every authenticated request: built once, so only its execution is paid for.
-_REVOKED = select(col(RevokedToken.jti)).where(col(RevokedToken.jti) == bindparam("revoked_jti"))
-# A token remembered as verified is refused once revoked or once its signing key is withdrawn.
+# Read on every authenticated request, in one statement: the token revoked on its own, or with
+# every token of its client (a disabled party) - and, for a token remembered as verified, its
+# signing key withdrawn. Built once, so only their execution is paid for.
+_JTI_REVOKED = select(literal(1)).where(col(RevokedToken.jti) == bindparam("revoked_jti"))
+_CLIENT_DISABLED = select(literal(1)).where(
+    col(Party.client_id) == bindparam("revoked_client"), col(Party.disabled)
+)
+_REVOKED = union_all(_JTI_REVOKED, _CLIENT_DISABLED)
 _REFUSED = union_all(
-    _REVOKED, select(col(WithdrawnKey.kid)).where(col(WithdrawnKey.kid) == bindparam("kid"))
+    _JTI_REVOKED,
+    _CLIENT_DISABLED,
+    select(literal(1)).where(col(WithdrawnKey.kid) == bindparam("kid")),
 )
 
 
@@ -72,7 +80,7 @@ class SqlRevokedTokens:
         self._engine = engine
 
     def revoke(self, jti: str, expires_at: datetime) -> None:
-        if self.is_revoked(jti):
+        if self._jti_revoked(jti):
             return
         try:
             with self._engine.begin() as connection:
@@ -80,15 +88,24 @@ class SqlRevokedTokens:
         except IntegrityError:
             return  # revoked concurrently: the outcome is the same
 
-    def is_revoked(self, jti: str) -> bool:
+    def is_revoked(self, jti: str, client_id: str) -> bool:
         with self._engine.connect() as connection:
-            found = connection.execute(_REVOKED, {"revoked_jti": jti}).first()
+            found = connection.execute(
+                _REVOKED, {"revoked_jti": jti, "revoked_client": client_id}
+            ).first()
         return found is not None
 
-    def is_refused(self, jti: str, kid: str) -> bool:
-        """Whether the token ``jti`` is revoked or its signing key ``kid`` withdrawn (one read)."""
+    def _jti_revoked(self, jti: str) -> bool:
         with self._engine.connect() as connection:
-            found = connection.execute(_REFUSED, {"revoked_jti": jti, "kid": kid}).first()
+            found = connection.execute(_JTI_REVOKED, {"revoked_jti": jti}).first()
+        return found is not None
+
+    def is_refused(self, jti: str, client_id: str, kid: str) -> bool:
+        """Whether the token ``jti`` of ``client_id`` is revoked (on its own or with its client)
+        or its signing key ``kid`` withdrawn (one read)."""
+        parameters = {"revoked_jti": jti, "revoked_client": client_id, "kid": kid}
+        with self._engine.connect() as connection:
+            found = connection.execute(_REFUSED, parameters).first()
         return found is not None
 
 

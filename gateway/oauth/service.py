@@ -208,7 +208,7 @@ def verify_bearer(server: AuthServer, engine: Engine, token: str) -> AccessToken
         )
         return access
     access, kid = verified
-    if revoked.is_refused(access.jti, kid):
+    if revoked.is_refused(access.jti, access.client_id, kid):
         raise InvalidTokenError("token revoked or its signing key withdrawn")
     return access
 

@@ -28,7 +28,8 @@ class Party(SQLModel, table=True):
     role: str = Field(max_length=16, index=True)
     name: str = Field(max_length=200)
     client_id: str = Field(max_length=64, unique=True)
-    credit_code: str | None = Field(default=None, max_length=18)
+    # One party per unified social credit code (Art. 34); NULL for none, as often as needed.
+    credit_code: str | None = Field(default=None, max_length=18, unique=True, index=True)
     sector: str | None = Field(default=None, max_length=64)
     webhook_url: str | None = Field(default=None, max_length=500)
     # How a citizen reaches an establishment (the controller of a consent receipt).

@@ -13,6 +13,10 @@ def party_by_client_id(session: Session, client_id: str) -> Party | None:
     return session.exec(select(Party).where(Party.client_id == client_id)).first()
 
 
+def party_by_credit_code(session: Session, credit_code: str) -> Party | None:
+    return session.exec(select(Party).where(Party.credit_code == credit_code)).first()
+
+
 def party_names(session: Session, client_ids: Iterable[str]) -> dict[str, str]:
     """Registered names by client id, for the client ids that are registered."""
     statement = select(Party.client_id, Party.name).where(col(Party.client_id).in_(set(client_ids)))

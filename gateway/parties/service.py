@@ -4,9 +4,11 @@ disable it, rotate its keys, list them.
 
 Only public keys are accepted: a JWK with any private member is refused, so a registry never
 holds a client's secret. An Ed25519 key without a ``kid`` gets its RFC 7638 thumbprint; other
-key types must carry a ``kid``. Credit codes are checked (Art. 34, GB 32100), an agency's sector
-against the catalog's sectors, webhook URLs are ``http`` or ``https``. A disabled party can no
-longer authenticate and gets no webhooks.
+key types must carry a ``kid``. Credit codes are checked (Art. 34, GB 32100) and name one party
+only; an agency's sector is checked against the catalog's sectors, webhook URLs are ``http`` or
+``https``. The audit log's requester labels (``citizen``, ``public``) are no client id. A
+disabled party can no longer authenticate, every token it holds is refused from the next
+request on (the revocation check reads the party's status), and it gets no webhooks.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from urllib.parse import urlsplit
 import jwt
 from sqlmodel import Session, col, select
 
-from consent.clients import Role
+from consent.clients import RESERVED_CLIENT_IDS, Role
 from consent.keys import keys_from_jwks, public_jwk
 from gateway.parties.models import Party
-from gateway.parties.repository import party_by_client_id
+from gateway.parties.repository import party_by_client_id, party_by_credit_code
 from problems import Conflict, InvalidInput, NotFound
 from redaction.catalog import Sector
 from redaction.identifiers import validate_credit_code
@@ -69,15 +71,20 @@ def register_party(session: Session, registration: Registration) -> Party:
         raise InvalidRegistration("citizens have accounts, not client registrations")
     if not CLIENT_ID.fullmatch(registration.client_id):
         raise InvalidRegistration("a client id is 3-64 of a-z 0-9 . _ -, starting alphanumeric")
+    if registration.client_id in RESERVED_CLIENT_IDS:
+        raise InvalidRegistration("this client id is a label of the audit log, not a client's")
     if not registration.name.strip():
         raise InvalidRegistration("a party has a name")
     if party_by_client_id(session, registration.client_id) is not None:
         raise PartyExists("a party with this client id is already registered")
+    credit_code = _credit_code(registration.credit_code)
+    if credit_code is not None and party_by_credit_code(session, credit_code) is not None:
+        raise PartyExists("a party with this unified social credit code is already registered")
     party = Party(
         role=registration.role.value,
         name=registration.name.strip(),
         client_id=registration.client_id,
-        credit_code=_credit_code(registration.credit_code),
+        credit_code=credit_code,
         sector=_sector(registration.role, registration.sector),
         webhook_url=_webhook_url(registration.webhook_url),
         postal_address=registration.postal_address,

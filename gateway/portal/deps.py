@@ -15,7 +15,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Form, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from starlette.responses import Response
 
 from consent.clients import SCOPES_BY_ROLE, Role
@@ -30,6 +29,7 @@ from gateway.portal.pages import Pages, redirect
 from gateway.portal.sessions import SESSION_COOKIE, PortalSession, set_session_cookie, unseal
 from gateway.security_headers import PORTAL_CSP
 from gateway.settings import Settings
+from gateway.validation import Identifier, StrictRoute
 from problems import GatewayError, InvalidInput, Unauthenticated
 
 SIGN_IN = "/portal/sign-in"
@@ -48,7 +48,7 @@ class PortalFailure(Exception):
         self.error = error
 
 
-class PortalRoute(APIRoute):
+class PortalRoute(StrictRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
 
@@ -135,7 +135,9 @@ def _stored_session(request: Request, now: datetime) -> PortalSession | None:
         return None
     if session.citizen_id is None:
         return None if session.expired(now) else session
-    if session.expired(now) or SqlRevokedTokens(request.app.state.engine).is_revoked(session.sid):
+    if session.expired(now) or SqlRevokedTokens(request.app.state.engine).is_revoked(
+        session.sid, session.citizen_id
+    ):
         request.state.portal_lapsed = True
         return None
     return session
@@ -161,7 +163,7 @@ def _signed_in(session: Visit) -> PortalSession:
 
 
 SignedIn = Annotated[PortalSession, Depends(_signed_in)]
-CsrfToken = Annotated[str, Form(max_length=128)]
+CsrfToken = Annotated[Identifier, Form(max_length=128)]
 
 
 def _signed_in_form(session: SignedIn, csrf_token: CsrfToken = "") -> PortalSession:

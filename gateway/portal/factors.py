@@ -20,6 +20,7 @@ from consent.rfc9068 import AccessToken
 from consent.step_up import Action
 from gateway.factors import service
 from gateway.factors.service import TOTP, FactorDesk, PasskeyCeremony
+from gateway.validation import Identifier, Text
 from problems import InvalidInput
 
 FACTORS = "/portal/factors"
@@ -55,7 +56,7 @@ def prompter(desk: FactorDesk, caller: AccessToken) -> Any:
     return prompt
 
 
-Field = Annotated[str, Form(max_length=8192)]
+Field = Annotated[Text, Form(max_length=8192)]
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ class FactorAnswer:
 
 
 def factor_answer(
-    totp_code: Annotated[str, Form(max_length=16)] = "",
+    totp_code: Annotated[Identifier, Form(max_length=16)] = "",
     passkey_challenge: Field = "",
     passkey_credential: Field = "",
 ) -> FactorAnswer:

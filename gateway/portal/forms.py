@@ -15,11 +15,12 @@ from fastapi import Form
 
 from gateway.consents.service import RESTRICTED
 from gateway.consents.written_consent import Confirmation
+from gateway.validation import Identifier
 from problems import InvalidInput
 
 MAX_ITEMS = 32
-Codes = Annotated[list[str] | None, Form(max_length=MAX_ITEMS)]
-Text = Annotated[str, Form(max_length=64)]
+Codes = Annotated[list[Identifier] | None, Form(max_length=MAX_ITEMS)]
+Code = Annotated[Identifier, Form(max_length=64)]
 
 
 class NoCategoryChosen(InvalidInput):
@@ -54,8 +55,8 @@ class ApprovalForm:
 def approval_form(
     categories: Codes = None,
     written_consent: Codes = None,
-    text_version: Text = "",
-    step: Text = "",
+    text_version: Code = "",
+    step: Code = "",
 ) -> ApprovalForm:
     """The approval form; refuses one with no category (rejecting is the other button)."""
     chosen = tuple(dict.fromkeys(categories or []))

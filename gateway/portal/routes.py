@@ -74,7 +74,7 @@ from gateway.portal.forms import ApprovalForm, approval_form
 from gateway.portal.i18n import LANGUAGE_COOKIE, Language
 from gateway.portal.pages import HOME, redirect
 from gateway.portal.sessions import COOKIE_PATH
-from gateway.ratelimit import PORTAL_SIGN_IN
+from gateway.ratelimit import PORTAL_SIGN_IN, spend_sign_in
 from gateway.reports import service as reports
 from gateway.reports.schemas import SignedReportOut
 from gateway.reports.service import NUMBER_PATTERN, ReportUse
@@ -85,6 +85,7 @@ from gateway.routes.consents import Desk
 from gateway.routes.factors import Desk as FactorsDesk
 from gateway.routes.reports import pdf_response
 from gateway.routes.rights import Desk as RightsDesk
+from gateway.validation import Identifier, Text
 from redaction.catalog import ScopeCategory
 from redaction.policies import Channel
 
@@ -92,10 +93,12 @@ CONSENTS = "/portal/consents"
 STATIC = Path(__file__).resolve().parent / "static"
 LANGUAGE_MAX_AGE = int(timedelta(days=365).total_seconds())
 SEEN_MAX_AGE = int(timedelta(days=400).total_seconds())  # the longest browsers keep one
-BackTo = Annotated[str, Query(alias="next", max_length=200, pattern=r"^/portal/[A-Za-z0-9/_-]*$")]
-GrantId = Annotated[str, PathParam(pattern=r"^cg_[A-Za-z0-9_-]{1,61}$")]
-RecordId = Annotated[str, PathParam(pattern=r"^rec_[0-9a-f]{32}$")]
-ReportNumber = Annotated[str, PathParam(pattern=NUMBER_PATTERN)]
+BackTo = Annotated[
+    Identifier, Query(alias="next", max_length=200, pattern=r"^/portal/[A-Za-z0-9/_-]*$")
+]
+GrantId = Annotated[Identifier, PathParam(pattern=r"^cg_[A-Za-z0-9_-]{1,61}$")]
+RecordId = Annotated[Identifier, PathParam(pattern=r"^rec_[0-9a-f]{32}$")]
+ReportNumber = Annotated[Identifier, PathParam(pattern=NUMBER_PATTERN)]
 REPORTS = "/portal/reports"
 
 router = APIRouter(prefix="/portal", include_in_schema=False, route_class=PortalRoute)
@@ -130,11 +133,13 @@ def sign_in(
     _form: VisitorForm,
     db: DbSession,
     engine: DbEngine,
-    username: Annotated[str, Form(max_length=64)] = "",
-    password: Annotated[str, Form(max_length=1024)] = "",
+    username: Annotated[Identifier, Form(max_length=64)] = "",
+    password: Annotated[Text, Form(max_length=1024)] = "",
 ) -> Response:
     """The citizen signs in with the API's own check (the same answer for an unknown account
-    and a wrong password); the session starts afresh, bound to the account."""
+    and a wrong password, and the API's budget per account); the session starts afresh, bound
+    to the account."""
+    spend_sign_in(request, username)
     server = request.app.state.auth_server
     try:
         bearer = citizen_sign_in(db, server, username, password, datetime.now(UTC))
@@ -360,7 +365,7 @@ def file_objection(
     _form: SignedInForm,
     rights: RightsDesk,
     record_id: RecordId,
-    reason: Annotated[str, Form(max_length=500)] = "",
+    reason: Annotated[Text, Form(max_length=500)] = "",
 ) -> Response:
     """Object to an item of the file, as ``POST /v1/me/objections`` does (Art. 64)."""
     filing = Filing(ObjectionKind.RECORD, reason, record_id)
@@ -456,11 +461,11 @@ def choose_notifications(
     _form: SignedInForm,
     db: DbSession,
     settings: AppSettings,
-    email: Annotated[str, Form(max_length=254)] = "",
-    phone: Annotated[str, Form(max_length=20)] = "",
+    email: Annotated[Identifier, Form(max_length=254)] = "",
+    phone: Annotated[Identifier, Form(max_length=20)] = "",
     email_enabled: Annotated[bool, Form()] = False,
     sms_enabled: Annotated[bool, Form()] = False,
-    events: Annotated[list[str] | None, Form()] = None,
+    events: Annotated[list[Identifier] | None, Form()] = None,
     inquiry_digest: Annotated[bool, Form()] = False,
 ) -> Response:
     """Save the choice as ``PUT /v1/me/notification-preferences`` does."""
@@ -473,7 +478,7 @@ def choose_notifications(
         "inquiry_digest": inquiry_digest,
     }
     try:
-        body = PreferencesIn.model_validate(submitted)
+        body = PreferencesIn.model_validate(submitted, strict=False)  # a form: all text
     except ValidationError:
         row = notifications.preferences(db, caller.subject)
         chosen = preferences_out(row, available_channels(settings))
@@ -552,8 +557,8 @@ def confirm_totp(
     caller: Caller,
     _form: SignedInForm,
     factor_desk: FactorsDesk,
-    factor_id: Annotated[str, PathParam(pattern=r"^fa_[A-Za-z0-9_-]{1,37}$")],
-    code: Annotated[str, Form(max_length=16)] = "",
+    factor_id: Annotated[Identifier, PathParam(pattern=r"^fa_[A-Za-z0-9_-]{1,37}$")],
+    code: Annotated[Identifier, Form(max_length=16)] = "",
 ) -> Response:
     factors.confirm_totp(factor_desk, caller, factor_id, code.strip())
     return redirect(f"{HOME}?notice=factor_enrolled")

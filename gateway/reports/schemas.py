@@ -5,16 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from gateway.reports.service import Issued, ReportUse, Verification
+from gateway.validation import StrictBody
 from redaction.catalog import ScopeCategory
 
 
-class ReportIn(BaseModel):
+class ReportIn(StrictBody):
     """A report of the caller's own file: for a stated use, of chosen categories (none: all)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     use: ReportUse
     categories: list[ScopeCategory] = Field(default_factory=list, max_length=len(ScopeCategory))

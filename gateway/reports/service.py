@@ -31,6 +31,7 @@ from enum import StrEnum
 from typing import Any
 
 from audit.leaf import EventKind
+from consent.clients import CITIZEN_REQUESTER
 from consent.errors import InvalidArtefactError
 from consent.jws import sign, timestamp, verify
 from consent.keys import PublicKeys
@@ -186,7 +187,7 @@ def withdraw(desk: RightsDesk, caller: AccessToken, number: str) -> Issued:
         desk,
         Step(
             EventKind.REPORT,
-            inquiries.CITIZEN_REQUESTER,
+            CITIZEN_REQUESTER,
             "withdrawn",
             row.use,
             row.subject_key,

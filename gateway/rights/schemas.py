@@ -12,7 +12,7 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from gateway.archive.repository import BasisNotice
 from gateway.archive.schemas import BasisIn, CorrectionIn, Reason
@@ -28,21 +28,18 @@ from gateway.rights.objections import (
 )
 from gateway.rights.oversight import BASIS_NOTICE_DAYS, PartyList
 from gateway.rights.service import Deadlines
+from gateway.validation import Identifier, StrictBody
 from redaction.periods import local_date
 
-RecordId = Annotated[str, Field(pattern=r"^rec_[0-9a-f]{32}$", description="rec_...")]
+RecordId = Annotated[Identifier, Field(pattern=r"^rec_[0-9a-f]{32}$", description="rec_...")]
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 # -- objections ----------------------------------------------------------------------------
 
 
-class ObjectionIn(_Body):
+class ObjectionIn(StrictBody):
     """A written objection (Art. 64): a record of one's own file, or - for an assessment or
     market information the archive does not hold - the providing unit that holds it."""
 
@@ -51,11 +48,11 @@ class ObjectionIn(_Body):
         description="record (para. 1), assessment (para. 2), market_information (para. 3)",
     )
     record_id: RecordId | None = Field(None, description="The record objected to")
-    holder: str | None = Field(
+    holder: Identifier | None = Field(
         None, min_length=1, max_length=64, description="Client id of the holder, if no record"
     )
     reason: Reason
-    attachment_ref: str | None = Field(
+    attachment_ref: Identifier | None = Field(
         None,
         max_length=200,
         pattern=r"^[\x21-\x7e]+$",
@@ -66,7 +63,7 @@ class ObjectionIn(_Body):
         return Filing(self.kind, self.reason, self.record_id, self.holder, self.attachment_ref)
 
 
-class AnswerIn(_Body):
+class AnswerIn(StrictBody):
     """The holder's answer and its reasons; ``correction`` carries the corrected record when
     the answer corrects one (its own reason goes to the record's history)."""
 
@@ -141,7 +138,7 @@ def held_out(held: HeldObjection, today: date) -> HeldObjectionOut:
 # -- restoration ---------------------------------------------------------------------------
 
 
-class RestorationIn(_Body):
+class RestorationIn(StrictBody):
     """A credit restoration decision on an untrustworthiness record (Art. 66)."""
 
     reason: Reason

@@ -14,8 +14,9 @@ from gateway.deps import AuditService, DbSession
 from gateway.inquiries.access_log import EVERY_ENTRY, MAX_ENTRIES, AccessLog, access_log
 from gateway.inquiries.schemas import AccessLogOut, access_log_out
 from gateway.problem_handlers import problem_responses
+from gateway.validation import StrictRoute
 
-router = APIRouter(tags=["citizens"])
+router = APIRouter(route_class=StrictRoute, tags=["citizens"])
 
 
 @router.get(

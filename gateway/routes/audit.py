@@ -22,8 +22,9 @@ from gateway.audit_log.service import MAX_LEAVES_PAGE
 from gateway.auth import RegulatorCaller
 from gateway.deps import AuditService
 from gateway.problem_handlers import problem_responses
+from gateway.validation import StrictRoute
 
-router = APIRouter(prefix="/v1/audit", tags=["audit"])
+router = APIRouter(route_class=StrictRoute, prefix="/v1/audit", tags=["audit"])
 PUBLIC: dict[str, Any] = {"security": []}
 TEXT: dict[int | str, dict[str, Any]] = {200: {"content": {"text/plain": {}}}}
 Index = Annotated[int, Query(ge=0, lt=1 << 63, description="Leaf index, from 0")]

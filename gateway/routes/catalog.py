@@ -6,8 +6,9 @@ from fastapi import APIRouter
 
 from gateway.archive.schemas import PublishedCatalog, published_catalog
 from gateway.archive.service import archive_catalog
+from gateway.validation import StrictRoute
 
-router = APIRouter(tags=["catalog"])
+router = APIRouter(route_class=StrictRoute, tags=["catalog"])
 
 
 @router.get(

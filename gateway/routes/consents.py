@@ -34,10 +34,16 @@ from gateway.consents.service import CitizenGrant, ConsentDesk
 from gateway.consents.written_consent import written_consent_texts
 from gateway.deps import AuditService, DbSession
 from gateway.problem_handlers import problem_responses
+from gateway.routes import links
+from gateway.validation import Identifier, StrictRoute
 
-router = APIRouter(tags=["consents"])
-citizen_router = APIRouter(prefix="/v1/me/consents", tags=["citizen consents"])
-GrantId = Annotated[str, Path(min_length=1, max_length=64, description="The grant id, cg_...")]
+router = APIRouter(route_class=StrictRoute, tags=["consents"])
+citizen_router = APIRouter(
+    route_class=StrictRoute, prefix="/v1/me/consents", tags=["citizen consents"]
+)
+GrantId = Annotated[
+    Identifier, Path(min_length=1, max_length=64, description="The grant id, cg_...")
+]
 DECISION_ERRORS = problem_responses(401, 403, 404, 409, 422, 503)
 
 
@@ -53,7 +59,7 @@ Desk = Annotated[ConsentDesk, Depends(_desk)]
     "/v1/consent-requests",
     status_code=201,
     summary="Request a consent; a single lifetime authorization is refused (Art. 61(2))",
-    responses=problem_responses(401, 403, 422, 503),
+    responses={**problem_responses(401, 403, 422, 503), **links.REQUESTED},
 )
 def request_consent(
     desk: Desk, caller: EstablishmentCaller, body: ConsentRequestIn, response: Response
@@ -99,7 +105,7 @@ def my_consents(desk: Desk, caller: CitizenCaller) -> CitizenConsents:
     "/{grant_id}/approve",
     summary="Approve (a subset of) the categories, with a second factor; restricted ones need "
     "a written consent",
-    responses=DECISION_ERRORS,
+    responses={**DECISION_ERRORS, **links.APPROVED},
 )
 def approve(
     desk: Desk, caller: CitizenCaller, grant_id: GrantId, body: ApprovalIn
@@ -123,21 +129,22 @@ def _decision_route(decision: Decision) -> Callable[..., Any]:
     return route
 
 
-for _action, _decision, _summary in (
-    ("reject", service.reject, "Reject a pending consent request (with a second factor)"),
+for _action, _decision, _summary, _links in (
+    ("reject", service.reject, "Reject a pending consent request (with a second factor)", {}),
     (
         "revoke",
         service.revoke,
         "Revoke a consent (with a second factor); the next inquiry is denied",
+        links.REVOKED,
     ),
-    ("resume", service.resume, "Resume a paused consent (with a second factor)"),
+    ("resume", service.resume, "Resume a paused consent (with a second factor)", {}),
 ):
     citizen_router.add_api_route(
         f"/{{grant_id}}/{_action}",
         _decision_route(_decision),
         methods=["POST"],
         summary=_summary,
-        responses=DECISION_ERRORS,
+        responses={**DECISION_ERRORS, **_links},
         name=_action,
     )
 

@@ -28,9 +28,12 @@ from gateway.factors.schemas import (
 from gateway.factors.service import FactorDesk, PasskeyCeremony, Proof, relying_party
 from gateway.problem_handlers import problem_responses
 from gateway.ratelimit import SECOND_FACTOR_PROOFS
+from gateway.validation import Identifier, StrictRoute
 
-router = APIRouter(prefix="/v1/me", tags=["second factors"])
-FactorId = Annotated[str, Path(min_length=1, max_length=40, description="The factor id, fa_...")]
+router = APIRouter(route_class=StrictRoute, prefix="/v1/me", tags=["second factors"])
+FactorId = Annotated[
+    Identifier, Path(min_length=1, max_length=40, description="The factor id, fa_...")
+]
 ENROLMENT_ERRORS = problem_responses(401, 403, 409, 422, 503)
 
 

@@ -11,9 +11,10 @@ from sqlalchemy import text
 from gateway.deps import DbEngine, LoadedKeys
 from gateway.problem_handlers import problem_responses
 from gateway.storage.migrate import require_current
+from gateway.validation import StrictRoute
 from problems import GatewayError, ServiceUnavailable
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=StrictRoute, tags=["health"])
 
 
 class Health(BaseModel):

@@ -31,11 +31,13 @@ from gateway.inquiries.schemas import (
 from gateway.inquiries.service import InquiryDesk, Statement
 from gateway.problem_handlers import problem_responses
 from gateway.ratelimit import PUBLIC_LOOKUP
+from gateway.routes import links
 from gateway.storage.db import unit_of_work
+from gateway.validation import Identifier, StrictRoute
 from redaction.identifiers import IdentifierKind, OtherDocumentType
 from redaction.policies import Channel
 
-router = APIRouter(tags=["inquiries"])
+router = APIRouter(route_class=StrictRoute, tags=["inquiries"])
 INQUIRY_ERRORS = problem_responses(401, 403, 422, 503)
 PUBLIC: dict[str, Any] = {"security": []}
 
@@ -57,7 +59,7 @@ def _inquire(state: State, statement: Statement) -> Response:
     "/v1/inquiries/authorized",
     summary="Authorized inquiry: the categories a consent grants, for its purpose (Art. 61(2))",
     response_model=AuthorizedAnswer,
-    responses=INQUIRY_ERRORS,
+    responses={**INQUIRY_ERRORS, **links.INQUIRED},
 )
 async def authorized_inquiry(
     request: Request, caller: AuthorizedInquirer, body: AuthorizedInquiryIn
@@ -111,7 +113,7 @@ async def my_credit_report(request: Request, caller: SelfInquirer) -> Response:
 async def public_lookup(
     request: Request,
     identifier: Annotated[
-        str, Path(min_length=1, max_length=64, description="ID number or credit code")
+        Identifier, Path(min_length=1, max_length=64, description="ID number or credit code")
     ],
     kind: Annotated[IdentifierKind | None, Query(description="Inferred when absent")] = None,
     document_type: Annotated[OtherDocumentType | None, Query()] = None,

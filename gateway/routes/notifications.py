@@ -13,8 +13,9 @@ from gateway.notifications import service
 from gateway.notifications.schemas import PreferencesIn, PreferencesOut, preferences_out
 from gateway.notifications.transports import available_channels
 from gateway.problem_handlers import problem_responses
+from gateway.validation import StrictRoute
 
-router = APIRouter(tags=["citizens"])
+router = APIRouter(route_class=StrictRoute, tags=["citizens"])
 PATH = "/v1/me/notification-preferences"
 
 

@@ -14,8 +14,9 @@ from gateway.oauth import service
 from gateway.oauth.dpop import DPoPGuard
 from gateway.oauth.service import AuthServer
 from gateway.problem_handlers import problem_responses
+from gateway.validation import Identifier, StrictRoute, Text
 
-router = APIRouter(tags=["oauth"])
+router = APIRouter(route_class=StrictRoute, tags=["oauth"])
 OAUTH_ERRORS = problem_responses(400, 401)
 
 
@@ -36,9 +37,9 @@ DPoP = Annotated[DPoPGuard, Depends(_dpop)]
 
 
 def _assertion(
-    client_assertion_type: Annotated[str | None, Form()] = None,
-    client_assertion: Annotated[str | None, Form()] = None,
-    client_id: Annotated[str | None, Form()] = None,
+    client_assertion_type: Annotated[Identifier | None, Form()] = None,
+    client_assertion: Annotated[Identifier | None, Form()] = None,
+    client_id: Annotated[Identifier | None, Form()] = None,
 ) -> ClientAssertion:
     return ClientAssertion(client_assertion_type, client_assertion, client_id)
 
@@ -73,11 +74,12 @@ def token(
     engine: DbEngine,
     assertion: Assertion,
     dpop: DPoP,
-    grant_type: Annotated[str | None, Form()] = None,
-    scope: Annotated[str | None, Form()] = None,
-    authorization_details: Annotated[str | None, Form()] = None,
+    grant_type: Annotated[Identifier | None, Form()] = None,
+    scope: Annotated[Identifier | None, Form()] = None,
+    authorization_details: Annotated[Text | None, Form()] = None,
     dpop_proof: Annotated[
-        list[str] | None, Header(alias="DPoP", description="A DPoP proof (RFC 9449 section 4)")
+        list[Identifier] | None,
+        Header(alias="DPoP", description="A DPoP proof (RFC 9449 section 4)"),
     ] = None,
 ) -> dict[str, Any]:
     request = TokenRequest(grant_type, scope, authorization_details)
@@ -95,7 +97,7 @@ def introspect(
     session: DbSession,
     engine: DbEngine,
     assertion: Assertion,
-    token: Annotated[str, Form()],
+    token: Annotated[Identifier, Form()],
 ) -> dict[str, Any]:
     return service.introspect_token(server, session, engine, assertion, token)
 
@@ -112,7 +114,7 @@ def revoke(
     session: DbSession,
     engine: DbEngine,
     assertion: Assertion,
-    token: Annotated[str, Form()],
+    token: Annotated[Identifier, Form()],
 ) -> Response:
     service.revoke_token(server, session, engine, assertion, token)
     return Response(status_code=200)

@@ -23,8 +23,9 @@ from gateway.rights.schemas import (
     oversight_out,
 )
 from gateway.routes.rights import Desk
+from gateway.validation import StrictRoute
 
-router = APIRouter(prefix="/v1/oversight", tags=["oversight"])
+router = APIRouter(route_class=StrictRoute, prefix="/v1/oversight", tags=["oversight"])
 ERRORS = problem_responses(401, 403)
 LOOK_BACK = timedelta(days=366)
 

@@ -24,9 +24,12 @@ from gateway.archive.service import ArchiveDesk
 from gateway.auth import ProviderCaller
 from gateway.deps import AuditService, DbSession
 from gateway.problem_handlers import problem_responses
+from gateway.validation import Identifier, StrictRoute
 
-router = APIRouter(prefix="/v1/records", tags=["records"])
-RecordId = Annotated[str, Path(min_length=1, max_length=40, description="The record id, rec_...")]
+router = APIRouter(route_class=StrictRoute, prefix="/v1/records", tags=["records"])
+RecordId = Annotated[
+    Identifier, Path(min_length=1, max_length=40, description="The record id, rec_...")
+]
 CHANGE_ERRORS = problem_responses(401, 403, 404, 409, 422, 503)
 
 

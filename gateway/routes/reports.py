@@ -28,9 +28,12 @@ from gateway.reports.schemas import (
 )
 from gateway.reports.service import CODE_PATTERN, NUMBER_PATTERN
 from gateway.routes.rights import Desk
+from gateway.validation import Identifier, StrictRoute
 
-router = APIRouter(tags=["reports"])
-ReportNumber = Annotated[str, Path(pattern=NUMBER_PATTERN, description="R<yyyymmdd>-<8 chars>")]
+router = APIRouter(route_class=StrictRoute, tags=["reports"])
+ReportNumber = Annotated[
+    Identifier, Path(pattern=NUMBER_PATTERN, description="R<yyyymmdd>-<8 chars>")
+]
 PUBLIC: dict[str, Any] = {"security": []}
 PDF: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/pdf": {}}, "description": "The PDF"}
@@ -106,7 +109,7 @@ def withdraw_report(desk: Desk, caller: CitizenReader, number: ReportNumber) -> 
 def verify_report(
     desk: Desk,
     number: ReportNumber,
-    code: Annotated[str, Query(pattern=CODE_PATTERN, description="The printed code")],
+    code: Annotated[Identifier, Query(pattern=CODE_PATTERN, description="The printed code")],
 ) -> VerificationOut:
     return verification_out(service.verify_report_code(desk, number, code))
 

@@ -32,10 +32,11 @@ from gateway.rights.schemas import (
 )
 from gateway.rights.service import Deadlines, RightsDesk
 from gateway.routes.records import RecordId
+from gateway.validation import Identifier, StrictRoute
 
-router = APIRouter(tags=["subject rights"])
-ObjectionId = Annotated[str, Path(pattern=r"^obj_[0-9a-f]{32}$", description="obj_...")]
-NoticeId = Annotated[str, Path(pattern=r"^dn_[0-9a-f]{32}$", description="dn_...")]
+router = APIRouter(route_class=StrictRoute, tags=["subject rights"])
+ObjectionId = Annotated[Identifier, Path(pattern=r"^obj_[0-9a-f]{32}$", description="obj_...")]
+NoticeId = Annotated[Identifier, Path(pattern=r"^dn_[0-9a-f]{32}$", description="dn_...")]
 CHANGE_ERRORS = problem_responses(401, 403, 404, 409, 422, 503)
 
 

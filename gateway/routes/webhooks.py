@@ -12,9 +12,10 @@ from pydantic import BaseModel
 from gateway.auth import EstablishmentCaller
 from gateway.deps import DbSession
 from gateway.problem_handlers import problem_responses
+from gateway.validation import StrictRoute
 from gateway.webhooks.repository import deliveries_to
 
-router = APIRouter(tags=["webhooks"])
+router = APIRouter(route_class=StrictRoute, tags=["webhooks"])
 
 
 class Delivery(BaseModel):

@@ -20,9 +20,12 @@ from gateway.archive.written_consent_schemas import (
 from gateway.auth import CitizenCaller, ProviderCaller
 from gateway.problem_handlers import problem_responses
 from gateway.routes.records import Desk
+from gateway.validation import StrictRoute
 
-router = APIRouter(tags=["records"])
-citizen_router = APIRouter(prefix="/v1/me/written-consents", tags=["citizen consents"])
+router = APIRouter(route_class=StrictRoute, tags=["records"])
+citizen_router = APIRouter(
+    route_class=StrictRoute, prefix="/v1/me/written-consents", tags=["citizen consents"]
+)
 ERRORS = problem_responses(401, 403, 404, 409, 422, 503)
 
 

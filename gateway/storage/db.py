@@ -2,6 +2,8 @@
 
 SQLite (WAL, foreign keys on, a busy timeout) is the default; PostgreSQL through psycopg 3 for
 scale-out. Services never commit: the unit of work around a request or a command does.
+Engines hide bound parameters (``hide_parameters``): an error that reaches a log names the
+statement, never its values - a jti, a username, a subject's key.
 """
 
 from __future__ import annotations
@@ -22,11 +24,16 @@ def make_engine(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=48
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=48,
+            hide_parameters=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_size=16, max_overflow=16, pool_pre_ping=True)
+    return create_engine(
+        url, pool_size=16, max_overflow=16, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:

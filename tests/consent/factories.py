@@ -117,8 +117,10 @@ class MemoryRevoked:
     def revoke(self, jti: str, expires_at: datetime) -> None:
         self.revoked[jti] = expires_at
 
-    def is_revoked(self, jti: str) -> bool:
-        return jti in self.revoked
+    disabled: set[str] = field(default_factory=set)
+
+    def is_revoked(self, jti: str, client_id: str) -> bool:
+        return jti in self.revoked or client_id in self.disabled
 
 
 @dataclass

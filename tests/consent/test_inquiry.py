@@ -54,13 +54,6 @@ MATRIX: list[tuple[str, Grant | None, Inquiry, Reason, str]] = [
     ("no grant", None, inquiry(), Reason.NO_GRANT, "Art. 39"),
     ("other grant id", active_grant(), inquiry(grant_id="cg_x"), Reason.NO_GRANT, "Art. 39"),
     (
-        "other requester",
-        active_grant(),
-        inquiry(requester="est-x"),
-        Reason.OTHER_REQUESTER,
-        "Art. 61(2)",
-    ),
-    (
         "other subject",
         active_grant(),
         inquiry(subject_key="sk-x"),
@@ -145,6 +138,17 @@ def test_denials_name_reason_and_article(
         article,
         403,
     )
+
+
+def test_another_requesters_grant_is_answered_as_no_grant_and_registered_precisely() -> None:
+    """The answer does not tell that the grant exists; the audit log's reason does."""
+    with pytest.raises(InquiryDeniedError) as unknown:
+        check_inquiry(None, inquiry(requester="est-x"), now=LATER, restricted=RESTRICTED)
+    with pytest.raises(InquiryDeniedError) as foreign:
+        check_inquiry(active_grant(), inquiry(requester="est-x"), now=LATER, restricted=RESTRICTED)
+    assert foreign.value.to_problem() == unknown.value.to_problem()
+    assert foreign.value.to_problem()["reason"] == Reason.NO_GRANT.value
+    assert foreign.value.reason == Reason.OTHER_REQUESTER.value
 
 
 def test_a_covered_inquiry_passes() -> None:

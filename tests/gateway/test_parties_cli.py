@@ -7,14 +7,18 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from consent.keys import public_jwk
+from gateway.app import create_app
 from gateway.cli import app
 from gateway.demo import LEGAL_PERSONS, private_jwk
 from gateway.oauth.repository import SqlClientDirectory
 from gateway.settings import Settings
 from gateway.storage.db import make_engine, unit_of_work
+from tests.gateway.factories import access_token, demo_credentials
+from tests.gateway.test_problems import assert_problem
 
 runner = CliRunner()
 
@@ -128,3 +132,42 @@ def test_a_party_registered_dpop_required_must_bind_its_tokens(
     engine.dispose()
     assert client is not None
     assert client.dpop_bound_access_tokens
+
+
+@pytest.mark.parametrize("label", ["citizen", "public"])
+def test_the_audit_logs_requester_labels_are_no_client_id(
+    registry: Settings, tmp_path: Path, label: str
+) -> None:
+    """A party named ``citizen`` would label a citizen's own entries in their access log."""
+    path, _ = _jwk_file(tmp_path)
+    arguments = _register(path)
+    arguments[arguments.index("lakeside-lending")] = label
+    refused = runner.invoke(app, arguments)
+    assert refused.exit_code == 2 and "label of the audit log" in refused.stderr
+    assert _kids(registry, label) is None
+
+
+def test_one_party_per_credit_code(registry: Settings, tmp_path: Path) -> None:
+    path, _ = _jwk_file(tmp_path)
+    code = ["--credit-code", LEGAL_PERSONS[0]]
+    assert runner.invoke(app, _register(path, *code)).exit_code == 0
+    copy = _register(_jwk_file(tmp_path)[0], *code)
+    copy[copy.index("lakeside-lending")] = "lakeside-lending-2"
+    refused = runner.invoke(app, copy)
+    assert refused.exit_code == 2 and "credit code is already registered" in refused.stderr
+    assert _kids(registry, "lakeside-lending-2") is None
+    without_code = _register(_jwk_file(tmp_path)[0])
+    without_code[without_code.index("lakeside-lending")] = "lakeside-lending-3"
+    assert runner.invoke(app, without_code).exit_code == 0  # no code: as many as needed
+
+
+def test_a_disabled_partys_live_tokens_are_refused_at_once(registry: Settings) -> None:
+    credentials = demo_credentials(registry)
+    with TestClient(create_app(registry)) as client:
+        bank = {"authorization": f"Bearer {access_token(client, credentials['establishment'])}"}
+        assert client.get("/v1/webhook-deliveries", headers=bank).status_code == 200
+        client_id = credentials["establishment"]["client_id"]
+        assert runner.invoke(app, ["parties", "disable", client_id]).exit_code == 0
+        for path in ("/v1/webhook-deliveries", "/v1/deletion-notices", "/v1/consents/cg_1"):
+            refused = client.get(path, headers=bank)
+            assert assert_problem(refused, 401)["error"] == "invalid_token"

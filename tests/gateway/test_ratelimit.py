@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
+from bench.harness import Province
 from gateway.app import create_app
+from gateway.cli import proxy_options
 from gateway.settings import Settings
 from gateway.storage import migrate
 from tests.gateway.factories import access_token, demo_credentials
@@ -86,3 +92,86 @@ def test_health_probes_are_never_limited(sqlite_settings: Settings) -> None:
     unreachable = sqlite_settings.model_copy(update={"redis_url": "redis://127.0.0.1:1/0"})
     with TestClient(create_app(unreachable)) as client:
         assert [client.get("/healthz").status_code for _ in range(5)] == [200] * 5
+
+
+# -- the client's address, and the sign-in budget per account --------------------------------
+
+SIGN_IN = "/v1/me/token"
+
+
+def _attempts(url: str, usernames: list[str]) -> list[int]:
+    """One failed sign-in per username, each claiming another client address."""
+    return [
+        httpx.post(
+            f"{url}{SIGN_IN}",
+            data={"username": username, "password": "wrong"},
+            headers={"x-forwarded-for": f"203.0.113.{number}"},
+        ).status_code
+        for number, username in enumerate(usernames, start=1)
+    ]
+
+
+@pytest.mark.parametrize("trusted", [[], ["127.0.0.1"]], ids=["no proxy", "loopback proxy"])
+def test_gateway_serve_reads_forwarded_for_only_from_a_trusted_proxy(
+    tmp_path: Path, database_url: str, trusted: list[str]
+) -> None:
+    """uvicorn trusts X-Forwarded-For from any loopback peer by default: a client behind no
+    proxy would pick the address its budget is counted under."""
+    seeded = Province.create(
+        tmp_path / "province",
+        database_url=database_url,
+        rate_limit_sign_in="2/minute",
+        scheduler_enabled="false",
+    )
+    # The variable as an operator sets it: a JSON list in the serving process's environment.
+    province = replace(seeded, values={**seeded.values, "trusted_proxies": json.dumps(trusted)})
+    with province.gateway() as gateway:
+        codes = _attempts(gateway.url, ["nobody-1", "nobody-2", "nobody-3"])
+    assert codes == ([400, 400, 400] if trusted else [400, 400, 429])
+
+
+def test_serve_passes_the_trusted_proxies_to_uvicorn() -> None:
+    none = proxy_options(Settings(_env_file=None))
+    assert none == {"proxy_headers": False, "forwarded_allow_ips": []}
+    some = proxy_options(Settings(trusted_proxies=["10.0.0.7", "10.1.0.0/16"], _env_file=None))
+    assert some == {"proxy_headers": True, "forwarded_allow_ips": ["10.0.0.7/32", "10.1.0.0/16"]}
+
+
+def test_a_trusted_proxy_must_be_an_address_or_a_network() -> None:
+    for value in (["*"], ["proxy.internal"]):
+        with pytest.raises(ValidationError):
+            Settings(trusted_proxies=value, _env_file=None)
+
+
+def test_one_account_has_one_sign_in_budget_over_every_address_api_and_portal(
+    migrated: Settings,
+) -> None:
+    """Guessing one citizen's password from many addresses, through the API and the portal,
+    spends one budget."""
+    settings = migrated.model_copy(
+        update={"rate_limit_sign_in": "3/minute", "trusted_proxies": ["192.0.2.1/32"]}
+    )
+    username = demo_credentials(settings)["citizen"]["username"]
+    with TestClient(create_app(settings), client=("192.0.2.1", 40000)) as client:
+
+        def api(address: str) -> int:
+            form = {"username": username, "password": "wrong"}
+            headers = {"x-forwarded-for": address}
+            status: int = client.post(SIGN_IN, data=form, headers=headers).status_code
+            return status
+
+        def portal(address: str) -> int:
+            headers = {"x-forwarded-for": address}
+            page = client.get("/portal/sign-in", headers=headers).text
+            csrf = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+            form = {"csrf_token": csrf, "username": username, "password": "wrong"}
+            status: int = client.post("/portal/session", data=form, headers=headers).status_code
+            return status
+
+        codes = [api("203.0.113.1"), portal("203.0.113.2"), api("203.0.113.3")]
+        assert codes == [400, 400, 400]
+        assert api("203.0.113.4") == 429
+        assert portal("203.0.113.5") == 429
+        other = {"username": "someone-else", "password": "wrong"}
+        headers = {"x-forwarded-for": "203.0.113.6"}
+        assert client.post(SIGN_IN, data=other, headers=headers).status_code == 400

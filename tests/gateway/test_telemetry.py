@@ -58,3 +58,24 @@ def test_exporter_is_chosen_by_settings() -> None:
     (exporter,) = _exporters(otlp)
     assert isinstance(exporter, OTLPSpanExporter)
     assert exporter._endpoint == "http://127.0.0.1:4318/v1/traces"
+
+
+def test_the_server_span_continues_the_callers_trace(
+    client: TestClient, spans: InMemorySpanExporter
+) -> None:
+    """W3C Trace Context: the caller's trace id, and its span as the parent."""
+    trace_id, parent_id = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    client.get("/healthz", headers={"traceparent": f"00-{trace_id}-{parent_id}-01"})
+    (server,) = [span for span in spans.get_finished_spans() if span.kind is SpanKind.SERVER]
+    assert format(server.context.trace_id, "032x") == trace_id
+    assert server.parent is not None
+    assert format(server.parent.span_id, "016x") == parent_id
+
+
+def test_a_malformed_traceparent_starts_a_trace_of_its_own(
+    client: TestClient, spans: InMemorySpanExporter
+) -> None:
+    client.get("/healthz", headers={"traceparent": "00-not-a-trace-01"})
+    (server,) = [span for span in spans.get_finished_spans() if span.kind is SpanKind.SERVER]
+    assert server.parent is None
+    assert server.context.trace_id != 0

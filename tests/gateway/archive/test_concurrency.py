@@ -3,6 +3,7 @@ written twice, and a change that lost the race is refused with 409 rather than a
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -59,7 +60,7 @@ def test_concurrent_corrections_keep_the_versions_contiguous(archive: Archive) -
 
 
 def test_a_new_record_submitted_concurrently_is_stored_once(archive: Archive) -> None:
-    submission = RecordIn.model_validate(penalty()).to_submission()
+    submission = RecordIn.model_validate_json(json.dumps(penalty())).to_submission()
     provider = archive.credentials["provider"]["client_id"]
 
     def submit(_: int) -> SubmissionOutcome:

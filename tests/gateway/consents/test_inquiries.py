@@ -121,7 +121,7 @@ NEGATIVE_MATRIX = [
     (_exhausted, Reason.EXHAUSTED, "Art. 61(2)"),
     (_pending, Reason.NOT_ACTIVE, "Art. 61(2)"),
     (_other_subject, Reason.OTHER_SUBJECT, "Art. 61(2)"),
-    (_other_requester, Reason.OTHER_REQUESTER, "Art. 61(2)"),
+    (_other_requester, Reason.NO_GRANT, "Art. 39"),  # answered as no grant at all
     (_other_purpose, Reason.OTHER_PURPOSE, "Art. 61(2)"),
     (_category_not_granted, Reason.CATEGORY_NOT_GRANTED, "Art. 61(2)"),
     (_no_grant, Reason.NO_GRANT, "Art. 39"),

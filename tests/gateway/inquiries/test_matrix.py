@@ -196,7 +196,6 @@ REFUSALS: list[tuple[Case, int, str, str | None]] = [
     (_expired, 403, "expired", "Art. 61(2)"),
     (_exhausted, 403, "exhausted", "Art. 61(2)"),
     (_other_subject, 403, "other_subject", "Art. 61(2)"),
-    (_other_requester, 403, "other_requester", "Art. 61(2)"),
     (_other_purpose, 403, "other_purpose", "Art. 61(2)"),
     (_category_not_granted, 403, "category_not_granted", "Art. 61(2)"),
     (_restricted_without_written_consent, 403, "category_not_granted", "Art. 62"),
@@ -235,6 +234,20 @@ def test_each_refusal_is_answered_and_registered(
     assert event.legal_basis == (body.get("legal_basis") or "")
     assert event.item_categories == frozenset(body.get("categories", []))
     assert event.requester == requester(world, persona)
+
+
+def test_another_establishments_grant_is_answered_as_an_unknown_one(world: World) -> None:
+    """The answer does not tell that a grant of another establishment exists; the audit log
+    registers the precise reason."""
+    request, other = _other_requester(world)
+    unknown = world.send(world.authorized("cg_missing"), other)
+    before = world.log_size()
+    foreign = world.send(request, other)
+    assert foreign.status_code == unknown.status_code == 403
+    assert foreign.json() == unknown.json()
+    assert foreign.json()["reason"] == "no_grant"
+    event = registered(world, before)
+    assert (event.outcome, event.reason_code) == (Outcome.DENIED, "other_requester")
 
 
 @pytest.mark.parametrize(

@@ -190,3 +190,39 @@ def test_a_client_assertion_is_no_access_token(probe: FastAPI, credentials: dict
             "/probe/establishment", headers={"authorization": f"Bearer {assertion}"}
         )
     assert assert_problem(response, 401)["error"] == "invalid_token"
+
+
+def test_an_unknown_client_and_a_wrong_key_get_the_same_answer(
+    client: TestClient, credentials: dict[str, Any]
+) -> None:
+    """The token endpoint tells nobody which client ids are registered."""
+    bank, agency = credentials["establishment"], credentials["agency"]
+    signed_by_agency = {**agency, "client_id": bank["client_id"]}  # the bank's id, a wrong key
+    unknown = {**agency, "client_id": "no-such-client"}
+    answers = []
+    for persona in (signed_by_agency, unknown):
+        form = {"grant_type": "client_credentials", **assertion_form(persona)}
+        response = client.post("/oauth/token", data=form)
+        answers.append(
+            (
+                response.status_code,
+                response.headers.get("www-authenticate"),
+                response.json(),
+            )
+        )
+    assert answers[0] == answers[1]
+    assert answers[0][2]["error"] == "invalid_client"
+
+
+def test_revoking_another_clients_token_says_nothing_and_changes_nothing(
+    client: TestClient, credentials: dict[str, Any]
+) -> None:
+    """RFC 7009 would refuse it with unauthorized_client - which tells the token is live."""
+    bank, agency = credentials["establishment"], credentials["agency"]
+    token = access_token(client, bank)
+    foreign = client.post("/oauth/revoke", data={"token": token, **assertion_form(agency)})
+    garbage = client.post("/oauth/revoke", data={"token": "x.y.z", **assertion_form(agency)})
+    assert (foreign.status_code, foreign.content) == (garbage.status_code, garbage.content)
+    assert foreign.status_code == 200
+    still = client.post("/oauth/introspect", data={"token": token, **assertion_form(bank)})
+    assert still.json()["active"] is True

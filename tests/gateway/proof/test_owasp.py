@@ -49,7 +49,7 @@ def test_a_grant_exists_only_for_its_own_establishment(world: World) -> None:
     assert_nothing_of(theirs, mine.json()["artefact"], mine.json()["subject"])
     _, path, body = world.authorized(grant)
     inquiry = world.client.post(path, json=body, headers=others.establishment)
-    assert (inquiry.status_code, inquiry.json()["reason"]) == (403, "other_requester")
+    assert (inquiry.status_code, inquiry.json()["reason"]) == (403, "no_grant")
     assert "items" not in inquiry.json()
     assert world.uses(grant) == 0
 
