@@ -17,8 +17,9 @@ reason                      article           the inquiry...
                                               or asks for a category the catalog does not
                                               share with the agency's sector
 ``legal_basis_missing``     Art. 40 para. 1   (authority) states no legal basis
-``legal_basis_foreign``     Art. 69 para. 2   (authority) states a legal basis that is not
-                                              one of the agency's registered bases
+``legal_basis_foreign``     Art. 39 para. 2   (authority) states a legal basis that is not
+                                              one of the agency's registered bases: not
+                                              an inquiry on the basis of its authority
 ``case_reference_missing``  Art. 40 para. 1   (authority) states no case reference
 ``outside_legal_basis``     Art. 40 para. 1   (authority) asks for a category the basis does
                                               not allow
@@ -42,7 +43,6 @@ from redaction.policies import Channel
 
 WHOM_CHANNELS_SERVE = "Art. 39 para. 2"
 DUTY_ONLY = "Art. 40 para. 1"
-BEYOND_DUTY = "Art. 69 para. 2"
 USE_RESTRICTION = (
     "Obtained through government affairs sharing or an inquiry based on authority: to be used "
     "only within the scope of performing the stated duties and not to be publicly disclosed "
@@ -123,7 +123,7 @@ def check_authority(
         _deny(
             "the legal basis is not one registered for this agency",
             Reason.LEGAL_BASIS_FOREIGN,
-            BEYOND_DUTY,
+            WHOM_CHANNELS_SERVE,
         )
     if not (case_reference or "").strip():
         _deny(

@@ -178,20 +178,19 @@ def records_out(results: list[SubmissionResult]) -> RecordsOut:
 # -- corrections and revocations -----------------------------------------------------------
 
 
-class CorrectionIn(_Body):
-    """A new version: ``fields`` is the complete set after the correction; dates, basis
+class ContentIn(_Body):
+    """A record's new content: ``fields`` is the complete set after the change; dates, basis
     document and written-consent reference left out keep their current values."""
 
-    reason: Reason
     fields: Fields
     occurred_on: date | None = None
     decided_on: date | None = None
     basis: BasisIn | None = None
     written_consent_ref: ConsentRef = None
 
-    def to_correction(self) -> Correction:
+    def to_correction(self, reason: str) -> Correction:
         return Correction(
-            reason=self.reason,
+            reason=reason,
             fields=self.fields,
             occurred_on=self.occurred_on,
             decided_on=self.decided_on,
@@ -200,15 +199,35 @@ class CorrectionIn(_Body):
         )
 
 
+class CorrectionIn(ContentIn):
+    """A new version with the reason of the correction."""
+
+    reason: Reason
+
+    def to_correction(self, reason: str | None = None) -> Correction:
+        return super().to_correction(self.reason if reason is None else reason)
+
+
 class RevocationIn(_Body):
-    """The record's basis document was revoked, modified or declared void (Art. 65)."""
+    """The record's basis document was revoked, modified or declared void (Art. 65): revoked or
+    voided revokes the record; modified comes with the record's ``modification``, its content
+    after the document's modification (a new version; the record is not revoked)."""
 
     reason: Reason
     basis_status: BasisStatus
     basis_changed_on: date = Field(description="The day the basis document changed")
+    modification: ContentIn | None = Field(
+        None, description="The record's modified content; exactly when basis_status is modified"
+    )
 
     def to_revocation(self) -> Revocation:
-        return Revocation(self.reason, self.basis_status, self.basis_changed_on)
+        modification = self.modification
+        return Revocation(
+            self.reason,
+            self.basis_status,
+            self.basis_changed_on,
+            None if modification is None else modification.to_correction(self.reason),
+        )
 
 
 class RecordChangeOut(BaseModel):

@@ -6,9 +6,11 @@
   same provider record id with the same content (unchanged), or refused with its problem — and
   nothing of a refused record is stored, not even its subject. The same id with other content is
   a conflict: changes go through :func:`correct_record`, which appends a version,
-  :func:`revoke_record`, which applies an Art. 65 notice at once, and :func:`stop_record`
-  (deleted after an objection, Art. 64; restored, Art. 66). Only the owner changes a record;
-  for any other providing unit it does not exist.
+  :func:`revoke_record`, which applies an Art. 65 notice at once (a revoked or voided basis
+  document revokes the record, a modified one modifies it: a new version with the modified
+  content), and :func:`stop_record` (deleted after an objection, Art. 64; restored, Art. 66).
+  Only the owner changes a record; for any other providing unit it does not exist. A refusal
+  names the article of the change refused.
 * Every change is first appended to the audit log — durable before anything is written; the
   leaf holds the providing unit, the item's scope category, the kind of change and commitments
   to the subject and to the version's content, never either — then written in the request's
@@ -59,18 +61,23 @@ from gateway.telemetry import SPAN_ARCHIVE, SPAN_REDACTION, tracer
 from problems import GatewayError
 from redaction.catalog import Catalog, ScopeCategory, load_catalog
 from redaction.changes import (
+    ARTICLE as BASIS_CHANGE,
+)
+from redaction.changes import (
+    CHANGEABLE,
     BasisChange,
     BasisStatus,
     basis_change_notice,
     check_revocable,
     checked_reason,
+    status_after,
 )
 from redaction.engine import CreditView, render_view
 from redaction.errors import RedactionError
 from redaction.identifiers import SubjectIdentifier
 from redaction.ingest import AcceptedRecord, BasisDocument, RecordSubmission, validate_submission
 from redaction.periods import Period, local_date
-from redaction.policies import Access
+from redaction.policies import ARTICLES, Access, Reason
 from redaction.records import RecordStatus
 from redaction.written_consent import check_written_consent
 
@@ -100,6 +107,7 @@ class ChangeKind(StrEnum):
 
     SUBMITTED = "submitted"
     CORRECTED = "corrected"
+    MODIFIED = "modified"
     REVOKED = "revoked"
     DELETED = "deleted"
     RESTORED = "restored"
@@ -138,11 +146,13 @@ class Correction:
 
 @dataclass(frozen=True)
 class Revocation:
-    """A providing unit's Art. 65 notice: what happened to the basis document, and when."""
+    """A providing unit's Art. 65 notice: what happened to the basis document, and when; for a
+    modified document, the record's modified content (its reason is the notice's)."""
 
     reason: str
     basis_status: BasisStatus
     basis_changed_on: date
+    modification: Correction | None = None
 
 
 @dataclass(frozen=True)
@@ -289,12 +299,24 @@ def stop_record(
 ) -> RecordChange:
     """Stop an active record at once, its content kept: ``deleted`` when an objection found it
     wrong (Art. 64), ``restored`` after credit restoration (Art. 66)."""
-    stored = _active(desk, provider, record_id)
+    stored = _active(desk, provider, record_id, _STOP_ARTICLES[status])
     kind = _STOPS[status]
     return _change(desk, stored, kind, status, stored.current, reason=checked_reason(reason))
 
 
 _STOPS = {RecordStatus.DELETED: ChangeKind.DELETED, RecordStatus.RESTORED: ChangeKind.RESTORED}
+_STOP_ARTICLES = {
+    RecordStatus.DELETED: ARTICLES[Reason.DELETED],
+    RecordStatus.RESTORED: ARTICLES[Reason.RESTORED],
+}
+STOPPED_BY = {
+    RecordStatus.REVOKED: ARTICLES[Reason.REVOKED],
+    RecordStatus.RESTORED: ARTICLES[Reason.RESTORED],
+    RecordStatus.DELETED: ARTICLES[Reason.DELETED],
+}
+"""The article by which a record in each status stopped: a change it refuses names it."""
+CORRECTIONS = "Art. 37 para. 1"
+"""A providing unit provides (and corrects) its records accurately and completely."""
 
 
 def check_change(
@@ -303,7 +325,7 @@ def check_change(
     """Raise as :func:`correct_record` (given a correction) or :func:`stop_record` would, and
     change nothing: for a caller that registers a decision of its own before the change."""
     if correction is None:
-        _active(desk, provider, record_id)
+        _active(desk, provider, record_id, ARTICLES[Reason.DELETED])
     else:
         _checked_correction(desk, provider, record_id, correction)
 
@@ -311,55 +333,69 @@ def check_change(
 def _checked_correction(
     desk: ArchiveDesk, provider: str, record_id: str, correction: Correction
 ) -> tuple[StoredRecord, str, VersionContent]:
-    stored = _active(desk, provider, record_id)
+    stored = _active(desk, provider, record_id, CORRECTIONS)
     reason = checked_reason(correction.reason)
+    return stored, reason, _corrected_content(desk, stored, correction)
+
+
+def _corrected_content(
+    desk: ArchiveDesk, stored: StoredRecord, correction: Correction
+) -> VersionContent:
     accepted = validate_submission(
         _resubmission(stored, correction), archive_catalog(), received_at=desk.now
     )
-    check_record_consent(desk, provider, accepted)
-    return stored, reason, VersionContent.of(accepted)
+    check_record_consent(desk, stored.row.provider, accepted)
+    return VersionContent.of(accepted)
 
 
 def revoke_record(
     desk: ArchiveDesk, provider: str, record_id: str, revocation: Revocation
 ) -> RecordChange:
-    """Revoke at once a record whose basis document was revoked, modified or voided (Art. 65),
-    recording the day of the change and the day of the notice; a revoked record stays so."""
-    stored = _owned(desk, provider, record_id)
-    if stored.status is RecordStatus.REVOKED:
+    """Apply at once a notice that the record's basis document was revoked, modified or voided
+    (Art. 65), recording the day of the change and the day of the notice: a revoked or voided
+    document revokes the record (also a restored one; a revoked record stays so), a modified
+    one appends a version with the modified content, checked like a correction."""
+    stored = _owned(desk, provider, record_id, BASIS_CHANGE)
+    modified = revocation.basis_status is BasisStatus.MODIFIED
+    if stored.status is RecordStatus.REVOKED and not modified:
         return _unchanged(stored)
-    _require_active(stored)
+    _require(stored, CHANGEABLE)
     reason = checked_reason(revocation.reason)
     check_revocable(stored.current.basis)
     notice = basis_change_notice(
-        revocation.basis_status, revocation.basis_changed_on, received_at=desk.now
+        revocation.basis_status,
+        revocation.basis_changed_on,
+        received_at=desk.now,
+        modified_content=revocation.modification is not None,
     )
-    return _change(
-        desk,
-        stored,
-        ChangeKind.REVOKED,
-        RecordStatus.REVOKED,
-        stored.current,
-        reason=reason,
-        basis_change=notice,
-    )
+    content = stored.current
+    if revocation.modification is not None:
+        content = _corrected_content(desk, stored, revocation.modification)
+    kind = ChangeKind.MODIFIED if modified else ChangeKind.REVOKED
+    status = status_after(stored.status, revocation.basis_status)
+    return _change(desk, stored, kind, status, content, reason=reason, basis_change=notice)
 
 
-def _owned(desk: ArchiveDesk, provider: str, record_id: str) -> StoredRecord:
+def _owned(desk: ArchiveDesk, provider: str, record_id: str, article: str) -> StoredRecord:
+    """The provider's record; for any other, none - refused naming the change's ``article``."""
     stored = owned_record(desk.session, provider, record_id, lock=True)
     if stored is None:
-        raise RecordNotFound("no such record of this providing unit")
+        raise RecordNotFound("no such record of this providing unit", article=article)
     return stored
 
 
-def _require_active(stored: StoredRecord) -> None:
-    if stored.status is not RecordStatus.ACTIVE:
-        raise RecordNotActive(f"record {stored.row.record_id} is {stored.status}")
+def _require(stored: StoredRecord, statuses: frozenset[RecordStatus]) -> None:
+    """Raise, naming the article that stopped the record, unless it is in ``statuses``."""
+    if stored.status not in statuses:
+        raise RecordNotActive(
+            f"record {stored.row.record_id} is {stored.status}",
+            article=STOPPED_BY.get(stored.status),
+        )
 
 
-def _active(desk: ArchiveDesk, provider: str, record_id: str) -> StoredRecord:
-    stored = _owned(desk, provider, record_id)
-    _require_active(stored)
+def _active(desk: ArchiveDesk, provider: str, record_id: str, article: str) -> StoredRecord:
+    stored = _owned(desk, provider, record_id, article)
+    _require(stored, frozenset({RecordStatus.ACTIVE}))
     return stored
 
 

@@ -102,7 +102,7 @@ def test_authority_allows_what_the_basis_allows() -> None:
     [
         (None, "case", frozenset(), Reason.LEGAL_BASIS_MISSING, "Art. 40 para. 1"),
         ("", "case", frozenset(), Reason.LEGAL_BASIS_MISSING, "Art. 40 para. 1"),
-        ("another-agencys", "case", frozenset(), Reason.LEGAL_BASIS_FOREIGN, "Art. 69 para. 2"),
+        ("another-agencys", "case", frozenset(), Reason.LEGAL_BASIS_FOREIGN, "Art. 39 para. 2"),
         ("inspection", None, frozenset(), Reason.CASE_REFERENCE_MISSING, "Art. 40 para. 1"),
         ("inspection", "  ", frozenset(), Reason.CASE_REFERENCE_MISSING, "Art. 40 para. 1"),
         (

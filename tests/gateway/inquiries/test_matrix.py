@@ -204,7 +204,7 @@ REFUSALS: list[tuple[Case, int, str, str | None]] = [
     (_outside_sharing_scope, 403, "outside_sharing_scope", "Art. 39 para. 2"),
     (_agency_without_sector, 403, "outside_sharing_scope", "Art. 39 para. 2"),
     (_no_legal_basis, 403, "legal_basis_missing", "Art. 40 para. 1"),
-    (_foreign_legal_basis, 403, "legal_basis_foreign", "Art. 69 para. 2"),
+    (_foreign_legal_basis, 403, "legal_basis_foreign", "Art. 39 para. 2"),
     (_no_case_reference, 403, "case_reference_missing", "Art. 40 para. 1"),
     (_beyond_legal_basis, 403, "outside_legal_basis", "Art. 40 para. 1"),
     (_malformed_identifier, 422, "invalid-identifier", "Art. 34"),
