@@ -7,6 +7,10 @@ and, optionally, a reference to an attachment of the written application:
   which must be in the citizen's own file; its holder is the providing unit that submitted it,
   and the record is labelled ``under_objection`` in every view while the objection is open -
   still disclosed and used, as the article says;
+* about an omission (``omission``, para. 1: public credit information that "contains ...
+  omissions"): there is no record to name; it names the registered providing unit that should
+  hold the information and, optionally, the catalog item missing. Its answer supplements
+  (``corrected``: the unit submits the record like any other) or upholds, never deletes;
 * about a comprehensive or industry credit assessment (``assessment``, para. 2) or market
   credit information (``market_information``, para. 3): it names the record it concerns, if the
   archive holds one, or the registered providing unit that holds the information.
@@ -67,6 +71,7 @@ class ObjectionKind(StrEnum):
     """What the objection is about (Art. 64 para. 1, 2 and 3)."""
 
     RECORD = "record"
+    OMISSION = "omission"
     ASSESSMENT = "assessment"
     MARKET_INFORMATION = "market_information"
 
@@ -86,6 +91,7 @@ class Filing:
     record_id: str | None = None
     holder: str | None = None
     attachment_ref: str | None = None
+    item_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,7 @@ class HeldObjection:
 class _Target:
     record: RecordRow | None
     holder: str
+    item_code: str | None
 
 
 # -- the credit subject --------------------------------------------------------------------
@@ -135,7 +142,7 @@ def file_objection(desk: RightsDesk, citizen_id: str, filing: Filing) -> FiledOb
         citizen_id=citizen_id,
         subject_key=subject_key,
         record_id=record.record_id if record else None,
-        item_code=record.item_code if record else None,
+        item_code=target.item_code,
         holder=target.holder,
         reason=reason,
         attachment_ref=filing.attachment_ref,
@@ -167,10 +174,12 @@ def _filed(desk: RightsDesk, objections: list[Objection]) -> list[FiledObjection
 
 def _target(desk: RightsDesk, subject_key: str, filing: Filing) -> _Target:
     if filing.record_id is not None:
-        if filing.holder is not None:
+        if filing.holder is not None or filing.item_code is not None:
             raise ObjectionInvalid("an objection names its record or its holder, not both")
+        if filing.kind is ObjectionKind.OMISSION:
+            raise ObjectionInvalid("an objection to an omission names its holder, no record")
         record = _own_record(desk, subject_key, filing.record_id)
-        return _Target(record, record.provider)
+        return _Target(record, record.provider, record.item_code)
     if filing.kind is ObjectionKind.RECORD:
         raise ObjectionInvalid("an objection to public credit information names its record")
     if filing.holder is None:
@@ -178,7 +187,9 @@ def _target(desk: RightsDesk, subject_key: str, filing: Filing) -> _Target:
     party = party_by_client_id(desk.session, filing.holder)
     if party is None or party.disabled or party.role != Role.PROVIDER.value:
         raise ObjectionInvalid("the holder is not a registered providing unit")
-    return _Target(None, filing.holder)
+    if filing.item_code is not None and archive_catalog().get(filing.item_code) is None:
+        raise ObjectionInvalid("the item named is not in the catalog")
+    return _Target(None, filing.holder, filing.item_code)
 
 
 def _own_record(desk: RightsDesk, subject_key: str, record_id: str) -> RecordRow:
@@ -246,6 +257,8 @@ def _held(desk: RightsDesk, holder: str, objection_id: str) -> Objection:
 
 def _check_answer(desk: RightsDesk, objection: Objection, answer: Answer) -> None:
     """Raise unless the answer can be applied as it stands (nothing is registered before)."""
+    if objection.kind == ObjectionKind.OMISSION and answer.outcome is AnswerOutcome.DELETED:
+        raise ObjectionInvalid("an omission is supplemented or upheld, never deleted")
     corrects = answer.outcome is AnswerOutcome.CORRECTED and objection.record_id is not None
     if corrects != (answer.correction is not None):
         raise ObjectionInvalid(

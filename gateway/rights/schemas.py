@@ -28,6 +28,7 @@ from gateway.rights.objections import (
 )
 from gateway.rights.oversight import BASIS_NOTICE_DAYS, PartyList
 from gateway.rights.service import Deadlines
+from problems import REMEDY
 from redaction.periods import local_date
 
 RecordId = Annotated[str, Field(pattern=r"^rec_[0-9a-f]{32}$", description="rec_...")]
@@ -43,12 +44,14 @@ class _Body(BaseModel):
 
 
 class ObjectionIn(_Body):
-    """A written objection (Art. 64): a record of one's own file, or - for an assessment or
-    market information the archive does not hold - the providing unit that holds it."""
+    """A written objection (Art. 64): a record of one's own file, or - for an omission, or an
+    assessment or market information the archive does not hold - the providing unit that holds
+    it (and, for an omission, optionally the catalog item missing)."""
 
     kind: ObjectionKind = Field(
         ObjectionKind.RECORD,
-        description="record (para. 1), assessment (para. 2), market_information (para. 3)",
+        description="record or omission (para. 1), assessment (para. 2), market_information "
+        "(para. 3)",
     )
     record_id: RecordId | None = Field(None, description="The record objected to")
     holder: str | None = Field(
@@ -61,9 +64,19 @@ class ObjectionIn(_Body):
         pattern=r"^[\x21-\x7e]+$",
         description="A reference to the written application's attachment (number or URL)",
     )
+    item_code: str | None = Field(
+        None, min_length=1, max_length=64, description="The catalog item missing (omission)"
+    )
 
     def to_filing(self) -> Filing:
-        return Filing(self.kind, self.reason, self.record_id, self.holder, self.attachment_ref)
+        return Filing(
+            self.kind,
+            self.reason,
+            self.record_id,
+            self.holder,
+            self.attachment_ref,
+            self.item_code,
+        )
 
 
 class AnswerIn(_Body):
@@ -94,6 +107,9 @@ class ObjectionOut(BaseModel):
     outcome: AnswerOutcome | None
     answer_reason: str | None
     answered_at: datetime | None
+    remedy: dict[str, object] | None = Field(
+        description="With the answer: administrative reconsideration or litigation (Art. 71)"
+    )
 
 
 class FiledObjectionOut(ObjectionOut):
@@ -117,6 +133,7 @@ def _objection(objection: Objection, today: date) -> dict[str, object]:
     return {
         **objection.model_dump(exclude={"citizen_id", "subject_key"}),
         "overdue": state is ObjectionState.OPEN and today > objection.due_on,
+        "remedy": REMEDY if state is ObjectionState.ANSWERED else None,
     }
 
 
