@@ -189,6 +189,7 @@ class Reason(StrEnum):
     ROLE_NOT_ADMITTED = "role_not_admitted"
     SCOPE_MISSING = "scope_missing"
     OUTSIDE_SHARING_SCOPE = "outside_sharing_scope"
+    DUTY_MISSING = "duty_missing"
     LEGAL_BASIS_MISSING = "legal_basis_missing"
     LEGAL_BASIS_FOREIGN = "legal_basis_foreign"
     CASE_REFERENCE_MISSING = "case_reference_missing"

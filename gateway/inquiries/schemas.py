@@ -66,14 +66,24 @@ class AuthorizedInquiryIn(_Body):
 
 
 class SharingInquiryIn(_Body):
-    """Government affairs sharing: categories the catalog shares with the agency's sector."""
+    """Government affairs sharing: categories the catalog shares with the agency's sector, for
+    the duty the inquiry states (Art. 40 para. 1; refused with the article when missing)."""
 
     subject: SubjectIn
     categories: Categories = Field(min_length=1)
+    duty: str | None = Field(
+        None,
+        max_length=200,
+        description="The duty the information serves; registered only as a commitment",
+    )
 
     def to_statement(self, caller: AccessToken) -> Statement:
         return Statement(
-            Channel.SHARING, caller, _ref(self.subject), categories=frozenset(self.categories)
+            Channel.SHARING,
+            caller,
+            _ref(self.subject),
+            categories=frozenset(self.categories),
+            duty=(self.duty or "").strip(),
         )
 
 
@@ -160,6 +170,7 @@ class AuthorizedAnswer(CreditReport):
 
 class SharingAnswer(CreditReport):
     sector: str
+    duty: str = Field(description="The duty the information serves (Art. 40 para. 1)")
     use_restriction: str = Field(description="Art. 40 para. 1: for the stated duty only")
 
 
@@ -189,7 +200,10 @@ class AccessEntryOut(BaseModel):
     requester_name: str | None = Field(description="The requester's registered name")
     legal_basis: str
     grant_id: str
-    purpose: str = Field(description="The consent's purpose; case:<commitment> on authority")
+    purpose: str = Field(
+        description="The consent's purpose; case:<commitment> on authority, duty:<commitment> "
+        "on sharing"
+    )
     categories: list[str]
     outcome: str
     reason: str = Field(description="Why it was refused, or what changed")

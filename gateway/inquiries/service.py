@@ -15,7 +15,9 @@ cannot make the entry durable the inquiry fails with 503 and nothing is served (
 
 Leaves hold no personal data: the subject is a commitment to its internal key, opened (with the
 key, for the subject's access log, Art. 63) only inside the gateway; an inquiry based on
-authority names its case only as a commitment to the case reference. Lawful public disclosure
+authority names its case only as a commitment to the case reference, government affairs sharing
+the duty it serves only as a commitment to the stated duty (Art. 40 para. 1), which the answer
+carries. Lawful public disclosure
 is registered under a subject commitment nobody can open: the public's lookups of public
 information count in the log but are never linked to a subject, so the log does not become a
 register of whose public record was looked up - and an unknown subject and one with nothing
@@ -70,6 +72,7 @@ PUBLIC_REQUESTER = "public"
 CITIZEN_REQUESTER = Role.CITIZEN.value
 """A citizen is registered by role, never by an identifier (:mod:`audit.leaf`)."""
 CASE_PREFIX = "case:"
+DUTY_PREFIX = "duty:"
 ALLOWED, DENIED, UNAVAILABLE = "allowed", "denied", "unavailable"
 
 LEAF_CHANNELS: Mapping[Channel, LeafChannel] = {
@@ -104,6 +107,7 @@ class Statement:
     categories: frozenset[ScopeCategory] = frozenset()
     legal_basis: str = ""
     case_reference: str = ""
+    duty: str = ""
 
 
 @dataclass(frozen=True)
@@ -226,11 +230,13 @@ def _own(_desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision
 def _sharing(desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision:
     client_id = _client_id(statement)
     party = party_by_client_id(desk.session, client_id)
-    sector = check_sharing(party.sector if party else None, statement.categories, archive_catalog())
+    sector = check_sharing(
+        party.sector if party else None, statement.duty, statement.categories, archive_catalog()
+    )
     return Decision(
         Access.sharing(client_id, subject.identifier, sector),
         statement.categories,
-        {"sector": sector.value, "use_restriction": USE_RESTRICTION},
+        {"sector": sector.value, "duty": statement.duty, "use_restriction": USE_RESTRICTION},
     )
 
 
@@ -369,11 +375,15 @@ def _requester(statement: Statement) -> str:
 
 
 def _purpose(statement: Statement, sealed: Sealed) -> str:
-    """The grant's purpose, or the case of an inquiry on authority as a commitment."""
-    if not statement.case_reference:
+    """The grant's purpose, or as a commitment the case of an inquiry on authority or the duty
+    a sharing inquiry serves."""
+    if statement.case_reference:
+        domain, prefix, value = CommitmentDomain.CASE_REFERENCE, CASE_PREFIX, statement.case_reference
+    elif statement.duty:
+        domain, prefix, value = CommitmentDomain.DUTY, DUTY_PREFIX, statement.duty
+    else:
         return statement.purpose
-    case = sealed.commitment(CommitmentDomain.CASE_REFERENCE, statement.case_reference.encode())
-    return CASE_PREFIX + case.hex()
+    return prefix + sealed.commitment(domain, value.encode()).hex()
 
 
 def _with_receipt(served: bytes, appended: Appended) -> bytes:

@@ -49,6 +49,7 @@ UNKNOWN = demo_id_number("320105", "19851224", "456")
 OTHER_AGENCY_BASIS = "tax-inspection"
 PURPOSE = "post_loan_management"
 CASE = "（2025）示0102行初12号"
+DUTY = "企业信用分级分类监管"
 CORRECTION_REASON = "依据复核决定更正有效期"
 
 Request = tuple[str, str, dict[str, Any] | None]
@@ -151,7 +152,12 @@ class World:
         return ("POST", "/v1/inquiries/authorized", body)
 
     def sharing(self, **changes: Any) -> Request:
-        body = {"subject": subject(self.citizen), "categories": ["basic"], **changes}
+        body = {
+            "subject": subject(self.citizen),
+            "categories": ["basic"],
+            "duty": DUTY,
+            **changes,
+        }
         return ("POST", "/v1/inquiries/sharing", body)
 
     def authority(self, **changes: Any) -> Request:

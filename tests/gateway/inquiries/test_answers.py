@@ -29,6 +29,7 @@ from tests.gateway.consents.factories import mortgage_request
 from tests.gateway.inquiries.factories import (
     CASE,
     CORRECTION_REASON,
+    DUTY,
     NOTHING_PUBLIC,
     PURPOSE,
     UNKNOWN,
@@ -122,6 +123,19 @@ def test_sharing_serves_the_categories_asked_with_the_use_restriction(world: Wor
     assert event.item_categories == {"untrustworthy"} and event.requester == world.client_id(
         "agency"
     )
+
+
+def test_art_40_a_sharing_inquiry_states_its_duty_and_it_is_registered(world: World) -> None:
+    answer = served(world.send(world.sharing(categories=["untrustworthy"]), "agency"))
+    assert answer["duty"] == DUTY
+    index = answer["audit"]["leaf_index"]
+    opened = openings(world, index)
+    assert opened is not None
+    duty = commit(CommitmentDomain.DUTY, opened.subject_salt, DUTY.encode())
+    assert world.event(index).purpose == "duty:" + duty.hex()
+    with world.flow.engine.connect() as connection:
+        leaf = read_leaves(connection, index, index + 1)[0]
+    assert DUTY.encode() not in leaf
 
 
 def test_authority_serves_what_its_basis_allows_and_commits_to_the_case(world: World) -> None:

@@ -167,6 +167,10 @@ def _agency_without_sector(world: World) -> tuple[Request, str]:
     return world.sharing(), "sectorless"
 
 
+def _no_duty(world: World) -> tuple[Request, str]:
+    return world.sharing(duty=" "), "agency"
+
+
 def _no_legal_basis(world: World) -> tuple[Request, str]:
     return world.authority(legal_basis=None), "agency"
 
@@ -203,6 +207,7 @@ REFUSALS: list[tuple[Case, int, str, str | None]] = [
     (_narrow_scope, 403, "scope_missing", "Art. 39 para. 2"),
     (_outside_sharing_scope, 403, "outside_sharing_scope", "Art. 39 para. 2"),
     (_agency_without_sector, 403, "outside_sharing_scope", "Art. 39 para. 2"),
+    (_no_duty, 403, "duty_missing", "Art. 40 para. 1"),
     (_no_legal_basis, 403, "legal_basis_missing", "Art. 40 para. 1"),
     (_foreign_legal_basis, 403, "legal_basis_foreign", "Art. 39 para. 2"),
     (_no_case_reference, 403, "case_reference_missing", "Art. 40 para. 1"),
