@@ -16,9 +16,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gateway.security_headers import hardening_headers
 from consent.clients import Role
 from consent.rfc9068 import AccessToken
+from gateway.security_headers import hardening_headers
 from problems import PROBLEM_BASE_URI, REMEDY, GatewayError
 
 PROBLEM_JSON = "application/problem+json"

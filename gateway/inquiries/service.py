@@ -10,8 +10,10 @@ requester fetches once a signed checkpoint covers it.
 Every inquiry is registered. An allowed one: the channel, the requester, the grant and purpose
 or the legal basis, the categories it was decided on and a commitment to the exact bytes served.
 A refused one: what it asked for and the reason code of the refusal (403 with the article, 404,
-422 ...). A request without valid credentials never gets here: it is only counted. When the log
-cannot make the entry durable the inquiry fails with 503 and nothing is served (fail closed).
+422 ...) - also one refused for its shape before any of it could be read
+(:func:`register_malformed`). A request without valid credentials never gets here: it is only
+counted. When the log cannot make the entry durable the inquiry fails with 503 and nothing is
+served (fail closed).
 
 Leaves hold no personal data: the subject is a commitment to its internal key, opened (with the
 key, for the subject's access log, Art. 63) only inside the gateway; an inquiry based on
@@ -178,6 +180,11 @@ def inquire(desk: InquiryDesk, statement: Statement) -> Answer:
         raise settlement.denial
     count_inquiry(statement.channel.value, ALLOWED)
     return Answer(_with_receipt(served, appended))
+
+
+def register_malformed(desk: InquiryDesk, statement: Statement, refusal: GatewayError) -> None:
+    """Register an inquiry refused for its shape (nothing of it could be read: no subject)."""
+    _register_refusal(desk, statement, None, refusal)
 
 
 def canonical_json(document: Mapping[str, object]) -> bytes:
@@ -378,12 +385,12 @@ def _purpose(statement: Statement, sealed: Sealed) -> str:
     """The grant's purpose, or as a commitment the case of an inquiry on authority or the duty
     a sharing inquiry serves."""
     if statement.case_reference:
-        domain, prefix, value = CommitmentDomain.CASE_REFERENCE, CASE_PREFIX, statement.case_reference
-    elif statement.duty:
-        domain, prefix, value = CommitmentDomain.DUTY, DUTY_PREFIX, statement.duty
-    else:
-        return statement.purpose
-    return prefix + sealed.commitment(domain, value.encode()).hex()
+        case = statement.case_reference.encode()
+        return CASE_PREFIX + sealed.commitment(CommitmentDomain.CASE_REFERENCE, case).hex()
+    if statement.duty:
+        duty = statement.duty.encode()
+        return DUTY_PREFIX + sealed.commitment(CommitmentDomain.DUTY, duty).hex()
+    return statement.purpose
 
 
 def _with_receipt(served: bytes, appended: Appended) -> bytes:

@@ -11,8 +11,9 @@ period ended (Art. 41 para. 2), or they were restored (Art. 66), deleted after a
 (Art. 64) or revoked with their basis document (Art. 65). For each record it sends exactly one
 notice to each establishment that received it (one per record and establishment, unique in the
 table) - an establishment whose inquiry committed after a round announced the record to the
-others is told at the next round -, registered in the audit log, and queued as a signed webhook in the outbox of
-:mod:`gateway.webhooks` - the delivery mechanism of the consent notifications, with its retries.
+others is told at the next round -, registered in the audit log, and queued as a signed webhook
+in the outbox of :mod:`gateway.webhooks` - the delivery mechanism of the consent notifications,
+with its retries.
 
 The establishment acknowledges the notice through the API (:func:`acknowledge`), within
 ``GATEWAY_NOTICE_DEADLINE`` working days; regulators see the notices overdue per establishment

@@ -250,13 +250,46 @@ def test_each_refusal_is_answered_and_registered(
         {"categories": ["religious_faith"]},
     ],
 )
-def test_what_is_not_a_code_is_refused_before_anything_is_registered(
+def test_art_39_a_malformed_inquiry_is_registered_without_what_it_stated(
     world: World, changes: dict[str, object]
 ) -> None:
-    """What an inquiry states goes into the log as given, so free text never gets that far."""
+    """What an inquiry states goes into the log as given, so free text never gets that far: an
+    inquiry its schema refuses is registered by its caller and channel only, and its 422
+    names Art. 39."""
     before = world.log_size()
     response = world.send(world.authority(**changes), "agency")
-    assert_problem(response, 422)
+    problem = assert_problem(response, 422)
+    assert problem["article"] == "Art. 39" and problem["errors"]
+    event = registered(world, before)
+    assert (event.outcome, event.reason_code) == (Outcome.DENIED, "invalid-inquiry")
+    assert event.channel is Channel.INQUIRY_BASED_ON_AUTHORITY
+    assert event.requester == world.client_id("agency")
+    assert (event.legal_basis, event.purpose, event.item_categories) == ("", "", frozenset())
+
+
+@pytest.mark.parametrize(
+    ("request_of", "persona"),
+    [
+        (lambda world: world.authorized("not a grant id"), "establishment"),
+        (lambda world: world.sharing(categories=[]), "agency"),
+        (lambda world: world.public("x" * 65), None),
+    ],
+)
+def test_art_39_every_malformed_inquiry_of_a_channel_is_registered(
+    world: World, request_of: Callable[[World], Request], persona: str | None
+) -> None:
+    request = request_of(world)
+    before = world.log_size()
+    assert assert_problem(world.send(request, persona), 422)["article"] == "Art. 39"
+    event = registered(world, before)
+    assert event.reason_code == "invalid-inquiry"
+    assert event.requester == ("public" if persona is None else world.client_id(persona))
+
+
+def test_an_unauthenticated_malformed_inquiry_is_only_refused(world: World) -> None:
+    before = world.log_size()
+    response = world.client.post("/v1/inquiries/sharing", json={"subject": "x"})
+    assert_problem(response, 401)
     assert world.log_size() == before
 
 
