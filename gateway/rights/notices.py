@@ -91,7 +91,7 @@ def _registered(desk: RightsDesk, record: Stopped, recipient: str) -> DeletionNo
         cause=_CAUSES.get(record.status, Cause.DISPLAY_PERIOD_ENDED).value,
         stopped_on=desk.today,
         created_at=desk.now,
-        due_on=desk.deadlines.calendar.deadline(desk.today, desk.deadlines.notice_days),
+        due_on=desk.deadlines.notice_due(desk.today),
         sent_leaf=0,
     )
     notice.sent_leaf = register(desk, notice_step(notice, SENT))

@@ -148,7 +148,7 @@ def file_objection(desk: RightsDesk, citizen_id: str, filing: Filing) -> FiledOb
         attachment_ref=filing.attachment_ref,
         state=ObjectionState.OPEN.value,
         filed_at=desk.now,
-        due_on=desk.deadlines.calendar.deadline(desk.today, desk.deadlines.objection_days),
+        due_on=desk.deadlines.objection_due(desk.today),
         filed_leaf=0,
     )
     objection.filed_leaf = register(desk, objection_step(objection, CITIZEN, FILED))

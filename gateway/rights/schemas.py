@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway.archive.repository import BasisNotice
 from gateway.archive.schemas import BasisIn, CorrectionIn, Reason
 from gateway.consents.schemas import SubjectIn
+from gateway.problem_handlers import Problem
 from gateway.rights.models import DeletionNotice, Objection, ObjectionState
 from gateway.rights.objections import (
     Answer,
@@ -26,7 +27,7 @@ from gateway.rights.objections import (
     HeldObjection,
     ObjectionKind,
 )
-from gateway.rights.oversight import BASIS_NOTICE_DAYS, PartyList
+from gateway.rights.oversight import PartyList
 from gateway.rights.service import Deadlines
 from problems import REMEDY
 from redaction.periods import local_date
@@ -228,18 +229,26 @@ class PartyEntries(BaseModel, Generic[M]):
 
 class Oversight(BaseModel, Generic[M]):
     as_of: date = Field(description="The day the deadlines were checked on (UTC+08:00)")
+    calendar_gap: Problem | None = Field(
+        description="A deadline counted today would fall in a year no holiday schedule covers: "
+        "the operator must add its schedule (null when none does)"
+    )
     parties: list[PartyEntries[M]]
 
 
 def oversight_out(
     model: type[Oversight[M]],
+    deadlines: Deadlines,
     today: date,
     parties: list[PartyList[T]],
     convert: Callable[[T], M],
 ) -> Oversight[M]:
-    """The regulators' list: per party, its entries shaped by ``convert``."""
+    """The regulators' list: per party, its entries shaped by ``convert``; with the calendar's
+    gap, if a deadline counted today cannot be."""
+    gap = deadlines.gap(today)
     return model(
         as_of=today,
+        calendar_gap=None if gap is None else Problem(**gap.to_problem()),
         parties=[
             PartyEntries[M](
                 client_id=party.client_id,
@@ -264,7 +273,7 @@ def overdue_objection(objection: Objection) -> OverdueObjection:
 
 def late_basis_notice(deadlines: Deadlines) -> Callable[[BasisNotice], LateBasisNotice]:
     def convert(notice: BasisNotice) -> LateBasisNotice:
-        due = deadlines.calendar.deadline(notice.basis_changed_on, BASIS_NOTICE_DAYS)
+        due = deadlines.basis_report_due(notice.basis_changed_on)
         return LateBasisNotice.model_validate({**asdict(notice), "due_on": due})
 
     return convert

@@ -169,7 +169,11 @@ def test_every_change_is_an_audit_leaf_committing_to_subject_and_version(
 def test_art_65_a_modified_basis_document_modifies_the_record(archive: Archive) -> None:
     subject = person()
     record_id = archive.accepted(penalty(subject))
-    modification = {**REVOCATION, "basis_status": "modified", "basis_changed_on": "2025-06-03"}
+    modification: dict[str, object] = {
+        **REVOCATION,
+        "basis_status": "modified",
+        "basis_changed_on": "2025-06-03",
+    }
     without_content = assert_problem(archive.change(record_id, "revocation", modification), 422)
     assert without_content["article"] == "Art. 65"
     modification["modification"] = {"fields": penalty_fields(fine_amount="2000")}
