@@ -50,7 +50,13 @@ from gateway.keys import GatewayKeys
 from gateway.subjects import subject_key
 from redaction.changes import BasisChange
 from redaction.identifiers import SubjectIdentifier
-from redaction.ingest import AcceptedRecord, BasisDocument, BasisKind, SubjectReference
+from redaction.ingest import (
+    AcceptedRecord,
+    BasisDocument,
+    BasisKind,
+    Lenient,
+    SubjectReference,
+)
 from redaction.records import CreditRecord, RecordStatus
 
 SUBJECTS = table(CreditSubject)
@@ -66,6 +72,8 @@ class VersionContent:
     decided_on: date | None
     basis: BasisDocument | None
     written_consent_ref: str | None
+    corrected_on: date | None = None
+    lenient: frozenset[Lenient] = frozenset()
 
     @classmethod
     def of(cls, accepted: AcceptedRecord) -> VersionContent:
@@ -75,6 +83,8 @@ class VersionContent:
             accepted.decided_on,
             accepted.basis,
             accepted.written_consent_ref,
+            accepted.corrected_on,
+            accepted.lenient,
         )
 
     @property
@@ -82,13 +92,21 @@ class VersionContent:
         return self.decided_on or self.occurred_on
 
     def document(self) -> dict[str, object]:
-        """JSON-ready, the shape a commitment to the version is computed over."""
+        """JSON-ready, the shape a commitment to the version is computed over (the lenient
+        designation's members only when it applies)."""
+        lenient: dict[str, object] = {}
+        if self.lenient or self.corrected_on:
+            lenient = {
+                "corrected_on": self.corrected_on.isoformat() if self.corrected_on else None,
+                "lenient": sorted(self.lenient),
+            }
         return {
             "fields": dict(sorted(self.fields.items())),
             "occurred_on": self.occurred_on.isoformat(),
             "decided_on": self.decided_on.isoformat() if self.decided_on else None,
             "basis": basis_json(self.basis),
             "written_consent_ref": self.written_consent_ref,
+            **lenient,
         }
 
 
@@ -130,6 +148,8 @@ class NewVersion:
             decided_on=self.content.decided_on,
             basis=basis_json(self.content.basis),
             written_consent_ref=self.content.written_consent_ref,
+            corrected_on=self.content.corrected_on,
+            lenient=sorted(self.content.lenient) or None,
             reason=self.reason,
             source=self.source,
             basis_status=change.status.value if change else None,
@@ -169,6 +189,8 @@ def _content(version: RecordVersionRow) -> VersionContent:
         version.decided_on,
         _basis(version.basis),
         version.written_consent_ref,
+        version.corrected_on,
+        frozenset(Lenient(flag) for flag in version.lenient or ()),
     )
 
 

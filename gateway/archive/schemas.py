@@ -24,7 +24,13 @@ from gateway.consents.schemas import SubjectIn
 from gateway.problem_handlers import Problem
 from redaction.catalog import Catalog, CatalogItem, LocalizedName
 from redaction.changes import BasisStatus
-from redaction.ingest import BasisDocument, BasisKind, RecordSubmission, SubjectReference
+from redaction.ingest import (
+    BasisDocument,
+    BasisKind,
+    Lenient,
+    RecordSubmission,
+    SubjectReference,
+)
 from redaction.prohibited import ProhibitedCategory, screen
 from redaction.records import RecordStatus
 
@@ -112,6 +118,11 @@ class RecordIn(_Body):
     decided_on: date | None = None
     basis: BasisIn | None = Field(None, description="Required for untrustworthiness items")
     written_consent_ref: ConsentRef = None
+    corrected_on: date | None = Field(
+        None,
+        description="Untrustworthy conduct that was slight, of minimal consequence, and corrected "
+        "on this day: flagged for lenient designation (Art. 26 para. 2)",
+    )
 
     def to_submission(self) -> RecordSubmission:
         subject = self.subject
@@ -124,6 +135,7 @@ class RecordIn(_Body):
             decided_on=self.decided_on,
             basis=_basis(self.basis),
             written_consent_ref=self.written_consent_ref,
+            corrected_on=self.corrected_on,
         )
 
 
@@ -143,6 +155,11 @@ class RecordResult(BaseModel):
     record_id: str | None = None
     version: int | None = None
     problem: Problem | None = None
+    lenient_designation: list[Lenient] = Field(
+        default_factory=list,
+        description="Why the record is to be designated leniently and cautiously (Art. 26 "
+        "para. 2): minor_over_16 (on the day of the conduct), slight_and_corrected",
+    )
 
 
 class RecordsOut(BaseModel):
@@ -161,6 +178,7 @@ def records_out(results: list[SubmissionResult]) -> RecordsOut:
             record_id=result.record_id,
             version=result.version,
             problem=None if result.problem is None else Problem(**result.problem.to_problem()),
+            lenient_designation=sorted(Lenient(flag) for flag in result.lenient),
         )
         for index, result in enumerate(results)
     ]

@@ -55,11 +55,11 @@ from gateway.archive.repository import (
 from gateway.archive.written_consent_repository import on_file
 from gateway.audit_log.service import AuditLog, seal
 from gateway.keys import GatewayKeys
-from gateway.parties.repository import party_names
+from gateway.parties.repository import party_by_client_id, party_names
 from gateway.subjects import subject_key
 from gateway.telemetry import SPAN_ARCHIVE, SPAN_REDACTION, tracer
 from problems import GatewayError
-from redaction.catalog import Catalog, ScopeCategory, load_catalog
+from redaction.catalog import Catalog, ScopeCategory, Sector, load_catalog
 from redaction.changes import (
     ARTICLE as BASIS_CHANGE,
 )
@@ -129,6 +129,7 @@ class SubmissionResult:
     record_id: str | None = None
     version: int | None = None
     problem: GatewayError | None = None
+    lenient: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,8 @@ def submit_records(
     desk: ArchiveDesk, provider: str, submissions: Sequence[RecordSubmission]
 ) -> list[SubmissionResult]:
     """One result per submission, in order; accepted records are logged, then stored."""
-    checked = [_validated(desk, provider, submission) for submission in submissions]
+    sector = _sector(desk.session, provider)
+    checked = [_validated(desk, provider, sector, submission) for submission in submissions]
     ids = [entry.provider_record_id for entry in checked if isinstance(entry, AcceptedRecord)]
     batch = _Batch(desk, provider, _source(desk.session, provider))
     batch.known.update(first_versions(desk.session, provider, ids))
@@ -190,10 +192,12 @@ def submit_records(
 
 
 def _validated(
-    desk: ArchiveDesk, provider: str, submission: RecordSubmission
+    desk: ArchiveDesk, provider: str, sector: Sector | None, submission: RecordSubmission
 ) -> AcceptedRecord | RedactionError:
     try:
-        accepted = validate_submission(submission, archive_catalog(), received_at=desk.now)
+        accepted = validate_submission(
+            submission, archive_catalog(), received_at=desk.now, sector=sector
+        )
         check_record_consent(desk, provider, accepted)
     except RedactionError as refusal:
         return refusal
@@ -212,6 +216,12 @@ def check_record_consent(desk: ArchiveDesk, provider: str, record: AcceptedRecor
         subject_key=subject_key(desk.keys, record.subject),
         category=record.scope_category.value,
     )
+
+
+def _sector(session: Session, provider: str) -> Sector | None:
+    """The sector the providing unit registered with: the items it designates (Art. 26)."""
+    party = party_by_client_id(session, provider)
+    return Sector(party.sector) if party is not None and party.sector in set(Sector) else None
 
 
 @dataclass
@@ -233,12 +243,20 @@ class _Batch:
         if known is None:
             row = self.add(accepted, key, content)
             return SubmissionResult(
-                provider_record_id, SubmissionOutcome.ACCEPTED, row.record_id, 1
+                provider_record_id,
+                SubmissionOutcome.ACCEPTED,
+                row.record_id,
+                1,
+                lenient=accepted.lenient,
             )
         row, stored = known
         if stored == content and row.subject_key == key and row.item_code == accepted.item_code:
             return SubmissionResult(
-                provider_record_id, SubmissionOutcome.UNCHANGED, row.record_id, row.version
+                provider_record_id,
+                SubmissionOutcome.UNCHANGED,
+                row.record_id,
+                row.version,
+                lenient=accepted.lenient,
             )
         conflict = ProviderRecordConflict(
             f"provider record id '{provider_record_id}' names record {row.record_id} with other "
@@ -342,7 +360,10 @@ def _corrected_content(
     desk: ArchiveDesk, stored: StoredRecord, correction: Correction
 ) -> VersionContent:
     accepted = validate_submission(
-        _resubmission(stored, correction), archive_catalog(), received_at=desk.now
+        _resubmission(stored, correction),
+        archive_catalog(),
+        received_at=desk.now,
+        sector=_sector(desk.session, stored.row.provider),
     )
     check_record_consent(desk, stored.row.provider, accepted)
     return VersionContent.of(accepted)
@@ -410,6 +431,7 @@ def _resubmission(stored: StoredRecord, correction: Correction) -> RecordSubmiss
         decided_on=correction.decided_on or current.decided_on,
         basis=correction.basis or current.basis,
         written_consent_ref=correction.written_consent_ref or current.written_consent_ref,
+        corrected_on=current.corrected_on,
     )
 
 

@@ -20,7 +20,6 @@ from gateway.storage import migrate
 from tests.gateway.factories import access_token, demo_credentials
 from tests.services import postgres_schema
 
-
 TEST_HOLIDAYS = Path(__file__).with_name("holidays")
 """An operator's holiday schedule for the year after the package's last (test data)."""
 
