@@ -50,7 +50,7 @@ def test_a_correction_appends_a_version_and_keeps_the_history(archive: Archive) 
     (item,) = archive.view(Access.own("citizen", identifier(subject))).items
     assert item.version == 2 and item.change_reason == CORRECTION["reason"]
     assert [version.fields["fine_amount"] for version in item.history] == ["5000"]
-    assert item.source == "Demo City Intermediate People's Court"
+    assert item.source == "Demo City Administration for Market Regulation"
 
 
 def test_a_correction_that_changes_nothing_is_a_replay(archive: Archive) -> None:

@@ -274,10 +274,15 @@ class World:
         with unit_of_work(self.flow.engine) as session:
             desk = ArchiveDesk(session, state.audit_log, state.keys, datetime.now(UTC))
             register_document(desk, provider, consent)
-        with unit_of_work(self.flow.engine) as session:
-            desk = ArchiveDesk(session, state.audit_log, state.keys, datetime.now(UTC))
-            results = submit_records(desk, provider, list(submissions.values()))
-        for name, result in zip(submissions, results, strict=True):
+        court = {"judgment"}  # designated by the courts (Art. 26)
+        results = {}
+        for persona, names in (("court", court), ("provider", submissions.keys() - court)):
+            with unit_of_work(self.flow.engine) as session:
+                desk = ArchiveDesk(session, state.audit_log, state.keys, datetime.now(UTC))
+                batch = [submissions[name] for name in sorted(names)]
+                submitted = submit_records(desk, self.client_id(persona), batch)
+            results.update(zip(sorted(names), submitted, strict=True))
+        for name, result in results.items():
             assert result.outcome is not SubmissionOutcome.REFUSED, (name, result.problem)
             assert result.record_id is not None
             self.records[name] = result.record_id

@@ -168,7 +168,7 @@ def test_the_self_view_is_the_whole_file_with_sources_and_history(world: World) 
     corrected = next(i for i in answer["items"] if i["record_id"] == records["qualification"])
     assert corrected["version"] == 2 and corrected["change_reason"] == CORRECTION_REASON
     assert [version["version"] for version in corrected["history"]] == [1]
-    assert corrected["source"] == "Demo City Intermediate People's Court"
+    assert corrected["source"] == "Demo City Administration for Market Regulation"
     past_retention = [
         r for r in answer["redactions"] if r.get("record_id") == records["old_penalty"]
     ]

@@ -50,7 +50,7 @@ def test_filed_labelled_everywhere_answered_and_seen_by_the_citizen(rights: Righ
     record_id = rights.record()
     objection = rights.filed(record_id)
     assert (objection["state"], objection["holder"]) == ("open", rights.client_id("provider"))
-    assert objection["holder_name"] == "Demo City Intermediate People's Court"
+    assert objection["holder_name"] == "Demo City Administration for Market Regulation"
     assert not objection["overdue"] and objection["outcome"] is None
     for channel in CHANNELS:  # still disclosed and used, labelled (Art. 64 para. 1)
         assert "under_objection" in labels(rights, channel, record_id), channel
@@ -193,7 +193,7 @@ def test_overdue_after_a_weekend_and_a_holiday_is_listed_per_holder(rights: Righ
     listed = rights.get("/v1/oversight/overdue-objections", "regulator")["parties"]
     (party,) = [party for party in listed if party["client_id"] == rights.client_id("provider")]
     assert objection_id in {entry["objection_id"] for entry in party["entries"]}
-    assert party["name"] == "Demo City Intermediate People's Court"
+    assert party["name"] == "Demo City Administration for Market Regulation"
 
     late = datetime(2026, 10, 14, 12, tzinfo=CHINA_STANDARD_TIME)
     with rights.desk(late) as desk:
