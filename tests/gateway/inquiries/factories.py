@@ -27,6 +27,7 @@ from gateway.archive.service import (
     ArchiveDesk,
     Correction,
     SubmissionOutcome,
+    SubmissionResult,
     archive_catalog,
     correct_record,
     submit_records,
@@ -275,7 +276,7 @@ class World:
             desk = ArchiveDesk(session, state.audit_log, state.keys, datetime.now(UTC))
             register_document(desk, provider, consent)
         court = {"judgment"}  # designated by the courts (Art. 26)
-        results = {}
+        results: dict[str, SubmissionResult] = {}
         for persona, names in (("court", court), ("provider", submissions.keys() - court)):
             with unit_of_work(self.flow.engine) as session:
                 desk = ArchiveDesk(session, state.audit_log, state.keys, datetime.now(UTC))
