@@ -106,7 +106,9 @@ def check_sharing(
             WHOM_CHANNELS_SERVE,
         )
     if not duty.strip():
-        _deny("government affairs sharing states the duty it serves", Reason.DUTY_MISSING, DUTY_ONLY)
+        _deny(
+            "government affairs sharing states the duty it serves", Reason.DUTY_MISSING, DUTY_ONLY
+        )
     return known[sector]
 
 

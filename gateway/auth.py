@@ -119,6 +119,7 @@ CitizenCaller = Annotated[AccessToken, _route_of(Role.CITIZEN, "consent:decide",
 ProviderCaller = Annotated[AccessToken, _route_of(Role.PROVIDER, "records:write", PROVIDING_UNITS)]
 CitizenReader = Annotated[AccessToken, _route_of(Role.CITIZEN, "report:read", SUBJECT_KNOWS)]
 CitizenObjector = Annotated[AccessToken, _route_of(Role.CITIZEN, "objections:write", OBJECTIONS)]
+CitizenStater = Annotated[AccessToken, _route_of(Role.CITIZEN, "statements:write", SUBJECT_STATES)]
 ObjectionHolder = Annotated[AccessToken, _route_of(Role.PROVIDER, "objections:answer", OBJECTIONS)]
 OversightCaller = Annotated[AccessToken, _route_of(Role.REGULATOR, "oversight:read", OVERSIGHT)]
 NoticeRecipient = Annotated[

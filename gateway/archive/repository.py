@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from itertools import groupby
 from operator import itemgetter
@@ -45,6 +45,7 @@ from sqlmodel import Session, col, select
 
 from gateway.archive.errors import ConcurrentChange
 from gateway.archive.models import CreditSubject, RecordRow, RecordVersionRow
+from gateway.archive.models import SubjectStatement as StatementRow
 from gateway.audit_log.models import table
 from gateway.keys import GatewayKeys
 from gateway.subjects import subject_key
@@ -57,7 +58,9 @@ from redaction.ingest import (
     Lenient,
     SubjectReference,
 )
+from redaction.periods import local_date
 from redaction.records import CreditRecord, RecordStatus
+from redaction.statements import StatementKind, SubjectStatement
 
 SUBJECTS = table(CreditSubject)
 RECORDS, VERSIONS = table(RecordRow), table(RecordVersionRow)
@@ -211,16 +214,54 @@ class SqlCreditArchive:
         only the items of ``item_codes`` when given (nothing else is built or redacted)."""
         connection = self._session.connection()
         held = _HELD_FILE[connection.dialect.name]
-        document = connection.execute(held, {"held_by": subject_key(self._keys, subject)})
+        key = subject_key(self._keys, subject)
+        document = connection.execute(held, {"held_by": key})
         versions = [
             row
             for row in json.loads(document.scalar_one() or "[]")
             if item_codes is None or row[_ITEM_CODE] in item_codes
         ]
         versions.sort(key=_served_order)
-        return tuple(
+        records = [
             _credit_record(list(record)) for _, record in groupby(versions, itemgetter(_RECORD_ID))
+        ]
+        stated = _statements(self._session, key) if records else {}
+        return tuple(
+            replace(record, statements=stated[record.record_id])
+            if record.record_id in stated
+            else record
+            for record in records
         )
+
+
+def _statements(session: Session, key: str) -> dict[str, tuple[SubjectStatement, ...]]:
+    """The subject's statements (Art. 37 para. 2) by record, oldest first."""
+    rows = session.exec(
+        select(StatementRow)
+        .where(col(StatementRow.subject_key) == key)
+        .order_by(col(StatementRow.made_at), col(StatementRow.statement_id))
+    )
+    found: dict[str, list[SubjectStatement]] = {}
+    for row in rows:
+        found.setdefault(row.record_id, []).append(
+            SubjectStatement(StatementKind(row.kind), row.text, local_date(row.made_at))
+        )
+    return {record_id: tuple(entries) for record_id, entries in found.items()}
+
+
+def add_statement(session: Session, row: StatementRow) -> None:
+    session.add(row)
+    session.flush()
+
+
+def statements_of(session: Session, key: str) -> list[StatementRow]:
+    """The subject's statements, newest first."""
+    statement = (
+        select(StatementRow)
+        .where(col(StatementRow.subject_key) == key)
+        .order_by(col(StatementRow.made_at).desc(), col(StatementRow.statement_id))
+    )
+    return list(session.exec(statement))
 
 
 # A subject's file is read as ONE row: its versions aggregated into a JSON array by the
@@ -447,6 +488,7 @@ def purge(session: Session, expired: Sequence[Expired], now: datetime) -> None:
     """Empty every version of the records, mark them purged, and remove the subjects that no
     record with content refers to any more."""
     record_ids = [record.record_id for record in expired]
+    session.execute(delete(StatementRow).where(col(StatementRow.record_id).in_(record_ids)))
     session.execute(
         update(RecordVersionRow)
         .where(col(RecordVersionRow.record_id).in_(record_ids))

@@ -19,6 +19,9 @@
   transaction would then wait for.
 * :func:`purge_past_retention` (for the scheduler and ``gateway archive purge``) empties the
   content of records whose retention period ended (Art. 41 para. 2); their leaves remain.
+* A credit subject attaches statements, self-declarations and pledges to a record of their own
+  file (:func:`attach_statement`, Art. 37 para. 2): registered in the audit log like a change
+  (``subject_statement``, by ``citizen``), then stored; the channels serve them with the record.
 * :func:`view_for` is the read of the disclosure channels: the subject's records rendered by
   :func:`redaction.engine.render_view` for one :class:`~redaction.policies.Access`.
 """
@@ -39,18 +42,22 @@ from sqlmodel import Session
 from audit.leaf import AuditEvent, EventKind, Outcome
 from gateway.archive.errors import ProviderRecordConflict, RecordNotActive, RecordNotFound
 from gateway.archive.models import RecordRow
+from gateway.archive.models import SubjectStatement as StatementRow
 from gateway.archive.repository import (
     NewVersion,
     SqlCreditArchive,
     StoredRecord,
     VersionContent,
     add_records,
+    add_statement,
     add_subjects,
     add_version,
     first_versions,
     owned_record,
     past_retention,
     purge,
+    statements_of,
+    subject_record,
 )
 from gateway.archive.written_consent_repository import on_file
 from gateway.audit_log.service import AuditLog, seal
@@ -79,8 +86,12 @@ from redaction.ingest import AcceptedRecord, BasisDocument, RecordSubmission, va
 from redaction.periods import Period, local_date
 from redaction.policies import ARTICLES, Access, Reason
 from redaction.records import RecordStatus
+from redaction.statements import ARTICLE as STATEMENT_ARTICLE
+from redaction.statements import StatementKind, checked_statement
 from redaction.written_consent import check_written_consent
 
+CITIZEN = "citizen"
+"""A citizen is registered by role, never by an identifier (:mod:`audit.leaf`)."""
 SWEEP_LIMIT = 500
 CONCURRENT_APPENDS = 32
 RETENTION_JOB = "gateway/retention"
@@ -112,6 +123,7 @@ class ChangeKind(StrEnum):
     DELETED = "deleted"
     RESTORED = "restored"
     PURGED = "purged"
+    STATEMENT = "subject_statement"
 
 
 class SubmissionOutcome(StrEnum):
@@ -486,13 +498,14 @@ def _source(session: Session, provider: str) -> str:
 @dataclass(frozen=True)
 class _Change:
     """A change to register: who made it, what kind, about whom, of which scope category,
-    and the version it wrote (None when the content is purged)."""
+    and the version it wrote (None when the content is purged) or the document it added."""
 
     requester: str
     kind: ChangeKind
     subject_key: str
     category: str
     version: NewVersion | None = None
+    document: bytes | None = None
 
 
 def _registered(desk: ArchiveDesk, changes: Sequence[_Change]) -> list[NewVersion]:
@@ -515,7 +528,7 @@ def _log(desk: ArchiveDesk, changes: Sequence[_Change]) -> list[int]:
 
 
 def _append(desk: ArchiveDesk, change: _Change) -> int:
-    sealed = seal(change.subject_key, _committed(change.version))
+    sealed = seal(change.subject_key, _committed(change.version) or change.document)
     event = AuditEvent(
         time_ms=int(desk.now.timestamp() * 1000),
         kind=EventKind.RECORD_CHANGE,
@@ -544,6 +557,58 @@ def _committed(version: NewVersion | None) -> bytes | None:
         **version.content.document(),
     }
     return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+# -- the subject's own statements (Art. 37 para. 2) ----------------------------------------
+
+
+def own_record(desk: ArchiveDesk, subject_key: str, record_id: str, article: str) -> RecordRow:
+    """A record of the subject's file as the subject sees it - not deleted, within retention -
+    or :class:`RecordNotFound` naming ``article``."""
+    row = subject_record(desk.session, subject_key, record_id)
+    item = archive_catalog().get(row.item_code) if row is not None else None
+    if (
+        row is None
+        or item is None
+        or row.status == RecordStatus.DELETED.value
+        or item.retention_period.after(row.period_start) <= local_date(desk.now)
+    ):
+        raise RecordNotFound("no such record in your file", article=article)
+    return row
+
+
+def attach_statement(
+    desk: ArchiveDesk, subject_key: str, record_id: str, kind: StatementKind, text: str
+) -> StatementRow:
+    """Register, then store, what the subject states about a record of their own file."""
+    checked = checked_statement(text)
+    row = own_record(desk, subject_key, record_id, STATEMENT_ARTICLE)
+    statement = StatementRow(
+        statement_id=f"st_{uuid.uuid4().hex}",
+        subject_key=subject_key,
+        record_id=record_id,
+        kind=kind.value,
+        text=checked,
+        made_at=desk.now,
+        leaf_index=0,
+    )
+    document = {
+        "statement_id": statement.statement_id,
+        "record_id": record_id,
+        "kind": kind.value,
+        "text": checked,
+    }
+    category = archive_catalog().item(row.item_code).scope_category
+    encoded = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    change = _Change(CITIZEN, ChangeKind.STATEMENT, subject_key, category, None, encoded.encode())
+    (statement.leaf_index,) = _log(desk, [change])
+    add_statement(desk.session, statement)
+    return statement
+
+
+def statements_by(desk: ArchiveDesk, subject_key: str) -> list[StatementRow]:
+    """What the subject attached to their records, newest first."""
+    return statements_of(desk.session, subject_key)
 
 
 # -- retention (Art. 41) -------------------------------------------------------------------

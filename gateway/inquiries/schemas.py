@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -26,6 +26,7 @@ from gateway.inquiries.service import Statement
 from redaction.catalog import ScopeCategory
 from redaction.identifiers import IdentifierKind, OtherDocumentType
 from redaction.policies import Channel
+from redaction.statements import StatementKind
 
 # What an inquiry states is registered in the audit log as given, so it must be a code and
 # never free text that could carry a name or an identifier (a case reference is committed to).
@@ -138,6 +139,15 @@ class RedactionOut(BaseModel):
     field: str | None = None
 
 
+class SubjectStatementOut(BaseModel):
+    """What the subject attached to the record (Art. 37 para. 2), labelled as their own."""
+
+    by: Literal["credit_subject"] = Field(description="Always the credit subject, not the unit")
+    kind: StatementKind
+    text: str
+    made_on: date
+
+
 class ItemOut(BaseModel):
     record_id: str
     item_code: str
@@ -150,6 +160,10 @@ class ItemOut(BaseModel):
     labels: list[str] = Field(description="under_objection (Art. 64), revoked, restored")
     change_reason: str | None = Field(description="Why this version changed (self view only)")
     history: list[ItemOut] = Field(description="Earlier versions, oldest first (self view only)")
+    subject_statements: list[SubjectStatementOut] = Field(
+        description="The subject's own statements, self-declarations and pledges on the record "
+        "(Art. 37 para. 2), in every channel that serves it"
+    )
 
 
 class CreditReport(BaseModel):

@@ -36,14 +36,14 @@ from enum import StrEnum
 
 from audit.leaf import EventKind
 from consent.clients import Role
-from gateway.archive.errors import RecordNotFound
 from gateway.archive.models import RecordRow
-from gateway.archive.repository import label_under_objection, subject_record
+from gateway.archive.repository import label_under_objection
 from gateway.archive.service import (
     Correction,
     archive_catalog,
     check_change,
     correct_record,
+    own_record,
     stop_record,
 )
 from gateway.parties.citizens import citizen_identifier, citizen_subject_key
@@ -193,18 +193,11 @@ def _target(desk: RightsDesk, subject_key: str, filing: Filing) -> _Target:
 
 
 def _own_record(desk: RightsDesk, subject_key: str, record_id: str) -> RecordRow:
-    """A record of the subject's file as the subject sees it: not deleted, within retention."""
-    row = subject_record(desk.session, subject_key, record_id)
-    if row is None or row.status == RecordStatus.DELETED.value or _past_retention(desk, row):
-        raise RecordNotFound("no such record in your file", article="Art. 64")
+    """A record of the subject's file as the subject sees it, not under objection yet."""
+    row = own_record(desk.archive(), subject_key, record_id, "Art. 64")
     if repository.open_objection_on(desk.session, record_id) is not None:
         raise AlreadyUnderObjection(f"record {record_id} is already under objection")
     return row
-
-
-def _past_retention(desk: RightsDesk, row: RecordRow) -> bool:
-    item = archive_catalog().get(row.item_code)
-    return item is None or item.retention_period.after(row.period_start) <= desk.today
 
 
 # -- the holder ----------------------------------------------------------------------------

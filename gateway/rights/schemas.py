@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.archive.models import SubjectStatement
 from gateway.archive.repository import BasisNotice
 from gateway.archive.schemas import BasisIn, CorrectionIn, Reason
 from gateway.consents.schemas import SubjectIn
@@ -31,6 +32,7 @@ from gateway.rights.oversight import PartyList
 from gateway.rights.service import Deadlines
 from problems import REMEDY
 from redaction.periods import local_date
+from redaction.statements import MAX_STATEMENT, StatementKind
 
 RecordId = Annotated[str, Field(pattern=r"^rec_[0-9a-f]{32}$", description="rec_...")]
 T = TypeVar("T")
@@ -154,6 +156,37 @@ def held_out(held: HeldObjection, today: date) -> HeldObjectionOut:
             ),
         }
     )
+
+
+# -- the subject's own statements (Art. 37 para. 2) ----------------------------------------
+
+
+class StatementIn(_Body):
+    """A statement, self-declaration or pledge about a record of one's own file."""
+
+    record_id: RecordId = Field(description="The record of my file it concerns")
+    kind: StatementKind
+    text: str = Field(min_length=1, max_length=MAX_STATEMENT)
+
+
+class StatementOut(BaseModel):
+    statement_id: str
+    record_id: str
+    kind: StatementKind
+    text: str
+    made_at: datetime
+    by: Literal["credit_subject"] = Field(
+        default="credit_subject",
+        description="Served with the record, labelled as the subject's own",
+    )
+
+
+class StatementsOut(BaseModel):
+    statements: list[StatementOut]
+
+
+def statement_out(row: SubjectStatement) -> StatementOut:
+    return StatementOut.model_validate(row, from_attributes=True)
 
 
 # -- restoration ---------------------------------------------------------------------------
