@@ -227,6 +227,8 @@ ADMITTED = {
     "GET /v1/audit/leaves": "regulator",
     "POST /v1/me/objections": "citizen",
     "GET /v1/me/objections": "citizen",
+    "POST /v1/me/statements": "citizen",
+    "GET /v1/me/statements": "citizen",
     "GET /v1/objections": "provider",
     "POST /v1/objections/{objection_id}/answer": "provider",
     "POST /v1/records/{record_id}/restoration": "provider",
