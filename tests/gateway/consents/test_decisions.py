@@ -152,7 +152,9 @@ def test_nobody_but_the_citizen_decides_and_nothing_changes(flow: Flow, persona:
     grant_id = flow.pending()
     for action, body in [("approve", {"categories": ["basic"]}), ("reject", {}), ("revoke", {})]:
         response = flow.decide(grant_id, action, persona, **body)
-        assert assert_problem(response, 403)["error"] == "insufficient_scope"
+        problem = assert_problem(response, 403)
+        # Art. 61(2): deciding for the citizen is compelled authorization
+        assert (problem["error"], problem["article"]) == ("insufficient_scope", "Art. 61(2)")
     refused = flow.client.get(f"/v1/me/consents/{grant_id}/receipt", headers=flow.headers(persona))
     assert_problem(refused, 403)
     assert _mine(flow, grant_id)["state"] == "pending"

@@ -87,7 +87,8 @@ def test_art_37_a_statement_is_checked_like_collected_information(
 
 def test_art_37_only_the_subject_states_about_their_own_records(rights: Rights) -> None:
     foreign = rights.record(subject=new_id_number())
-    refused(attach(rights, record_id=foreign, kind="statement", text="说明"), 404, "Art. 37 para. 2")
+    response = attach(rights, record_id=foreign, kind="statement", text="说明")
+    refused(response, 404, "Art. 37 para. 2")
     own = rights.record()
     bank = attach(rights, "establishment", record_id=own, kind="statement", text="说明")
     refused(bank, 403, "Art. 37 para. 2")
