@@ -2,7 +2,8 @@
 
 Read side: :class:`SqlCreditArchive` is :class:`redaction.engine.CreditArchive` on the
 request's session — a subject's records, every version with them, in one indexed query (the
-records by subject key joined to their versions) that the database answers as one JSON row;
+records by subject key joined to their versions) that the database answers as one JSON row,
+then what the subject stated about them (Art. 37 para. 2) when the file holds any record;
 purged records are left out, nothing about them is served any more (Art. 41 para. 2).
 
 Write side: subjects are inserted once (a concurrent insert of the same subject is ignored);
@@ -20,12 +21,13 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Select,
     Text,
@@ -62,7 +64,7 @@ from redaction.periods import local_date
 from redaction.records import CreditRecord, RecordStatus
 from redaction.statements import StatementKind, SubjectStatement
 
-SUBJECTS = table(CreditSubject)
+SUBJECTS, STATEMENTS = table(CreditSubject), table(StatementRow)
 RECORDS, VERSIONS = table(RecordRow), table(RecordVersionRow)
 
 
@@ -214,39 +216,33 @@ class SqlCreditArchive:
         only the items of ``item_codes`` when given (nothing else is built or redacted)."""
         connection = self._session.connection()
         held = _HELD_FILE[connection.dialect.name]
-        key = subject_key(self._keys, subject)
-        document = connection.execute(held, {"held_by": key})
+        document = connection.execute(held, {"held_by": subject_key(self._keys, subject)})
+        held_versions, held_statements = document.one()
         versions = [
             row
-            for row in json.loads(document.scalar_one() or "[]")
+            for row in json.loads(held_versions or "[]")
             if item_codes is None or row[_ITEM_CODE] in item_codes
         ]
         versions.sort(key=_served_order)
-        records = [
-            _credit_record(list(record)) for _, record in groupby(versions, itemgetter(_RECORD_ID))
-        ]
-        stated = _statements(self._session, key) if records else {}
+        stated = _statements(json.loads(held_statements or "[]"))
         return tuple(
-            replace(record, statements=stated[record.record_id])
-            if record.record_id in stated
-            else record
-            for record in records
+            _credit_record(list(record), stated.get(record_id, ()))
+            for record_id, record in groupby(versions, itemgetter(_RECORD_ID))
         )
 
 
-def _statements(session: Session, key: str) -> dict[str, tuple[SubjectStatement, ...]]:
+def _statements(rows: list[list[str]]) -> dict[str, tuple[SubjectStatement, ...]]:
     """The subject's statements (Art. 37 para. 2) by record, oldest first."""
-    rows = session.exec(
-        select(StatementRow)
-        .where(col(StatementRow.subject_key) == key)
-        .order_by(col(StatementRow.made_at), col(StatementRow.statement_id))
-    )
-    found: dict[str, list[SubjectStatement]] = {}
-    for row in rows:
-        found.setdefault(row.record_id, []).append(
-            SubjectStatement(StatementKind(row.kind), row.text, local_date(row.made_at))
-        )
-    return {record_id: tuple(entries) for record_id, entries in found.items()}
+    found: dict[str, list[tuple[datetime, SubjectStatement]]] = {}
+    for record_id, kind, text, made in rows:
+        moment = datetime.fromisoformat(made)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        statement = SubjectStatement(StatementKind(kind), text, local_date(moment))
+        found.setdefault(record_id, []).append((moment, statement))
+    return {
+        record_id: tuple(statement for _, statement in sorted(entries, key=itemgetter(0)))
+        for record_id, entries in found.items()
+    }
 
 
 def add_statement(session: Session, row: StatementRow) -> None:
@@ -283,20 +279,39 @@ _VERSION_COLUMNS = (
 _RECORD_ID, _ITEM_CODE, _VERSION, _PERIOD_START = 0, 1, 3, 10
 
 
-def _held_file(dialect: str) -> Select[str | None]:
-    """The subject's versions as one JSON array (text) in ``dialect``'s JSON functions."""
-    aggregate: ColumnElement[str | None]
+_STATEMENT_COLUMNS = (
+    STATEMENTS.c.record_id,
+    STATEMENTS.c.kind,
+    STATEMENTS.c.text,
+    STATEMENTS.c.made_at,
+)
+
+
+def _json_rows(dialect: str, columns: Sequence[ColumnElement[Any]]) -> ColumnElement[str | None]:
+    """An aggregate of ``columns`` per row, as one JSON array (text), in ``dialect``."""
     if dialect == "postgresql":
-        version = func.json_build_array(*_VERSION_COLUMNS)
-        aggregate = cast(func.json_agg(version), Text)
-    else:  # SQLite keeps JSON as text: the fields column is parsed to be nested as JSON
-        columns = [func.json(c) if c is VERSIONS.c.fields else c for c in _VERSION_COLUMNS]
-        aggregate = func.json_group_array(func.json_array(*columns), type_=Text)
-    return (
-        select_columns(aggregate)
+        return cast(func.json_agg(func.json_build_array(*columns)), Text)
+    # SQLite keeps JSON as text: the fields column is parsed to be nested as JSON
+    parsed = [func.json(c) if c is VERSIONS.c.fields else c for c in columns]
+    return func.json_group_array(func.json_array(*parsed), type_=Text)
+
+
+def _held_file(dialect: str) -> Select[str | None, str | None]:
+    """The subject's versions, and what the subject stated about them, as two JSON arrays
+    (text) in ONE row."""
+    held_by: BindParameter[str] = bindparam("held_by")
+    versions = (
+        select_columns(_json_rows(dialect, _VERSION_COLUMNS))
         .select_from(RECORDS.join(VERSIONS, VERSIONS.c.record_id == RECORDS.c.record_id))
-        .where(RECORDS.c.subject_key == bindparam("held_by"), RECORDS.c.purged_at.is_(None))
+        .where(RECORDS.c.subject_key == held_by, RECORDS.c.purged_at.is_(None))
+        .scalar_subquery()
     )
+    statements = (
+        select_columns(_json_rows(dialect, _STATEMENT_COLUMNS))
+        .where(STATEMENTS.c.subject_key == held_by)
+        .scalar_subquery()
+    )
+    return select_columns(versions, statements)
 
 
 _HELD_FILE = {dialect: _held_file(dialect) for dialect in ("sqlite", "postgresql")}
@@ -308,9 +323,12 @@ def _served_order(version: list[Any]) -> tuple[int, str, int]:
     return (-start, version[_RECORD_ID], version[_VERSION])
 
 
-def _credit_record(versions: Sequence[list[Any]]) -> CreditRecord:
+def _credit_record(
+    versions: Sequence[list[Any]], statements: tuple[SubjectStatement, ...]
+) -> CreditRecord:
     *history, current = versions
-    return _version(current, tuple(_version(version) for version in history))
+    served = _version(current, tuple(_version(version) for version in history))
+    return replace(served, statements=statements) if statements else served
 
 
 def _version(row: list[Any], history: tuple[CreditRecord, ...] | None = None) -> CreditRecord:
@@ -485,8 +503,8 @@ def past_retention(
 
 
 def purge(session: Session, expired: Sequence[Expired], now: datetime) -> None:
-    """Empty every version of the records, mark them purged, and remove the subjects that no
-    record with content refers to any more."""
+    """Empty every version of the records, delete what their subjects stated about them, mark
+    them purged, and remove the subjects that no record with content refers to any more."""
     record_ids = [record.record_id for record in expired]
     session.execute(delete(StatementRow).where(col(StatementRow.record_id).in_(record_ids)))
     session.execute(
