@@ -216,8 +216,8 @@ class _ViewBuilder:
         if reason is not None:
             self.withhold(record, reason)
             return None
-        served = self.version(record, item, self.history(record, item))
-        return replace(served, statements=self.statements(record))
+        history = self.history(record, item)
+        return self.version(record, item, history, self.statements(record))
 
     def withhold(self, record: CreditRecord, reason: Reason) -> None:
         for version in record.versions:
@@ -231,7 +231,11 @@ class _ViewBuilder:
         return ()
 
     def version(
-        self, version: CreditRecord, item: CatalogItem, history: tuple[ViewItem, ...]
+        self,
+        version: CreditRecord,
+        item: CatalogItem,
+        history: tuple[ViewItem, ...],
+        statements: tuple[SubjectStatement, ...] = (),
     ) -> ViewItem:
         labels = {Label.UNDER_OBJECTION} if version.under_objection else set()
         if version.status in _STATUS_LABELS:
@@ -248,6 +252,7 @@ class _ViewBuilder:
             labels=frozenset(labels),
             change_reason=version.change_reason if self.policy.history else None,
             history=history,
+            statements=statements,
         )
 
     def fields(self, version: CreditRecord, item: CatalogItem) -> dict[str, str]:
@@ -264,6 +269,8 @@ class _ViewBuilder:
 
     def statements(self, record: CreditRecord) -> tuple[SubjectStatement, ...]:
         """The subject's statements on the record, screened and masked like free text."""
+        if not record.statements:
+            return ()
         served = []
         for statement in record.statements:
             if find_prohibited(statement.text) is not None:
