@@ -10,7 +10,8 @@ Leaves never contain personal data. The subject and the response appear only as 
 commitment to the subject (Art. 63: who queried my data) and, by destroying the salt, make a
 commitment unlinkable forever without touching the log. An inquiry based on authority
 (Art. 39 para. 2) names its case in ``purpose`` only as a commitment to the case reference,
-under the salt of the subject commitment. ``requester`` is an organisation's
+and government affairs sharing the duty it serves (Art. 40 para. 1) as a commitment to the
+stated duty, under the salt of the subject commitment. ``requester`` is an organisation's
 client id, never a natural person's identifier; for a citizen's self inquiry it is a role
 label.
 
@@ -83,6 +84,7 @@ class CommitmentDomain(Enum):
     SUBJECT = b"credit-gateway/audit/v1/subject\x00"
     RESPONSE = b"credit-gateway/audit/v1/response\x00"
     CASE_REFERENCE = b"credit-gateway/audit/v1/case-reference\x00"
+    DUTY = b"credit-gateway/audit/v1/duty\x00"
 
 
 @dataclass(frozen=True)

@@ -428,7 +428,7 @@ def _refused(worker: Worker, inquiry: object, grant: str, reason: str) -> None:
 
 
 def sharing(worker: Worker) -> None:
-    body = {"subject": worker.citizen, "categories": ["basic"]}
+    body = {"subject": worker.citizen, "categories": ["basic"], "duty": "市场监管执法检查"}
     worker.inquiry("sharing", "/v1/inquiries/sharing", body)
 
 

@@ -16,9 +16,11 @@ reason                      article           the inquiry...
 ``outside_sharing_scope``   Art. 39 para. 2   (sharing) is made by an agency without a sector,
                                               or asks for a category the catalog does not
                                               share with the agency's sector
+``duty_missing``            Art. 40 para. 1   (sharing) states no duty it serves
 ``legal_basis_missing``     Art. 40 para. 1   (authority) states no legal basis
-``legal_basis_foreign``     Art. 69 para. 2   (authority) states a legal basis that is not
-                                              one of the agency's registered bases
+``legal_basis_foreign``     Art. 39 para. 2   (authority) states a legal basis that is not
+                                              one of the agency's registered bases: not
+                                              an inquiry on the basis of its authority
 ``case_reference_missing``  Art. 40 para. 1   (authority) states no case reference
 ``outside_legal_basis``     Art. 40 para. 1   (authority) asks for a category the basis does
                                               not allow
@@ -42,7 +44,6 @@ from redaction.policies import Channel
 
 WHOM_CHANNELS_SERVE = "Art. 39 para. 2"
 DUTY_ONLY = "Art. 40 para. 1"
-BEYOND_DUTY = "Art. 69 para. 2"
 USE_RESTRICTION = (
     "Obtained through government affairs sharing or an inquiry based on authority: to be used "
     "only within the scope of performing the stated duties and not to be publicly disclosed "
@@ -86,8 +87,11 @@ def shared_categories(catalog: Catalog, sector: Sector) -> frozenset[ScopeCatego
     return frozenset(item.scope_category for item in catalog.items if sector in item.sharing_scope)
 
 
-def check_sharing(sector: str | None, asked: frozenset[ScopeCategory], catalog: Catalog) -> Sector:
-    """The agency's sector, when every category asked for is shared with it."""
+def check_sharing(
+    sector: str | None, duty: str, asked: frozenset[ScopeCategory], catalog: Catalog
+) -> Sector:
+    """The agency's sector, when the inquiry states the duty it serves and every category asked
+    for is shared with the sector."""
     known = {member.value: member for member in Sector}
     if sector not in known:
         _deny(
@@ -100,6 +104,10 @@ def check_sharing(sector: str | None, asked: frozenset[ScopeCategory], catalog: 
             "a category asked for is not shared with the agency's sector",
             Reason.OUTSIDE_SHARING_SCOPE,
             WHOM_CHANNELS_SERVE,
+        )
+    if not duty.strip():
+        _deny(
+            "government affairs sharing states the duty it serves", Reason.DUTY_MISSING, DUTY_ONLY
         )
     return known[sector]
 
@@ -123,7 +131,7 @@ def check_authority(
         _deny(
             "the legal basis is not one registered for this agency",
             Reason.LEGAL_BASIS_FOREIGN,
-            BEYOND_DUTY,
+            WHOM_CHANNELS_SERVE,
         )
     if not (case_reference or "").strip():
         _deny(

@@ -30,7 +30,9 @@ SCOPES_BY_ROLE: Mapping[Role, frozenset[str]] = {
     Role.AGENCY: frozenset({"inquiry:sharing", "inquiry:authority"}),
     Role.PROVIDER: frozenset({"records:write", "objections:answer"}),
     Role.REGULATOR: frozenset({"audit:read", "oversight:read"}),
-    Role.CITIZEN: frozenset({"consent:decide", "report:read", "objections:write"}),
+    Role.CITIZEN: frozenset(
+        {"consent:decide", "report:read", "objections:write", "statements:write"}
+    ),
 }
 
 ALL_SCOPES: frozenset[str] = frozenset().union(*SCOPES_BY_ROLE.values())

@@ -33,8 +33,8 @@ class OAuthError(GatewayError):
 
     error: ClassVar[str] = "invalid_request"
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, reason=self.error, extra={"error": self.error})
+    def __init__(self, detail: str, *, article: str | None = None) -> None:
+        super().__init__(detail, article=article, reason=self.error, extra={"error": self.error})
 
 
 class InvalidRequestError(OAuthError):
@@ -187,6 +187,7 @@ class Reason(StrEnum):
     ROLE_NOT_ADMITTED = "role_not_admitted"
     SCOPE_MISSING = "scope_missing"
     OUTSIDE_SHARING_SCOPE = "outside_sharing_scope"
+    DUTY_MISSING = "duty_missing"
     LEGAL_BASIS_MISSING = "legal_basis_missing"
     LEGAL_BASIS_FOREIGN = "legal_basis_foreign"
     CASE_REFERENCE_MISSING = "case_reference_missing"
@@ -252,6 +253,7 @@ class GrantNotFoundError(ConsentError, NotFound):
 
     title = "Consent not found"
     slug = "consent-not-found"
+    article = "Art. 61(2)"
 
 
 class IllegalTransitionError(ConsentError, Conflict):
@@ -259,13 +261,16 @@ class IllegalTransitionError(ConsentError, Conflict):
 
     title = "Consent state does not allow this action"
     slug = "consent-illegal-transition"
+    article = "Art. 61(2)"
 
 
 class InvalidDecisionError(ConsentError, InvalidInput):
-    """An approval that does not fit the request it answers."""
+    """An approval that does not fit the request it answers (Art. 61(2)); a written consent
+    that does not match a granted category or the pending request names Art. 62 para. 2."""
 
     title = "Invalid consent decision"
     slug = "consent-invalid-decision"
+    article = "Art. 61(2)"
 
 
 class WrittenConsentError(ConsentError, PolicyDenied):
@@ -296,6 +301,7 @@ class PseudonymError(ConsentError, InvalidInput):
 
     title = "Pseudonym required"
     slug = "consent-pseudonym-required"
+    article = "Art. 61(5)"
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, reason=Reason.RAW_IDENTIFIER)
@@ -306,6 +312,7 @@ class InvalidArtefactError(ConsentError, Unauthenticated):
 
     title = "Invalid signed consent document"
     slug = "consent-invalid-artefact"
+    article = "Art. 61(2)"
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, reason=Reason.INVALID_SIGNATURE)

@@ -48,6 +48,8 @@ from consent.grants import (
 )
 
 S = GrantState
+WRITTEN_CONSENT = "Art. 62 para. 2"
+"""A written consent that does not fit the categories granted or the pending request."""
 TRANSITIONS: Mapping[tuple[GrantState, EventKind], GrantState] = {
     (S.PENDING, EventKind.APPROVED): S.ACTIVE,
     (S.PENDING, EventKind.REJECTED): S.REJECTED,
@@ -202,6 +204,7 @@ def _check_approval(
         raise InvalidDecisionError(
             "one written consent per granted category, and only for granted categories",
             reason=Reason.WRITTEN_CONSENT_UNMATCHED,
+            article=WRITTEN_CONSENT,
         )
     if not (chosen & restricted) <= by_category.keys():
         raise WrittenConsentError(
@@ -212,4 +215,5 @@ def _check_approval(
         raise InvalidDecisionError(
             "a written consent must be signed while the request is pending",
             reason=Reason.WRITTEN_CONSENT_TIME,
+            article=WRITTEN_CONSENT,
         )

@@ -5,8 +5,10 @@
 verified token on ``request.state`` (and the client id the rate limit is keyed by); an invalid
 one is remembered so that a route that needs a caller refuses it with 401, while anonymous
 routes ignore it. Routes never parse a token themselves: they declare one of the typed
-aliases below, each of which admits exactly one role and requires its scope - except the
-inquiry channels' callers: an inquiry route admits any authenticated caller, because whether
+aliases below, each of which admits exactly one role and requires its scope, refusing any
+other caller with 403 ``insufficient_scope`` naming the article that reserves the route to that
+role (an establishment deciding for a citizen is Art. 61(2)) - except the inquiry channels'
+callers: an inquiry route admits any authenticated caller, because whether
 its role may use the channel is the inquiry's own decision, registered in the audit log and
 refused naming its article (Art. 39 para. 2-3). A request without valid credentials at all is
 only counted there. These callers only read what ``authenticate`` found, so they are ``async``:
@@ -74,8 +76,9 @@ def _caller(request: Request) -> AccessToken:
     )
 
 
-def require(role: Role, scope: str) -> Callable[..., Awaitable[AccessToken]]:
-    """A dependency admitting only ``role`` holding ``scope`` (least privilege per route)."""
+def require(role: Role, scope: str, article: str) -> Callable[..., Awaitable[AccessToken]]:
+    """A dependency admitting only ``role`` holding ``scope`` (least privilege per route); a
+    refusal names ``article``, the provision that reserves the route to that role."""
 
     async def dependency(
         request: Request,
@@ -83,24 +86,45 @@ def require(role: Role, scope: str) -> Callable[..., Awaitable[AccessToken]]:
     ) -> AccessToken:
         token = _caller(request)
         if token.role is not role:
-            raise InsufficientScopeError(f"this endpoint is for the {role.value} role")
-        token.require_scope(scope)
+            raise InsufficientScopeError(
+                f"this endpoint is for the {role.value} role", article=article
+            )
+        if scope not in token.scope:
+            raise InsufficientScopeError(f"the token lacks the scope {scope}", article=article)
         return token
 
     return dependency
 
 
-RegulatorCaller = Annotated[AccessToken, Depends(require(Role.REGULATOR, "audit:read"))]
+def _route_of(role: Role, scope: str, article: str) -> object:
+    return Depends(require(role, scope, article))
+
+
+# The articles that reserve each kind of route to its role.
+REGISTRATION = "Art. 39 para. 3"  # the register of queries: read by regulators
+AUTHORIZED_INQUIRY = "Art. 39 para. 2"  # authorized inquiries: made by those authorized
+SUBJECT_DECIDES = "Art. 61(2)"  # only the credit subject authorizes: no compelled authorization
+PROVIDING_UNITS = "Art. 37 para. 1"  # providing units provide records per the catalog
+SUBJECT_KNOWS = "Art. 63"  # the subject's right to know
+SUBJECT_STATES = "Art. 37 para. 2"  # the subject's own statements, declarations and pledges
+OBJECTIONS = "Art. 64"  # the subject objects; the holder verifies
+OVERSIGHT = "Art. 69"  # regulators order corrections of missed duties
+DELETION = "Art. 67"  # establishments that used information delete it
+
+RegulatorCaller = Annotated[AccessToken, _route_of(Role.REGULATOR, "audit:read", REGISTRATION)]
 EstablishmentCaller = Annotated[
-    AccessToken, Depends(require(Role.ESTABLISHMENT, "consent:request"))
+    AccessToken, _route_of(Role.ESTABLISHMENT, "consent:request", AUTHORIZED_INQUIRY)
 ]
-CitizenCaller = Annotated[AccessToken, Depends(require(Role.CITIZEN, "consent:decide"))]
-ProviderCaller = Annotated[AccessToken, Depends(require(Role.PROVIDER, "records:write"))]
-CitizenReader = Annotated[AccessToken, Depends(require(Role.CITIZEN, "report:read"))]
-CitizenObjector = Annotated[AccessToken, Depends(require(Role.CITIZEN, "objections:write"))]
-ObjectionHolder = Annotated[AccessToken, Depends(require(Role.PROVIDER, "objections:answer"))]
-OversightCaller = Annotated[AccessToken, Depends(require(Role.REGULATOR, "oversight:read"))]
-NoticeRecipient = Annotated[AccessToken, Depends(require(Role.ESTABLISHMENT, "inquiry:authorized"))]
+CitizenCaller = Annotated[AccessToken, _route_of(Role.CITIZEN, "consent:decide", SUBJECT_DECIDES)]
+ProviderCaller = Annotated[AccessToken, _route_of(Role.PROVIDER, "records:write", PROVIDING_UNITS)]
+CitizenReader = Annotated[AccessToken, _route_of(Role.CITIZEN, "report:read", SUBJECT_KNOWS)]
+CitizenObjector = Annotated[AccessToken, _route_of(Role.CITIZEN, "objections:write", OBJECTIONS)]
+CitizenStater = Annotated[AccessToken, _route_of(Role.CITIZEN, "statements:write", SUBJECT_STATES)]
+ObjectionHolder = Annotated[AccessToken, _route_of(Role.PROVIDER, "objections:answer", OBJECTIONS)]
+OversightCaller = Annotated[AccessToken, _route_of(Role.REGULATOR, "oversight:read", OVERSIGHT)]
+NoticeRecipient = Annotated[
+    AccessToken, _route_of(Role.ESTABLISHMENT, "inquiry:authorized", DELETION)
+]
 
 UNAUTHENTICATED = "unauthenticated"
 

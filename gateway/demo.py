@@ -32,7 +32,7 @@ from consent.keys import b64url, public_jwk
 from consent.passwords import CitizenPasswords
 from consent.rfc6238 import new_secret
 from consent.rfc9449 import DPOP_TYP, access_token_hash
-from gateway.archive.demo import demo_archive, seed_archive
+from gateway.archive.demo import DemoRecord, demo_archive, seed_archive
 from gateway.archive.service import archive_catalog
 from gateway.audit_log.service import running_audit_log
 from gateway.factors import repository as factor_repository
@@ -120,9 +120,34 @@ PARTIES = (
     DemoParty(
         "provider",
         Role.PROVIDER,
+        "demo-market-regulation-administration",
+        "Demo City Administration for Market Regulation",
+        credit_code=demo_credit_code("11320100MB7654321"),
+        sector="market_regulation",
+    ),
+    DemoParty(
+        "court",
+        Role.PROVIDER,
         "demo-intermediate-court",
         "Demo City Intermediate People's Court",
-        credit_code=demo_credit_code("11320100MB7654321"),
+        credit_code=demo_credit_code("11320100MB2468135"),
+        sector="courts",
+    ),
+    DemoParty(
+        "tax_bureau",
+        Role.PROVIDER,
+        "demo-taxation-bureau",
+        "Demo City Taxation Bureau",
+        credit_code=demo_credit_code("11320100MB1357924"),
+        sector="taxation",
+    ),
+    DemoParty(
+        "labour_bureau",
+        Role.PROVIDER,
+        "demo-human-resources-bureau",
+        "Demo City Human Resources and Social Security Bureau",
+        credit_code=demo_credit_code("11320100MB9753186"),
+        sector="human_resources",
     ),
     DemoParty(
         "regulator",
@@ -222,18 +247,31 @@ def demo_subjects(on: date) -> list[SubjectIdentifier]:
 
 
 def seed_demo_archive(settings: Settings) -> str:
-    """Submit the demo subjects' records as the demo providing unit does (idempotent; every
-    change audited, so the log must be writable) and return what to print."""
-    provider = next(party for party in PARTIES if party.role is Role.PROVIDER)
+    """Submit the demo subjects' records as the demo providing units do - each item of
+    information on untrustworthiness by the unit whose sector designates it (Art. 26), the
+    others by the first - (idempotent; every change audited, so the log must be writable) and
+    return what to print."""
+    providers = [party for party in PARTIES if party.role is Role.PROVIDER]
     now = datetime.now(UTC)
-    records = demo_archive(archive_catalog(), demo_subjects(now.date()), local_date(now))
+    catalog = archive_catalog()
+    records = demo_archive(catalog, demo_subjects(now.date()), local_date(now))
+    by_provider: dict[str, list[DemoRecord]] = {party.client_id: [] for party in providers}
+    for record in records:
+        item = catalog.item(record.submission.item_code)
+        designating = [party for party in providers if party.sector in item.designated_by]
+        by_provider[(designating or providers)[0].client_id].append(record)
     engine = make_engine(settings.resolved_database_url)
     keys = load_keys(settings)
     with running_audit_log(engine, settings, keys) as audit_log:
-        added = seed_archive(engine, audit_log, keys, provider.client_id, records, now)
+        added = sum(
+            seed_archive(engine, audit_log, keys, provider, entries, now)
+            for provider, entries in by_provider.items()
+        )
     engine.dispose()
+    units = sum(1 for entries in by_provider.values() if entries)
     return (
-        f"demo archive: {len(records)} records from {provider.client_id} ({added} submitted now)\n"
+        f"demo archive: {len(records)} records from {units} providing units "
+        f"({added} submitted now)\n"
     )
 
 

@@ -1,8 +1,9 @@
 """``gateway jobs run-once``: one round of the periodic jobs by hand (Art. 41, 61(2), 64, 67).
 
 The same jobs the in-process scheduler runs (:mod:`gateway.rights.scheduler`), each under its
-lease: a job another gateway process is running at the moment is skipped and said so. Exit
-status: 0 done, 2 refused (the reason is printed).
+lease: a job another gateway process is running at the moment is skipped and said so; a job
+that failed prints its problem (e.g. a deadline in a year no holiday schedule covers). Exit
+status: 0 done, 2 refused or a job failed (the reason is printed).
 """
 
 from __future__ import annotations
@@ -49,4 +50,9 @@ def run_once_command(
         typer.secho(f"error: {exc.detail}", err=True, fg=typer.colors.RED)
         raise typer.Exit(code=2) from None
     for name, done in results.items():
-        typer.echo(f"{name}: {'skipped (another process holds it)' if done is None else done}")
+        if isinstance(done, GatewayError):
+            typer.secho(f"{name}: error ({done.instance_article}): {done.detail}", fg="red")
+        else:
+            typer.echo(f"{name}: {'skipped (another process holds it)' if done is None else done}")
+    if any(isinstance(done, GatewayError) for done in results.values()):
+        raise typer.Exit(code=2)

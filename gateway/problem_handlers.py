@@ -2,7 +2,8 @@
 
 ``add_exception_handlers`` renders the gateway's own errors (rate-limit refusals among them)
 and the framework's (404, 405, 422) as ``application/problem+json``. Nothing else leaves: an
-unexpected exception becomes a bare 500 with no trace or internal detail.
+unexpected exception becomes a bare 500 with no trace or internal detail. A refusal of a credit
+subject's own request (a citizen's token) tells the remedy of Art. 71 (``remedy``).
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from consent.clients import Role
+from consent.rfc9068 import AccessToken
 from gateway.security_headers import hardening_headers
 from gateway.validation import body_errors
-from problems import PROBLEM_BASE_URI, GatewayError
+from problems import PROBLEM_BASE_URI, REMEDY, GatewayError
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("gateway.errors")
@@ -33,11 +36,17 @@ class Problem(BaseModel):
     status: int
     detail: str
     article: str | None = None
+    remedy: dict[str, object] | None = None
 
 
 def problem_response(
-    body: dict[str, object], headers: dict[str, str] | None = None
+    body: dict[str, object],
+    headers: dict[str, str] | None = None,
+    request: Request | None = None,
 ) -> JSONResponse:
+    """The problem answer; to a credit subject's own request, with the remedy (Art. 71)."""
+    if request is not None and _subject_request(request):
+        body = {**body, "remedy": REMEDY}
     status = body["status"]
     assert isinstance(status, int)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
@@ -48,9 +57,14 @@ def _framework_problem(status: int, title: str, detail: str) -> dict[str, object
     return {"type": PROBLEM_BASE_URI + slug, "title": title, "status": status, "detail": detail}
 
 
-async def _gateway_error(_request: Request, exc: Exception) -> JSONResponse:
+def _subject_request(request: Request) -> bool:
+    token = getattr(request.state, "access_token", None)
+    return isinstance(token, AccessToken) and token.role is Role.CITIZEN
+
+
+async def _gateway_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GatewayError)
-    return problem_response(exc.to_problem(), exc.headers or None)
+    return problem_response(exc.to_problem(), exc.headers or None, request)
 
 
 _HTTP_DETAILS = {
@@ -69,29 +83,31 @@ def http_problem(status: int, headers: dict[str, str] | None = None) -> JSONResp
     return problem_response(_framework_problem(status, title, detail), headers)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400:  # the framework could not parse the body (e.g. not UTF-8)
-        return _invalid([{"location": "body", "message": "the body could not be parsed"}])
+        return _invalid([{"location": "body", "message": "the body could not be parsed"}], request)
     return http_problem(exc.status_code, dict(exc.headers) if exc.headers else None)
+
+
+def validation_errors(request: Request, exc: RequestValidationError) -> list[dict[str, str]]:
+    """Where and what each problem is - never the submitted value, which may be personal."""
+    return [
+        {"location": ".".join(str(part) for part in error["loc"]), "message": error["msg"]}
+        for error in body_errors(request, exc.errors())
+    ]
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    # Only where and what: the submitted values may be personal data and are never echoed.
-    return _invalid(
-        [
-            {"location": ".".join(str(part) for part in error["loc"]), "message": error["msg"]}
-            for error in body_errors(request, exc.errors())
-        ]
-    )
+    return _invalid(validation_errors(request, exc), request)
 
 
-def _invalid(errors: list[dict[str, str]]) -> JSONResponse:
+def _invalid(errors: list[dict[str, str]], request: Request | None = None) -> JSONResponse:
     """A malformed request: 422 with where each problem is (README, "Errors")."""
     body = _framework_problem(422, "Invalid request", "the request does not match the schema")
     body["errors"] = errors
-    return problem_response(body)
+    return problem_response(body, request=request)
 
 
 def add_exception_handlers(app: FastAPI, *, https: bool) -> None:

@@ -109,8 +109,8 @@ class Settings(BaseSettings):
     )
     holiday_calendar: Path | None = Field(
         None,
-        description="Folder of per-year YAML holiday calendars for working-day deadlines; "
-        "the shipped mainland calendar when unset",
+        description="Folder of the operator's per-year YAML holiday schedules for the years the "
+        "chinesecalendar package does not know yet; gateway/rights/holidays/ when unset",
     )
     report_validity_days: int = Field(
         30,

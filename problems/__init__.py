@@ -11,6 +11,19 @@ from typing import ClassVar
 
 PROBLEM_BASE_URI = "https://gateway.example/problems/"
 
+REMEDY: dict[str, object] = {
+    "article": "Art. 71",
+    "means": ["administrative_reconsideration", "administrative_litigation"],
+    "zh": "认为本行为侵犯您合法权益的，可以依法申请行政复议或者提起行政诉讼。",
+    "en": (
+        "If you consider that this act violates your lawful rights and interests, you may apply "
+        "for administrative reconsideration or bring an administrative lawsuit in accordance "
+        "with law."
+    ),
+}
+"""Art. 71: what a credit subject can do about a refusal of their request or an objection's
+answer - told with each (the problem's ``remedy`` member, the answered objection's)."""
+
 
 class GatewayError(Exception):
     """Base of every error the gateway reports to a caller.

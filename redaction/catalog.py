@@ -1,4 +1,4 @@
-"""Art. 35, 36 and 62: the versioned catalog of public credit information items.
+"""Art. 26, 31, 35, 36 and 62: the versioned catalog of public credit information items.
 
 The catalog (the demo province's supplemental catalog ships as ``redaction/catalog.yaml``)
 declares, per item: code, name (zh, en), category, sensitivity and restricted class, whether it
@@ -7,12 +7,23 @@ is publicly disclosed, its sharing scope (agency sectors), display and retention
 fields (name, declared type, whether it is personal data of a natural person, required).
 Nothing outside the catalog is accepted or served.
 
+Every item of information on untrustworthiness names its ground - the one of Art. 36 (1)-(6)
+that admits it to a local catalog (:class:`Ground`) - and the sectors whose credit management
+departments designate it (``designated_by``, Art. 26 para. 1: a providing unit submits only
+the items its sector designates); no other item names either. An item that is a list of
+seriously untrustworthy entities (``serious_list``) declares, required, the fields Art. 31 has
+a listing carry: the day the party was told beforehand (``notified_on``), the end of its
+objection window (``objection_window_ends_on``), the removal conditions and the remedies.
+
 Scope categories (:class:`ScopeCategory`) are the vocabulary consents, purposes and legal bases
 use: ``basic / untrustworthy / trustworthy / other`` for ordinary items, the restricted class
 for restricted ones (Art. 62 para. 2: ``income, savings, securities, commercial_insurance`` are
 restricted-financial; ``real_estate, tax`` are restricted-property-tax, Art. 62 para. 3).
 
 Loading refuses (:class:`~redaction.errors.CatalogInvalid`) a catalog that:
+
+* gives an untrustworthiness item no ground or no designating sector, or another item either,
+  or makes a list of the seriously untrustworthy without the fields Art. 31 requires;
 
 * declares an item or field of a prohibited category (Art. 62 para. 1, by code, names and field
   names: :class:`~redaction.errors.ProhibitedCategoryDeclared`);
@@ -110,6 +121,30 @@ class Sector(StrEnum):
     PUBLIC_SECURITY = "public_security"
 
 
+class Ground(StrEnum):
+    """Art. 36: the scope of the information on untrustworthiness a local catalog may hold."""
+
+    ADMINISTRATIVE_ACTIONS = "administrative_actions"
+    CREDIT_PLEDGES = "credit_pledges"
+    FALSE_CONDUCT = "false_conduct"
+    CREDITWORTHY_PRACTICE = "creditworthy_practice"
+    LEGAL_OBLIGATIONS = "legal_obligations"
+    LOCAL_REGULATIONS = "local_regulations"
+
+    @property
+    def article(self) -> str:
+        return f"Art. 36({list(Ground).index(self) + 1})"
+
+
+SERIOUS_LIST_FIELDS = {
+    "notified_on": "date",
+    "objection_window_ends_on": "date",
+    "removal_conditions": "free_text",
+    "remedies": "free_text",
+}
+"""Art. 31: what a listing as seriously untrustworthy carries, with the declared type of each."""
+
+
 class FieldType(StrEnum):
     NAME = "name"
     ID_NUMBER = "id_number"
@@ -182,8 +217,11 @@ class CatalogItem(_Frozen):
     legal_basis: Text
     applies_to: frozenset[SubjectKind] = Field(min_length=1)
     fields: tuple[FieldSpec, ...] = Field(min_length=1)
+    ground: Ground | None = None
+    designated_by: frozenset[Sector] = frozenset()
+    serious_list: bool = False
 
-    @field_serializer("sharing_scope", "applies_to")
+    @field_serializer("sharing_scope", "applies_to", "designated_by")
     def _sorted(self, values: frozenset[StrEnum]) -> list[str]:
         return sorted(values)
 
@@ -218,6 +256,7 @@ class CatalogItem(_Frozen):
         _check_not_prohibited(self)
         _check_restricted(self)
         _check_fields(self)
+        _check_designation(self)
         if self.display_period.longer_than(self.retention_period):
             raise CatalogInvalid(f"item '{self.code}' is displayed longer than it is retained")
         return self
@@ -259,6 +298,26 @@ def _check_fields(item: CatalogItem) -> None:
     if not all(fixed):
         raise CatalogInvalid(
             f"item '{item.code}': ID numbers are always personal data, credit codes never"
+        )
+
+
+def _check_designation(item: CatalogItem) -> None:
+    untrustworthy = item.category is Category.UNTRUSTWORTHY
+    if untrustworthy != (item.ground is not None) or untrustworthy != bool(item.designated_by):
+        raise CatalogInvalid(
+            f"item '{item.code}': information on untrustworthiness, and only it, names its "
+            "ground (Art. 36) and the sectors that designate it (Art. 26)"
+        )
+    if not item.serious_list:
+        return
+    declared = {spec.name: spec for spec in item.fields}
+    if not untrustworthy or any(
+        name not in declared or declared[name].type != kind or not declared[name].required
+        for name, kind in SERIOUS_LIST_FIELDS.items()
+    ):
+        raise CatalogInvalid(
+            f"item '{item.code}': a list of the seriously untrustworthy is untrustworthiness and "
+            f"requires the fields {', '.join(SERIOUS_LIST_FIELDS)} (Art. 31)"
         )
 
 

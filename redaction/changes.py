@@ -13,8 +13,11 @@ the notice. The gateway applies the notice at once, so only the first deadline c
 :func:`basis_change_notice` turns a providing unit's report into a :class:`BasisChange`: what
 happened to the document, the day it happened, and the day the notice reached the gateway (the
 day of receipt, never a date the unit states). Both days are kept so that a late notice can be
-shown to regulators. Only a record that rests on a basis document can be revoked this way
-(:func:`check_revocable`).
+shown to regulators. Only a record that rests on a basis document changes this way
+(:func:`check_revocable`), and what it becomes follows the document (:func:`status_after`): a
+document revoked or declared void revokes the record - also one restored meanwhile, whose
+restoration rested on the document too; a document *modified* modifies the record - a new version
+with the modified content, which the notice must carry, in the status the record had.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from redaction.errors import BasisDocumentRequired, InvalidFieldValue, Prohibite
 from redaction.ingest import BasisDocument
 from redaction.periods import local_date
 from redaction.prohibited import find_prohibited
+from redaction.records import RecordStatus
 
 ARTICLE = "Art. 65"
 MAX_REASON = 500
@@ -69,12 +73,29 @@ def check_revocable(basis: BasisDocument | None) -> None:
 
 
 def basis_change_notice(
-    status: BasisStatus, changed_on: date, *, received_at: datetime
+    status: BasisStatus, changed_on: date, *, received_at: datetime, modified_content: bool
 ) -> BasisChange:
-    """The notice as received at ``received_at``; the change cannot lie after the notice."""
+    """The notice as received at ``received_at``; the change cannot lie after the notice, and
+    a modified document comes with the record's modified content (only it does)."""
     notice_on = local_date(received_at)
     if changed_on > notice_on:
         raise InvalidFieldValue(
             "the basis document's change cannot lie after the day of the notice", article=ARTICLE
         )
+    if modified_content != (status is BasisStatus.MODIFIED):
+        raise InvalidFieldValue(
+            "a modified basis document comes with the record's modified content, a revoked or "
+            "voided one without",
+            article=ARTICLE,
+        )
     return BasisChange(status, changed_on, notice_on)
+
+
+CHANGEABLE = frozenset({RecordStatus.ACTIVE, RecordStatus.RESTORED})
+"""The statuses in which a record follows its basis document: active, and restored (Art. 66)."""
+
+
+def status_after(status: RecordStatus, change: BasisStatus) -> RecordStatus:
+    """The record's status once its basis document was ``change``d: revoked when the document
+    was revoked or declared void, unchanged (its content modified) when it was modified."""
+    return status if change is BasisStatus.MODIFIED else RecordStatus.REVOKED

@@ -14,6 +14,11 @@ policy table (:mod:`redaction.policies`); then, per field of a served version:
   view every personal field by its type; outside the self view, ID, mobile and card numbers
   inside free-text and string fields (they may name third persons).
 
+What the subject attached to a record - statements, self-declarations, pledges (Art. 37
+para. 2) - is served with it in every view that serves it, as ``subject_statements`` labelled
+``by`` ``credit_subject``: masked and screened like free text (a statement mentioning a
+prohibited category is withheld).
+
 Items under objection carry the label ``under_objection`` in every view and are still disclosed
 (Art. 64); revoked and restored ones carry ``revoked`` / ``restored`` where they are still
 served. In the public view a natural person is referred to by a keyed pseudonym
@@ -30,7 +35,7 @@ The gateway reads records through :class:`CreditArchive`; :func:`credit_report` 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
@@ -40,8 +45,10 @@ from redaction.identifiers import SubjectIdentifier, SubjectKind
 from redaction.masking import mask_identifiers_in_text, mask_personal
 from redaction.periods import local_date
 from redaction.policies import ARTICLES, POLICIES, Access, Channel, ChannelPolicy, Masking, Reason
+from redaction.prohibited import find_prohibited
 from redaction.pseudonym import PseudonymKeys
 from redaction.records import CreditRecord, RecordStatus
+from redaction.statements import BY_SUBJECT, SubjectStatement
 
 
 class Action(StrEnum):
@@ -57,6 +64,7 @@ class Label(StrEnum):
 
 
 _STATUS_LABELS = {RecordStatus.REVOKED: Label.REVOKED, RecordStatus.RESTORED: Label.RESTORED}
+STATEMENTS = "subject_statements"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +112,18 @@ class ViewItem:
     labels: frozenset[Label]
     change_reason: str | None = None
     history: tuple[ViewItem, ...] = ()
+    statements: tuple[SubjectStatement, ...] = ()
 
     def to_document(self) -> dict[str, object]:
+        statements = [
+            {
+                "by": BY_SUBJECT,
+                "kind": statement.kind.value,
+                "text": statement.text,
+                "made_on": statement.made_on.isoformat(),
+            }
+            for statement in self.statements
+        ]
         return {
             "record_id": self.record_id,
             "item_code": self.item_code,
@@ -118,6 +136,7 @@ class ViewItem:
             "labels": sorted(self.labels),
             "change_reason": self.change_reason,
             "history": [version.to_document() for version in self.history],
+            "subject_statements": statements,
         }
 
 
@@ -197,7 +216,8 @@ class _ViewBuilder:
         if reason is not None:
             self.withhold(record, reason)
             return None
-        return self.version(record, item, self.history(record, item))
+        history = self.history(record, item)
+        return self.version(record, item, history, self.statements(record))
 
     def withhold(self, record: CreditRecord, reason: Reason) -> None:
         for version in record.versions:
@@ -211,7 +231,11 @@ class _ViewBuilder:
         return ()
 
     def version(
-        self, version: CreditRecord, item: CatalogItem, history: tuple[ViewItem, ...]
+        self,
+        version: CreditRecord,
+        item: CatalogItem,
+        history: tuple[ViewItem, ...],
+        statements: tuple[SubjectStatement, ...] = (),
     ) -> ViewItem:
         labels = {Label.UNDER_OBJECTION} if version.under_objection else set()
         if version.status in _STATUS_LABELS:
@@ -228,6 +252,7 @@ class _ViewBuilder:
             labels=frozenset(labels),
             change_reason=version.change_reason if self.policy.history else None,
             history=history,
+            statements=statements,
         )
 
     def fields(self, version: CreditRecord, item: CatalogItem) -> dict[str, str]:
@@ -241,6 +266,23 @@ class _ViewBuilder:
             else:
                 shown[name] = self.masked(spec, value, version)
         return shown
+
+    def statements(self, record: CreditRecord) -> tuple[SubjectStatement, ...]:
+        """The subject's statements on the record, screened and masked like free text."""
+        if not record.statements:
+            return ()
+        served = []
+        for statement in record.statements:
+            if find_prohibited(statement.text) is not None:
+                self.note(Action.WITHHELD, Reason.PROHIBITED_CONTENT, record, STATEMENTS)
+                continue
+            text = statement.text
+            if self.policy.masking is not Masking.NONE:
+                text = mask_identifiers_in_text(text)
+            if text != statement.text:
+                self.note(Action.MASKED, Reason.IDENTIFIER_IN_TEXT, record, STATEMENTS)
+            served.append(replace(statement, text=text))
+        return tuple(served)
 
     def masked(self, spec: FieldSpec, value: str, version: CreditRecord) -> str:
         masker = _masker(spec, self.policy.masking)

@@ -70,6 +70,15 @@ class InvalidFieldValue(RedactionError, InvalidInput):
     article = "Art. 37"
 
 
+class NotDesignatedBySector(RedactionError, PolicyDenied):
+    """Information on untrustworthiness from a providing unit whose sector does not designate
+    the item: designation is the work of the item's own sector's departments."""
+
+    title = "Item not designated by this providing unit's sector"
+    slug = "not-designated-by-sector"
+    article = "Art. 26 para. 1"
+
+
 class BasisDocumentRequired(RedactionError, InvalidInput):
     title = "Untrustworthiness record without its basis document"
     slug = "basis-document-required"

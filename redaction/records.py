@@ -21,6 +21,7 @@ from datetime import date
 from enum import StrEnum
 
 from redaction.catalog import Catalog, CatalogItem
+from redaction.statements import SubjectStatement
 
 
 class RecordStatus(StrEnum):
@@ -43,6 +44,8 @@ class CreditRecord:
     under_objection: bool = False
     change_reason: str | None = None
     history: tuple[CreditRecord, ...] = ()
+    statements: tuple[SubjectStatement, ...] = ()
+    """What the subject attached to the record (Art. 37 para. 2), oldest first."""
 
     @property
     def period_start(self) -> date:

@@ -10,11 +10,13 @@ from problems import Conflict, NotFound
 
 
 class RecordNotFound(NotFound):
-    """No such record of this providing unit; another unit's record answers the same."""
+    """No such record of this providing unit; another unit's record answers the same. The
+    article is that of the change refused: a correction (Art. 37 para. 1), a basis document's
+    change (Art. 65), a restoration (Art. 66 para. 2), an objection (Art. 64)."""
 
     title = "Record not found"
     slug = "record-not-found"
-    article = "Art. 37"
+    article = "Art. 37 para. 1"
 
 
 class ProviderRecordConflict(Conflict):
@@ -26,11 +28,12 @@ class ProviderRecordConflict(Conflict):
 
 
 class RecordNotActive(Conflict):
-    """The record was revoked, restored, deleted or purged: it can no longer be corrected."""
+    """The record was revoked, restored or deleted: it can no longer be corrected. The article
+    is the one that stopped it (Art. 65, Art. 66 para. 2, Art. 64 para. 1)."""
 
     title = "Record no longer active"
     slug = "record-not-active"
-    article = "Art. 61(3)"
+    article = "Art. 65"
 
 
 class ConcurrentChange(Conflict):

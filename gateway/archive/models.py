@@ -10,9 +10,13 @@
   unit's reference: given by the subject in the gateway, or a registered signed document.
 * ``record_versions`` — every version of a record, append-only (Art. 61(3), 63): content,
   basis document (Art. 27), written-consent reference (Art. 62 para. 2), reason of the change,
-  source, the Art. 65 notice of a revocation, and the audit leaf that registered the change.
+  source, the Art. 65 notice of a basis document's change, the flags for lenient designation
+  (Art. 26 para. 2) with the day slight conduct was corrected, and the audit leaf that
+  registered the change.
   A version row is never updated, with one exception: the retention purge (Art. 41) empties
   its content; ``records.purged_at`` marks that.
+* ``subject_statements`` - what subjects state about a record of their own file: statements,
+  self-declarations and pledges (Art. 37 para. 2), with the audit leaf that registered each.
 """
 
 from __future__ import annotations
@@ -72,6 +76,8 @@ class RecordVersionRow(SQLModel, table=True):
     decided_on: date | None = None
     basis: dict[str, str] | None = Field(default=None, sa_column=Column(JSON))
     written_consent_ref: str | None = Field(default=None, max_length=128)
+    corrected_on: date | None = None
+    lenient: list[str] | None = Field(default=None, sa_column=Column(JSON))
     reason: str | None = Field(default=None, max_length=500)
     source: str = Field(max_length=200)
     basis_status: str | None = Field(default=None, max_length=16)
@@ -98,3 +104,18 @@ class WrittenConsentRow(SQLModel, table=True):
     signed_on: date | None = None
     given_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     withdrawn_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class SubjectStatement(SQLModel, table=True):
+    """A statement, self-declaration or pledge the subject attached to a record of their own
+    file (Art. 37 para. 2): served with the record, labelled as the subject's own."""
+
+    __tablename__ = "subject_statements"
+
+    statement_id: str = Field(primary_key=True, max_length=40)
+    subject_key: str = Field(max_length=64, index=True)
+    record_id: str = Field(foreign_key="records.record_id", max_length=40)
+    kind: str = Field(max_length=24)
+    text: str = Field(max_length=1000)
+    made_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    leaf_index: int = Field(sa_column=Column(BigInteger, nullable=False))

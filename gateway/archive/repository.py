@@ -2,7 +2,8 @@
 
 Read side: :class:`SqlCreditArchive` is :class:`redaction.engine.CreditArchive` on the
 request's session — a subject's records, every version with them, in one indexed query (the
-records by subject key joined to their versions) that the database answers as one JSON row;
+records by subject key joined to their versions) that the database answers as one JSON row,
+then what the subject stated about them (Art. 37 para. 2) when the file holds any record;
 purged records are left out, nothing about them is served any more (Art. 41 para. 2).
 
 Write side: subjects are inserted once (a concurrent insert of the same subject is ignored);
@@ -19,13 +20,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Generator, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Engine,
     Row,
@@ -47,15 +49,24 @@ from sqlmodel import Session, col, select
 
 from gateway.archive.errors import ConcurrentChange
 from gateway.archive.models import CreditSubject, RecordRow, RecordVersionRow
+from gateway.archive.models import SubjectStatement as StatementRow
 from gateway.audit_log.models import LEAVES, OPENINGS, table
 from gateway.keys import GatewayKeys
 from gateway.subjects import subject_key
 from redaction.changes import BasisChange
 from redaction.identifiers import SubjectIdentifier
-from redaction.ingest import AcceptedRecord, BasisDocument, BasisKind, SubjectReference
+from redaction.ingest import (
+    AcceptedRecord,
+    BasisDocument,
+    BasisKind,
+    Lenient,
+    SubjectReference,
+)
+from redaction.periods import local_date
 from redaction.records import CreditRecord, RecordStatus
+from redaction.statements import StatementKind, SubjectStatement
 
-SUBJECTS = table(CreditSubject)
+SUBJECTS, STATEMENTS = table(CreditSubject), table(StatementRow)
 RECORDS, VERSIONS = table(RecordRow), table(RecordVersionRow)
 
 
@@ -68,6 +79,8 @@ class VersionContent:
     decided_on: date | None
     basis: BasisDocument | None
     written_consent_ref: str | None
+    corrected_on: date | None = None
+    lenient: frozenset[Lenient] = frozenset()
 
     @classmethod
     def of(cls, accepted: AcceptedRecord) -> VersionContent:
@@ -77,6 +90,8 @@ class VersionContent:
             accepted.decided_on,
             accepted.basis,
             accepted.written_consent_ref,
+            accepted.corrected_on,
+            accepted.lenient,
         )
 
     @property
@@ -84,13 +99,21 @@ class VersionContent:
         return self.decided_on or self.occurred_on
 
     def document(self) -> dict[str, object]:
-        """JSON-ready, the shape a commitment to the version is computed over."""
+        """JSON-ready, the shape a commitment to the version is computed over (the lenient
+        designation's members only when it applies)."""
+        lenient: dict[str, object] = {}
+        if self.lenient or self.corrected_on:
+            lenient = {
+                "corrected_on": self.corrected_on.isoformat() if self.corrected_on else None,
+                "lenient": sorted(self.lenient),
+            }
         return {
             "fields": dict(sorted(self.fields.items())),
             "occurred_on": self.occurred_on.isoformat(),
             "decided_on": self.decided_on.isoformat() if self.decided_on else None,
             "basis": basis_json(self.basis),
             "written_consent_ref": self.written_consent_ref,
+            **lenient,
         }
 
 
@@ -136,6 +159,8 @@ class NewVersion:
             decided_on=self.content.decided_on,
             basis=basis_json(self.content.basis),
             written_consent_ref=self.content.written_consent_ref,
+            corrected_on=self.content.corrected_on,
+            lenient=sorted(self.content.lenient) or None,
             reason=self.reason,
             source=self.source,
             basis_status=change.status.value if change else None,
@@ -186,6 +211,8 @@ def stored_content(version: RecordVersionRow | Row[Any]) -> VersionContent:
         version.decided_on,
         _basis(version.basis),
         version.written_consent_ref,
+        version.corrected_on,
+        frozenset(Lenient(flag) for flag in version.lenient or ()),
     )
 
 
@@ -244,6 +271,8 @@ def _archived_page(after: str, page: int) -> Select[Any]:
             VERSIONS.c.decided_on,
             VERSIONS.c.basis,
             VERSIONS.c.written_consent_ref,
+            VERSIONS.c.corrected_on,
+            VERSIONS.c.lenient,
             VERSIONS.c.leaf_index,
             LEAVES.c.leaf,
             OPENINGS.c.subject_salt,
@@ -292,15 +321,47 @@ class SqlCreditArchive:
         connection = self._session.connection()
         held = _HELD_FILE[connection.dialect.name]
         document = connection.execute(held, {"held_by": subject_key(self._keys, subject)})
+        held_versions, held_statements = document.one()
         versions = [
             row
-            for row in json.loads(document.scalar_one() or "[]")
+            for row in json.loads(held_versions or "[]")
             if item_codes is None or row[_ITEM_CODE] in item_codes
         ]
         versions.sort(key=_served_order)
+        stated = _statements(json.loads(held_statements or "[]"))
         return tuple(
-            _credit_record(list(record)) for _, record in groupby(versions, itemgetter(_RECORD_ID))
+            _credit_record(list(record), stated.get(record_id, ()))
+            for record_id, record in groupby(versions, itemgetter(_RECORD_ID))
         )
+
+
+def _statements(rows: list[list[str]]) -> dict[str, tuple[SubjectStatement, ...]]:
+    """The subject's statements (Art. 37 para. 2) by record, oldest first."""
+    found: dict[str, list[tuple[datetime, SubjectStatement]]] = {}
+    for record_id, kind, text, made in rows:
+        moment = datetime.fromisoformat(made)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        statement = SubjectStatement(StatementKind(kind), text, local_date(moment))
+        found.setdefault(record_id, []).append((moment, statement))
+    return {
+        record_id: tuple(statement for _, statement in sorted(entries, key=itemgetter(0)))
+        for record_id, entries in found.items()
+    }
+
+
+def add_statement(session: Session, row: StatementRow) -> None:
+    session.add(row)
+    session.flush()
+
+
+def statements_of(session: Session, key: str) -> list[StatementRow]:
+    """The subject's statements, newest first."""
+    statement = (
+        select(StatementRow)
+        .where(col(StatementRow.subject_key) == key)
+        .order_by(col(StatementRow.made_at).desc(), col(StatementRow.statement_id))
+    )
+    return list(session.exec(statement))
 
 
 # A subject's file is read as ONE row: its versions aggregated into a JSON array by the
@@ -322,20 +383,39 @@ _VERSION_COLUMNS = (
 _RECORD_ID, _ITEM_CODE, _VERSION, _PERIOD_START = 0, 1, 3, 10
 
 
-def _held_file(dialect: str) -> Select[str | None]:
-    """The subject's versions as one JSON array (text) in ``dialect``'s JSON functions."""
-    aggregate: ColumnElement[str | None]
+_STATEMENT_COLUMNS = (
+    STATEMENTS.c.record_id,
+    STATEMENTS.c.kind,
+    STATEMENTS.c.text,
+    STATEMENTS.c.made_at,
+)
+
+
+def _json_rows(dialect: str, columns: Sequence[ColumnElement[Any]]) -> ColumnElement[str | None]:
+    """An aggregate of ``columns`` per row, as one JSON array (text), in ``dialect``."""
     if dialect == "postgresql":
-        version = func.json_build_array(*_VERSION_COLUMNS)
-        aggregate = cast(func.json_agg(version), Text)
-    else:  # SQLite keeps JSON as text: the fields column is parsed to be nested as JSON
-        columns = [func.json(c) if c is VERSIONS.c.fields else c for c in _VERSION_COLUMNS]
-        aggregate = func.json_group_array(func.json_array(*columns), type_=Text)
-    return (
-        select_columns(aggregate)
+        return cast(func.json_agg(func.json_build_array(*columns)), Text)
+    # SQLite keeps JSON as text: the fields column is parsed to be nested as JSON
+    parsed = [func.json(c) if c is VERSIONS.c.fields else c for c in columns]
+    return func.json_group_array(func.json_array(*parsed), type_=Text)
+
+
+def _held_file(dialect: str) -> Select[str | None, str | None]:
+    """The subject's versions, and what the subject stated about them, as two JSON arrays
+    (text) in ONE row."""
+    held_by: BindParameter[str] = bindparam("held_by")
+    versions = (
+        select_columns(_json_rows(dialect, _VERSION_COLUMNS))
         .select_from(RECORDS.join(VERSIONS, VERSIONS.c.record_id == RECORDS.c.record_id))
-        .where(RECORDS.c.subject_key == bindparam("held_by"), RECORDS.c.purged_at.is_(None))
+        .where(RECORDS.c.subject_key == held_by, RECORDS.c.purged_at.is_(None))
+        .scalar_subquery()
     )
+    statements = (
+        select_columns(_json_rows(dialect, _STATEMENT_COLUMNS))
+        .where(STATEMENTS.c.subject_key == held_by)
+        .scalar_subquery()
+    )
+    return select_columns(versions, statements)
 
 
 _HELD_FILE = {dialect: _held_file(dialect) for dialect in ("sqlite", "postgresql")}
@@ -347,9 +427,12 @@ def _served_order(version: list[Any]) -> tuple[int, str, int]:
     return (-start, version[_RECORD_ID], version[_VERSION])
 
 
-def _credit_record(versions: Sequence[list[Any]]) -> CreditRecord:
+def _credit_record(
+    versions: Sequence[list[Any]], statements: tuple[SubjectStatement, ...]
+) -> CreditRecord:
     *history, current = versions
-    return _version(current, tuple(_version(version) for version in history))
+    served = _version(current, tuple(_version(version) for version in history))
+    return replace(served, statements=statements) if statements else served
 
 
 def _version(row: list[Any], history: tuple[CreditRecord, ...] | None = None) -> CreditRecord:
@@ -524,11 +607,12 @@ def past_retention(
 
 
 def purge(session: Session, expired: Sequence[Expired], now: datetime) -> None:
-    """Empty every version of the records, delete the openings of the leaves that registered
-    them (their commitments can no longer be linked to the subject; the leaves stay and
-    verify), mark the records purged, and remove the subjects that no record with content
-    refers to any more."""
+    """Empty every version of the records, delete what their subjects stated about them and
+    the openings of the leaves that registered the versions (their commitments can no longer be
+    linked to the subject; the leaves stay and verify), mark the records purged, and remove the
+    subjects that no record with content refers to any more."""
     record_ids = [record.record_id for record in expired]
+    session.execute(delete(StatementRow).where(col(StatementRow.record_id).in_(record_ids)))
     registered = select_columns(VERSIONS.c.leaf_index).where(VERSIONS.c.record_id.in_(record_ids))
     session.execute(delete(OPENINGS).where(OPENINGS.c.leaf_index.in_(registered)))
     session.execute(

@@ -25,7 +25,13 @@ from gateway.problem_handlers import Problem
 from gateway.validation import Identifier, StrictBody, Text
 from redaction.catalog import Catalog, CatalogItem, LocalizedName
 from redaction.changes import BasisStatus
-from redaction.ingest import BasisDocument, BasisKind, RecordSubmission, SubjectReference
+from redaction.ingest import (
+    BasisDocument,
+    BasisKind,
+    Lenient,
+    RecordSubmission,
+    SubjectReference,
+)
 from redaction.prohibited import ProhibitedCategory, screen
 from redaction.records import RecordStatus
 
@@ -109,6 +115,11 @@ class RecordIn(StrictBody):
     decided_on: date | None = None
     basis: BasisIn | None = Field(None, description="Required for untrustworthiness items")
     written_consent_ref: ConsentRef = None
+    corrected_on: date | None = Field(
+        None,
+        description="Untrustworthy conduct that was slight, of minimal consequence, and corrected "
+        "on this day: flagged for lenient designation (Art. 26 para. 2)",
+    )
 
     def to_submission(self) -> RecordSubmission:
         subject = self.subject
@@ -121,6 +132,7 @@ class RecordIn(StrictBody):
             decided_on=self.decided_on,
             basis=_basis(self.basis),
             written_consent_ref=self.written_consent_ref,
+            corrected_on=self.corrected_on,
         )
 
 
@@ -140,6 +152,11 @@ class RecordResult(BaseModel):
     record_id: str | None = None
     version: int | None = None
     problem: Problem | None = None
+    lenient_designation: list[Lenient] = Field(
+        default_factory=list,
+        description="Why the record is to be designated leniently and cautiously (Art. 26 "
+        "para. 2): minor_over_16 (on the day of the conduct), slight_and_corrected",
+    )
 
 
 class RecordsOut(BaseModel):
@@ -158,6 +175,7 @@ def records_out(results: list[SubmissionResult]) -> RecordsOut:
             record_id=result.record_id,
             version=result.version,
             problem=None if result.problem is None else Problem(**result.problem.to_problem()),
+            lenient_designation=sorted(Lenient(flag) for flag in result.lenient),
         )
         for index, result in enumerate(results)
     ]
@@ -175,20 +193,19 @@ def records_out(results: list[SubmissionResult]) -> RecordsOut:
 # -- corrections and revocations -----------------------------------------------------------
 
 
-class CorrectionIn(StrictBody):
-    """A new version: ``fields`` is the complete set after the correction; dates, basis
+class ContentIn(StrictBody):
+    """A record's new content: ``fields`` is the complete set after the change; dates, basis
     document and written-consent reference left out keep their current values."""
 
-    reason: Reason
     fields: Fields
     occurred_on: date | None = None
     decided_on: date | None = None
     basis: BasisIn | None = None
     written_consent_ref: ConsentRef = None
 
-    def to_correction(self) -> Correction:
+    def to_correction(self, reason: str) -> Correction:
         return Correction(
-            reason=self.reason,
+            reason=reason,
             fields=self.fields,
             occurred_on=self.occurred_on,
             decided_on=self.decided_on,
@@ -197,15 +214,35 @@ class CorrectionIn(StrictBody):
         )
 
 
+class CorrectionIn(ContentIn):
+    """A new version with the reason of the correction."""
+
+    reason: Reason
+
+    def to_correction(self, reason: str | None = None) -> Correction:
+        return super().to_correction(self.reason if reason is None else reason)
+
+
 class RevocationIn(StrictBody):
-    """The record's basis document was revoked, modified or declared void (Art. 65)."""
+    """The record's basis document was revoked, modified or declared void (Art. 65): revoked or
+    voided revokes the record; modified comes with the record's ``modification``, its content
+    after the document's modification (a new version; the record is not revoked)."""
 
     reason: Reason
     basis_status: BasisStatus
     basis_changed_on: date = Field(description="The day the basis document changed")
+    modification: ContentIn | None = Field(
+        None, description="The record's modified content; exactly when basis_status is modified"
+    )
 
     def to_revocation(self) -> Revocation:
-        return Revocation(self.reason, self.basis_status, self.basis_changed_on)
+        modification = self.modification
+        return Revocation(
+            self.reason,
+            self.basis_status,
+            self.basis_changed_on,
+            None if modification is None else modification.to_correction(self.reason),
+        )
 
 
 class RecordChangeOut(BaseModel):

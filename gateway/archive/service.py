@@ -6,9 +6,11 @@
   same provider record id with the same content (unchanged), or refused with its problem — and
   nothing of a refused record is stored, not even its subject. The same id with other content is
   a conflict: changes go through :func:`correct_record`, which appends a version,
-  :func:`revoke_record`, which applies an Art. 65 notice at once, and :func:`stop_record`
-  (deleted after an objection, Art. 64; restored, Art. 66). Only the owner changes a record;
-  for any other providing unit it does not exist.
+  :func:`revoke_record`, which applies an Art. 65 notice at once (a revoked or voided basis
+  document revokes the record, a modified one modifies it: a new version with the modified
+  content), and :func:`stop_record` (deleted after an objection, Art. 64; restored, Art. 66).
+  Only the owner changes a record; for any other providing unit it does not exist. A refusal
+  names the article of the change refused.
 * Every change is first appended to the audit log — durable before anything is written; the
   leaf holds the providing unit, the item's scope category, the kind of change and commitments
   to the subject and to the version's content, never either — then written in the request's
@@ -17,12 +19,16 @@
   transaction would then wait for.
 * :func:`purge_past_retention` (for the scheduler and ``gateway archive purge``) empties the
   content of records whose retention period ended (Art. 41 para. 2); their leaves remain.
+* A credit subject attaches statements, self-declarations and pledges to a record of their own
+  file (:func:`attach_statement`, Art. 37 para. 2): registered in the audit log like a change
+  (``subject_statement``, by ``citizen``), then stored; the channels serve them with the record.
 * :func:`view_for` is the read of the disclosure channels: the subject's records rendered by
   :func:`redaction.engine.render_view` for one :class:`~redaction.policies.Access`.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -36,43 +42,56 @@ from sqlmodel import Session
 from audit.leaf import AuditEvent, EventKind, Outcome
 from gateway.archive.errors import ProviderRecordConflict, RecordNotActive, RecordNotFound
 from gateway.archive.models import RecordRow
+from gateway.archive.models import SubjectStatement as StatementRow
 from gateway.archive.repository import (
     NewVersion,
     SqlCreditArchive,
     StoredRecord,
     VersionContent,
     add_records,
+    add_statement,
     add_subjects,
     add_version,
     first_versions,
     owned_record,
     past_retention,
     purge,
+    statements_of,
+    subject_record,
 )
 from gateway.archive.written_consent_repository import on_file
 from gateway.audit_log.service import AuditLog, seal
 from gateway.keys import GatewayKeys
-from gateway.parties.repository import party_names
+from gateway.parties.repository import party_by_client_id, party_names
 from gateway.subjects import subject_key
 from gateway.telemetry import SPAN_ARCHIVE, SPAN_REDACTION, tracer
 from problems import GatewayError
-from redaction.catalog import Catalog, ScopeCategory, load_catalog
+from redaction.catalog import Catalog, ScopeCategory, Sector, load_catalog
 from redaction.changes import (
+    ARTICLE as BASIS_CHANGE,
+)
+from redaction.changes import (
+    CHANGEABLE,
     BasisChange,
     BasisStatus,
     basis_change_notice,
     check_revocable,
     checked_reason,
+    status_after,
 )
 from redaction.engine import CreditView, render_view
 from redaction.errors import RedactionError
 from redaction.identifiers import SubjectIdentifier
 from redaction.ingest import AcceptedRecord, BasisDocument, RecordSubmission, validate_submission
 from redaction.periods import Period, local_date
-from redaction.policies import Access
+from redaction.policies import ARTICLES, Access, Reason
 from redaction.records import RecordStatus
+from redaction.statements import ARTICLE as STATEMENT_ARTICLE
+from redaction.statements import StatementKind, checked_statement
 from redaction.written_consent import check_written_consent
 
+CITIZEN = "citizen"
+"""A citizen is registered by role, never by an identifier (:mod:`audit.leaf`)."""
 SWEEP_LIMIT = 500
 CONCURRENT_APPENDS = 32
 RETENTION_JOB = "gateway/retention"
@@ -99,10 +118,12 @@ class ChangeKind(StrEnum):
 
     SUBMITTED = "submitted"
     CORRECTED = "corrected"
+    MODIFIED = "modified"
     REVOKED = "revoked"
     DELETED = "deleted"
     RESTORED = "restored"
     PURGED = "purged"
+    STATEMENT = "subject_statement"
 
 
 class SubmissionOutcome(StrEnum):
@@ -120,6 +141,7 @@ class SubmissionResult:
     record_id: str | None = None
     version: int | None = None
     problem: GatewayError | None = None
+    lenient: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -137,11 +159,13 @@ class Correction:
 
 @dataclass(frozen=True)
 class Revocation:
-    """A providing unit's Art. 65 notice: what happened to the basis document, and when."""
+    """A providing unit's Art. 65 notice: what happened to the basis document, and when; for a
+    modified document, the record's modified content (its reason is the notice's)."""
 
     reason: str
     basis_status: BasisStatus
     basis_changed_on: date
+    modification: Correction | None = None
 
 
 @dataclass(frozen=True)
@@ -162,7 +186,8 @@ def submit_records(
     desk: ArchiveDesk, provider: str, submissions: Sequence[RecordSubmission]
 ) -> list[SubmissionResult]:
     """One result per submission, in order; accepted records are logged, then stored."""
-    checked = [_validated(desk, provider, submission) for submission in submissions]
+    sector = _sector(desk.session, provider)
+    checked = [_validated(desk, provider, sector, submission) for submission in submissions]
     ids = [entry.provider_record_id for entry in checked if isinstance(entry, AcceptedRecord)]
     batch = _Batch(desk, provider, _source(desk.session, provider))
     batch.known.update(first_versions(desk.session, provider, ids))
@@ -179,10 +204,12 @@ def submit_records(
 
 
 def _validated(
-    desk: ArchiveDesk, provider: str, submission: RecordSubmission
+    desk: ArchiveDesk, provider: str, sector: Sector | None, submission: RecordSubmission
 ) -> AcceptedRecord | RedactionError:
     try:
-        accepted = validate_submission(submission, archive_catalog(), received_at=desk.now)
+        accepted = validate_submission(
+            submission, archive_catalog(), received_at=desk.now, sector=sector
+        )
         check_record_consent(desk, provider, accepted)
     except RedactionError as refusal:
         return refusal
@@ -201,6 +228,12 @@ def check_record_consent(desk: ArchiveDesk, provider: str, record: AcceptedRecor
         subject_key=subject_key(desk.keys, record.subject),
         category=record.scope_category.value,
     )
+
+
+def _sector(session: Session, provider: str) -> Sector | None:
+    """The sector the providing unit registered with: the items it designates (Art. 26)."""
+    party = party_by_client_id(session, provider)
+    return Sector(party.sector) if party is not None and party.sector in set(Sector) else None
 
 
 @dataclass
@@ -222,12 +255,20 @@ class _Batch:
         if known is None:
             row = self.add(accepted, key, content)
             return SubmissionResult(
-                provider_record_id, SubmissionOutcome.ACCEPTED, row.record_id, 1
+                provider_record_id,
+                SubmissionOutcome.ACCEPTED,
+                row.record_id,
+                1,
+                lenient=accepted.lenient,
             )
         row, stored = known
         if stored == content and row.subject_key == key and row.item_code == accepted.item_code:
             return SubmissionResult(
-                provider_record_id, SubmissionOutcome.UNCHANGED, row.record_id, row.version
+                provider_record_id,
+                SubmissionOutcome.UNCHANGED,
+                row.record_id,
+                row.version,
+                lenient=accepted.lenient,
             )
         conflict = ProviderRecordConflict(
             f"provider record id '{provider_record_id}' names record {row.record_id} with other "
@@ -288,12 +329,24 @@ def stop_record(
 ) -> RecordChange:
     """Stop an active record at once, its content kept: ``deleted`` when an objection found it
     wrong (Art. 64), ``restored`` after credit restoration (Art. 66)."""
-    stored = _active(desk, provider, record_id)
+    stored = _active(desk, provider, record_id, _STOP_ARTICLES[status])
     kind = _STOPS[status]
     return _change(desk, stored, kind, status, stored.current, reason=checked_reason(reason))
 
 
 _STOPS = {RecordStatus.DELETED: ChangeKind.DELETED, RecordStatus.RESTORED: ChangeKind.RESTORED}
+_STOP_ARTICLES = {
+    RecordStatus.DELETED: ARTICLES[Reason.DELETED],
+    RecordStatus.RESTORED: ARTICLES[Reason.RESTORED],
+}
+STOPPED_BY = {
+    RecordStatus.REVOKED: ARTICLES[Reason.REVOKED],
+    RecordStatus.RESTORED: ARTICLES[Reason.RESTORED],
+    RecordStatus.DELETED: ARTICLES[Reason.DELETED],
+}
+"""The article by which a record in each status stopped: a change it refuses names it."""
+CORRECTIONS = "Art. 37 para. 1"
+"""A providing unit provides (and corrects) its records accurately and completely."""
 
 
 def check_change(
@@ -302,7 +355,7 @@ def check_change(
     """Raise as :func:`correct_record` (given a correction) or :func:`stop_record` would, and
     change nothing: for a caller that registers a decision of its own before the change."""
     if correction is None:
-        _active(desk, provider, record_id)
+        _active(desk, provider, record_id, ARTICLES[Reason.DELETED])
     else:
         _checked_correction(desk, provider, record_id, correction)
 
@@ -310,55 +363,72 @@ def check_change(
 def _checked_correction(
     desk: ArchiveDesk, provider: str, record_id: str, correction: Correction
 ) -> tuple[StoredRecord, str, VersionContent]:
-    stored = _active(desk, provider, record_id)
+    stored = _active(desk, provider, record_id, CORRECTIONS)
     reason = checked_reason(correction.reason)
+    return stored, reason, _corrected_content(desk, stored, correction)
+
+
+def _corrected_content(
+    desk: ArchiveDesk, stored: StoredRecord, correction: Correction
+) -> VersionContent:
     accepted = validate_submission(
-        _resubmission(stored, correction), archive_catalog(), received_at=desk.now
+        _resubmission(stored, correction),
+        archive_catalog(),
+        received_at=desk.now,
+        sector=_sector(desk.session, stored.row.provider),
     )
-    check_record_consent(desk, provider, accepted)
-    return stored, reason, VersionContent.of(accepted)
+    check_record_consent(desk, stored.row.provider, accepted)
+    return VersionContent.of(accepted)
 
 
 def revoke_record(
     desk: ArchiveDesk, provider: str, record_id: str, revocation: Revocation
 ) -> RecordChange:
-    """Revoke at once a record whose basis document was revoked, modified or voided (Art. 65),
-    recording the day of the change and the day of the notice; a revoked record stays so."""
-    stored = _owned(desk, provider, record_id)
-    if stored.status is RecordStatus.REVOKED:
+    """Apply at once a notice that the record's basis document was revoked, modified or voided
+    (Art. 65), recording the day of the change and the day of the notice: a revoked or voided
+    document revokes the record (also a restored one; a revoked record stays so), a modified
+    one appends a version with the modified content, checked like a correction."""
+    stored = _owned(desk, provider, record_id, BASIS_CHANGE)
+    modified = revocation.basis_status is BasisStatus.MODIFIED
+    if stored.status is RecordStatus.REVOKED and not modified:
         return _unchanged(stored)
-    _require_active(stored)
+    _require(stored, CHANGEABLE)
     reason = checked_reason(revocation.reason)
     check_revocable(stored.current.basis)
     notice = basis_change_notice(
-        revocation.basis_status, revocation.basis_changed_on, received_at=desk.now
+        revocation.basis_status,
+        revocation.basis_changed_on,
+        received_at=desk.now,
+        modified_content=revocation.modification is not None,
     )
-    return _change(
-        desk,
-        stored,
-        ChangeKind.REVOKED,
-        RecordStatus.REVOKED,
-        stored.current,
-        reason=reason,
-        basis_change=notice,
-    )
+    content = stored.current
+    if revocation.modification is not None:
+        content = _corrected_content(desk, stored, revocation.modification)
+    kind = ChangeKind.MODIFIED if modified else ChangeKind.REVOKED
+    status = status_after(stored.status, revocation.basis_status)
+    return _change(desk, stored, kind, status, content, reason=reason, basis_change=notice)
 
 
-def _owned(desk: ArchiveDesk, provider: str, record_id: str) -> StoredRecord:
+def _owned(desk: ArchiveDesk, provider: str, record_id: str, article: str) -> StoredRecord:
+    """The provider's record; for any other, none - refused naming the change's ``article``."""
     stored = owned_record(desk.session, provider, record_id, lock=True)
     if stored is None:
-        raise RecordNotFound("no such record of this providing unit")
+        raise RecordNotFound("no such record of this providing unit", article=article)
     return stored
 
 
-def _require_active(stored: StoredRecord) -> None:
-    if stored.status is not RecordStatus.ACTIVE:
-        raise RecordNotActive(f"record {stored.row.record_id} is {stored.status}")
+def _require(stored: StoredRecord, statuses: frozenset[RecordStatus]) -> None:
+    """Raise, naming the article that stopped the record, unless it is in ``statuses``."""
+    if stored.status not in statuses:
+        raise RecordNotActive(
+            f"record {stored.row.record_id} is {stored.status}",
+            article=STOPPED_BY.get(stored.status),
+        )
 
 
-def _active(desk: ArchiveDesk, provider: str, record_id: str) -> StoredRecord:
-    stored = _owned(desk, provider, record_id)
-    _require_active(stored)
+def _active(desk: ArchiveDesk, provider: str, record_id: str, article: str) -> StoredRecord:
+    stored = _owned(desk, provider, record_id, article)
+    _require(stored, frozenset({RecordStatus.ACTIVE}))
     return stored
 
 
@@ -373,6 +443,7 @@ def _resubmission(stored: StoredRecord, correction: Correction) -> RecordSubmiss
         decided_on=correction.decided_on or current.decided_on,
         basis=correction.basis or current.basis,
         written_consent_ref=correction.written_consent_ref or current.written_consent_ref,
+        corrected_on=current.corrected_on,
     )
 
 
@@ -427,13 +498,14 @@ def _source(session: Session, provider: str) -> str:
 @dataclass(frozen=True)
 class _Change:
     """A change to register: who made it, what kind, about whom, of which scope category,
-    and the version it wrote (None when the content is purged)."""
+    and the version it wrote (None when the content is purged) or the document it added."""
 
     requester: str
     kind: ChangeKind
     subject_key: str
     category: str
     version: NewVersion | None = None
+    document: bytes | None = None
 
 
 def _registered(desk: ArchiveDesk, changes: Sequence[_Change]) -> list[NewVersion]:
@@ -456,7 +528,9 @@ def _log(desk: ArchiveDesk, changes: Sequence[_Change]) -> list[int]:
 
 
 def _append(desk: ArchiveDesk, change: _Change) -> int:
-    sealed = seal(change.subject_key, change.version.committed() if change.version else None)
+    sealed = seal(
+        change.subject_key, change.version.committed() if change.version else change.document
+    )
     event = AuditEvent(
         time_ms=int(desk.now.timestamp() * 1000),
         kind=EventKind.RECORD_CHANGE,
@@ -472,6 +546,58 @@ def _append(desk: ArchiveDesk, change: _Change) -> int:
         response_commitment=sealed.response_commitment,
     )
     return desk.audit_log.append(event, sealed.openings).leaf_index
+
+
+# -- the subject's own statements (Art. 37 para. 2) ----------------------------------------
+
+
+def own_record(desk: ArchiveDesk, subject_key: str, record_id: str, article: str) -> RecordRow:
+    """A record of the subject's file as the subject sees it - not deleted, within retention -
+    or :class:`RecordNotFound` naming ``article``."""
+    row = subject_record(desk.session, subject_key, record_id)
+    item = archive_catalog().get(row.item_code) if row is not None else None
+    if (
+        row is None
+        or item is None
+        or row.status == RecordStatus.DELETED.value
+        or item.retention_period.after(row.period_start) <= local_date(desk.now)
+    ):
+        raise RecordNotFound("no such record in your file", article=article)
+    return row
+
+
+def attach_statement(
+    desk: ArchiveDesk, subject_key: str, record_id: str, kind: StatementKind, text: str
+) -> StatementRow:
+    """Register, then store, what the subject states about a record of their own file."""
+    checked = checked_statement(text)
+    row = own_record(desk, subject_key, record_id, STATEMENT_ARTICLE)
+    statement = StatementRow(
+        statement_id=f"st_{uuid.uuid4().hex}",
+        subject_key=subject_key,
+        record_id=record_id,
+        kind=kind.value,
+        text=checked,
+        made_at=desk.now,
+        leaf_index=0,
+    )
+    document = {
+        "statement_id": statement.statement_id,
+        "record_id": record_id,
+        "kind": kind.value,
+        "text": checked,
+    }
+    category = archive_catalog().item(row.item_code).scope_category
+    encoded = json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    change = _Change(CITIZEN, ChangeKind.STATEMENT, subject_key, category, None, encoded.encode())
+    (statement.leaf_index,) = _log(desk, [change])
+    add_statement(desk.session, statement)
+    return statement
+
+
+def statements_by(desk: ArchiveDesk, subject_key: str) -> list[StatementRow]:
+    """What the subject attached to their records, newest first."""
+    return statements_of(desk.session, subject_key)
 
 
 # -- retention (Art. 41) -------------------------------------------------------------------

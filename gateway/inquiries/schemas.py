@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -27,6 +27,7 @@ from gateway.validation import Identifier, StrictBody
 from redaction.catalog import ScopeCategory
 from redaction.identifiers import IdentifierKind, OtherDocumentType
 from redaction.policies import Channel
+from redaction.statements import StatementKind
 
 # What an inquiry states is registered in the audit log as given, so it must be a code and
 # never free text that could carry a name or an identifier (a case reference is committed to).
@@ -63,14 +64,24 @@ class AuthorizedInquiryIn(StrictBody):
 
 
 class SharingInquiryIn(StrictBody):
-    """Government affairs sharing: categories the catalog shares with the agency's sector."""
+    """Government affairs sharing: categories the catalog shares with the agency's sector, for
+    the duty the inquiry states (Art. 40 para. 1; refused with the article when missing)."""
 
     subject: SubjectIn
     categories: Categories = Field(min_length=1)
+    duty: str | None = Field(
+        None,
+        max_length=200,
+        description="The duty the information serves; registered only as a commitment",
+    )
 
     def to_statement(self, caller: AccessToken) -> Statement:
         return Statement(
-            Channel.SHARING, caller, _ref(self.subject), categories=frozenset(self.categories)
+            Channel.SHARING,
+            caller,
+            _ref(self.subject),
+            categories=frozenset(self.categories),
+            duty=(self.duty or "").strip(),
         )
 
 
@@ -125,6 +136,15 @@ class RedactionOut(BaseModel):
     field: str | None = None
 
 
+class SubjectStatementOut(BaseModel):
+    """What the subject attached to the record (Art. 37 para. 2), labelled as their own."""
+
+    by: Literal["credit_subject"] = Field(description="Always the credit subject, not the unit")
+    kind: StatementKind
+    text: str
+    made_on: date
+
+
 class ItemOut(BaseModel):
     record_id: str
     item_code: str
@@ -137,6 +157,10 @@ class ItemOut(BaseModel):
     labels: list[str] = Field(description="under_objection (Art. 64), revoked, restored")
     change_reason: str | None = Field(description="Why this version changed (self view only)")
     history: list[ItemOut] = Field(description="Earlier versions, oldest first (self view only)")
+    subject_statements: list[SubjectStatementOut] = Field(
+        description="The subject's own statements, self-declarations and pledges on the record "
+        "(Art. 37 para. 2), in every channel that serves it"
+    )
 
 
 class CreditReport(BaseModel):
@@ -157,6 +181,7 @@ class AuthorizedAnswer(CreditReport):
 
 class SharingAnswer(CreditReport):
     sector: str
+    duty: str = Field(description="The duty the information serves (Art. 40 para. 1)")
     use_restriction: str = Field(description="Art. 40 para. 1: for the stated duty only")
 
 
@@ -186,7 +211,10 @@ class AccessEntryOut(BaseModel):
     requester_name: str | None = Field(description="The requester's registered name")
     legal_basis: str
     grant_id: str
-    purpose: str = Field(description="The consent's purpose; case:<commitment> on authority")
+    purpose: str = Field(
+        description="The consent's purpose; case:<commitment> on authority, duty:<commitment> "
+        "on sharing"
+    )
     categories: list[str]
     outcome: str
     reason: str = Field(description="Why it was refused, or what changed")

@@ -10,12 +10,16 @@ requester fetches once a signed checkpoint covers it.
 Every inquiry is registered. An allowed one: the channel, the requester, the grant and purpose
 or the legal basis, the categories it was decided on and a commitment to the exact bytes served.
 A refused one: what it asked for and the reason code of the refusal (403 with the article, 404,
-422 ...). A request without valid credentials never gets here: it is only counted. When the log
-cannot make the entry durable the inquiry fails with 503 and nothing is served (fail closed).
+422 ...) - also one refused for its shape before any of it could be read
+(:func:`register_malformed`). A request without valid credentials never gets here: it is only
+counted. When the log cannot make the entry durable the inquiry fails with 503 and nothing is
+served (fail closed).
 
 Leaves hold no personal data: the subject is a commitment to its internal key, opened (with the
 key, for the subject's access log, Art. 63) only inside the gateway; an inquiry based on
-authority names its case only as a commitment to the case reference. Lawful public disclosure
+authority names its case only as a commitment to the case reference, government affairs sharing
+the duty it serves only as a commitment to the stated duty (Art. 40 para. 1), which the answer
+carries. Lawful public disclosure
 is registered under a subject commitment nobody can open: the public's lookups of public
 information count in the log but are never linked to a subject, so the log does not become a
 register of whose public record was looked up - and an unknown subject and one with nothing
@@ -66,6 +70,7 @@ from redaction.identifiers import SubjectIdentifier, parse_identifier
 from redaction.policies import Access, Channel
 
 CASE_PREFIX = "case:"
+DUTY_PREFIX = "duty:"
 ALLOWED, DENIED, UNAVAILABLE = "allowed", "denied", "unavailable"
 
 LEAF_CHANNELS: Mapping[Channel, LeafChannel] = {
@@ -100,6 +105,7 @@ class Statement:
     categories: frozenset[ScopeCategory] = frozenset()
     legal_basis: str = ""
     case_reference: str = ""
+    duty: str = ""
 
 
 @dataclass(frozen=True)
@@ -172,6 +178,11 @@ def inquire(desk: InquiryDesk, statement: Statement) -> Answer:
     return Answer(_with_receipt(served, appended))
 
 
+def register_malformed(desk: InquiryDesk, statement: Statement, refusal: GatewayError) -> None:
+    """Register an inquiry refused for its shape (nothing of it could be read: no subject)."""
+    _register_refusal(desk, statement, None, refusal)
+
+
 def canonical_json(document: Mapping[str, object]) -> bytes:
     """The bytes an answer's response commitment covers: the answer without its ``audit``
     member, keys sorted, no whitespace, UTF-8."""
@@ -222,11 +233,13 @@ def _own(_desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision
 def _sharing(desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision:
     client_id = _client_id(statement)
     party = party_by_client_id(desk.session, client_id)
-    sector = check_sharing(party.sector if party else None, statement.categories, archive_catalog())
+    sector = check_sharing(
+        party.sector if party else None, statement.duty, statement.categories, archive_catalog()
+    )
     return Decision(
         Access.sharing(client_id, subject.identifier, sector),
         statement.categories,
-        {"sector": sector.value, "use_restriction": USE_RESTRICTION},
+        {"sector": sector.value, "duty": statement.duty, "use_restriction": USE_RESTRICTION},
     )
 
 
@@ -365,11 +378,15 @@ def _requester(statement: Statement) -> str:
 
 
 def _purpose(statement: Statement, sealed: Sealed) -> str:
-    """The grant's purpose, or the case of an inquiry on authority as a commitment."""
-    if not statement.case_reference:
-        return statement.purpose
-    case = sealed.commitment(CommitmentDomain.CASE_REFERENCE, statement.case_reference.encode())
-    return CASE_PREFIX + case.hex()
+    """The grant's purpose, or as a commitment the case of an inquiry on authority or the duty
+    a sharing inquiry serves."""
+    if statement.case_reference:
+        case = statement.case_reference.encode()
+        return CASE_PREFIX + sealed.commitment(CommitmentDomain.CASE_REFERENCE, case).hex()
+    if statement.duty:
+        duty = statement.duty.encode()
+        return DUTY_PREFIX + sealed.commitment(CommitmentDomain.DUTY, duty).hex()
+    return statement.purpose
 
 
 def _with_receipt(served: bytes, appended: Appended) -> bytes:

@@ -175,8 +175,9 @@ def _credit_code(value: str | None) -> str | None:
 
 
 def _sector(role: Role, value: str | None) -> str | None:
-    """An agency's sector names its sharing scope (Art. 39); others' is descriptive."""
-    if value is None or role is not Role.AGENCY:
+    """An agency's sector names its sharing scope (Art. 39); a providing unit's, the items of
+    information on untrustworthiness it designates (Art. 26); others' is descriptive."""
+    if value is None or role not in (Role.AGENCY, Role.PROVIDER):
         return value
     try:
         return Sector(value).value

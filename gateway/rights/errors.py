@@ -57,8 +57,17 @@ class NoticeNotFound(NotFound):
 
 
 class CalendarInvalid(ServiceUnavailable):
-    """The holiday calendar cannot be read: no deadline can be counted (fail closed)."""
+    """An operator's holiday calendar file cannot be read: the gateway does not start (a
+    configuration error, no refusal of a request)."""
 
     title = "Holiday calendar invalid"
     slug = "holiday-calendar-invalid"
+
+
+class WorkingDaysUnknown(ServiceUnavailable):
+    """A deadline falls in a year no holiday schedule covers: it is not counted as weekends
+    only; the article is that of the deadline (Art. 64, 65 or 67)."""
+
+    title = "Working days not known"
+    slug = "working-days-unknown"
     article = "Art. 64"

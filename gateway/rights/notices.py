@@ -1,5 +1,7 @@
-"""Art. 67 and 70(8): deletion notices - when a record stops being displayed, every credit
-service establishment that received it is told to stop using it and delete it, and says so.
+"""Art. 67 and 70(8): deletion notices - when information on untrustworthiness stops being
+displayed, every credit service establishment that received it is told to stop using it and
+delete it, and says so. The article covers information on untrustworthiness only (the catalog's
+``untrustworthy`` items): other information whose display ends is not announced.
 
 The gateway knows who received what: every authorized inquiry writes, with its audit entry,
 which records it served to which establishment (``disclosures``, see
@@ -8,8 +10,10 @@ disclosed records whose display has stopped and that were not announced yet: the
 period ended (Art. 41 para. 2), or they were restored (Art. 66), deleted after an objection
 (Art. 64) or revoked with their basis document (Art. 65). For each record it sends exactly one
 notice to each establishment that received it (one per record and establishment, unique in the
-table), registered in the audit log, and queued as a signed webhook in the outbox of
-:mod:`gateway.webhooks` - the delivery mechanism of the consent notifications, with its retries.
+table) - an establishment whose inquiry committed after a round announced the record to the
+others is told at the next round -, registered in the audit log, and queued as a signed webhook
+in the outbox of :mod:`gateway.webhooks` - the delivery mechanism of the consent notifications,
+with its retries.
 
 The establishment acknowledges the notice through the API (:func:`acknowledge`), within
 ``GATEWAY_NOTICE_DEADLINE`` working days; regulators see the notices overdue per establishment
@@ -29,6 +33,7 @@ from gateway.rights.errors import NoticeNotFound
 from gateway.rights.models import DeletionNotice
 from gateway.rights.repository import Stopped
 from gateway.rights.service import RightsDesk, Step, register
+from redaction.catalog import Category
 from redaction.records import RecordStatus
 
 DELETION_NOTICE = "record.deletion_notice"
@@ -60,6 +65,7 @@ def announce_stopped(desk: RightsDesk, limit: int = SWEEP_LIMIT) -> int:
     latest = {
         item.code: latest_start_ended(item.display_period, today)
         for item in archive_catalog().items
+        if item.category is Category.UNTRUSTWORTHY
     }
     stopped = repository.stopped_unannounced(desk.session, latest, limit)
     received = repository.recipients(desk.session, [record.record_id for record in stopped])
@@ -85,7 +91,7 @@ def _registered(desk: RightsDesk, record: Stopped, recipient: str) -> DeletionNo
         cause=_CAUSES.get(record.status, Cause.DISPLAY_PERIOD_ENDED).value,
         stopped_on=desk.today,
         created_at=desk.now,
-        due_on=desk.deadlines.calendar.deadline(desk.today, desk.deadlines.notice_days),
+        due_on=desk.deadlines.notice_due(desk.today),
         sent_leaf=0,
     )
     notice.sent_leaf = register(desk, notice_step(notice, SENT))

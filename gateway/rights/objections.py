@@ -7,6 +7,10 @@ and, optionally, a reference to an attachment of the written application:
   which must be in the citizen's own file; its holder is the providing unit that submitted it,
   and the record is labelled ``under_objection`` in every view while the objection is open -
   still disclosed and used, as the article says;
+* about an omission (``omission``, para. 1: public credit information that "contains ...
+  omissions"): there is no record to name; it names the registered providing unit that should
+  hold the information and, optionally, the catalog item missing. Its answer supplements
+  (``corrected``: the unit submits the record like any other) or upholds, never deletes;
 * about a comprehensive or industry credit assessment (``assessment``, para. 2) or market
   credit information (``market_information``, para. 3): it names the record it concerns, if the
   archive holds one, or the registered providing unit that holds the information.
@@ -32,14 +36,14 @@ from enum import StrEnum
 
 from audit.leaf import EventKind
 from consent.clients import Role
-from gateway.archive.errors import RecordNotFound
 from gateway.archive.models import RecordRow
-from gateway.archive.repository import label_under_objection, subject_record
+from gateway.archive.repository import label_under_objection
 from gateway.archive.service import (
     Correction,
     archive_catalog,
     check_change,
     correct_record,
+    own_record,
     stop_record,
 )
 from gateway.parties.citizens import citizen_identifier, citizen_subject_key
@@ -67,6 +71,7 @@ class ObjectionKind(StrEnum):
     """What the objection is about (Art. 64 para. 1, 2 and 3)."""
 
     RECORD = "record"
+    OMISSION = "omission"
     ASSESSMENT = "assessment"
     MARKET_INFORMATION = "market_information"
 
@@ -86,6 +91,7 @@ class Filing:
     record_id: str | None = None
     holder: str | None = None
     attachment_ref: str | None = None
+    item_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,7 @@ class HeldObjection:
 class _Target:
     record: RecordRow | None
     holder: str
+    item_code: str | None
 
 
 # -- the credit subject --------------------------------------------------------------------
@@ -135,13 +142,13 @@ def file_objection(desk: RightsDesk, citizen_id: str, filing: Filing) -> FiledOb
         citizen_id=citizen_id,
         subject_key=subject_key,
         record_id=record.record_id if record else None,
-        item_code=record.item_code if record else None,
+        item_code=target.item_code,
         holder=target.holder,
         reason=reason,
         attachment_ref=filing.attachment_ref,
         state=ObjectionState.OPEN.value,
         filed_at=desk.now,
-        due_on=desk.deadlines.calendar.deadline(desk.today, desk.deadlines.objection_days),
+        due_on=desk.deadlines.objection_due(desk.today),
         filed_leaf=0,
     )
     objection.filed_leaf = register(desk, objection_step(objection, CITIZEN, FILED))
@@ -167,10 +174,12 @@ def _filed(desk: RightsDesk, objections: list[Objection]) -> list[FiledObjection
 
 def _target(desk: RightsDesk, subject_key: str, filing: Filing) -> _Target:
     if filing.record_id is not None:
-        if filing.holder is not None:
+        if filing.holder is not None or filing.item_code is not None:
             raise ObjectionInvalid("an objection names its record or its holder, not both")
+        if filing.kind is ObjectionKind.OMISSION:
+            raise ObjectionInvalid("an objection to an omission names its holder, no record")
         record = _own_record(desk, subject_key, filing.record_id)
-        return _Target(record, record.provider)
+        return _Target(record, record.provider, record.item_code)
     if filing.kind is ObjectionKind.RECORD:
         raise ObjectionInvalid("an objection to public credit information names its record")
     if filing.holder is None:
@@ -178,22 +187,17 @@ def _target(desk: RightsDesk, subject_key: str, filing: Filing) -> _Target:
     party = party_by_client_id(desk.session, filing.holder)
     if party is None or party.disabled or party.role != Role.PROVIDER.value:
         raise ObjectionInvalid("the holder is not a registered providing unit")
-    return _Target(None, filing.holder)
+    if filing.item_code is not None and archive_catalog().get(filing.item_code) is None:
+        raise ObjectionInvalid("the item named is not in the catalog")
+    return _Target(None, filing.holder, filing.item_code)
 
 
 def _own_record(desk: RightsDesk, subject_key: str, record_id: str) -> RecordRow:
-    """A record of the subject's file as the subject sees it: not deleted, within retention."""
-    row = subject_record(desk.session, subject_key, record_id)
-    if row is None or row.status == RecordStatus.DELETED.value or _past_retention(desk, row):
-        raise RecordNotFound("no such record in your file", article="Art. 64")
+    """A record of the subject's file as the subject sees it, not under objection yet."""
+    row = own_record(desk.archive(), subject_key, record_id, "Art. 64")
     if repository.open_objection_on(desk.session, record_id) is not None:
         raise AlreadyUnderObjection(f"record {record_id} is already under objection")
     return row
-
-
-def _past_retention(desk: RightsDesk, row: RecordRow) -> bool:
-    item = archive_catalog().get(row.item_code)
-    return item is None or item.retention_period.after(row.period_start) <= desk.today
 
 
 # -- the holder ----------------------------------------------------------------------------
@@ -246,6 +250,8 @@ def _held(desk: RightsDesk, holder: str, objection_id: str) -> Objection:
 
 def _check_answer(desk: RightsDesk, objection: Objection, answer: Answer) -> None:
     """Raise unless the answer can be applied as it stands (nothing is registered before)."""
+    if objection.kind == ObjectionKind.OMISSION and answer.outcome is AnswerOutcome.DELETED:
+        raise ObjectionInvalid("an omission is supplemented or upheld, never deleted")
     corrects = answer.outcome is AnswerOutcome.CORRECTED and objection.record_id is not None
     if corrects != (answer.correction is not None):
         raise ObjectionInvalid(

@@ -28,8 +28,6 @@ from gateway.rights.notices import notice_step
 from gateway.rights.objections import objection_step
 from gateway.rights.service import RightsDesk, register
 
-BASIS_NOTICE_DAYS = 5
-"""Art. 65: the providing unit reports a changed basis document within five working days."""
 OVERDUE = "overdue"
 
 T = TypeVar("T")
@@ -55,11 +53,11 @@ def overdue_notices(desk: RightsDesk) -> list[PartyList[DeletionNotice]]:
 
 
 def late_basis_notices(desk: RightsDesk, since: date) -> list[PartyList[BasisNotice]]:
-    calendar = desk.deadlines.calendar
+    deadlines = desk.deadlines
     late = [
         notice
         for notice in basis_notices(desk.session, since)
-        if calendar.overdue(notice.basis_changed_on, BASIS_NOTICE_DAYS, notice.notice_on)
+        if notice.notice_on > deadlines.basis_report_due(notice.basis_changed_on)
     ]
     return _by_party(desk, late, lambda notice: notice.provider)
 

@@ -104,11 +104,19 @@ _ADD_DISCLOSURES = {
 }
 
 
+def _unannounced() -> ColumnElement[bool]:
+    """A disclosure whose recipient has no notice of its record yet."""
+    return ~exists().where(
+        col(DeletionNotice.record_id) == col(Disclosure.record_id),
+        col(DeletionNotice.recipient) == col(Disclosure.requester),
+    )
+
+
 def recipients(session: Session, record_ids: Sequence[str]) -> dict[str, list[str]]:
-    """The establishments that received each record, by record id."""
+    """The establishments that received each record and were not told of it yet, by record."""
     statement = (
         select(Disclosure.record_id, Disclosure.requester)
-        .where(col(Disclosure.record_id).in_(record_ids))
+        .where(col(Disclosure.record_id).in_(record_ids), _unannounced())
         .distinct()
         .order_by(col(Disclosure.record_id), col(Disclosure.requester))
     )
@@ -131,9 +139,11 @@ class Stopped:
 def stopped_unannounced(
     session: Session, latest_starts: Mapping[str, date], limit: int
 ) -> list[Stopped]:
-    """Disclosed records without a notice yet that are no longer active, or whose period
-    started on or before their item's date in ``latest_starts``; locked until the end of the
-    transaction, rows another transaction holds skipped (PostgreSQL)."""
+    """Records of the items of ``latest_starts`` that are no longer active, or whose period
+    started on or before their item's date there, and that an establishment received without a
+    notice yet - also one whose disclosure committed after an earlier round announced the
+    record to the others; locked until the end of the transaction, rows another transaction
+    holds skipped (PostgreSQL)."""
     display_ended = [
         and_(col(RecordRow.item_code) == code, col(RecordRow.period_start) <= start)
         for code, start in latest_starts.items()
@@ -141,9 +151,9 @@ def stopped_unannounced(
     statement = (
         select(RecordRow)
         .where(
+            col(RecordRow.item_code).in_(latest_starts),
             or_(col(RecordRow.status) != RecordStatus.ACTIVE.value, *display_ended),
-            exists().where(col(Disclosure.record_id) == col(RecordRow.record_id)),
-            ~exists().where(col(DeletionNotice.record_id) == col(RecordRow.record_id)),
+            exists().where(col(Disclosure.record_id) == col(RecordRow.record_id), _unannounced()),
         )
         .order_by(col(RecordRow.record_id))
         .limit(limit)

@@ -21,8 +21,10 @@ processes from running one at once all the same: a process runs a job only after
 row in ``job_leases`` (:func:`gateway.rights.repository.claim_lease`) until the next round, so
 on several gateway processes each job runs about once per ``GATEWAY_SCHEDULER_INTERVAL``. The
 thread (:func:`running_scheduler`) waits one interval before its first round; ``gateway jobs
-run-once`` runs a round by hand (:func:`run_once`), releasing its leases when done. Log lines
-name the job and the type of a failure, never data.
+run-once`` runs a round by hand (:func:`run_once`), releasing its leases when done, and reports
+a job that failed with its problem - a deadline in a year no holiday schedule covers, say - next
+to the others. Log lines name the job, the type of a failure and a gateway error's detail (which
+never holds personal data), never data.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from gateway.rights.repository import claim_lease, release_lease
 from gateway.rights.service import Deadlines, RightsDesk
 from gateway.settings import Settings
 from gateway.storage.db import unit_of_work
+from problems import GatewayError
 
 log = logging.getLogger("gateway.scheduler")
 
@@ -135,14 +138,23 @@ def run_job(
         return JOBS[name](session, context, now or leased_at)
 
 
+JobResult = int | GatewayError | None
+"""How much a job did, the problem it failed with, or None when another process held it."""
+
+
 def run_once(
     context: JobContext, names: Iterable[str], now: datetime | None = None
-) -> dict[str, int | None]:
-    """Run the named jobs once, in order, as of ``now``, releasing each lease when done."""
-    holder, results = process_name(), {}
+) -> dict[str, JobResult]:
+    """Run the named jobs once, in order, as of ``now``, releasing each lease when done; a job
+    that fails with a gateway error reports it and the others still run."""
+    holder: str = process_name()
+    results: dict[str, JobResult] = {}
     for name in names:
         try:
             results[name] = run_job(context, name, holder, RUN_ONCE_HOLD, now)
+        except GatewayError as problem:
+            log.error("job %s failed: %s", name, problem.detail)
+            results[name] = problem
         finally:
             with unit_of_work(context.engine) as session:
                 release_lease(session, name, holder, datetime.now(UTC))
@@ -170,6 +182,8 @@ class Scheduler:
         for name in JOBS:
             try:
                 run_job(self._context, name, self.name, self._hold)
+            except GatewayError as problem:  # e.g. a deadline no schedule covers
+                log.error("job %s failed: %s", name, problem.detail)
             except Exception as exc:  # the next round retries
                 log.error("job %s failed: %s", name, type(exc).__name__)
 

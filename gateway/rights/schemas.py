@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
+from gateway.archive.models import SubjectStatement
 from gateway.archive.repository import BasisNotice
 from gateway.archive.schemas import BasisIn, CorrectionIn, Reason
 from gateway.consents.schemas import SubjectIn
+from gateway.problem_handlers import Problem
 from gateway.rights.models import DeletionNotice, Objection, ObjectionState
 from gateway.rights.objections import (
     Answer,
@@ -26,10 +28,12 @@ from gateway.rights.objections import (
     HeldObjection,
     ObjectionKind,
 )
-from gateway.rights.oversight import BASIS_NOTICE_DAYS, PartyList
+from gateway.rights.oversight import PartyList
 from gateway.rights.service import Deadlines
-from gateway.validation import Identifier, StrictBody
+from gateway.validation import Identifier, StrictBody, Text
+from problems import REMEDY
 from redaction.periods import local_date
+from redaction.statements import MAX_STATEMENT, StatementKind
 
 RecordId = Annotated[Identifier, Field(pattern=r"^rec_[0-9a-f]{32}$", description="rec_...")]
 T = TypeVar("T")
@@ -40,12 +44,14 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class ObjectionIn(StrictBody):
-    """A written objection (Art. 64): a record of one's own file, or - for an assessment or
-    market information the archive does not hold - the providing unit that holds it."""
+    """A written objection (Art. 64): a record of one's own file, or - for an omission, or an
+    assessment or market information the archive does not hold - the providing unit that holds
+    it (and, for an omission, optionally the catalog item missing)."""
 
     kind: ObjectionKind = Field(
         ObjectionKind.RECORD,
-        description="record (para. 1), assessment (para. 2), market_information (para. 3)",
+        description="record or omission (para. 1), assessment (para. 2), market_information "
+        "(para. 3)",
     )
     record_id: RecordId | None = Field(None, description="The record objected to")
     holder: Identifier | None = Field(
@@ -58,9 +64,19 @@ class ObjectionIn(StrictBody):
         pattern=r"^[\x21-\x7e]+$",
         description="A reference to the written application's attachment (number or URL)",
     )
+    item_code: str | None = Field(
+        None, min_length=1, max_length=64, description="The catalog item missing (omission)"
+    )
 
     def to_filing(self) -> Filing:
-        return Filing(self.kind, self.reason, self.record_id, self.holder, self.attachment_ref)
+        return Filing(
+            self.kind,
+            self.reason,
+            self.record_id,
+            self.holder,
+            self.attachment_ref,
+            self.item_code,
+        )
 
 
 class AnswerIn(StrictBody):
@@ -91,6 +107,9 @@ class ObjectionOut(BaseModel):
     outcome: AnswerOutcome | None
     answer_reason: str | None
     answered_at: datetime | None
+    remedy: dict[str, object] | None = Field(
+        description="With the answer: administrative reconsideration or litigation (Art. 71)"
+    )
 
 
 class FiledObjectionOut(ObjectionOut):
@@ -114,6 +133,7 @@ def _objection(objection: Objection, today: date) -> dict[str, object]:
     return {
         **objection.model_dump(exclude={"citizen_id", "subject_key"}),
         "overdue": state is ObjectionState.OPEN and today > objection.due_on,
+        "remedy": REMEDY if state is ObjectionState.ANSWERED else None,
     }
 
 
@@ -133,6 +153,37 @@ def held_out(held: HeldObjection, today: date) -> HeldObjectionOut:
             ),
         }
     )
+
+
+# -- the subject's own statements (Art. 37 para. 2) ----------------------------------------
+
+
+class StatementIn(StrictBody):
+    """A statement, self-declaration or pledge about a record of one's own file."""
+
+    record_id: RecordId = Field(description="The record of my file it concerns")
+    kind: StatementKind
+    text: Text = Field(min_length=1, max_length=MAX_STATEMENT)
+
+
+class StatementOut(BaseModel):
+    statement_id: str
+    record_id: str
+    kind: StatementKind
+    text: str
+    made_at: datetime
+    by: Literal["credit_subject"] = Field(
+        default="credit_subject",
+        description="Served with the record, labelled as the subject's own",
+    )
+
+
+class StatementsOut(BaseModel):
+    statements: list[StatementOut]
+
+
+def statement_out(row: SubjectStatement) -> StatementOut:
+    return StatementOut.model_validate(row, from_attributes=True)
 
 
 # -- restoration ---------------------------------------------------------------------------
@@ -208,18 +259,26 @@ class PartyEntries(BaseModel, Generic[M]):
 
 class Oversight(BaseModel, Generic[M]):
     as_of: date = Field(description="The day the deadlines were checked on (UTC+08:00)")
+    calendar_gap: Problem | None = Field(
+        description="A deadline counted today would fall in a year no holiday schedule covers: "
+        "the operator must add its schedule (null when none does)"
+    )
     parties: list[PartyEntries[M]]
 
 
 def oversight_out(
     model: type[Oversight[M]],
+    deadlines: Deadlines,
     today: date,
     parties: list[PartyList[T]],
     convert: Callable[[T], M],
 ) -> Oversight[M]:
-    """The regulators' list: per party, its entries shaped by ``convert``."""
+    """The regulators' list: per party, its entries shaped by ``convert``; with the calendar's
+    gap, if a deadline counted today cannot be."""
+    gap = deadlines.gap(today)
     return model(
         as_of=today,
+        calendar_gap=None if gap is None else Problem(**gap.to_problem()),
         parties=[
             PartyEntries[M](
                 client_id=party.client_id,
@@ -244,7 +303,7 @@ def overdue_objection(objection: Objection) -> OverdueObjection:
 
 def late_basis_notice(deadlines: Deadlines) -> Callable[[BasisNotice], LateBasisNotice]:
     def convert(notice: BasisNotice) -> LateBasisNotice:
-        due = deadlines.calendar.deadline(notice.basis_changed_on, BASIS_NOTICE_DAYS)
+        due = deadlines.basis_report_due(notice.basis_changed_on)
         return LateBasisNotice.model_validate({**asdict(notice), "due_on": due})
 
     return convert

@@ -31,12 +31,16 @@ from gateway.oauth.service import AuthServer
 from gateway.rights.deadlines import SHIPPED_CALENDAR, WorkingCalendar, load_calendar
 from gateway.settings import Settings
 from gateway.webhooks.outbox import Outbox
+from problems import GatewayError
 from redaction.periods import local_date
+
+BASIS_NOTICE_DAYS = 5
+"""Art. 65: the providing unit reports a changed basis document within five working days."""
 
 
 @dataclass(frozen=True)
 class Deadlines:
-    """The working-day calendar and the periods counted on it."""
+    """The working-day calendar and the periods counted on it, each naming its article."""
 
     calendar: WorkingCalendar
     objection_days: int
@@ -46,6 +50,23 @@ class Deadlines:
     def of(cls, settings: Settings) -> Deadlines:
         calendar = load_calendar(settings.holiday_calendar or SHIPPED_CALENDAR)
         return cls(calendar, settings.objection_deadline, settings.notice_deadline)
+
+    def objection_due(self, filed_on: date) -> date:
+        """The last day for the holder's answer (Art. 64)."""
+        return self.calendar.deadline(filed_on, self.objection_days, "Art. 64")
+
+    def notice_due(self, stopped_on: date) -> date:
+        """The last day for an establishment's acknowledgement (Art. 67, 70(8))."""
+        return self.calendar.deadline(stopped_on, self.notice_days, "Art. 67")
+
+    def basis_report_due(self, changed_on: date) -> date:
+        """The last day for the report of a changed basis document (Art. 65)."""
+        return self.calendar.deadline(changed_on, BASIS_NOTICE_DAYS, "Art. 65")
+
+    def gap(self, today: date) -> GatewayError | None:
+        """The error a deadline counted today would meet: a year no schedule covers."""
+        longest = max(self.objection_days, self.notice_days, BASIS_NOTICE_DAYS)
+        return self.calendar.gap(today, longest)
 
 
 @dataclass(frozen=True)

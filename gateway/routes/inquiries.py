@@ -4,20 +4,27 @@ and authorized inquiries. Each route parses on the event loop, then hands the in
 worker thread, which runs :func:`gateway.inquiries.service.inquire` - the one path every channel
 takes - in its own unit of work and answers with the bytes it registered. Refusals are
 problem+json naming the article (403), and are registered in the audit log like every answer;
-the public lookup has a per-IP budget of its own.
+a request that does not match its channel's schema is refused with 422 naming Art. 39 and, from
+an authenticated caller (or the public's lookup), registered too (:class:`InquiryRoute`). The
+public lookup has a per-IP budget of its own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
 
+from consent.rfc9068 import AccessToken
 from gateway.auth import AuthorityInquirer, AuthorizedInquirer, SelfInquirer, SharingInquirer
 from gateway.inquiries import service
+from gateway.inquiries.errors import MalformedInquiry
 from gateway.inquiries.schemas import (
     AuthorityAnswer,
     AuthorityInquiryIn,
@@ -29,7 +36,7 @@ from gateway.inquiries.schemas import (
     public_statement,
 )
 from gateway.inquiries.service import InquiryDesk, Statement
-from gateway.problem_handlers import problem_responses
+from gateway.problem_handlers import problem_responses, validation_errors
 from gateway.ratelimit import PUBLIC_LOOKUP
 from gateway.routes import links
 from gateway.storage.db import unit_of_work
@@ -37,9 +44,48 @@ from gateway.validation import Identifier, StrictRoute
 from redaction.identifiers import IdentifierKind, OtherDocumentType
 from redaction.policies import Channel
 
-router = APIRouter(route_class=StrictRoute, tags=["inquiries"])
 INQUIRY_ERRORS = problem_responses(401, 403, 422, 503)
 PUBLIC: dict[str, Any] = {"security": []}
+CHANNELS = {
+    "/v1/inquiries/authorized": Channel.AUTHORIZED,
+    "/v1/inquiries/sharing": Channel.SHARING,
+    "/v1/inquiries/authority": Channel.AUTHORITY,
+    "/v1/me/credit-report": Channel.SELF,
+    PUBLIC_LOOKUP: Channel.PUBLIC,
+}
+
+
+class InquiryRoute(StrictRoute):
+    """An inquiry route: a request its schema refuses is answered 422 naming Art. 39 and
+    registered as a refused inquiry of its channel - by its authenticated caller, or as the
+    public's lookup (a caller without valid credentials on another channel is refused 401
+    before its body is read, and only counted)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        channel = CHANNELS[self.path]
+
+        async def registering(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as invalid:
+                refusal = MalformedInquiry(
+                    "the inquiry does not match the schema",
+                    extra={"errors": validation_errors(request, invalid)},
+                )
+                caller = getattr(request.state, "access_token", None)
+                if channel is Channel.PUBLIC:
+                    caller = None
+                elif not isinstance(caller, AccessToken):
+                    raise refusal from None
+                statement = Statement(channel, caller, None)
+                await run_in_threadpool(_register, request.app.state, statement, refusal)
+                raise refusal from None
+
+        return registering
+
+
+router = APIRouter(tags=["inquiries"], route_class=InquiryRoute)
 
 
 async def _answer(request: Request, statement: Statement) -> Response:
@@ -50,9 +96,17 @@ async def _answer(request: Request, statement: Statement) -> Response:
 def _inquire(state: State, statement: Statement) -> Response:
     """The one path in a unit of work that ends (commits) before the answer is sent."""
     with unit_of_work(state.engine) as session:
-        desk = InquiryDesk(session, state.audit_log, state.keys, datetime.now(UTC))
-        answer = service.inquire(desk, statement)
+        answer = service.inquire(_desk(state, session), statement)
     return Response(answer.body, media_type="application/json")
+
+
+def _register(state: State, statement: Statement, refusal: MalformedInquiry) -> None:
+    with unit_of_work(state.engine) as session:
+        service.register_malformed(_desk(state, session), statement, refusal)
+
+
+def _desk(state: State, session: Session) -> InquiryDesk:
+    return InquiryDesk(session, state.audit_log, state.keys, datetime.now(UTC))
 
 
 @router.post(

@@ -26,7 +26,7 @@ from gateway.routes.rights import Desk
 from gateway.validation import StrictRoute
 
 router = APIRouter(route_class=StrictRoute, prefix="/v1/oversight", tags=["oversight"])
-ERRORS = problem_responses(401, 403)
+ERRORS = problem_responses(401, 403, 503)
 LOOK_BACK = timedelta(days=366)
 
 
@@ -37,7 +37,8 @@ LOOK_BACK = timedelta(days=366)
 )
 def overdue_objections(desk: Desk, _caller: OversightCaller) -> Oversight[OverdueObjection]:
     parties = oversight.overdue_objections(desk)
-    return oversight_out(Oversight[OverdueObjection], desk.today, parties, overdue_objection)
+    model = Oversight[OverdueObjection]
+    return oversight_out(model, desk.deadlines, desk.today, parties, overdue_objection)
 
 
 @router.get(
@@ -47,7 +48,8 @@ def overdue_objections(desk: Desk, _caller: OversightCaller) -> Oversight[Overdu
 )
 def overdue_notices(desk: Desk, _caller: OversightCaller) -> Oversight[OverdueNotice]:
     parties = oversight.overdue_notices(desk)
-    return oversight_out(Oversight[OverdueNotice], desk.today, parties, overdue_notice)
+    model = Oversight[OverdueNotice]
+    return oversight_out(model, desk.deadlines, desk.today, parties, overdue_notice)
 
 
 @router.get(
@@ -64,4 +66,5 @@ def late_basis_reports(
 ) -> Oversight[LateBasisNotice]:
     parties = oversight.late_basis_notices(desk, since or desk.today - LOOK_BACK)
     convert = late_basis_notice(desk.deadlines)
-    return oversight_out(Oversight[LateBasisNotice], desk.today, parties, convert)
+    model = Oversight[LateBasisNotice]
+    return oversight_out(model, desk.deadlines, desk.today, parties, convert)

@@ -1,5 +1,6 @@
-"""Subject rights over HTTP (Art. 64, 66, 67, 70(8)): the citizen files objections and reads
-the answers; the holder lists and answers them; a providing unit records a credit restoration;
+"""Subject rights over HTTP (Art. 37 para. 2, 64, 66, 67, 70(8)): the citizen files objections
+and reads the answers, and attaches statements, self-declarations and pledges to records of their
+own file; the holder lists and answers them; a providing unit records a credit restoration;
 an establishment reads and acknowledges its deletion notices. Another holder's objection or
 another establishment's notice is 404.
 """
@@ -12,8 +13,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from gateway.archive.schemas import RecordChangeOut, record_change_out
-from gateway.auth import CitizenObjector, NoticeRecipient, ObjectionHolder, ProviderCaller
+from gateway.archive.service import attach_statement, statements_by
+from gateway.auth import (
+    CitizenObjector,
+    CitizenStater,
+    NoticeRecipient,
+    ObjectionHolder,
+    ProviderCaller,
+)
 from gateway.deps import AuditService, DbSession
+from gateway.parties.citizens import citizen_subject_key
 from gateway.problem_handlers import problem_responses
 from gateway.rights import notices, objections, restoration
 from gateway.rights.schemas import (
@@ -26,9 +35,13 @@ from gateway.rights.schemas import (
     NoticesOut,
     ObjectionIn,
     RestorationIn,
+    StatementIn,
+    StatementOut,
+    StatementsOut,
     filed_out,
     held_out,
     notice_out,
+    statement_out,
 )
 from gateway.rights.service import Deadlines, RightsDesk
 from gateway.routes.records import RecordId
@@ -72,6 +85,32 @@ def file_objection(desk: Desk, caller: CitizenObjector, body: ObjectionIn) -> Fi
 def my_objections(desk: Desk, caller: CitizenObjector) -> FiledObjections:
     filed = objections.objections_of_citizen(desk, caller.subject)
     return FiledObjections(objections=[filed_out(entry, desk.today) for entry in filed])
+
+
+@router.post(
+    "/v1/me/statements",
+    status_code=201,
+    summary="Attach a statement, self-declaration or pledge to a record of my file "
+    "(Art. 37 para. 2); it is served with the record, labelled as mine",
+    responses=CHANGE_ERRORS,
+    tags=["citizens"],
+)
+def attach_my_statement(desk: Desk, caller: CitizenStater, body: StatementIn) -> StatementOut:
+    key = citizen_subject_key(desk.session, desk.keys, caller.subject, desk.now)
+    row = attach_statement(desk.archive(), key, body.record_id, body.kind, body.text)
+    return statement_out(row)
+
+
+@router.get(
+    "/v1/me/statements",
+    summary="What I attached to the records of my file, newest first (Art. 37 para. 2)",
+    responses=problem_responses(401, 403),
+    tags=["citizens"],
+)
+def my_statements(desk: Desk, caller: CitizenStater) -> StatementsOut:
+    key = citizen_subject_key(desk.session, desk.keys, caller.subject, desk.now)
+    rows = statements_by(desk.archive(), key)
+    return StatementsOut(statements=[statement_out(row) for row in rows])
 
 
 @router.get(

@@ -65,12 +65,22 @@ def test_the_public_channel_is_no_inquiry_channel_to_admit_to() -> None:
         admit(Channel.PUBLIC, Role.ESTABLISHMENT, SCOPES_BY_ROLE[Role.ESTABLISHMENT])
 
 
+DUTY = "企业信用分级分类监管"
+
+
 def test_sharing_serves_the_categories_the_catalog_shares_with_the_sector() -> None:
     shared = shared_categories(demo_catalog(), Sector.MARKET_REGULATION)
     assert {BASIC, UNTRUSTWORTHY, TRUSTWORTHY} <= shared
     assert not shared & {ScopeCategory.REAL_ESTATE, ScopeCategory.TAX}
-    sector = check_sharing("market_regulation", frozenset({BASIC}), demo_catalog())
+    sector = check_sharing("market_regulation", DUTY, frozenset({BASIC}), demo_catalog())
     assert sector is Sector.MARKET_REGULATION
+
+
+def test_art_40_sharing_states_the_duty_it_serves() -> None:
+    for duty in ("", "   "):
+        with pytest.raises(ChannelDeniedError) as refused:
+            check_sharing("market_regulation", duty, frozenset({BASIC}), demo_catalog())
+        assert denial(refused) == (Reason.DUTY_MISSING, "Art. 40 para. 1")
 
 
 @pytest.mark.parametrize(
@@ -87,7 +97,7 @@ def test_sharing_outside_the_sectors_scope_is_refused(
     sector: str | None, asked: frozenset[ScopeCategory]
 ) -> None:
     with pytest.raises(ChannelDeniedError) as refused:
-        check_sharing(sector, asked, demo_catalog())
+        check_sharing(sector, DUTY, asked, demo_catalog())
     assert denial(refused) == (Reason.OUTSIDE_SHARING_SCOPE, "Art. 39 para. 2")
 
 
@@ -102,7 +112,7 @@ def test_authority_allows_what_the_basis_allows() -> None:
     [
         (None, "case", frozenset(), Reason.LEGAL_BASIS_MISSING, "Art. 40 para. 1"),
         ("", "case", frozenset(), Reason.LEGAL_BASIS_MISSING, "Art. 40 para. 1"),
-        ("another-agencys", "case", frozenset(), Reason.LEGAL_BASIS_FOREIGN, "Art. 69 para. 2"),
+        ("another-agencys", "case", frozenset(), Reason.LEGAL_BASIS_FOREIGN, "Art. 39 para. 2"),
         ("inspection", None, frozenset(), Reason.CASE_REFERENCE_MISSING, "Art. 40 para. 1"),
         ("inspection", "  ", frozenset(), Reason.CASE_REFERENCE_MISSING, "Art. 40 para. 1"),
         (

@@ -21,12 +21,16 @@ from gateway.storage import migrate
 from tests.gateway.factories import access_token, demo_credentials
 from tests.services import postgres_schema
 
+TEST_HOLIDAYS = Path(__file__).with_name("holidays")
+"""An operator's holiday schedule for the year after the package's last (test data)."""
+
 
 @contextmanager
 def module_settings(
     backend: str, tmp_path_factory: pytest.TempPathFactory, name: str, **overrides: Any
 ) -> Iterator[Settings]:
-    """Migrated settings on ``backend`` with generous rate limits and ``overrides``."""
+    """Migrated settings on ``backend`` with generous rate limits, the test holiday schedule,
+    and ``overrides``."""
     directory: Path = tmp_path_factory.mktemp(name)
 
     def settings(url: str) -> Settings:
@@ -36,7 +40,7 @@ def module_settings(
             database_url=url,
             rate_limit_default="100000/minute",
             _env_file=None,
-            **overrides,
+            **{"holiday_calendar": TEST_HOLIDAYS, **overrides},
         )
 
     if backend == "sqlite":

@@ -12,6 +12,7 @@ from redaction.catalog import (
     Category,
     FieldSpec,
     FieldType,
+    Ground,
     LocalizedName,
     ScopeCategory,
     Sector,
@@ -79,6 +80,10 @@ def make_item(
         legal_basis="《示范省社会信用条例》",
         applies_to=applies_to,
         fields=fields,
+        ground=Ground.ADMINISTRATIVE_ACTIONS if category is Category.UNTRUSTWORTHY else None,
+        designated_by=frozenset({Sector.MARKET_REGULATION})
+        if category is Category.UNTRUSTWORTHY
+        else frozenset(),
     )
 
 
@@ -129,6 +134,8 @@ def submission(
     basis_document: BasisDocument | None = None,
     written_consent_ref: str | None = None,
     occurred_on: date = date(2025, 1, 1),
+    decided_on: date | None = None,
+    corrected_on: date | None = None,
 ) -> RecordSubmission:
     return RecordSubmission(
         provider_record_id="prov-1",
@@ -136,6 +143,8 @@ def submission(
         item_code=item_code,
         fields=fields,
         occurred_on=occurred_on,
+        decided_on=decided_on,
         basis=basis_document,
         written_consent_ref=written_consent_ref,
+        corrected_on=corrected_on,
     )

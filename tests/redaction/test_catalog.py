@@ -11,7 +11,9 @@ from redaction.catalog import (
     PROPERTY_TAX_CATEGORIES,
     RESTRICTED_CATEGORIES,
     Category,
+    Ground,
     ScopeCategory,
+    Sector,
     Sensitivity,
     parse_catalog,
 )
@@ -71,6 +73,15 @@ def test_unknown_items_raise() -> None:
 
 def _set(key: str, value: object) -> Callable[[dict[str, object]], None]:
     return lambda item: item.__setitem__(key, value)
+
+
+def _drop_field(name: str) -> Callable[[dict[str, object]], None]:
+    def drop(item: dict[str, object]) -> None:
+        fields = item["fields"]
+        assert isinstance(fields, list)
+        item["fields"] = [spec for spec in fields if spec["name"] != name]
+
+    return drop
 
 
 def _rename_first_field(name: str) -> Callable[[dict[str, object]], None]:
@@ -162,3 +173,38 @@ def test_restricted_items_name_their_class() -> None:
     assert item.restricted
     assert not item.sharing_scope
     assert not item.publicly_disclosed
+
+
+def test_art_36_every_untrustworthiness_item_names_its_ground_and_designating_sectors() -> None:
+    catalog = demo_catalog()
+    untrustworthy = [item for item in catalog.items if item.category is Category.UNTRUSTWORTHY]
+    assert untrustworthy
+    for item in catalog.items:
+        named = item.ground is not None and bool(item.designated_by)
+        assert named == (item in untrustworthy), item.code
+    assert catalog.item("dishonest_judgment_debtor").designated_by == {Sector.COURTS}
+    assert catalog.item("breached_credit_pledge").ground is Ground.CREDIT_PLEDGES
+    assert Ground.CREDIT_PLEDGES.article == "Art. 36(2)"
+    assert [ground.article for ground in Ground][-1] == "Art. 36(6)"
+
+
+@pytest.mark.parametrize(
+    ("code", "change"),
+    [
+        ("tax_arrears", _set("ground", None)),
+        ("tax_arrears", _set("designated_by", [])),
+        ("tax_arrears", _set("ground", "hearsay")),
+        ("honour_award", _set("ground", "administrative_actions")),
+        ("honour_award", _set("designated_by", ["courts"])),
+        ("honour_award", _set("serious_list", True)),
+        ("serious_untrustworthy_list", _drop_field("remedies")),
+        ("serious_untrustworthy_list", _drop_field("notified_on")),
+    ],
+)
+def test_art_26_and_31_a_catalog_without_grounds_designators_or_listing_fields_is_refused(
+    code: str, change: Callable[[dict[str, object]], None]
+) -> None:
+    document = _document()
+    change(_item(document, _index_of(document, code)))
+    with pytest.raises(CatalogInvalid):
+        parse_catalog(document)

@@ -7,13 +7,16 @@ from datetime import UTC, date, datetime
 import pytest
 
 from redaction.changes import (
+    CHANGEABLE,
     MAX_REASON,
     BasisStatus,
     basis_change_notice,
     check_revocable,
     checked_reason,
+    status_after,
 )
 from redaction.errors import BasisDocumentRequired, InvalidFieldValue, ProhibitedInformation
+from redaction.records import RecordStatus
 from tests.redaction.factories import basis
 
 LATE_EVENING_UTC = datetime(2025, 6, 1, 20, 0, tzinfo=UTC)  # 2 June in China Standard Time
@@ -38,7 +41,7 @@ def test_a_reason_never_carries_prohibited_information(reason: str) -> None:
 
 def test_the_notice_is_dated_the_day_it_is_received_in_the_province() -> None:
     notice = basis_change_notice(
-        BasisStatus.VOIDED, date(2025, 5, 20), received_at=LATE_EVENING_UTC
+        BasisStatus.VOIDED, date(2025, 5, 20), received_at=LATE_EVENING_UTC, modified_content=False
     )
     assert (notice.status, notice.changed_on, notice.notice_on) == (
         BasisStatus.VOIDED,
@@ -46,15 +49,53 @@ def test_the_notice_is_dated_the_day_it_is_received_in_the_province() -> None:
         date(2025, 6, 2),
     )
     same_day = basis_change_notice(
-        BasisStatus.REVOKED, date(2025, 6, 2), received_at=LATE_EVENING_UTC
+        BasisStatus.REVOKED, date(2025, 6, 2), received_at=LATE_EVENING_UTC, modified_content=False
     )
     assert same_day.notice_on == same_day.changed_on
 
 
 def test_a_change_cannot_lie_after_its_notice() -> None:
     with pytest.raises(InvalidFieldValue) as refused:
-        basis_change_notice(BasisStatus.MODIFIED, date(2025, 6, 3), received_at=LATE_EVENING_UTC)
+        basis_change_notice(
+            BasisStatus.MODIFIED,
+            date(2025, 6, 3),
+            received_at=LATE_EVENING_UTC,
+            modified_content=True,
+        )
     assert refused.value.to_problem()["article"] == "Art. 65"
+
+
+@pytest.mark.parametrize(
+    ("status", "modified_content"),
+    [(BasisStatus.MODIFIED, False), (BasisStatus.REVOKED, True), (BasisStatus.VOIDED, True)],
+)
+def test_art_65_only_a_modified_document_comes_with_modified_content(
+    status: BasisStatus, modified_content: bool
+) -> None:
+    with pytest.raises(InvalidFieldValue) as refused:
+        basis_change_notice(
+            status,
+            date(2025, 6, 1),
+            received_at=LATE_EVENING_UTC,
+            modified_content=modified_content,
+        )
+    assert refused.value.to_problem()["article"] == "Art. 65"
+
+
+@pytest.mark.parametrize(
+    ("before", "change", "after"),
+    [
+        (RecordStatus.ACTIVE, BasisStatus.REVOKED, RecordStatus.REVOKED),
+        (RecordStatus.ACTIVE, BasisStatus.VOIDED, RecordStatus.REVOKED),
+        (RecordStatus.ACTIVE, BasisStatus.MODIFIED, RecordStatus.ACTIVE),
+        (RecordStatus.RESTORED, BasisStatus.REVOKED, RecordStatus.REVOKED),
+        (RecordStatus.RESTORED, BasisStatus.MODIFIED, RecordStatus.RESTORED),
+    ],
+)
+def test_art_65_the_record_follows_its_basis_document(
+    before: RecordStatus, change: BasisStatus, after: RecordStatus
+) -> None:
+    assert before in CHANGEABLE and status_after(before, change) is after
 
 
 def test_only_a_record_with_a_basis_document_is_revocable() -> None:

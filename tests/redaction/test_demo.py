@@ -36,9 +36,12 @@ def test_demo_records_pass_ingestion(subject: SubjectIdentifier) -> None:
                 subject=SubjectReference(subject.kind, subject.value),
                 basis_document=basis() if item.category is Category.UNTRUSTWORTHY else None,
                 written_consent_ref="wc-1" if item.restricted else None,
+                occurred_on=record.occurred_on,
+                decided_on=record.decided_on,
             ),
             catalog,
             received_at=NOW,
+            sector=min(item.designated_by, default=None),
         )
         assert accepted.fields == record.fields
 

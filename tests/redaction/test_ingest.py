@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from problems import GatewayError
-from redaction.catalog import FieldSpec, FieldType, ScopeCategory
+from redaction.catalog import FieldSpec, FieldType, ScopeCategory, Sector
 from redaction.errors import (
     BasisDocumentRequired,
     FieldNotInCatalog,
@@ -18,14 +20,16 @@ from redaction.errors import (
     InvalidIdentifier,
     ItemNotApplicable,
     ItemNotInCatalog,
+    NotDesignatedBySector,
     ProhibitedInformation,
     WrittenConsentRequired,
 )
-from redaction.identifiers import SubjectKind
+from redaction.identifiers import SubjectKind, id_check_character
 from redaction.ingest import (
     AcceptedRecord,
     BasisDocument,
     BasisKind,
+    Lenient,
     RecordSubmission,
     SubjectReference,
     validate_submission,
@@ -49,10 +53,11 @@ PENALTY = {
     "penalty_content": "警告",
 }
 COMPANY = SubjectReference("credit_code", CREDIT_CODE)
+SECTOR = Sector.MARKET_REGULATION
 
 
 def _accept(record: RecordSubmission) -> AcceptedRecord:
-    return validate_submission(record, demo_catalog(), received_at=NOW)
+    return validate_submission(record, demo_catalog(), received_at=NOW, sector=SECTOR)
 
 
 def _refusal(record: RecordSubmission) -> GatewayError:
@@ -255,7 +260,7 @@ def _typed(field_type: FieldType, value: object) -> AcceptedRecord:
     personal = field_type is FieldType.ID_NUMBER
     item = make_item(fields=(FieldSpec(name="value", type=field_type, personal=personal),))
     return validate_submission(
-        submission("item", {"value": value}), make_catalog(item), received_at=NOW
+        submission("item", {"value": value}), make_catalog(item), received_at=NOW, sector=SECTOR
     )
 
 
@@ -290,7 +295,7 @@ def test_prohibited_values_are_never_accepted(
     record = submission("item", {"value": f"{around} {term} {around}"}, subject=subject)
     screened = kind is SubjectKind.NATURAL or personal
     try:
-        accepted = validate_submission(record, make_catalog(item), received_at=NOW)
+        accepted = validate_submission(record, make_catalog(item), received_at=NOW, sector=SECTOR)
     except ProhibitedInformation:
         assert screened
     else:
@@ -300,3 +305,105 @@ def test_prohibited_values_are_never_accepted(
 
 def test_amounts_keep_their_precision() -> None:
     assert Decimal(_typed(FieldType.AMOUNT, "0.1").fields["value"]) == Decimal("0.1")
+
+
+def _id_number(born: str) -> str:
+    body = f"110105{born}013"
+    return body + id_check_character(body)
+
+
+def _penalty(**changes: Any) -> RecordSubmission:
+    return submission(
+        "administrative_penalty",
+        PENALTY,
+        basis_document=basis(),
+        **{"occurred_on": date(2025, 3, 1), "decided_on": date(2025, 3, 20), **changes},
+    )
+
+
+@pytest.mark.parametrize("sector", [Sector.COURTS, None])
+def test_art_26_a_providing_unit_submits_only_items_its_sector_designates(
+    sector: Sector | None,
+) -> None:
+    with pytest.raises(NotDesignatedBySector) as refused:
+        validate_submission(_penalty(), demo_catalog(), received_at=NOW, sector=sector)
+    assert refused.value.to_problem()["article"] == "Art. 26 para. 1"
+    honour = submission(
+        "honour_award",
+        {"honour_title": "示范", "awarding_body": "示范", "awarded_on": "2024-01-01"},
+    )
+    assert validate_submission(honour, demo_catalog(), received_at=NOW, sector=sector)
+
+
+@pytest.mark.parametrize(
+    ("born", "flagged"),
+    [
+        ("20090302", False),  # 15 years and 364 days on the day of the conduct
+        ("20090301", True),  # 16 that day
+        ("20070302", True),  # 17 years and 364 days
+        ("20070301", False),  # 18 that day
+    ],
+)
+def test_art_26_conduct_of_a_minor_over_16_is_flagged_for_lenient_designation(
+    born: str, flagged: bool
+) -> None:
+    minor = SubjectReference("id_number", _id_number(born))
+    accepted = _accept(_penalty(subject=minor, occurred_on=date(2025, 3, 1)))
+    assert (Lenient.MINOR_OVER_16 in accepted.lenient) is flagged
+    assert _accept(_penalty(subject=COMPANY)).lenient == frozenset()
+
+
+def test_art_26_slight_promptly_corrected_conduct_is_flagged_for_lenient_designation() -> None:
+    prompt = _accept(_penalty(corrected_on=date(2025, 3, 10)))
+    assert prompt.lenient == {Lenient.SLIGHT_AND_CORRECTED}
+    assert prompt.corrected_on == date(2025, 3, 10)
+    assert _accept(_penalty(corrected_on=date(2025, 4, 1))).lenient == frozenset()  # too late
+    assert _accept(_penalty()).lenient == frozenset()
+    for refused in (
+        _penalty(corrected_on=date(2025, 2, 1)),  # before the conduct
+        submission(
+            "honour_award",
+            {"honour_title": "示范", "awarding_body": "示范", "awarded_on": "2024-01-01"},
+            corrected_on=date(2025, 1, 2),
+        ),
+    ):
+        assert _refusal(refused).to_problem()["article"] == "Art. 26 para. 2"
+
+
+LISTING = {
+    "list_name": "严重违法失信名单",
+    "listing_authority": "示范市市场监督管理局",
+    "decision_number": "示市监列〔2025〕3号",
+    "listing_reason": "提供虚假材料骗取登记",
+    "notified_on": "2025-02-01",
+    "objection_window_ends_on": "2025-02-15",
+    "removal_conditions": "信息公示期满三年且已履行义务，可申请移出",
+    "remedies": "可依法申请行政复议或者提起行政诉讼",
+}
+
+
+def _listing(**changes: Any) -> RecordSubmission:
+    fields = {key: value for key, value in {**LISTING, **changes}.items() if value is not None}
+    return submission(
+        "serious_untrustworthy_list",
+        fields,
+        basis_document=basis(),
+        occurred_on=date(2025, 1, 10),
+        decided_on=date(2025, 2, 20),
+    )
+
+
+def test_art_31_a_listing_carries_notice_window_removal_conditions_and_remedies() -> None:
+    accepted = _accept(_listing())
+    assert accepted.fields["remedies"] == LISTING["remedies"]
+    for missing in ("notified_on", "objection_window_ends_on", "removal_conditions", "remedies"):
+        refusal = _refusal(_listing(**{missing: None}))
+        assert isinstance(refusal, InvalidFieldValue)
+        assert refusal.to_problem()["article"] == "Art. 31", missing
+    for disorder in (
+        {"objection_window_ends_on": "2025-01-20", "notified_on": "2025-02-01"},  # window first
+        {"objection_window_ends_on": "2025-03-01"},  # decided before the window ended
+    ):
+        assert _refusal(_listing(**disorder)).to_problem()["article"] == "Art. 31"
+    undecided = replace(_listing(), decided_on=None)
+    assert _refusal(undecided).to_problem()["article"] == "Art. 31"

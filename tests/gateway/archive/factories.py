@@ -208,8 +208,8 @@ class Archive(RunningGateway):
         with unit_of_work(self.engine) as session:
             return view_for(session, self.keys, access, now or datetime.now(UTC))
 
-    def register_provider(self) -> dict[str, Any]:
-        """Another providing unit, registered now."""
+    def register_provider(self, sector: str | None = "market_regulation") -> dict[str, Any]:
+        """Another providing unit of ``sector``, registered now."""
         key = Ed25519PrivateKey.generate()
         client_id = f"test-court-{uuid.uuid4().hex[:10]}"
         registration = Registration(
@@ -217,6 +217,7 @@ class Archive(RunningGateway):
             name="Test District Court",
             client_id=client_id,
             jwks=[public_jwk(key.public_key())],
+            sector=sector,
         )
         with unit_of_work(self.engine) as session:
             register_party(session, registration)

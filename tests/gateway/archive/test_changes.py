@@ -13,6 +13,7 @@ from redaction.periods import local_date
 from redaction.policies import Access
 from tests.gateway.archive.factories import (
     Archive,
+    basis,
     identifier,
     penalty,
     penalty_fields,
@@ -49,7 +50,7 @@ def test_a_correction_appends_a_version_and_keeps_the_history(archive: Archive) 
     (item,) = archive.view(Access.own("citizen", identifier(subject))).items
     assert item.version == 2 and item.change_reason == CORRECTION["reason"]
     assert [version.fields["fine_amount"] for version in item.history] == ["5000"]
-    assert item.source == "Demo City Intermediate People's Court"
+    assert item.source == "Demo City Administration for Market Regulation"
 
 
 def test_a_correction_that_changes_nothing_is_a_replay(archive: Archive) -> None:
@@ -163,3 +164,66 @@ def test_every_change_is_an_audit_leaf_committing_to_subject_and_version(
             openings.response_salt,
             committed.encode(),
         )
+
+
+def test_art_65_a_modified_basis_document_modifies_the_record(archive: Archive) -> None:
+    subject = person()
+    record_id = archive.accepted(penalty(subject))
+    modification: dict[str, object] = {
+        **REVOCATION,
+        "basis_status": "modified",
+        "basis_changed_on": "2025-06-03",
+    }
+    without_content = assert_problem(archive.change(record_id, "revocation", modification), 422)
+    assert without_content["article"] == "Art. 65"
+    modification["modification"] = {"fields": penalty_fields(fine_amount="2000")}
+    modified = _ok(archive.change(record_id, "revocation", modification))
+    assert (modified["version"], modified["status"], modified["changed"]) == (2, "active", True)
+    first, second = archive.versions(record_id)
+    assert second.fields is not None and second.fields["fine_amount"] == "2000"
+    assert (second.basis_status, second.basis_changed_on) == ("modified", date(2025, 6, 3))
+    assert second.notice_on == local_date(second.changed_at)
+    assert second.reason == REVOCATION["reason"] and second.basis == first.basis
+    event, _ = archive.leaf(second.leaf_index)
+    assert event.reason_code == "modified"
+    (public,) = archive.view(Access.public("anyone", identifier(subject))).items
+    assert public.version == 2  # still displayed, with the modified content
+
+    revoked_with_content = {**REVOCATION, "modification": modification["modification"]}
+    refused = assert_problem(archive.change(record_id, "revocation", revoked_with_content), 422)
+    assert refused["article"] == "Art. 65"
+    assert len(archive.versions(record_id)) == 2
+
+
+def test_art_65_a_restored_record_is_still_revoked_with_its_basis(archive: Archive) -> None:
+    subject = person()
+    record_id = archive.accepted(penalty(subject))
+    restoration = {"reason": "已履行义务，准予信用修复", "decision": basis("示信修〔2025〕3号")}
+    restored = archive.client.post(
+        f"/v1/records/{record_id}/restoration", json=restoration, headers=archive.headers()
+    )
+    assert restored.status_code == 200, restored.text
+    voided = _ok(archive.change(record_id, "revocation", {**REVOCATION, "basis_status": "voided"}))
+    assert (voided["version"], voided["status"]) == (3, "revoked")
+    assert archive.versions(record_id)[-1].basis_status == "voided"
+    (own,) = archive.view(Access.own("citizen", identifier(subject))).items
+    assert own.labels == {"revoked"}
+
+
+def test_art_65_refusals_name_the_article_that_stopped_the_record(archive: Archive) -> None:
+    record_id = archive.accepted(penalty())
+    _ok(archive.change(record_id, "revocation", REVOCATION))
+    modification = {
+        **REVOCATION,
+        "basis_status": "modified",
+        "modification": {"fields": penalty_fields()},
+    }
+    stopped = assert_problem(archive.change(record_id, "revocation", modification), 409)
+    assert stopped["article"] == "Art. 65"
+    unknown = assert_problem(archive.change("rec_unknown", "revocation", REVOCATION), 404)
+    assert unknown["article"] == "Art. 65"
+    restoration = {"reason": "修复", "decision": basis()}
+    missing = archive.client.post(
+        "/v1/records/rec_unknown/restoration", json=restoration, headers=archive.headers()
+    )
+    assert assert_problem(missing, 404)["article"] == "Art. 66 para. 2"

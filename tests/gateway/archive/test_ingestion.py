@@ -3,11 +3,13 @@ by the provider's record id, and nothing of a refused record stored anywhere."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 
 from gateway.archive.schemas import MAX_BATCH
+from gateway.demo import demo_id_number
 from tests.gateway.archive.factories import (
     Archive,
     income,
@@ -205,3 +207,53 @@ def test_art62_1_what_the_review_found_accepted_is_refused(
 def test_art62_1_a_hospital_fined_for_medical_waste_is_accepted(archive: Archive) -> None:
     fields = penalty_fields(violation="未按规定处置医疗废物，非法行医")
     assert archive.results(penalty(fields=fields))[0]["outcome"] == "accepted"
+
+
+def test_art_26_a_unit_submits_only_the_untrustworthiness_its_sector_designates(
+    archive: Archive,
+) -> None:
+    court = archive.register_provider(sector="courts")["client_id"]
+    before = archive.counts()
+    (refused,) = archive.results(penalty(), persona=court)
+    assert refused["outcome"] == "refused" and archive.counts() == before
+    assert (refused["problem"]["status"], refused["problem"]["article"]) == (403, "Art. 26 para. 1")
+    sectorless = archive.register_provider(sector=None)["client_id"]
+    (refused,) = archive.results(penalty(), persona=sectorless)
+    assert refused["problem"]["article"] == "Art. 26 para. 1"
+    (basic,) = archive.results(qualification(), persona=court)  # not untrustworthiness
+    assert basic["outcome"] == "accepted"
+
+
+def test_art_26_the_unit_is_told_what_to_designate_leniently(archive: Archive) -> None:
+    minor = demo_id_number("320102", "20090301", "015")  # 16 on the day of the conduct
+    flagged, slight, plain = archive.results(
+        penalty(person(minor), occurred_on="2025-03-01"),
+        penalty(corrected_on="2025-03-10"),
+        penalty(),
+    )
+    assert flagged["lenient_designation"] == ["minor_over_16"]
+    assert slight["lenient_designation"] == ["slight_and_corrected"]
+    assert plain["lenient_designation"] == []
+    (stored,) = archive.versions(slight["record_id"])
+    assert (stored.lenient, stored.corrected_on) == (["slight_and_corrected"], date(2025, 3, 10))
+
+
+def test_art_31_a_listing_without_what_art_31_requires_is_refused(archive: Archive) -> None:
+    listing = penalty(
+        item_code="serious_untrustworthy_list",
+        fields={
+            "list_name": "严重违法失信名单",
+            "listing_authority": "示范市市场监督管理局",
+            "decision_number": "示市监列〔2025〕3号",
+            "listing_reason": "提供虚假材料骗取登记",
+            "notified_on": "2025-02-01",
+            "objection_window_ends_on": "2025-02-15",
+            "removal_conditions": "公示期满三年且已履行义务，可申请移出",
+            "remedies": "可依法申请行政复议或者提起行政诉讼",
+        },
+        decided_on="2025-03-20",
+    )
+    assert archive.results(listing)[0]["outcome"] == "accepted"
+    without = {**listing, "fields": {**listing["fields"]}}
+    del without["fields"]["remedies"]
+    assert _refusal(archive, without)["article"] == "Art. 31"

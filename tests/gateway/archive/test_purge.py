@@ -12,13 +12,20 @@ from typer.testing import CliRunner
 
 from audit.leaf import EventKind
 from gateway.archive.models import CreditSubject
-from gateway.archive.service import RETENTION_JOB, latest_start_ended, purge_past_retention
+from gateway.archive.repository import statements_of
+from gateway.archive.service import (
+    RETENTION_JOB,
+    attach_statement,
+    latest_start_ended,
+    purge_past_retention,
+)
 from gateway.audit_log.repository import log_size
 from gateway.cli import app
 from gateway.storage.db import unit_of_work
 from gateway.subjects import subject_key
 from redaction.periods import Period
 from redaction.policies import Access
+from redaction.statements import StatementKind
 from tests.gateway.archive.factories import (
     Archive,
     basis,
@@ -51,6 +58,8 @@ def test_records_past_retention_are_purged_and_their_subject_removed_last(
     qualification_id = archive.accepted(qualification(kept))
     other_id = archive.accepted(penalty(gone))
     kept_key, gone_key = (subject_key(archive.keys, identifier(s)) for s in (kept, gone))
+    with archive.desk() as desk:
+        attach_statement(desk, gone_key, other_id, StatementKind.STATEMENT, "已履行完毕")
 
     assert _purge(archive, PENALTY_GONE - timedelta(days=1)) == 0
     with archive.engine.connect() as connection:
@@ -68,6 +77,8 @@ def test_records_past_retention_are_purged_and_their_subject_removed_last(
     assert kept_version.fields is not None
     assert archive.leaf(kept_version.leaf_index)[1] is not None
     assert _subject_held(archive, kept_key) and not _subject_held(archive, gone_key)
+    with unit_of_work(archive.engine) as session:
+        assert statements_of(session, gone_key) == []  # what the subject stated goes too
 
     events = [archive.leaf(index) for index in (size, size + 1)]
     assert {openings.subject_key for _, openings in events if openings} == {kept_key, gone_key}

@@ -34,7 +34,7 @@ WEEK = timedelta(days=7)
 def subjects(archive: Archive) -> Iterator[list[SubjectIdentifier]]:
     """The demo subjects, their archive seeded as ``gateway demo`` does."""
     report = seed_demo_archive(archive.settings)
-    assert "(100 submitted now)" in report
+    assert "(100 submitted now)" in report and "from 4 providing units" in report
     yield demo_subjects(date.today())
 
 

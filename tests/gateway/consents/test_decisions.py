@@ -60,7 +60,12 @@ def test_sign_in_fails_alike_for_an_unknown_user_and_a_wrong_password(flow: Flow
 def test_a_citizen_token_has_the_citizen_role_and_scopes(flow: Flow) -> None:
     claims = jwt.decode(flow.citizen_token(), options={"verify_signature": False})
     assert claims["role"] == "citizen"
-    assert set(claims["scope"].split()) == {"consent:decide", "report:read", "objections:write"}
+    assert set(claims["scope"].split()) == {
+        "consent:decide",
+        "report:read",
+        "objections:write",
+        "statements:write",
+    }
 
 
 def test_the_citizen_sees_the_request_with_who_asked_and_why(flow: Flow) -> None:
@@ -147,7 +152,9 @@ def test_nobody_but_the_citizen_decides_and_nothing_changes(flow: Flow, persona:
     grant_id = flow.pending()
     for action, body in [("approve", {"categories": ["basic"]}), ("reject", {}), ("revoke", {})]:
         response = flow.decide(grant_id, action, persona, **body)
-        assert assert_problem(response, 403)["error"] == "insufficient_scope"
+        problem = assert_problem(response, 403)
+        # Art. 61(2): deciding for the citizen is compelled authorization
+        assert (problem["error"], problem["article"]) == ("insufficient_scope", "Art. 61(2)")
     refused = flow.client.get(f"/v1/me/consents/{grant_id}/receipt", headers=flow.headers(persona))
     assert_problem(refused, 403)
     assert _mine(flow, grant_id)["state"] == "pending"

@@ -27,6 +27,7 @@ from gateway.archive.service import (
     ArchiveDesk,
     Correction,
     SubmissionOutcome,
+    SubmissionResult,
     archive_catalog,
     correct_record,
     submit_records,
@@ -49,6 +50,7 @@ UNKNOWN = demo_id_number("320105", "19851224", "456")
 OTHER_AGENCY_BASIS = "tax-inspection"
 PURPOSE = "post_loan_management"
 CASE = "（2025）示0102行初12号"
+DUTY = "企业信用分级分类监管"
 CORRECTION_REASON = "依据复核决定更正有效期"
 
 Request = tuple[str, str, dict[str, Any] | None]
@@ -151,7 +153,12 @@ class World:
         return ("POST", "/v1/inquiries/authorized", body)
 
     def sharing(self, **changes: Any) -> Request:
-        body = {"subject": subject(self.citizen), "categories": ["basic"], **changes}
+        body = {
+            "subject": subject(self.citizen),
+            "categories": ["basic"],
+            "duty": DUTY,
+            **changes,
+        }
         return ("POST", "/v1/inquiries/sharing", body)
 
     def authority(self, **changes: Any) -> Request:
@@ -268,10 +275,15 @@ class World:
         with unit_of_work(self.flow.engine) as session:
             desk = ArchiveDesk(session, state.audit_log, state.keys, datetime.now(UTC))
             register_document(desk, provider, consent)
-        with unit_of_work(self.flow.engine) as session:
-            desk = ArchiveDesk(session, state.audit_log, state.keys, datetime.now(UTC))
-            results = submit_records(desk, provider, list(submissions.values()))
-        for name, result in zip(submissions, results, strict=True):
+        court = {"judgment"}  # designated by the courts (Art. 26)
+        results: dict[str, SubmissionResult] = {}
+        for persona, names in (("court", court), ("provider", submissions.keys() - court)):
+            with unit_of_work(self.flow.engine) as session:
+                desk = ArchiveDesk(session, state.audit_log, state.keys, datetime.now(UTC))
+                batch = [submissions[name] for name in sorted(names)]
+                submitted = submit_records(desk, self.client_id(persona), batch)
+            results.update(zip(sorted(names), submitted, strict=True))
+        for name, result in results.items():
             assert result.outcome is not SubmissionOutcome.REFUSED, (name, result.problem)
             assert result.record_id is not None
             self.records[name] = result.record_id

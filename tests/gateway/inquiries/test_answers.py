@@ -29,6 +29,7 @@ from tests.gateway.consents.factories import mortgage_request
 from tests.gateway.inquiries.factories import (
     CASE,
     CORRECTION_REASON,
+    DUTY,
     NOTHING_PUBLIC,
     PURPOSE,
     UNKNOWN,
@@ -124,6 +125,19 @@ def test_sharing_serves_the_categories_asked_with_the_use_restriction(world: Wor
     )
 
 
+def test_art_40_a_sharing_inquiry_states_its_duty_and_it_is_registered(world: World) -> None:
+    answer = served(world.send(world.sharing(categories=["untrustworthy"]), "agency"))
+    assert answer["duty"] == DUTY
+    index = answer["audit"]["leaf_index"]
+    opened = openings(world, index)
+    assert opened is not None
+    duty = commit(CommitmentDomain.DUTY, opened.subject_salt, DUTY.encode())
+    assert world.event(index).purpose == "duty:" + duty.hex()
+    with world.flow.engine.connect() as connection:
+        leaf = read_leaves(connection, index, index + 1)[0]
+    assert DUTY.encode() not in leaf
+
+
 def test_authority_serves_what_its_basis_allows_and_commits_to_the_case(world: World) -> None:
     answer = served(world.send(world.authority(), "agency"))
     AuthorityAnswer.model_validate(answer)
@@ -154,7 +168,7 @@ def test_the_self_view_is_the_whole_file_with_sources_and_history(world: World) 
     corrected = next(i for i in answer["items"] if i["record_id"] == records["qualification"])
     assert corrected["version"] == 2 and corrected["change_reason"] == CORRECTION_REASON
     assert [version["version"] for version in corrected["history"]] == [1]
-    assert corrected["source"] == "Demo City Intermediate People's Court"
+    assert corrected["source"] == "Demo City Administration for Market Regulation"
     past_retention = [
         r for r in answer["redactions"] if r.get("record_id") == records["old_penalty"]
     ]

@@ -167,6 +167,10 @@ def _agency_without_sector(world: World) -> tuple[Request, str]:
     return world.sharing(), "sectorless"
 
 
+def _no_duty(world: World) -> tuple[Request, str]:
+    return world.sharing(duty=" "), "agency"
+
+
 def _no_legal_basis(world: World) -> tuple[Request, str]:
     return world.authority(legal_basis=None), "agency"
 
@@ -202,8 +206,9 @@ REFUSALS: list[tuple[Case, int, str, str | None]] = [
     (_narrow_scope, 403, "scope_missing", "Art. 39 para. 2"),
     (_outside_sharing_scope, 403, "outside_sharing_scope", "Art. 39 para. 2"),
     (_agency_without_sector, 403, "outside_sharing_scope", "Art. 39 para. 2"),
+    (_no_duty, 403, "duty_missing", "Art. 40 para. 1"),
     (_no_legal_basis, 403, "legal_basis_missing", "Art. 40 para. 1"),
-    (_foreign_legal_basis, 403, "legal_basis_foreign", "Art. 69 para. 2"),
+    (_foreign_legal_basis, 403, "legal_basis_foreign", "Art. 39 para. 2"),
     (_no_case_reference, 403, "case_reference_missing", "Art. 40 para. 1"),
     (_beyond_legal_basis, 403, "outside_legal_basis", "Art. 40 para. 1"),
     (_malformed_identifier, 422, "invalid-identifier", "Art. 34"),
@@ -258,13 +263,46 @@ def test_another_establishments_grant_is_answered_as_an_unknown_one(world: World
         {"categories": ["religious_faith"]},
     ],
 )
-def test_what_is_not_a_code_is_refused_before_anything_is_registered(
+def test_art_39_a_malformed_inquiry_is_registered_without_what_it_stated(
     world: World, changes: dict[str, object]
 ) -> None:
-    """What an inquiry states goes into the log as given, so free text never gets that far."""
+    """What an inquiry states goes into the log as given, so free text never gets that far: an
+    inquiry its schema refuses is registered by its caller and channel only, and its 422
+    names Art. 39."""
     before = world.log_size()
     response = world.send(world.authority(**changes), "agency")
-    assert_problem(response, 422)
+    problem = assert_problem(response, 422)
+    assert problem["article"] == "Art. 39" and problem["errors"]
+    event = registered(world, before)
+    assert (event.outcome, event.reason_code) == (Outcome.DENIED, "invalid-inquiry")
+    assert event.channel is Channel.INQUIRY_BASED_ON_AUTHORITY
+    assert event.requester == world.client_id("agency")
+    assert (event.legal_basis, event.purpose, event.item_categories) == ("", "", frozenset())
+
+
+@pytest.mark.parametrize(
+    ("request_of", "persona"),
+    [
+        (lambda world: world.authorized("not a grant id"), "establishment"),
+        (lambda world: world.sharing(categories=[]), "agency"),
+        (lambda world: world.public("x" * 65), None),
+    ],
+)
+def test_art_39_every_malformed_inquiry_of_a_channel_is_registered(
+    world: World, request_of: Callable[[World], Request], persona: str | None
+) -> None:
+    request = request_of(world)
+    before = world.log_size()
+    assert assert_problem(world.send(request, persona), 422)["article"] == "Art. 39"
+    event = registered(world, before)
+    assert event.reason_code == "invalid-inquiry"
+    assert event.requester == ("public" if persona is None else world.client_id(persona))
+
+
+def test_an_unauthenticated_malformed_inquiry_is_only_refused(world: World) -> None:
+    before = world.log_size()
+    response = world.client.post("/v1/inquiries/sharing", json={"subject": "x"})
+    assert_problem(response, 401)
     assert world.log_size() == before
 
 

@@ -25,6 +25,7 @@ from tests.gateway.consents.factories import consent_request
 from tests.gateway.inquiries.factories import World, subject
 from tests.gateway.portal.factories import csrf_token, sign_in, visitor
 from tests.gateway.proof.factories import other_parties
+from tests.gateway.test_problems import assert_problem
 
 DECISIONS = ("approve", "reject", "pause", "resume", "revoke")
 
@@ -267,6 +268,8 @@ ADMITTED = {
     "GET /v1/audit/leaves": "regulator",
     "POST /v1/me/objections": "citizen",
     "GET /v1/me/objections": "citizen",
+    "POST /v1/me/statements": "citizen",
+    "GET /v1/me/statements": "citizen",
     "GET /v1/objections": "provider",
     "POST /v1/objections/{objection_id}/answer": "provider",
     "POST /v1/records/{record_id}/restoration": "provider",
@@ -333,3 +336,27 @@ def test_every_protected_operation_admits_its_role_only(world: World, persona: s
         refused[operation] = response.status_code
     expected = 401 if persona is None else 403
     assert refused == dict.fromkeys(refused, expected)
+
+
+ROUTE_ARTICLES = {
+    "POST /v1/me/consents/{grant_id}/approve": "Art. 61(2)",
+    "POST /v1/consent-requests": "Art. 39 para. 2",
+    "POST /v1/records": "Art. 37 para. 1",
+    "GET /v1/audit/leaves": "Art. 39 para. 3",
+    "POST /v1/me/objections": "Art. 64",
+    "POST /v1/me/statements": "Art. 37 para. 2",
+    "GET /v1/oversight/overdue-objections": "Art. 69",
+    "GET /v1/deletion-notices": "Art. 67",
+}
+
+
+@pytest.mark.parametrize(("operation", "article"), ROUTE_ARTICLES.items())
+def test_every_refusal_of_a_fixed_role_route_names_its_article(
+    world: World, operation: str, article: str
+) -> None:
+    method, path = operation.split(" ")
+    path = path.replace("{grant_id}", world.grant())
+    other = "citizen" if ADMITTED[operation] != "citizen" else "establishment"
+    response = world.client.request(method, path, json={}, headers=world.headers(other))
+    problem = assert_problem(response, 403)
+    assert (problem["error"], problem["article"]) == ("insufficient_scope", article)

@@ -303,7 +303,7 @@ def test_no_secret_reaches_a_log_a_span_or_an_error(
     send(
         "POST",
         "/v1/inquiries/sharing",
-        json={"subject": subject(citizen["id_number"]), "categories": ["basic"]},
+        json={"subject": subject(citizen["id_number"]), "categories": ["basic"], "duty": "监管"},
         headers=bearer,
     )
     malformed = citizen["id_number"][:-1] + ("0" if citizen["id_number"][-1] != "0" else "1")
@@ -311,7 +311,7 @@ def test_no_secret_reaches_a_log_a_span_or_an_error(
     send(
         "POST",
         "/v1/inquiries/sharing",
-        json={"subject": subject(malformed), "categories": ["basic"]},
+        json={"subject": subject(malformed), "categories": ["basic"], "duty": "监管"},
         headers=bearer,
     )
     send("GET", f"/v1/public/credit-subjects/{citizen['id_number']}")

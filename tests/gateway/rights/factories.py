@@ -20,7 +20,7 @@ from sqlmodel import col, select
 from audit.leaf import AuditEvent, decode
 from gateway.audit_log.repository import Openings, read_leaves, read_openings
 from gateway.rights.models import DeletionNotice
-from gateway.rights.scheduler import JobContext, run_once
+from gateway.rights.scheduler import JobContext, JobResult, run_once
 from gateway.rights.service import Deadlines, RightsDesk
 from gateway.storage.db import unit_of_work
 from tests.gateway.archive.factories import Archive, penalty, person
@@ -145,7 +145,7 @@ class Rights:
             self.flow.settings,
         )
 
-    def run(self, *names: str, now: datetime | None = None) -> dict[str, int | None]:
+    def run(self, *names: str, now: datetime | None = None) -> dict[str, JobResult]:
         return run_once(self.jobs(), names, now)
 
     @contextmanager

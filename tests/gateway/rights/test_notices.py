@@ -6,6 +6,7 @@ every step in the audit log."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 
 from audit.leaf import EventKind
 from gateway.rights.notices import DELETION_NOTICE
+from gateway.rights.repository import add_disclosures
 from gateway.storage.db import unit_of_work
 from gateway.webhooks.repository import deliveries_to
 from gateway.webhooks.schedule import FIRST_RETRY
@@ -175,7 +177,7 @@ def test_a_restoration_is_for_untrustworthiness_of_the_units_own_records(rights:
     refused(
         rights.client.post(path, json=RESTORATION, headers=rights.world.headers(other)),
         404,
-        "Art. 37",
+        "Art. 66 para. 2",
     )
     honour = rights.record(build=qualification)
     refused(
@@ -190,4 +192,29 @@ def test_a_restoration_is_for_untrustworthiness_of_the_units_own_records(rights:
     restored = rights.client.post(path, json=RESTORATION, headers=rights.world.headers("provider"))
     assert restored.json()["status"] == "restored"
     again = rights.client.post(path, json=RESTORATION, headers=rights.world.headers("provider"))
-    refused(again, 409, "Art. 61(3)")
+    refused(again, 409, "Art. 66 para. 2")
+
+
+def test_art_67_a_recipient_whose_disclosure_commits_late_is_told_too(rights: Rights) -> None:
+    bank, record_id = received(rights)
+    stop(rights, record_id, "restored")
+    rights.run("display-stops")
+    assert [notice.recipient for notice in rights.notices(record_id)] == [bank]
+    late, _ = rights.bank()
+    with unit_of_work(rights.engine) as session:  # an inquiry that committed after the round
+        add_disclosures(session, 2**62 + secrets.randbelow(2**40), late, [record_id])
+    rights.run("display-stops")
+    notices = {notice.recipient: notice.cause for notice in rights.notices(record_id)}
+    assert notices == {bank: "restored", late: "restored"}
+    rights.run("display-stops")
+    assert len(rights.notices(record_id)) == 2  # each told once
+
+
+def test_art_67_only_information_on_untrustworthiness_is_announced(rights: Rights) -> None:
+    honour = rights.record(build=qualification, decided_on="2022-01-10", occurred_on="2022-01-02")
+    penalty = rights.record(decided_on="2024-01-10", occurred_on="2024-01-02")
+    bank, grant_id = rights.bank()  # basic and untrustworthy information
+    assert {honour, penalty} <= rights.inquire(bank, grant_id)
+    rights.run("display-stops", now=datetime(2027, 1, 10, 12, tzinfo=UTC))  # both ended
+    assert [notice.recipient for notice in rights.notices(penalty)] == [bank]
+    assert rights.notices(honour) == []  # basic information: not Art. 67's

@@ -50,7 +50,7 @@ def test_filed_labelled_everywhere_answered_and_seen_by_the_citizen(rights: Righ
     record_id = rights.record()
     objection = rights.filed(record_id)
     assert (objection["state"], objection["holder"]) == ("open", rights.client_id("provider"))
-    assert objection["holder_name"] == "Demo City Intermediate People's Court"
+    assert objection["holder_name"] == "Demo City Administration for Market Regulation"
     assert not objection["overdue"] and objection["outcome"] is None
     for channel in CHANNELS:  # still disclosed and used, labelled (Art. 64 para. 1)
         assert "under_objection" in labels(rights, channel, record_id), channel
@@ -193,7 +193,7 @@ def test_overdue_after_a_weekend_and_a_holiday_is_listed_per_holder(rights: Righ
     listed = rights.get("/v1/oversight/overdue-objections", "regulator")["parties"]
     (party,) = [party for party in listed if party["client_id"] == rights.client_id("provider")]
     assert objection_id in {entry["objection_id"] for entry in party["entries"]}
-    assert party["name"] == "Demo City Intermediate People's Court"
+    assert party["name"] == "Demo City Administration for Market Regulation"
 
     late = datetime(2026, 10, 14, 12, tzinfo=CHINA_STANDARD_TIME)
     with rights.desk(late) as desk:
@@ -222,3 +222,39 @@ def _citizen_id(rights: Rights, desk: RightsDesk) -> str:
     citizen = citizen_by_username(desk.session, rights.flow.credentials["citizen"]["username"])
     assert citizen is not None
     return citizen.id
+
+
+def test_art_64_an_objection_may_concern_an_omission(rights: Rights) -> None:
+    holder = rights.client_id("provider")
+    omission = {"kind": "omission", "holder": holder, "item_code": "honour_award"}
+    response = rights.file(None, **omission)
+    assert response.status_code == 201, response.text
+    objection = response.json()
+    assert (objection["kind"], objection["record_id"]) == ("omission", None)
+    assert (objection["holder"], objection["item_code"]) == (holder, "honour_award")
+    refused(rights.file(rights.record(), kind="omission"), 422, "Art. 64")  # names no record
+    refused(rights.file(None, kind="omission"), 422, "Art. 64")  # names its holder
+    refused(rights.file(None, **{**omission, "item_code": "no_such_item"}), 422, "Art. 64")
+    objection_id = objection["objection_id"]
+    refused(rights.answer(objection_id, outcome="deleted", reason="删除"), 422, "Art. 64")
+    answered = rights.answer(objection_id, outcome="corrected", reason="已补充提交")
+    assert answered.status_code == 200, answered.text
+
+
+def test_art_71_every_objection_answer_and_refusal_tells_the_remedy(rights: Rights) -> None:
+    objection_id = rights.filed(rights.record())["objection_id"]
+    assert own_objection(rights, objection_id)["remedy"] is None  # not answered yet
+    answered = rights.answer(objection_id, outcome="upheld", reason="经核查，信息准确")
+    assert answered.json()["remedy"]["article"] == "Art. 71"
+    remedy = own_objection(rights, objection_id)["remedy"]
+    assert remedy["article"] == "Art. 71"
+    assert remedy["means"] == ["administrative_reconsideration", "administrative_litigation"]
+    again = rights.file(None)  # a record objection names its record: refused
+    refused(again, 422, "Art. 64")
+    assert again.json()["remedy"] == remedy
+    malformed = rights.client.post(
+        "/v1/me/objections", json={"reason": ""}, headers=rights.world.headers("citizen")
+    )
+    assert malformed.status_code == 422 and malformed.json()["remedy"] == remedy
+    not_a_subject = rights.answer(objection_id, outcome="upheld", reason="无误")
+    assert "remedy" not in not_a_subject.json()  # the holder's refusal is no subject's

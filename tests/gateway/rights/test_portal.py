@@ -55,6 +55,28 @@ def test_an_objection_filed_in_the_portal_is_labelled_and_answered(rights: Right
     answered = client.get(REPORT).text
     assert "维持原信息：经核查信息准确" in answered
     assert f'action="{action}"' in answered  # the label is lifted with the answer
+    assert "申请行政复议或者提起行政诉讼" in answered  # the remedy, Art. 71
+
+
+def test_art_37_the_portal_shows_my_statements_with_the_record(rights: Rights) -> None:
+    record_id = rights.record()
+    pledge = {"record_id": record_id, "kind": "pledge", "text": "本人承诺按期整改"}
+    stated = rights.client.post(
+        "/v1/me/statements", json=pledge, headers=rights.world.headers("citizen")
+    )
+    assert stated.status_code == 201, stated.text
+    page = signed_in(rights.flow).get(REPORT).text
+    assert "本人提供的信用承诺" in page and "本人承诺按期整改" in page
+    assert_accessible_page(page)
+
+
+def test_art_71_a_refusal_in_the_portal_tells_the_remedy(rights: Rights) -> None:
+    client = signed_in(rights.flow)
+    page = client.get(REPORT)  # a form token for the session
+    assert page.status_code == 200
+    refused = submit(client, f"{REPORT}/rec_{'0' * 32}/objection", {"reason": "x"}, page=REPORT)
+    assert refused.status_code == 404
+    assert "申请行政复议或者提起行政诉讼" in refused.text
 
 
 @dataclass
