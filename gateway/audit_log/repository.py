@@ -53,7 +53,9 @@ class Openings:
 Settlement = Callable[[Session, int], None]
 """A write that lands in the transaction of its leaf, and only there: called with a session on
 that transaction and the leaf's index, under the log's lock. It reports a refusal itself (the
-leaf is written all the same); whatever it raises fails the whole batch closed."""
+leaf is written all the same). Whatever it raises is undone (it runs in a savepoint of its
+own) and fails its own entry only: the leaf is written, :meth:`SqlLogStore.settled` raises for
+it, and the other entries of the batch are not affected."""
 
 
 @dataclass(frozen=True)
@@ -66,9 +68,12 @@ class Companion:
 
 @contextmanager
 def locked_log(engine: Engine) -> Iterator[Connection]:
-    """One transaction holding the log's write lock; committed when the block ends normally."""
+    """One transaction holding the log's write lock; committed when the block ends normally,
+    durably: on PostgreSQL with ``synchronous_commit`` on whatever the session's default
+    (SQLite's engine runs ``synchronous=FULL``, :mod:`gateway.storage.db`)."""
     with engine.connect() as connection, connection.begin():
         if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET LOCAL synchronous_commit TO on")
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK_KEY})
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -110,6 +115,7 @@ class SqlLogStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._companions: dict[bytes, Companion] = {}
+        self._unsettled: dict[bytes, Exception] = {}
         self._companions_lock = threading.Lock()
 
     def append_batch(self, batch: Batch) -> int:
@@ -121,8 +127,18 @@ class SqlLogStore:
             insert_leaves(connection, size, batch.leaves, now)
             insert_hashes(connection, stored_hash_count(size), hashes)
             insert_openings(connection, size, [c.openings if c else None for c in companions])
-            _settle(connection, size, companions)
+            failures = _settle(connection, size, companions)
+        with self._companions_lock:  # committed: the failed settlements are their entries' now
+            for offset, failure in failures.items():
+                self._unsettled[batch.leaf_hashes[offset]] = failure
         return size
+
+    def settled(self, leaf_hash: bytes) -> None:
+        """Raise ``AuditUnavailable`` if the settlement of the written leaf raised."""
+        with self._companions_lock:
+            failure = self._unsettled.pop(leaf_hash, None)
+        if failure is not None:
+            raise AuditUnavailable("the audit entry's settlement failed") from failure
 
     def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
         dbapi = self._engine.raw_connection()
@@ -145,16 +161,25 @@ class SqlLogStore:
             return [self._companions.pop(hashed, None) for hashed in leaf_hashes]
 
 
-def _settle(connection: Connection, start: int, companions: Sequence[Companion | None]) -> None:
-    """Run the settlements of the batch's leaves on its transaction, in index order."""
-    settlements = [(start + offset, c.settlement) for offset, c in enumerate(companions) if c]
-    if not any(settlement for _, settlement in settlements):
-        return
+def _settle(
+    connection: Connection, start: int, companions: Sequence[Companion | None]
+) -> dict[int, Exception]:
+    """Run the settlements of the batch's leaves on its transaction, in index order, each in
+    a savepoint; returns what raised, by offset in the batch (its writes undone)."""
+    settlements = [
+        (offset, c.settlement) for offset, c in enumerate(companions) if c and c.settlement
+    ]
+    failures: dict[int, Exception] = {}
+    if not settlements:
+        return failures
     with Session(bind=connection) as session:
-        for leaf_index, settlement in settlements:
-            if settlement is not None:
-                settlement(session, leaf_index)
-        session.flush()
+        for offset, settlement in settlements:
+            try:
+                with session.begin_nested():
+                    settlement(session, start + offset)
+            except Exception as exc:  # the entry's own failure, reported to it alone
+                failures[offset] = exc
+    return failures
 
 
 # Run for every batch of appends: built once, so only their execution is paid for.

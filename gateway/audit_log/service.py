@@ -15,6 +15,7 @@ it counts in the log and can never be linked to anyone.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from opentelemetry.trace import Span
 from sqlalchemy import Engine
 
 from audit.checkpoint import Checkpoint, open_checkpoint
@@ -90,8 +92,10 @@ class AuditLog:
         retiring_keys: Sequence[Ed25519PrivateKey] = (),
         witness_keys: Sequence[str] = (),
         witness_urls: Mapping[str, str] | None = None,
+        append_timeout: float = APPEND_TIMEOUT,
     ) -> None:
         self._engine = engine
+        self._timeout = append_timeout
         self._witness_urls = {
             _witness_verifier(vkey).vkey: url for vkey, url in (witness_urls or {}).items()
         }
@@ -124,21 +128,22 @@ class AuditLog:
 
         ``openings`` None: the event's commitments are never to be opened (see :func:`seal`).
         ``settlement``: written in the transaction of the entry, and only with it
-        (:data:`gateway.audit_log.repository.Settlement`).
+        (:data:`gateway.audit_log.repository.Settlement`); when it raises, its entry alone
+        fails (the leaf is written, the caller must not answer).
+
+        The answer and the log agree: an entry that did not start to be written within the
+        append timeout is withdrawn (never written) and ``AuditUnavailable`` raised; one whose
+        batch is being written by then is waited for, and its outcome is the answer.
         """
-        leaf = encode(event)
-        _check_openings(event, openings)
-        started = time.perf_counter()
-        outcome = "failed"
-        try:
-            with tracer.start_as_current_span(SPAN_AUDIT) as span:
-                appended = self._durable(leaf, Companion(openings, settlement))
-                span.set_attribute("audit.leaf_index", appended.leaf_index)
-            outcome = "durable"
-        finally:
-            elapsed = time.perf_counter() - started
-            AUDIT_APPEND_DURATION.record(elapsed, {"audit.outcome": outcome})
-        return appended
+        with self._appending(event, openings, settlement) as pending:
+            return pending.durable(_wait(pending.future, self._timeout))
+
+    async def append_async(
+        self, event: AuditEvent, openings: Openings | None, settlement: Settlement | None = None
+    ) -> Appended:
+        """:meth:`append` for the event loop: it waits for the batch without a thread."""
+        with self._appending(event, openings, settlement) as pending:
+            return pending.durable(await _wait_async(pending.future, self._timeout))
 
     def publish_now(self) -> str:
         """Sign a checkpoint of everything appended so far (by any process); return it."""
@@ -273,15 +278,48 @@ class AuditLog:
                 f"tree size {tree_size} is beyond the latest checkpoint's {signed}"
             )
 
-    def _durable(self, leaf: bytes, companion: Companion) -> Appended:
+    @contextmanager
+    def _appending(
+        self, event: AuditEvent, openings: Openings | None, settlement: Settlement | None
+    ) -> Iterator[_Pending]:
+        """Submit ``event`` with its companion; the caller waits for the yielded future."""
+        leaf = encode(event)
+        _check_openings(event, openings)
         hashed = leaf_hash(leaf)
-        if companion.openings is not None or companion.settlement is not None:
-            self._store.expect(hashed, companion)
+        started = time.perf_counter()
+        pending: _Pending | None = None
         try:
-            return _wait(self._sequencer.submit(leaf))
-        except BaseException:
-            self._store.forget(hashed)
-            raise
+            with tracer.start_as_current_span(SPAN_AUDIT) as span:
+                if openings is not None or settlement is not None:
+                    self._store.expect(hashed, Companion(openings, settlement))
+                try:
+                    pending = _Pending(self._store, hashed, self._sequencer.submit(leaf), span)
+                    yield pending
+                except BaseException:
+                    self._store.forget(hashed)
+                    raise
+        finally:
+            outcome = "durable" if pending is not None and pending.done else "failed"
+            elapsed = time.perf_counter() - started
+            AUDIT_APPEND_DURATION.record(elapsed, {"audit.outcome": outcome})
+
+
+@dataclass
+class _Pending:
+    """One submitted entry: its future, and what to check once it resolved."""
+
+    store: SqlLogStore
+    leaf_hash: bytes
+    future: Future[Appended]
+    span: Span
+    done: bool = False
+
+    def durable(self, appended: Appended) -> Appended:
+        """The entry's place once its settlement is known to have held; raises if it failed."""
+        self.store.settled(self.leaf_hash)
+        self.span.set_attribute("audit.leaf_index", appended.leaf_index)
+        self.done = True
+        return appended
 
 
 @contextmanager
@@ -303,12 +341,23 @@ def running_audit_log(engine: Engine, settings: Settings, keys: GatewayKeys) -> 
         audit_log.close()
 
 
-def _wait(future: Future[Appended]) -> Appended:
+def _wait(future: Future[Appended], timeout: float) -> Appended:
     try:
-        return future.result(timeout=APPEND_TIMEOUT)
+        return future.result(timeout=timeout)
     except TimeoutError as exc:
-        future.cancel()
-        raise AuditUnavailable("the audit entry was not made durable in time") from exc
+        if future.cancel():
+            raise AuditUnavailable("the audit entry was not made durable in time") from exc
+    return future.result()  # its batch is being written: its outcome is the answer
+
+
+async def _wait_async(future: Future[Appended], timeout: float) -> Appended:
+    waiter = asyncio.wrap_future(future)
+    try:
+        return await asyncio.wait_for(asyncio.shield(waiter), timeout)
+    except TimeoutError as exc:
+        if future.cancel():
+            raise AuditUnavailable("the audit entry was not made durable in time") from exc
+    return await waiter  # its batch is being written: its outcome is the answer
 
 
 @dataclass(frozen=True)
