@@ -77,9 +77,15 @@ QUICK = Plan(seconds=2, warmup=1, rounds=1)
 
 @dataclass(frozen=True)
 class Round:
+    """One round: the bare endpoint, then each channel; with the CPU time each server spent
+    per request (all its processes, user + system), which a shared machine's load does not
+    change as it changes req/s."""
+
     bare: Measured
     channels: Mapping[str, Measured]
     load_average: float
+    bare_cpu_ms: float
+    cpu_ms: Mapping[str, float]
 
     @property
     def valid(self) -> bool:
@@ -115,8 +121,24 @@ def bare_app() -> FastAPI:
     return app
 
 
+@dataclass(frozen=True)
+class Served:
+    url: str
+    pid: int
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` and its children (the server's workers)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    total = 0.0
+    for process in [pid, *map(int, children)]:
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def serving_bare(port: int, workers: int, payload: Path) -> Iterator[str]:
+def serving_bare(port: int, workers: int, payload: Path) -> Iterator[Served]:
     """uvicorn serving :func:`bare_app` as ``gateway serve`` serves the gateway."""
     command = [sys.executable, "-m", "uvicorn", "bench.inquiry:bare_app", "--factory"]
     command += ["--port", str(port), "--workers", str(workers), "--no-access-log"]
@@ -125,7 +147,7 @@ def serving_bare(port: int, workers: int, payload: Path) -> Iterator[str]:
     url = f"http://127.0.0.1:{port}/bare"
     try:
         _wait_for(url, server)
-        yield url
+        yield Served(url, server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -313,16 +335,22 @@ def _measure(seed: Seeded, setting: Setting, plan: Plan, scratch: Path) -> list[
         def load(request: Request, seconds: float) -> Measured:
             return run(request, seconds=seconds, connections=plan.connections, scratch=scratch)
 
+        def cpu_per_request(pid: int, request: Request, seconds: float) -> tuple[Measured, float]:
+            before = cpu_seconds(pid)
+            measured = load(request, seconds)
+            return measured, (cpu_seconds(pid) - before) / max(measured.requests, 1) * 1000
+
         rounds = []
         for number in range(plan.rounds + 1):  # round 0: warm-up, not kept
             seconds = plan.seconds if number else plan.warmup
-            bare_figures = load(Request(bare), seconds)
-            measured = {
-                channel: load(channel_request(channel, seed, gateway.url, tokens), seconds)
-                for channel in setting.channels
-            }
+            bare_figures, bare_cpu = cpu_per_request(bare.pid, Request(bare.url), seconds)
+            measured, cpu = {}, {}
+            for channel in setting.channels:
+                request = channel_request(channel, seed, gateway.url, tokens)
+                measured[channel], cpu[channel] = cpu_per_request(gateway.pid, request, seconds)
             if number:
-                rounds.append(Round(bare_figures, measured, os.getloadavg()[0]))
+                load_average = os.getloadavg()[0]
+                rounds.append(Round(bare_figures, measured, load_average, bare_cpu, cpu))
     _check_errors(setting, rounds)
     _report(setting, rounds, len(seed.answer), plan)
     return rounds
@@ -353,7 +381,9 @@ def _summary(setting: Setting, rounds: Sequence[Round]) -> dict[str, Any]:
                 r.channels[channel].requests_per_second for r in counted
             ),
             "median_p99_ms": statistics.median(r.channels[channel].p99_ms for r in counted),
+            "median_cpu_ms": statistics.median(r.cpu_ms[channel] for r in counted),
         }
+    summary["bare_median_cpu_ms"] = statistics.median(r.bare_cpu_ms for r in counted)
     summary["bare_median_rps"] = statistics.median(r.bare.requests_per_second for r in counted)
     return summary
 
@@ -362,27 +392,31 @@ def _report(setting: Setting, rounds: Sequence[Round], size: int, plan: Plan) ->
     lines = [
         f"\ninquiry benchmark, {setting.name}: {len(rounds)} rounds of {plan.seconds:.0f} s per "
         f"side over {plan.connections} connections (wrk), answer {size} bytes",
-        f"  {'':<28}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'ratio':>8}{'load':>7}",
+        f"  {'':<28}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/req':>11}{'ratio':>8}"
+        f"{'load':>7}",
     ]
     for number, measured in enumerate(rounds, 1):
         mark = "" if measured.valid else f"  INVALID: bare below {VALID_BARE:,.0f} req/s"
-        lines.append(_line(f"{number}: bare FastAPI", measured.bare, "", "") + mark)
+        bare_line = _line(f"{number}: bare FastAPI", measured.bare, measured.bare_cpu_ms, "", "")
+        lines.append(bare_line + mark)
         for channel, figures in measured.channels.items():
             ratio, load = f"{measured.ratio(channel):.3f}", f"{measured.load_average:.1f}"
-            lines.append(_line(f"{number}: {channel}", figures, ratio, load))
+            cpu = measured.cpu_ms[channel]
+            lines.append(_line(f"{number}: {channel}", figures, cpu, ratio, load))
     counted = [r for r in rounds if r.valid] or list(rounds)
     for channel in setting.channels:
         median = statistics.median(r.ratio(channel) for r in counted)
-        lines.append(f"  {channel}: median ratio {median:.3f}")
+        cpu = statistics.median(r.cpu_ms[channel] for r in counted)
+        lines.append(f"  {channel}: median ratio {median:.3f}, CPU {cpu:.2f} ms per request")
     if not any(r.valid for r in rounds):
         lines.append(f"  INVALID RUN: the bare endpoint stayed below {VALID_BARE:,.0f} req/s")
     print("\n".join(lines), flush=True)
 
 
-def _line(name: str, figures: Measured, ratio: str, load: str) -> str:
+def _line(name: str, figures: Measured, cpu_ms: float, ratio: str, load: str) -> str:
     return (
         f"  {name:<28}{figures.requests_per_second:>10,.0f}{figures.p50_ms:>9.1f}"
-        f"{figures.p99_ms:>9.1f}{ratio:>8}{load:>7}"
+        f"{figures.p99_ms:>9.1f}{cpu_ms:>11.2f}{ratio:>8}{load:>7}"
     )
 
 

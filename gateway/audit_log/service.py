@@ -15,7 +15,6 @@ it counts in the log and can never be linked to anyone.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -25,7 +24,6 @@ from dataclasses import dataclass, field
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from opentelemetry.trace import Span
 from sqlalchemy import Engine
 
 from audit.checkpoint import Checkpoint, open_checkpoint
@@ -135,15 +133,19 @@ class AuditLog:
         append timeout is withdrawn (never written) and ``AuditUnavailable`` raised; one whose
         batch is being written by then is waited for, and its outcome is the answer.
         """
-        with self._appending(event, openings, settlement) as pending:
-            return pending.durable(_wait(pending.future, self._timeout))
-
-    async def append_async(
-        self, event: AuditEvent, openings: Openings | None, settlement: Settlement | None = None
-    ) -> Appended:
-        """:meth:`append` for the event loop: it waits for the batch without a thread."""
-        with self._appending(event, openings, settlement) as pending:
-            return pending.durable(await _wait_async(pending.future, self._timeout))
+        leaf = encode(event)
+        _check_openings(event, openings)
+        started = time.perf_counter()
+        outcome = "failed"
+        try:
+            with tracer.start_as_current_span(SPAN_AUDIT) as span:
+                appended = self._durable(leaf, Companion(openings, settlement))
+                span.set_attribute("audit.leaf_index", appended.leaf_index)
+            outcome = "durable"
+        finally:
+            elapsed = time.perf_counter() - started
+            AUDIT_APPEND_DURATION.record(elapsed, {"audit.outcome": outcome})
+        return appended
 
     def publish_now(self) -> str:
         """Sign a checkpoint of everything appended so far (by any process); return it."""
@@ -278,47 +280,16 @@ class AuditLog:
                 f"tree size {tree_size} is beyond the latest checkpoint's {signed}"
             )
 
-    @contextmanager
-    def _appending(
-        self, event: AuditEvent, openings: Openings | None, settlement: Settlement | None
-    ) -> Iterator[_Pending]:
-        """Submit ``event`` with its companion; the caller waits for the yielded future."""
-        leaf = encode(event)
-        _check_openings(event, openings)
+    def _durable(self, leaf: bytes, companion: Companion) -> Appended:
         hashed = leaf_hash(leaf)
-        started = time.perf_counter()
-        pending: _Pending | None = None
+        if companion.openings is not None or companion.settlement is not None:
+            self._store.expect(hashed, companion)
         try:
-            with tracer.start_as_current_span(SPAN_AUDIT) as span:
-                if openings is not None or settlement is not None:
-                    self._store.expect(hashed, Companion(openings, settlement))
-                try:
-                    pending = _Pending(self._store, hashed, self._sequencer.submit(leaf), span)
-                    yield pending
-                except BaseException:
-                    self._store.forget(hashed)
-                    raise
-        finally:
-            outcome = "durable" if pending is not None and pending.done else "failed"
-            elapsed = time.perf_counter() - started
-            AUDIT_APPEND_DURATION.record(elapsed, {"audit.outcome": outcome})
-
-
-@dataclass
-class _Pending:
-    """One submitted entry: its future, and what to check once it resolved."""
-
-    store: SqlLogStore
-    leaf_hash: bytes
-    future: Future[Appended]
-    span: Span
-    done: bool = False
-
-    def durable(self, appended: Appended) -> Appended:
-        """The entry's place once its settlement is known to have held; raises if it failed."""
-        self.store.settled(self.leaf_hash)
-        self.span.set_attribute("audit.leaf_index", appended.leaf_index)
-        self.done = True
+            appended = _wait(self._sequencer.submit(leaf), self._timeout)
+        except BaseException:
+            self._store.forget(hashed)
+            raise
+        self._store.settled(hashed)
         return appended
 
 
@@ -348,16 +319,6 @@ def _wait(future: Future[Appended], timeout: float) -> Appended:
         if future.cancel():
             raise AuditUnavailable("the audit entry was not made durable in time") from exc
     return future.result()  # its batch is being written: its outcome is the answer
-
-
-async def _wait_async(future: Future[Appended], timeout: float) -> Appended:
-    waiter = asyncio.wrap_future(future)
-    try:
-        return await asyncio.wait_for(asyncio.shield(waiter), timeout)
-    except TimeoutError as exc:
-        if future.cancel():
-            raise AuditUnavailable("the audit entry was not made durable in time") from exc
-    return await waiter  # its batch is being written: its outcome is the answer
 
 
 @dataclass(frozen=True)

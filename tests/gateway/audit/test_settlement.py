@@ -3,7 +3,6 @@ transactions are durable against a power loss - on both stores."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -52,9 +51,8 @@ def test_the_append_of_a_failed_settlement_fails_and_the_next_is_served(
         assert audit_log.append(*entry(1), _disclose("rec-b")).leaf_index == 1
 
 
-@pytest.mark.parametrize("waiting", ["thread", "event loop"])
 def test_an_answer_agrees_with_the_log_when_the_append_times_out(
-    migrated: Settings, engine: Engine, waiting: str
+    migrated: Settings, engine: Engine
 ) -> None:
     """The append times out while its batch is being written: either it was written and the
     caller is answered, or it was not and the caller gets 503 - never one without the other."""
@@ -67,10 +65,7 @@ def test_an_answer_agrees_with_the_log_when_the_append_times_out(
     event, openings = entry(0)
     with _log(migrated, engine, append_timeout=SHORT_TIMEOUT) as audit_log:
         try:
-            if waiting == "thread":
-                audit_log.append(event, openings, slow)
-            else:
-                asyncio.run(audit_log.append_async(event, openings, slow))
+            audit_log.append(event, openings, slow)
             answered = True
         except AuditUnavailable:
             answered = False
