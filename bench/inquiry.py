@@ -49,6 +49,7 @@ from sqlalchemy import insert, select
 from bench import Context, Measurement, benchmark
 from bench.harness import Province, free_port, scratch_database
 from bench.load import CASE_REFERENCE, token_request
+from bench.passkey import SoftPasskey, StepUp
 from bench.wrk import Measured, Request, require_wrk, run
 from consent.requests import new_grant_id
 from gateway.consents.repository import GRANTS
@@ -221,9 +222,14 @@ def _approved_grant(client: httpx.Client, tokens: Tokens, credentials: Mapping[s
     )
     asked.raise_for_status()
     grant_id: str = asked.json()["grant_id"]
+    citizen = tokens.header("citizen")  # the passkey's proof is bound to this access token
+    passkey = SoftPasskey.from_json(credentials["base_url"], credentials["citizen"]["passkey"])
+    approval = {
+        "categories": CATEGORIES,
+        "second_factor": StepUp(client, citizen, passkey).proof("approve", grant_id),
+    }
     path = f"/v1/me/consents/{grant_id}/approve"
-    approved = client.post(path, json={"categories": CATEGORIES}, headers=tokens.header("citizen"))
-    approved.raise_for_status()
+    client.post(path, json=approval, headers=citizen).raise_for_status()
     return grant_id
 
 
