@@ -34,7 +34,8 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 # The proof runs (README, "Proof"). Options: make bench QUICK=1 (1k vs 100k, 100k-leaf log),
-# ONLY="name ..." (some benchmarks), SCALE=N (the large province of the scale benchmark);
+# ONLY="name ..." (some benchmarks), SCALE=N (the large province of the scale benchmark),
+# DATABASE_URL=... (the inquiry benchmark on PostgreSQL too, 1, 2 and 4 processes; needs wrk);
 # make soak DURATION=seconds (it runs make fuzz first: EXAMPLES=n per operation, role and mode,
 # SCENARIOS=n walks of the OpenAPI links, SEED=n repeats a run), make crash ROUNDS=n;
 # DATABASE_URL=... (a fresh schema on PostgreSQL) for soak, crash and scaleout; REDIS_URL=...
@@ -43,7 +44,8 @@ BENCH_ARGS := $(if $(QUICK),--quick) $(foreach name,$(ONLY),--only $(name))
 PROOF_DB := $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
 
 bench: $(STAMP)
-	$(if $(SCALE),BENCH_SCALE_LARGE=$(SCALE)) $(BIN)/python -m bench $(BENCH_ARGS)
+	@command -v wrk >/dev/null || { echo "make bench needs wrk, the HTTP load generator: apt-get install wrk" >&2; exit 1; }
+	$(if $(SCALE),BENCH_SCALE_LARGE=$(SCALE)) $(BIN)/python -m bench $(BENCH_ARGS) $(PROOF_DB)
 
 soak: $(STAMP) fuzz
 	$(BIN)/python -m bench.soak --duration $(or $(DURATION),180) $(PROOF_DB)

@@ -33,7 +33,7 @@ from audit.errors import AuditUnavailable
 from audit.merkle import leaf_hash
 from audit.tlog import HashReader, extend
 
-MAX_BATCH = 256
+MAX_BATCH = 2048
 MAX_DELAY = 0.002
 
 

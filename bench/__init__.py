@@ -34,14 +34,18 @@ class Measurement:
     value: float
     baseline: float
     details: Mapping[str, object] = field(default_factory=dict)
+    valid: bool = True
+    """False: the run could not measure what it states (the baseline itself was bounded)."""
 
 
 @dataclass(frozen=True)
 class Context:
-    """What every benchmark gets: quick mode (smaller sizes) and a scratch directory."""
+    """What every benchmark gets: quick mode (smaller sizes), a scratch directory and the
+    PostgreSQL to measure as well (None: SQLite only)."""
 
     quick: bool
     scratch: Path
+    database_url: str | None = None
 
 
 @dataclass(frozen=True)

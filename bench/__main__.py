@@ -18,6 +18,9 @@ def main(argv: list[str] | None = None) -> int:
         "--only", action="append", metavar="NAME", help="run only NAME (repeatable)"
     )
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument(
+        "--database-url", help="also measure on this PostgreSQL (in a fresh schema)"
+    )
     arguments = parser.parse_args(argv)
     for module in MODULES:
         importlib.import_module(module)
@@ -27,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown benchmark {sorted(unknown)}; known: {[b.name for b in REGISTRY]}")
     results = []
     with tempfile.TemporaryDirectory(prefix="gateway-bench-") as scratch:
-        context = Context(arguments.quick, Path(scratch))
+        context = Context(arguments.quick, Path(scratch), arguments.database_url)
         for bench in selected:
             print(f"running {bench.name} ...", file=sys.stderr, flush=True)
             measured = bench.run(context)
@@ -41,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
                     bench.baseline_name,
                     measured.baseline,
                     measured.details,
+                    measured.valid,
                 )
             )
     if arguments.quick:

@@ -1,11 +1,11 @@
 """Audit log benchmarks (Art. 39 para. 3, RFC 9162 section 2.1), each next to ``pymerkle``.
 
 * ``audit.append.sqlite`` — durable appends per second: leaves submitted to the
-  :class:`~audit.sequencer.Sequencer` (group commit, up to 256 leaves per transaction) into
+  :class:`~audit.sequencer.Sequencer` (group commit, up to 2,048 leaves per transaction) into
   :class:`~gateway.audit_log.repository.SqlLogStore` on SQLite (WAL, the gateway's engine);
-  pymerkle: ``SqliteTree.append_entries`` in chunks of the same 256, one transaction each,
-  with the same journal pragmas. (pymerkle stores leaf hashes only; the gateway also writes
-  every interior node.)
+  pymerkle: ``SqliteTree.append_entries`` in chunks of the same 2,048, one transaction each,
+  with the same journal pragmas (WAL, synchronous FULL: every commit survives a power loss).
+  (pymerkle stores leaf hashes only; the gateway also writes every interior node.)
 * ``audit.inclusion_proofs.1m`` — inclusion proofs per second at 1M leaves, random indexes,
   read from the SQLite store; pymerkle: ``SqliteTree.prove_inclusion`` on the same leaves,
   its subroot cache warmed by the same number of proofs first.
@@ -114,11 +114,12 @@ def pymerkle_sqlite(scratch: Path, size: int) -> pymerkle.SqliteTree:
 
 
 def wal_tree(path: Path) -> pymerkle.SqliteTree:
-    """pymerkle's SQLite tree with the gateway's journal settings (WAL, synchronous NORMAL)."""
+    """pymerkle's SQLite tree with the gateway's journal settings (WAL, synchronous FULL: a
+    commit survives a power loss)."""
     tree = pymerkle.SqliteTree(str(path))
     connection: sqlite3.Connection = tree.con
     connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute("PRAGMA synchronous=FULL")
     return tree
 
 

@@ -1,324 +1,294 @@
-"""Inquiry benchmark (Art. 39 para. 2-3): an authorized inquiry next to a bare FastAPI endpoint.
+"""Inquiry benchmark (Art. 39 para. 2-3): every disclosure channel next to a bare FastAPI endpoint.
 
 * ``inquiry.authorized.vs_bare`` — requests per second of ``POST /v1/inquiries/authorized``
   (token check, consent check, archive read, redaction, durable audit append, the use counted)
-  as a fraction of a bare FastAPI endpoint's returning a JSON document of the same size; target
-  >= 0.25, aim 0.5. Both run under uvicorn with the same worker count in the same run, on
-  SQLite (the gateway as ``make run`` serves it): one worker per core, the production setting
-  (``GATEWAY_WORKERS``), which is the figure held to the target; then, on a machine of several
-  cores, both again with a single worker (``make run``'s default), printed under the table.
-  The load comes from a separate process on 127.0.0.1: threads with keep-alive ``httpx``
-  clients, the same number of requests and connections for both. The two are measured in
-  alternation, several rounds, so that both meet the same load of the machine; the figure is
-  the median of the rounds' ratios. Every round's figures, with p50 and p99 latency and the
-  machine's load average, are printed under the table. The load process shares the
-  machine's cores: when the bare endpoint answers about as fast with one worker as with
-  several, the load process is what bounds it, and the single-worker ratio is the stricter
-  comparison.
+  as a fraction of a bare endpoint's: an ``async def`` FastAPI route returning the same JSON
+  document (the authorized answer, the same size). The headline is ONE worker on SQLite (the
+  gateway as ``make run`` serves it); target >= 0.20, aim 0.5.
 
-Set-up (not measured): the demo province and its archive are seeded, and the demo citizen
-approves enough ``post_loan_management`` grants (12 uses each) for every inquiry, through the
-consent API; each inquiry uses the next grant that has uses left.
+The load is ``wrk`` (:mod:`bench.wrk`, C): 16 keep-alive connections, a fixed time per run.
+The bare endpoint and the gateway are measured in alternation, several rounds in one run, so
+that both meet the same load of a shared machine; a figure is the median of the rounds' ratios,
+each round's gateway figure divided by that round's bare one. Every round prints req/s, p50 and
+p99 of both sides and the machine's load average. A round whose bare endpoint served fewer than
+:data:`VALID_BARE` req/s is invalid (the machine or the load generator bounds it, not the
+server) and left out of the medians; a run with no valid round is marked invalid.
+
+Settings, in one run: SQLite with one worker, every channel (authorized, sharing, authority,
+self, public), each round the bare endpoint and then the five; then, with ``--database-url``
+(``make bench DATABASE_URL=postgresql+psycopg://...``, a fresh schema), PostgreSQL with 1, 2
+and 4 gateway processes (``GATEWAY_WORKERS``; the bare endpoint with as many), the authorized
+inquiry. Where the two stores are compared, it is by each setting's ratio to its own bare
+endpoint and by the gateway's own req/s.
+
+Set-up (not measured): the demo province and its archive are seeded; the demo establishment
+asks and the demo citizen approves one ``post_loan_management`` grant through the consent
+API, which is then copied (new grant ids) with a use limit far above the purpose's 12, so that
+no inquiry of the run is refused for spent uses: each use is still counted, in the same
+transaction as the inquiry's audit entry. Every request gets a 200 or the run fails.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, replace
-from itertools import count
 from pathlib import Path
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
+from sqlalchemy import insert, select
 
 from bench import Context, Measurement, benchmark
+from bench.harness import Province, free_port, scratch_database
+from bench.load import CASE_REFERENCE, token_request
 from bench.passkey import SoftPasskey, StepUp
-from gateway.app import create_app
-from gateway.demo import client_assertion, read_credentials, seed_demo, seed_demo_archive
-from gateway.settings import Settings
-from gateway.storage import migrate
+from bench.wrk import Measured, Request, require_wrk, run
+from consent.requests import new_grant_id
+from gateway.consents.repository import GRANTS
 
 PAYLOAD_VARIABLE = "BENCH_BARE_PAYLOAD"
 PURPOSE = "post_loan_management"
 CATEGORIES = ["basic", "untrustworthy"]
-USES_PER_GRANT = 12
-BARE_PORT, GATEWAY_PORT = 8711, 8712
+GRANT_COPIES = 64
+USES_PER_COPY = 1_000_000_000
+VALID_BARE = 3000.0
+CHANNELS = ("authorized", "sharing", "authority", "self", "public")
+PROCESSES = (1, 2, 4)
 
 
 @dataclass(frozen=True)
-class Sizes:
-    """Per round: ``warmup`` requests, then ``requests`` measured, over ``connections``."""
-
-    requests: int
-    warmup: int
-    connections: int
+class Plan:
+    seconds: float
+    warmup: float
     rounds: int
-
-    @property
-    def per_round(self) -> int:
-        return self.warmup + self.requests
+    connections: int = 16
 
 
-FULL = Sizes(requests=3000, warmup=300, connections=16, rounds=3)
-QUICK = Sizes(requests=1200, warmup=100, connections=16, rounds=1)
-
-
-@dataclass(frozen=True)
-class Load:
-    """What the load process sends: ``bodies[i]`` is request i (``None``: no body)."""
-
-    url: str
-    headers: dict[str, str]
-    bodies: list[str | None]
-    warmup: int
-    connections: int
-
-
-@dataclass(frozen=True)
-class Measured:
-    requests_per_second: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
+FULL = Plan(seconds=6, warmup=2, rounds=3)
+QUICK = Plan(seconds=2, warmup=1, rounds=1)
 
 
 @dataclass(frozen=True)
 class Round:
-    """One round: the gateway, the bare endpoint right before it, the load average after."""
+    """One round: the bare endpoint, then each channel; with the CPU time each server spent
+    per request (all its processes, user + system), which a shared machine's load does not
+    change as it changes req/s."""
 
-    ours: Measured
     bare: Measured
+    channels: Mapping[str, Measured]
     load_average: float
+    bare_cpu_ms: float
+    cpu_ms: Mapping[str, float]
 
     @property
-    def ratio(self) -> float:
-        return self.ours.requests_per_second / self.bare.requests_per_second
+    def valid(self) -> bool:
+        return self.bare.requests_per_second >= VALID_BARE
+
+    def ratio(self, channel: str) -> float:
+        return self.channels[channel].requests_per_second / self.bare.requests_per_second
 
 
-# -- the two servers -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Setting:
+    store: str
+    workers: int
+    channels: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.store}, {self.workers} process{'es' if self.workers > 1 else ''}"
+
+
+# -- the bare endpoint ---------------------------------------------------------------------
 
 
 def bare_app() -> FastAPI:
-    """The baseline: FastAPI with one sync route returning a prepared JSON document."""
+    """The baseline: FastAPI with one ``async def`` route returning a prepared JSON document."""
     payload = json.loads(Path(os.environ[PAYLOAD_VARIABLE]).read_text())
     app = FastAPI()
 
-    @app.post("/bare")
-    def bare() -> dict[str, Any]:
+    @app.api_route("/bare", methods=["GET", "POST"])
+    async def bare() -> dict[str, Any]:
         return payload  # type: ignore[no-any-return]
 
     return app
 
 
-def serve(
-    target: str, port: int, workers: int, environment: dict[str, str]
-) -> subprocess.Popen[bytes]:
-    """uvicorn serving ``target`` (an app factory) with the gateway's server options."""
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        target,
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
-    server = subprocess.Popen(command, env={**os.environ, **environment})
+@dataclass(frozen=True)
+class Served:
+    url: str
+    pid: int
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` and its children (the server's workers)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    total = 0.0
+    for process in [pid, *map(int, children)]:
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def serving_bare(port: int, workers: int, payload: Path) -> Iterator[Served]:
+    """uvicorn serving :func:`bare_app` as ``gateway serve`` serves the gateway."""
+    command = [sys.executable, "-m", "uvicorn", "bench.inquiry:bare_app", "--factory"]
+    command += ["--port", str(port), "--workers", str(workers), "--no-access-log"]
+    command += ["--log-level", "warning", "--no-server-header"]
+    server = subprocess.Popen(command, env={**os.environ, PAYLOAD_VARIABLE: str(payload)})
+    url = f"http://127.0.0.1:{port}/bare"
+    try:
+        _wait_for(url, server)
+        yield Served(url, server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _wait_for(url: str, server: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and server.poll() is None:
         try:
-            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
-            return server
+            httpx.get(url, timeout=1)
+            return
         except httpx.TransportError:
             time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError(f"{target} did not start on port {port}")
+    raise RuntimeError(f"the bare endpoint did not start on {url}")
 
 
-def stop(server: subprocess.Popen[bytes]) -> None:
-    server.terminate()
-    server.wait(timeout=30)
-
-
-# -- the load process ----------------------------------------------------------------------
-
-
-def run_load(load: Load, scratch: Path) -> Measured:
-    """Run the load in a separate process and read what it measured."""
-    plan = scratch / "load.json"
-    plan.write_text(json.dumps(asdict(load)))
-    output = subprocess.run(
-        [sys.executable, "-m", "bench.inquiry", str(plan)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return Measured(**json.loads(output))
-
-
-def _drive(load: Load) -> Measured:
-    """Send the warm-up, then the measured requests, from ``connections`` threads."""
-    headers = {**load.headers, "Content-Type": "application/json"}
-    clients = [httpx.Client(headers=headers, timeout=60) for _ in range(load.connections)]
-    _send_all(clients, load.url, load.bodies[: load.warmup])
-    started = time.perf_counter()
-    latencies, errors = _send_all(clients, load.url, load.bodies[load.warmup :])
-    elapsed = time.perf_counter() - started
-    for client in clients:
-        client.close()
-    latencies.sort()
-    return Measured(
-        requests_per_second=len(latencies) / elapsed,
-        p50_ms=latencies[len(latencies) // 2] * 1000,
-        p99_ms=latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
-        errors=errors,
-    )
-
-
-def _send_all(
-    clients: list[httpx.Client], url: str, bodies: list[str | None]
-) -> tuple[list[float], int]:
-    latencies = [0.0] * len(bodies)
-    failed = [False] * len(bodies)
-    numbers = count()
-    lock = threading.Lock()
-
-    def work(client: httpx.Client) -> None:
-        while True:
-            with lock:
-                index = next(numbers)
-            if index >= len(bodies):
-                return
-            started = time.perf_counter()
-            response = client.post(url, content=bodies[index])
-            latencies[index] = time.perf_counter() - started
-            failed[index] = response.status_code != 200
-
-    threads = [threading.Thread(target=work, args=(client,)) for client in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return latencies, sum(failed)
-
-
-# -- set-up --------------------------------------------------------------------------------
+# -- the province --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Province:
-    settings: Settings
-    environment: dict[str, str]
-    credentials: dict[str, Any]
-    grants: list[str]
-    answer: dict[str, Any]
+class Seeded:
+    province: Province
+    grants: tuple[str, ...]
+    answer: bytes
 
 
-def seeded_province(scratch: Path, inquiries: int) -> Province:
-    """The demo province with enough grants for ``inquiries``, and one inquiry's answer."""
-    environment = {
-        "GATEWAY_VAR_DIR": str(scratch / "var"),
-        "GATEWAY_DATABASE_URL": f"sqlite:///{scratch / 'gateway.db'}",
-        "GATEWAY_BASE_URL": f"http://127.0.0.1:{GATEWAY_PORT}",
-        "GATEWAY_RATE_LIMIT_DEFAULT": "100000000/minute",
-        "GATEWAY_RATE_LIMIT_SIGN_IN": "100000000/minute",
-    }
-    settings = Settings(
-        var_dir=Path(environment["GATEWAY_VAR_DIR"]),
-        database_url=environment["GATEWAY_DATABASE_URL"],
-        base_url=environment["GATEWAY_BASE_URL"],
-        rate_limit_default=environment["GATEWAY_RATE_LIMIT_DEFAULT"],
-        rate_limit_sign_in=environment["GATEWAY_RATE_LIMIT_SIGN_IN"],
-        _env_file=None,
-    )
-    migrate.upgrade(settings.resolved_database_url)
-    seed_demo(settings)
-    seed_demo_archive(settings)
-    credentials = read_credentials(settings.var_dir / "demo" / "credentials.json")
-    app = create_app(settings)
-    with TestClient(app, base_url=settings.base_url) as client:
-        consent = _ConsentDesk(client, credentials)
-        grants = [consent.grant() for _ in range(math.ceil(inquiries / USES_PER_GRANT) + 1)]
+def seeded(directory: Path, database_url: str | None) -> Seeded:
+    """The demo province, its grants for the run and one authorized answer (the payload)."""
+    province = Province.create(directory, database_url=database_url, checkpoint_interval="5")
+    with province.gateway() as gateway, httpx.Client(base_url=gateway.url, timeout=30) as client:
+        tokens = Tokens(client, province.credentials)
+        grant = _approved_grant(client, tokens, province.credentials)
+        grants = _copies(province, grant)
         answer = client.post(
             "/v1/inquiries/authorized",
-            json=inquiry(credentials, grants.pop()),
-            headers=consent.bank,
-        ).json()
-    app.state.engine.dispose()
-    return Province(settings, environment, credentials, grants, answer)
+            json=inquiry(province.credentials, grants[0]),
+            headers=tokens.header("establishment"),
+        )
+        answer.raise_for_status()
+    return Seeded(province, grants, answer.content)
 
 
-@dataclass
-class _ConsentDesk:
-    """The demo establishment asks, the demo citizen approves, over the consent API."""
+class Tokens:
+    """Fresh access tokens of the demo personas (they live 300 s: one per wrk run)."""
 
-    client: TestClient
-    credentials: dict[str, Any]
+    def __init__(self, client: httpx.Client, credentials: Mapping[str, Any]) -> None:
+        self._client = client
+        self._credentials = credentials
 
-    def __post_init__(self) -> None:
-        self.bank = {"Authorization": f"Bearer {bearer(self.client, self.credentials)}"}
-        citizen = self.credentials["citizen"]
-        form = {"username": citizen["username"], "password": citizen["password"]}
-        token = self.client.post("/v1/me/token", data=form).json()["access_token"]
-        self.citizen = {"Authorization": f"Bearer {token}"}
-        self.step_up = StepUp(self.client, self.citizen, SoftPasskey(self.credentials["base_url"]))
-        self.step_up.enrol(citizen["totp_secret"])
+    def header(self, persona: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(persona)}"}
 
-    def grant(self) -> str:
-        request = {
-            "subject": {"kind": "id_number", "value": self.credentials["citizen"]["id_number"]},
-            "purpose": PURPOSE,
-            "categories": CATEGORIES,
-            "validity_days": 30,
-            "max_uses": USES_PER_GRANT,
-        }
-        grant_id: str = self.client.post(
-            "/v1/consent-requests", json=request, headers=self.bank
-        ).json()["grant_id"]
-        approval = {
-            "categories": CATEGORIES,
-            "second_factor": self.step_up.proof("approve", grant_id),
-        }
-        path = f"/v1/me/consents/{grant_id}/approve"
-        assert self.client.post(path, json=approval, headers=self.citizen).status_code == 200
-        return grant_id
+    def token(self, persona: str) -> str:
+        path, form = token_request(self._credentials, persona)
+        response = self._client.post(path, data=form)
+        response.raise_for_status()
+        token: str = response.json()["access_token"]
+        return token
 
 
-def bearer(client: httpx.Client | TestClient, credentials: dict[str, Any]) -> str:
-    """A fresh access token of the demo establishment."""
-    persona = credentials["establishment"]
-    form = {
-        "grant_type": "client_credentials",
-        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        "client_assertion": client_assertion(persona, f"{credentials['base_url']}/oauth/token"),
+def _approved_grant(client: httpx.Client, tokens: Tokens, credentials: Mapping[str, Any]) -> str:
+    request = {
+        "subject": _citizen(credentials),
+        "purpose": PURPOSE,
+        "categories": CATEGORIES,
+        "validity_days": 30,
+        "max_uses": 12,
     }
-    token: str = client.post("/oauth/token", data=form).json()["access_token"]
-    return token
+    asked = client.post(
+        "/v1/consent-requests", json=request, headers=tokens.header("establishment")
+    )
+    asked.raise_for_status()
+    grant_id: str = asked.json()["grant_id"]
+    citizen = tokens.header("citizen")  # the passkey's proof is bound to this access token
+    passkey = SoftPasskey.from_json(credentials["base_url"], credentials["citizen"]["passkey"])
+    approval = {
+        "categories": CATEGORIES,
+        "second_factor": StepUp(client, citizen, passkey).proof("approve", grant_id),
+    }
+    path = f"/v1/me/consents/{grant_id}/approve"
+    client.post(path, json=approval, headers=citizen).raise_for_status()
+    return grant_id
 
 
-def inquiry(credentials: dict[str, Any], grant_id: str) -> dict[str, Any]:
+def _copies(province: Province, grant_id: str) -> tuple[str, ...]:
+    """``GRANT_COPIES`` copies of the approved grant with :data:`USES_PER_COPY` uses each."""
+    engine = province.engine()
+    with engine.begin() as connection:
+        row = connection.execute(select(GRANTS).where(GRANTS.c.grant_id == grant_id)).one()
+        copies = [
+            {**row._asdict(), "grant_id": new_grant_id(), "max_uses": USES_PER_COPY}
+            for _ in range(GRANT_COPIES)
+        ]
+        connection.execute(insert(GRANTS), copies)
+    engine.dispose()
+    return tuple(copy["grant_id"] for copy in copies)
+
+
+def _citizen(credentials: Mapping[str, Any]) -> dict[str, str]:
+    return {"kind": "id_number", "value": credentials["citizen"]["id_number"]}
+
+
+def inquiry(credentials: Mapping[str, Any], grant_id: str) -> dict[str, Any]:
     return {
         "grant_id": grant_id,
-        "subject": {"kind": "id_number", "value": credentials["citizen"]["id_number"]},
+        "subject": _citizen(credentials),
         "purpose": PURPOSE,
         "categories": CATEGORIES,
     }
+
+
+def channel_request(channel: str, seed: Seeded, base_url: str, tokens: Tokens) -> Request:
+    """What wrk sends to ``channel``, with a fresh token of its persona."""
+    credentials = seed.province.credentials
+    json_type = ("Content-Type", "application/json")
+    if channel == "public":
+        code = credentials["subjects"]["legal_persons"][0]
+        return Request(f"{base_url}/v1/public/credit-subjects/{code}")
+    if channel == "self":
+        token = tokens.token("citizen")
+        return Request(f"{base_url}/v1/me/credit-report", headers=(_bearer(token),))
+    bodies: list[dict[str, Any]]
+    if channel == "authorized":
+        bodies = [inquiry(credentials, grant) for grant in seed.grants]
+        persona = "establishment"
+    elif channel == "sharing":
+        bodies = [{"subject": _citizen(credentials), "categories": ["basic"]}]
+        persona = "agency"
+    else:
+        basis = credentials["agency"]["legal_bases"][0]
+        citizen = _citizen(credentials)
+        bodies = [{"subject": citizen, "legal_basis": basis, "case_reference": CASE_REFERENCE}]
+        persona = "agency"
+    texts = tuple(json.dumps(body, ensure_ascii=False) for body in bodies)
+    headers = (_bearer(tokens.token(persona)), json_type)
+    return Request(f"{base_url}/v1/inquiries/{channel}", "POST", headers, texts)
+
+
+def _bearer(token: str) -> tuple[str, str]:
+    return ("Authorization", f"Bearer {token}")
 
 
 # -- the benchmark -------------------------------------------------------------------------
@@ -327,111 +297,134 @@ def inquiry(credentials: dict[str, Any], grant_id: str) -> dict[str, Any]:
 @benchmark(
     "inquiry.authorized.vs_bare",
     unit="x bare req/s",
-    target=0.25,
+    target=0.20,
     higher_is_better=True,
-    baseline="bare FastAPI (=1)",
+    baseline="bare async FastAPI (=1)",
 )
 def authorized_vs_bare(context: Context) -> Measurement:
+    require_wrk()
     plan = QUICK if context.quick else FULL
     scratch = context.scratch / "inquiry"
-    scratch.mkdir()
-    settings = worker_settings()
-    requests = plan.per_round * plan.rounds
-    province = seeded_province(scratch, requests * len(settings))
+    settings = [Setting("sqlite", 1, CHANNELS)]
+    database_urls: dict[str, str | None] = {"sqlite": None}
+    if context.database_url:
+        settings += [Setting("postgresql", n, ("authorized",)) for n in PROCESSES]
+        database_urls["postgresql"] = context.database_url
+    details: dict[str, object] = {"uptime_before": _uptime()}
+    for store, url in database_urls.items():
+        with scratch_database(url) as scoped:
+            seed = seeded(scratch / store, scoped)
+            for setting in (s for s in settings if s.store == store):
+                rounds = _measure(seed, setting, plan, scratch)
+                details[setting.name] = _summary(setting, rounds)
+    if not context.database_url:
+        print("PostgreSQL not measured: make bench DATABASE_URL=postgresql+psycopg://...")
+    details["uptime_after"] = _uptime()
+    headline = details[settings[0].name]
+    assert isinstance(headline, dict)
+    return Measurement(headline["authorized"]["median_ratio"], 1.0, details, headline["valid"])
+
+
+def _measure(seed: Seeded, setting: Setting, plan: Plan, scratch: Path) -> list[Round]:
+    """The bare endpoint and the gateway, both with ``setting.workers``, in alternation."""
     payload = scratch / "payload.json"
-    payload.write_text(json.dumps(province.answer))
-    bodies: list[str | None] = [
-        json.dumps(inquiry(province.credentials, province.grants[i // USES_PER_GRANT]))
-        for i in range(requests * len(settings))
-    ]
-    medians, details = [], {}
-    for number, workers in enumerate(settings):
-        share = bodies[number * requests : (number + 1) * requests]
-        rounds = _measure(province, share, plan, scratch, workers, payload)
-        _report(rounds, len(json.dumps(province.answer)), workers, plan)
-        medians.append(statistics.median(r.ratio for r in rounds))
-        details[f"workers={workers}"] = {
-            "median_ratio": medians[-1],
-            "rounds": [asdict(r) | {"ratio": r.ratio} for r in rounds],
-        }
-    return Measurement(medians[0], 1.0, details)
+    payload.write_bytes(seed.answer)
+    province = replace(
+        seed.province, values={**seed.province.values, "workers": str(setting.workers)}
+    )
+    with ExitStack() as servers:
+        bare = servers.enter_context(serving_bare(free_port(), setting.workers, payload))
+        gateway = servers.enter_context(province.gateway())
+        client = servers.enter_context(httpx.Client(base_url=gateway.url, timeout=30))
+        tokens = Tokens(client, province.credentials)
+
+        def load(request: Request, seconds: float) -> Measured:
+            return run(request, seconds=seconds, connections=plan.connections, scratch=scratch)
+
+        def cpu_per_request(pid: int, request: Request, seconds: float) -> tuple[Measured, float]:
+            before = cpu_seconds(pid)
+            measured = load(request, seconds)
+            return measured, (cpu_seconds(pid) - before) / max(measured.requests, 1) * 1000
+
+        rounds = []
+        for number in range(plan.rounds + 1):  # round 0: warm-up, not kept
+            seconds = plan.seconds if number else plan.warmup
+            bare_figures, bare_cpu = cpu_per_request(bare.pid, Request(bare.url), seconds)
+            measured, cpu = {}, {}
+            for channel in setting.channels:
+                request = channel_request(channel, seed, gateway.url, tokens)
+                measured[channel], cpu[channel] = cpu_per_request(gateway.pid, request, seconds)
+            if number:
+                load_average = os.getloadavg()[0]
+                rounds.append(Round(bare_figures, measured, load_average, bare_cpu, cpu))
+    _check_errors(setting, rounds)
+    _report(setting, rounds, len(seed.answer), plan)
+    return rounds
 
 
-def worker_settings() -> list[int]:
-    """The worker counts measured: one per core (how the gateway is deployed, the figure
-    held to the target), then a single worker (shown under the table)."""
-    cores = os.cpu_count() or 1
-    return [cores, 1] if cores > 1 else [1]
-
-
-def _measure(
-    province: Province,
-    bodies: list[str | None],
-    plan: Sizes,
-    scratch: Path,
-    workers: int,
-    payload: Path,
-) -> list[Round]:
-    """Both servers with ``workers`` worker processes, measured in alternation."""
-    bare = serve("bench.inquiry:bare_app", BARE_PORT, workers, {PAYLOAD_VARIABLE: str(payload)})
-    try:
-        gateway = serve("gateway.app:create_app", GATEWAY_PORT, workers, province.environment)
-        try:
-            rounds = _alternate(province, bodies, plan, scratch)
-        finally:
-            stop(gateway)
-    finally:
-        stop(bare)
-    errors = [(r.ours.errors, r.bare.errors) for r in rounds if r.ours.errors or r.bare.errors]
+def _check_errors(setting: Setting, rounds: Sequence[Round]) -> None:
+    errors = {
+        name: figures.errors
+        for r in rounds
+        for name, figures in [("bare", r.bare), *r.channels.items()]
+        if figures.errors
+    }
     if errors:
-        raise RuntimeError(f"failed requests (gateway, bare) per round: {errors}")
-    return rounds
+        raise RuntimeError(f"{setting.name}: requests failed (not 200): {errors}")
 
 
-def _alternate(
-    province: Province, bodies: list[str | None], plan: Sizes, scratch: Path
-) -> list[Round]:
-    """Each round: the bare endpoint, then the gateway, with the round's share of the bodies."""
-    with httpx.Client(base_url=province.settings.base_url) as client:
-        headers = {"Authorization": f"Bearer {bearer(client, province.credentials)}"}
-    bare = Load(f"http://127.0.0.1:{BARE_PORT}/bare", {}, [], plan.warmup, plan.connections)
-    url = f"{province.settings.base_url}/v1/inquiries/authorized"
-    ours = Load(url, headers, [], plan.warmup, plan.connections)
-    rounds = []
-    for number in range(plan.rounds):
-        share = bodies[number * plan.per_round : (number + 1) * plan.per_round]
-        baseline = run_load(replace(bare, bodies=share), scratch)
-        measured = run_load(replace(ours, bodies=share), scratch)
-        rounds.append(Round(measured, baseline, os.getloadavg()[0]))
-    return rounds
+def _summary(setting: Setting, rounds: Sequence[Round]) -> dict[str, Any]:
+    valid = [r for r in rounds if r.valid]
+    counted = valid or list(rounds)
+    summary: dict[str, Any] = {
+        "valid": bool(valid),
+        "rounds": [asdict(r) | {"valid": r.valid} for r in rounds],
+    }
+    for channel in setting.channels:
+        summary[channel] = {
+            "median_ratio": statistics.median(r.ratio(channel) for r in counted),
+            "median_rps": statistics.median(
+                r.channels[channel].requests_per_second for r in counted
+            ),
+            "median_p99_ms": statistics.median(r.channels[channel].p99_ms for r in counted),
+            "median_cpu_ms": statistics.median(r.cpu_ms[channel] for r in counted),
+        }
+    summary["bare_median_cpu_ms"] = statistics.median(r.bare_cpu_ms for r in counted)
+    summary["bare_median_rps"] = statistics.median(r.bare.requests_per_second for r in counted)
+    return summary
 
 
-def _report(rounds: list[Round], size: int, workers: int, plan: Sizes) -> None:
+def _report(setting: Setting, rounds: Sequence[Round], size: int, plan: Plan) -> None:
     lines = [
-        f"\ninquiry.authorized.vs_bare: {plan.rounds} rounds of {plan.requests} requests each "
-        f"(after {plan.warmup} warm-up) over {plan.connections} connections, uvicorn "
-        f"workers={workers}, answer {size} bytes",
-        f"  {'':<36}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'ratio':>8}{'load':>7}",
+        f"\ninquiry benchmark, {setting.name}: {len(rounds)} rounds of {plan.seconds:.0f} s per "
+        f"side over {plan.connections} connections (wrk), answer {size} bytes",
+        f"  {'':<28}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/req':>11}{'ratio':>8}"
+        f"{'load':>7}",
     ]
     for number, measured in enumerate(rounds, 1):
-        for name, figures, ratio, load in (
-            (f"{number}: bare FastAPI", measured.bare, "", ""),
-            (
-                f"{number}: POST /v1/inquiries/authorized",
-                measured.ours,
-                f"{measured.ratio:.3f}",
-                f"{measured.load_average:.1f}",
-            ),
-        ):
-            lines.append(
-                f"  {name:<36}{figures.requests_per_second:>10,.0f}{figures.p50_ms:>10.1f}"
-                f"{figures.p99_ms:>10.1f}{ratio:>8}{load:>7}"
-            )
-    lines.append(f"  median ratio {statistics.median(r.ratio for r in rounds):.3f}\n")
-    print("\n".join(lines))
+        mark = "" if measured.valid else f"  INVALID: bare below {VALID_BARE:,.0f} req/s"
+        bare_line = _line(f"{number}: bare FastAPI", measured.bare, measured.bare_cpu_ms, "", "")
+        lines.append(bare_line + mark)
+        for channel, figures in measured.channels.items():
+            ratio, load = f"{measured.ratio(channel):.3f}", f"{measured.load_average:.1f}"
+            cpu = measured.cpu_ms[channel]
+            lines.append(_line(f"{number}: {channel}", figures, cpu, ratio, load))
+    counted = [r for r in rounds if r.valid] or list(rounds)
+    for channel in setting.channels:
+        median = statistics.median(r.ratio(channel) for r in counted)
+        cpu = statistics.median(r.cpu_ms[channel] for r in counted)
+        lines.append(f"  {channel}: median ratio {median:.3f}, CPU {cpu:.2f} ms per request")
+    if not any(r.valid for r in rounds):
+        lines.append(f"  INVALID RUN: the bare endpoint stayed below {VALID_BARE:,.0f} req/s")
+    print("\n".join(lines), flush=True)
 
 
-if __name__ == "__main__":
-    # The load process: ``python -m bench.inquiry PLAN.json`` prints what it measured.
-    plan_document = json.loads(Path(sys.argv[1]).read_text())
-    print(json.dumps(asdict(_drive(Load(**plan_document)))))
+def _line(name: str, figures: Measured, cpu_ms: float, ratio: str, load: str) -> str:
+    return (
+        f"  {name:<28}{figures.requests_per_second:>10,.0f}{figures.p50_ms:>9.1f}"
+        f"{figures.p99_ms:>9.1f}{cpu_ms:>11.2f}{ratio:>8}{load:>7}"
+    )
+
+
+def _uptime() -> str:
+    return Path("/proc/loadavg").read_text().strip()

@@ -284,19 +284,9 @@ class Worker:
         return cached[0]
 
     def _fresh_token(self, persona: str) -> str:
-        if persona == "citizen":
-            citizen = self.credentials["citizen"]
-            form = {"username": citizen["username"], "password": citizen["password"]}
-            response = self.call("sign_in", "POST", "/v1/me/token", form=form)
-        else:
-            audience = f"{self.credentials['base_url']}/oauth/token"
-            form = {
-                "grant_type": "client_credentials",
-                "client_assertion_type": ASSERTION_TYPE,
-                "client_assertion": client_assertion(self.credentials[persona], audience),
-            }
-            response = self.call("token", "POST", "/oauth/token", form=form)
-        token: str = response.json()["access_token"]
+        path, form = token_request(self.credentials, persona)
+        op = "sign_in" if persona == "citizen" else "token"
+        token: str = self.call(op, "POST", path, form=form).json()["access_token"]
         return token
 
     # -- what the requests are about ----------------------------------------------------
@@ -311,6 +301,20 @@ class Worker:
             "320102", born.strftime("%Y%m%d"), f"{self.random.randrange(1000):03d}"
         )
         return {"kind": "id_number", "value": number}
+
+
+def token_request(credentials: Mapping[str, Any], persona: str) -> tuple[str, dict[str, str]]:
+    """The path and form that get ``persona`` of the credentials file a fresh access token:
+    the citizen signs in, the parties authenticate with ``private_key_jwt`` (RFC 7523)."""
+    if persona == "citizen":
+        citizen = credentials["citizen"]
+        return "/v1/me/token", {"username": citizen["username"], "password": citizen["password"]}
+    audience = f"{credentials['base_url']}/oauth/token"
+    return "/oauth/token", {
+        "grant_type": "client_credentials",
+        "client_assertion_type": ASSERTION_TYPE,
+        "client_assertion": client_assertion(credentials[persona], audience),
+    }
 
 
 _INQUIRERS: Mapping[str, str | None] = {

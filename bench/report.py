@@ -24,9 +24,12 @@ class Result:
     baseline_name: str
     baseline: float
     details: Mapping[str, object] = field(default_factory=dict)
+    valid: bool = True
 
     @property
     def passed(self) -> bool:
+        if not self.valid:
+            return False
         return self.value >= self.target if self.higher_is_better else self.value <= self.target
 
     @property
@@ -66,7 +69,7 @@ def _row(result: Result) -> tuple[str, ...]:
         _figure(result.value),
         result.unit,
         f"{comparison} {_figure(result.target)}",
-        "pass" if result.passed else "SHORT",
+        ("pass" if result.passed else "SHORT") if result.valid else "INVALID",
         result.baseline_name,
         _figure(result.baseline),
         f"{result.ratio:.1f}x",

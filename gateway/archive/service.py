@@ -59,6 +59,7 @@ from gateway.archive.repository import (
     statements_of,
     subject_record,
 )
+from gateway.archive.views import RenderedViews
 from gateway.archive.written_consent_repository import on_file
 from gateway.audit_log.service import AuditLog, seal
 from gateway.keys import GatewayKeys
@@ -93,6 +94,7 @@ from redaction.written_consent import check_written_consent
 CITIZEN = "citizen"
 """A citizen is registered by role, never by an identifier (:mod:`audit.leaf`)."""
 SWEEP_LIMIT = 500
+_RENDERED = RenderedViews()
 CONCURRENT_APPENDS = 32
 RETENTION_JOB = "gateway/retention"
 
@@ -653,13 +655,14 @@ def view_for(
         records = SqlCreditArchive(session, keys).records_of(access.subject, codes)
         span.set_attribute("archive.records", len(records))
     with tracer.start_as_current_span(SPAN_REDACTION) as span:
-        view = render_view(
-            records,
-            access=access,
-            catalog=archive_catalog(),
-            at=now,
-            pseudonym_keys=keys.pseudonyms,
-        )
+        catalog = archive_catalog()
+
+        def render() -> CreditView:
+            return render_view(
+                records, access=access, catalog=catalog, at=now, pseudonym_keys=keys.pseudonyms
+            )
+
+        view = _RENDERED.view(records, access, catalog, local_date(now), keys.pseudonyms, render)
         span.set_attribute("redaction.channel", access.channel.value)
         span.set_attribute("redaction.items", len(view.items))
         span.set_attribute("redaction.redactions", len(view.redactions))

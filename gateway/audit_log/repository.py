@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, Table, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlmodel import Session
@@ -53,7 +53,9 @@ class Openings:
 Settlement = Callable[[Session, int], None]
 """A write that lands in the transaction of its leaf, and only there: called with a session on
 that transaction and the leaf's index, under the log's lock. It reports a refusal itself (the
-leaf is written all the same); whatever it raises fails the whole batch closed."""
+leaf is written all the same). Whatever it raises is undone (it runs in a savepoint of its
+own) and fails its own entry only: the leaf is written, :meth:`SqlLogStore.settled` raises for
+it, and the other entries of the batch are not affected."""
 
 
 @dataclass(frozen=True)
@@ -66,9 +68,12 @@ class Companion:
 
 @contextmanager
 def locked_log(engine: Engine) -> Iterator[Connection]:
-    """One transaction holding the log's write lock; committed when the block ends normally."""
+    """One transaction holding the log's write lock; committed when the block ends normally,
+    durably: on PostgreSQL with ``synchronous_commit`` on whatever the session's default
+    (SQLite's engine runs ``synchronous=FULL``, :mod:`gateway.storage.db`)."""
     with engine.connect() as connection, connection.begin():
         if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET LOCAL synchronous_commit TO on")
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK_KEY})
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -110,6 +115,7 @@ class SqlLogStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._companions: dict[bytes, Companion] = {}
+        self._unsettled: dict[bytes, Exception] = {}
         self._companions_lock = threading.Lock()
 
     def append_batch(self, batch: Batch) -> int:
@@ -121,8 +127,18 @@ class SqlLogStore:
             insert_leaves(connection, size, batch.leaves, now)
             insert_hashes(connection, stored_hash_count(size), hashes)
             insert_openings(connection, size, [c.openings if c else None for c in companions])
-            _settle(connection, size, companions)
+            failures = _settle(connection, size, companions)
+        with self._companions_lock:  # committed: the failed settlements are their entries' now
+            for offset, failure in failures.items():
+                self._unsettled[batch.leaf_hashes[offset]] = failure
         return size
+
+    def settled(self, leaf_hash: bytes) -> None:
+        """Raise ``AuditUnavailable`` if the settlement of the written leaf raised."""
+        with self._companions_lock:
+            failure = self._unsettled.pop(leaf_hash, None)
+        if failure is not None:
+            raise AuditUnavailable("the audit entry's settlement failed") from failure
 
     def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
         dbapi = self._engine.raw_connection()
@@ -145,22 +161,41 @@ class SqlLogStore:
             return [self._companions.pop(hashed, None) for hashed in leaf_hashes]
 
 
-def _settle(connection: Connection, start: int, companions: Sequence[Companion | None]) -> None:
-    """Run the settlements of the batch's leaves on its transaction, in index order."""
-    settlements = [(start + offset, c.settlement) for offset, c in enumerate(companions) if c]
-    if not any(settlement for _, settlement in settlements):
-        return
+def _settle(
+    connection: Connection, start: int, companions: Sequence[Companion | None]
+) -> dict[int, Exception]:
+    """Run the settlements of the batch's leaves on its transaction, in index order; returns
+    what raised, by offset in the batch, its writes undone.
+
+    All of them in one savepoint first (every statement costs the sequencer a hand-over of the
+    interpreter lock); only when one raises are they run again, each in a savepoint of its own,
+    so that the one that fails fails alone."""
+    settlements = [
+        (offset, c.settlement) for offset, c in enumerate(companions) if c and c.settlement
+    ]
+    if not settlements:
+        return {}
     with Session(bind=connection) as session:
-        for leaf_index, settlement in settlements:
-            if settlement is not None:
-                settlement(session, leaf_index)
-        session.flush()
+        try:
+            with session.begin_nested():
+                for offset, settlement in settlements:
+                    settlement(session, start + offset)
+        except Exception:  # noqa: S110 - run again one by one, below, to find which one
+            pass
+        else:
+            return {}
+        failures: dict[int, Exception] = {}
+        for offset, settlement in settlements:
+            try:
+                with session.begin_nested():
+                    settlement(session, start + offset)
+            except Exception as exc:  # the entry's own failure, reported to it alone
+                failures[offset] = exc
+        return failures
 
 
 # Run for every batch of appends: built once, so only their execution is paid for.
 _LOG_SIZE = select(func.max(LEAVES.c.leaf_index))
-_INSERT_LEAVES, _INSERT_HASHES = insert(LEAVES), insert(HASHES)
-_INSERT_OPENINGS = insert(OPENINGS)
 
 
 def log_size(connection: Connection) -> int:
@@ -171,33 +206,47 @@ def log_size(connection: Connection) -> int:
 def insert_leaves(
     connection: Connection, start: int, leaves: Sequence[bytes], now: datetime
 ) -> None:
-    rows = [
-        {"leaf_index": start + offset, "leaf": leaf, "created_at": now}
-        for offset, leaf in enumerate(leaves)
-    ]
-    connection.execute(_INSERT_LEAVES, rows)
+    column_type = LEAVES.c.created_at.type.dialect_impl(connection.dialect)
+    bind_time = column_type.bind_processor(connection.dialect)
+    created_at = bind_time(now) if bind_time else now  # the column's stored form, once
+    rows = [(start + offset, leaf, created_at) for offset, leaf in enumerate(leaves)]
+    _insert_rows(connection, LEAVES, ("leaf_index", "leaf", "created_at"), rows)
 
 
 def insert_hashes(connection: Connection, start: int, hashes: Sequence[bytes]) -> None:
-    rows = [{"hash_index": start + offset, "hash": hashed} for offset, hashed in enumerate(hashes)]
-    connection.execute(_INSERT_HASHES, rows)
+    rows = [(start + offset, hashed) for offset, hashed in enumerate(hashes)]
+    _insert_rows(connection, HASHES, ("hash_index", "hash"), rows)
 
 
 def insert_openings(
     connection: Connection, start: int, openings: Sequence[Openings | None]
 ) -> None:
     rows = [
-        {
-            "leaf_index": start + offset,
-            "subject_salt": opening.subject_salt,
-            "response_salt": opening.response_salt,
-            "subject_key": opening.subject_key,
-        }
+        (start + offset, opening.subject_salt, opening.response_salt, opening.subject_key)
         for offset, opening in enumerate(openings)
         if opening is not None
     ]
-    if rows:
-        connection.execute(_INSERT_OPENINGS, rows)
+    columns = ("leaf_index", "subject_salt", "response_salt", "subject_key")
+    _insert_rows(connection, OPENINGS, columns, rows)
+
+
+def _insert_rows(
+    connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[object, ...]]
+) -> None:
+    """``executemany`` of the driver itself, in the connection's transaction: the rows of a batch
+    are plain tuples (bytes, integers, one timestamp), which SQLAlchemy's per-row parameter
+    processing would cost more to pass on than the database costs to write."""
+    if not rows:
+        return
+    dbapi = connection.connection.dbapi_connection
+    assert dbapi is not None
+    mark = "?" if isinstance(dbapi, sqlite3.Connection) else "%s"
+    names, marks = ", ".join(columns), ", ".join([mark] * len(columns))
+    cursor = dbapi.cursor()
+    try:
+        cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)  # noqa: S608
+    finally:
+        cursor.close()
 
 
 def read_leaves(connection: Connection, start: int, end: int) -> list[bytes]:

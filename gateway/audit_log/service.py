@@ -90,8 +90,10 @@ class AuditLog:
         retiring_keys: Sequence[Ed25519PrivateKey] = (),
         witness_keys: Sequence[str] = (),
         witness_urls: Mapping[str, str] | None = None,
+        append_timeout: float = APPEND_TIMEOUT,
     ) -> None:
         self._engine = engine
+        self._timeout = append_timeout
         self._witness_urls = {
             _witness_verifier(vkey).vkey: url for vkey, url in (witness_urls or {}).items()
         }
@@ -124,7 +126,12 @@ class AuditLog:
 
         ``openings`` None: the event's commitments are never to be opened (see :func:`seal`).
         ``settlement``: written in the transaction of the entry, and only with it
-        (:data:`gateway.audit_log.repository.Settlement`).
+        (:data:`gateway.audit_log.repository.Settlement`); when it raises, its entry alone
+        fails (the leaf is written, the caller must not answer).
+
+        The answer and the log agree: an entry that did not start to be written within the
+        append timeout is withdrawn (never written) and ``AuditUnavailable`` raised; one whose
+        batch is being written by then is waited for, and its outcome is the answer.
         """
         leaf = encode(event)
         _check_openings(event, openings)
@@ -278,10 +285,12 @@ class AuditLog:
         if companion.openings is not None or companion.settlement is not None:
             self._store.expect(hashed, companion)
         try:
-            return _wait(self._sequencer.submit(leaf))
+            appended = _wait(self._sequencer.submit(leaf), self._timeout)
         except BaseException:
             self._store.forget(hashed)
             raise
+        self._store.settled(hashed)
+        return appended
 
 
 @contextmanager
@@ -303,12 +312,13 @@ def running_audit_log(engine: Engine, settings: Settings, keys: GatewayKeys) -> 
         audit_log.close()
 
 
-def _wait(future: Future[Appended]) -> Appended:
+def _wait(future: Future[Appended], timeout: float) -> Appended:
     try:
-        return future.result(timeout=APPEND_TIMEOUT)
+        return future.result(timeout=timeout)
     except TimeoutError as exc:
-        future.cancel()
-        raise AuditUnavailable("the audit entry was not made durable in time") from exc
+        if future.cancel():
+            raise AuditUnavailable("the audit entry was not made durable in time") from exc
+    return future.result()  # its batch is being written: its outcome is the answer
 
 
 @dataclass(frozen=True)

@@ -38,11 +38,11 @@ index, so that it is told when their display stops (Art. 67, :mod:`gateway.right
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import orjson
 from sqlmodel import Session
 
 from audit.errors import AuditUnavailable
@@ -127,6 +127,7 @@ class CountedUse:
     denial: GatewayError | None = None
 
     def __call__(self, session: Session, leaf_index: int) -> None:
+        self.denial = None  # run again when another settlement of its batch failed
         grants = SqlGrantStore(session, skip_locked=True)
         try:
             count_use(grants, self.inquiry, now=self.now, restricted=RESTRICTED)
@@ -185,8 +186,8 @@ def register_malformed(desk: InquiryDesk, statement: Statement, refusal: Gateway
 
 def canonical_json(document: Mapping[str, object]) -> bytes:
     """The bytes an answer's response commitment covers: the answer without its ``audit``
-    member, keys sorted, no whitespace, UTF-8."""
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+    member, keys sorted, no whitespace, UTF-8 (non-ASCII characters as they are)."""
+    return orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
 
 
 # -- the subject ---------------------------------------------------------------------------

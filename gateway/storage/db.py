@@ -4,6 +4,12 @@ SQLite (WAL, foreign keys on, a busy timeout) is the default; PostgreSQL through
 scale-out. Services never commit: the unit of work around a request or a command does.
 Engines hide bound parameters (``hide_parameters``): an error that reaches a log names the
 statement, never its values - a jti, a username, a subject's key.
+
+Durability: SQLite runs ``synchronous=FULL``, so every commit - the audit log's batches among
+them - syncs the write-ahead log to the disk before it returns and survives a power loss, not
+only a crash of the process. On PostgreSQL the log's transactions set ``synchronous_commit``
+on themselves (:func:`gateway.audit_log.repository.locked_log`), whatever the server's or the
+session's default: the commit returns once the WAL is flushed (``fsync`` of the server on).
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ def make_engine(url: str) -> Engine:
 def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()

@@ -132,7 +132,9 @@ def test_settlements_are_written_in_the_transaction_of_their_leaf(engine: Engine
         assert connection.execute(select(OPENINGS.c.leaf_index)).scalars().all() == [3]
 
 
-def test_a_failing_settlement_fails_its_whole_batch(engine: Engine) -> None:
+def test_a_failing_settlement_fails_its_own_entry_only(engine: Engine) -> None:
+    """Its writes are undone and its entry reported failed; the batch, the other entries and
+    their settlements are written (one failure does not fail unrelated inquiries)."""
     store = SqlLogStore(engine)
     leaves = distinct_leaves(3)
 
@@ -142,9 +144,13 @@ def test_a_failing_settlement_fails_its_whole_batch(engine: Engine) -> None:
 
     store.expect(leaf_hash(leaves[0]), Companion(Openings(b"s" * 32), _settled))
     store.expect(leaf_hash(leaves[1]), Companion(settlement=failing))
-    with pytest.raises(OSError, match="disk"):
-        store.append_batch(batch_of(leaves))
-    assert _traces(engine) == []
+    store.expect(leaf_hash(leaves[2]), Companion(settlement=_settled))
+    assert store.append_batch(batch_of(leaves)) == 0
+    store.settled(leaf_hash(leaves[0]))
+    with pytest.raises(AuditUnavailable):
+        store.settled(leaf_hash(leaves[1]))
+    store.settled(leaf_hash(leaves[2]))
+    assert _traces(engine) == ["settled 0", "settled 2"]
     with engine.connect() as connection:
-        assert connection.execute(select(LEAVES.c.leaf_index)).scalars().all() == []
-        assert connection.execute(select(OPENINGS.c.leaf_index)).scalars().all() == []
+        assert connection.execute(select(LEAVES.c.leaf_index)).scalars().all() == [0, 1, 2]
+        assert connection.execute(select(OPENINGS.c.leaf_index)).scalars().all() == [0]

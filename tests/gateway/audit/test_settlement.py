@@ -1,0 +1,111 @@
+"""A batch's entries do not share their fate, an answer agrees with the log, and the log's
+transactions are durable against a power loss - on both stores."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import closing
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from audit.errors import AuditUnavailable
+from audit.leaf import encode
+from gateway.audit_log.repository import read_leaves
+from gateway.audit_log.service import AuditLog
+from gateway.keys import load_keys
+from gateway.rights.repository import add_disclosures
+from gateway.settings import Settings
+from gateway.storage.db import make_engine
+from tests.gateway.audit.factories import entry
+
+SLOW_SETTLEMENT = 1.0
+SHORT_TIMEOUT = 0.2
+
+
+@pytest.fixture
+def engine(migrated: Settings) -> Iterator[Engine]:
+    engine = make_engine(migrated.resolved_database_url)
+    yield engine
+    engine.dispose()
+
+
+def _disclose(record_id: str, *, then_raise: bool = False) -> Callable[[Session, int], None]:
+    def settlement(session: Session, leaf_index: int) -> None:
+        add_disclosures(session, leaf_index, "establishment-001", [record_id])
+        if then_raise:
+            raise RuntimeError("a settlement that fails")
+
+    return settlement
+
+
+def test_the_append_of_a_failed_settlement_fails_and_the_next_is_served(
+    migrated: Settings, engine: Engine
+) -> None:
+    with _log(migrated, engine) as audit_log:
+        with pytest.raises(AuditUnavailable):
+            audit_log.append(*entry(0), _disclose("rec-a", then_raise=True))
+        assert audit_log.append(*entry(1), _disclose("rec-b")).leaf_index == 1
+
+
+def test_an_answer_agrees_with_the_log_when_the_append_times_out(
+    migrated: Settings, engine: Engine
+) -> None:
+    """The append times out while its batch is being written: either it was written and the
+    caller is answered, or it was not and the caller gets 503 - never one without the other."""
+    settled: list[int] = []
+
+    def slow(session: Session, leaf_index: int) -> None:
+        time.sleep(SLOW_SETTLEMENT)  # the batch outlives the append timeout
+        settled.append(leaf_index)
+
+    event, openings = entry(0)
+    with _log(migrated, engine, append_timeout=SHORT_TIMEOUT) as audit_log:
+        try:
+            audit_log.append(event, openings, slow)
+            answered = True
+        except AuditUnavailable:
+            answered = False
+    with engine.connect() as connection:
+        written = read_leaves(connection, 0, 1) == [encode(event)] if settled else False
+    assert answered == written
+    assert settled == ([0] if answered else [])
+
+
+def test_the_log_commits_durably(migrated: Settings) -> None:
+    """SQLite: synchronous=FULL in the log's transaction. PostgreSQL: synchronous_commit on in
+    it, even where the session's default is off."""
+    url = make_url(migrated.resolved_database_url)
+    is_postgres = url.get_backend_name() == "postgresql"
+    if is_postgres:
+        options = f"{url.query.get('options', '')} -csynchronous_commit=off".strip()
+        url = url.update_query_dict({"options": options})
+    engine = make_engine(url.render_as_string(hide_password=False))
+    seen: list[str] = []
+
+    def durability(session: Session, _leaf_index: int) -> None:
+        setting = "SHOW synchronous_commit" if is_postgres else "PRAGMA synchronous"
+        seen.append(str(session.connection().exec_driver_sql(setting).scalar_one()))
+
+    try:
+        with _log(migrated, engine) as audit_log:
+            audit_log.append(*entry(0), durability)
+    finally:
+        engine.dispose()
+    assert seen == (["on"] if is_postgres else ["2"])  # 2: FULL
+
+
+def _log(settings: Settings, engine: Engine, append_timeout: float = 30.0) -> closing[AuditLog]:
+    """The log on ``engine``, without checkpoints; flushed and stopped at the block's end."""
+    keys = load_keys(settings)
+    log = AuditLog(
+        engine,
+        origin=settings.log_origin,
+        log_key=keys.log,
+        interval=3600,
+        append_timeout=append_timeout,
+    )
+    return closing(log)
