@@ -24,7 +24,7 @@ from gateway.consents.service import SubjectRef
 from gateway.inquiries.access_log import AccessEntry, AccessLog
 from gateway.inquiries.service import Statement
 from redaction.catalog import ScopeCategory
-from redaction.identifiers import IdentifierKind, OtherDocumentType
+from redaction.identifiers import IdentifierKind, OtherDocumentType, classify_identifier
 from redaction.policies import Channel
 
 # What an inquiry states is registered in the audit log as given, so it must be a code and
@@ -103,11 +103,12 @@ class AuthorityInquiryIn(_Body):
 def public_statement(
     identifier: str, kind: IdentifierKind | None, document_type: OtherDocumentType | None
 ) -> Statement:
-    """A public lookup; without ``kind``, 17 leading digits mean an ID number (GB 11643),
-    anything else a unified social credit code (GB 32100)."""
+    """A public lookup; without ``kind``, the identifier is an ID number if it is a valid
+    GB 11643 number, a credit code if it is a valid GB 32100 code (refused when neither, or
+    both: then the caller names the kind)."""
     if kind is None:
-        digits = identifier.strip()[:17].isdigit()
-        kind = IdentifierKind.ID_NUMBER if digits else IdentifierKind.CREDIT_CODE
+        found = classify_identifier(identifier, on=datetime.now(UTC).date())
+        kind, identifier = found.kind, found.value
     return Statement(Channel.PUBLIC, None, SubjectRef(kind, identifier, document_type))
 
 
