@@ -15,6 +15,7 @@ from gateway.jobs_cli import jobs
 from gateway.keys_cli import app as keys
 from gateway.parties_cli import parties
 from gateway.settings import Settings
+from gateway.subjects_cli import subjects
 from gateway.storage import migrate
 from gateway.storage.db import make_engine
 from problems import GatewayError
@@ -27,6 +28,7 @@ app.add_typer(archive, name="archive")
 app.add_typer(parties, name="parties")
 app.add_typer(keys, name="keys")
 app.add_typer(jobs, name="jobs")
+app.add_typer(subjects, name="subjects")
 
 OPENAPI_FILE = Path("openapi/openapi.json")
 

@@ -13,6 +13,10 @@
   source, the Art. 65 notice of a revocation, and the audit leaf that registered the change.
   A version row is never updated, with one exception: the retention purge (Art. 41) empties
   its content; ``records.purged_at`` marks that.
+* ``responsibility_notes`` — Art. 32: when a legal person or unincorporated organization enters
+  the serious untrustworthiness list, a note in the credit record of each responsible natural
+  person (the legal representative, and the persons the listing record names), pointing at the
+  listing record; it ends with the record's display.
 """
 
 from __future__ import annotations
@@ -98,3 +102,16 @@ class WrittenConsentRow(SQLModel, table=True):
     signed_on: date | None = None
     given_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     withdrawn_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class ResponsibilityNote(SQLModel, table=True):
+    __tablename__ = "responsibility_notes"
+    __table_args__ = (
+        UniqueConstraint("person_key", "record_id", name="uq_responsibility_notes_person_record"),
+    )
+
+    note_id: str = Field(primary_key=True, max_length=40)
+    person_key: str = Field(max_length=64, index=True)
+    record_id: str = Field(foreign_key="records.record_id", max_length=40, index=True)
+    role: str = Field(max_length=32)
+    noted_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

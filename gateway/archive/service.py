@@ -53,7 +53,11 @@ from gateway.archive.repository import (
 from gateway.archive.written_consent_repository import on_file
 from gateway.audit_log.service import AuditLog, seal
 from gateway.keys import GatewayKeys
-from gateway.parties.repository import party_names
+from gateway.parties.repository import (
+    SecondArchive,
+    documents_of_indexed_persons,
+    party_names,
+)
 from gateway.subjects import subject_key
 from gateway.telemetry import SPAN_ARCHIVE, SPAN_REDACTION, tracer
 from problems import GatewayError
@@ -163,7 +167,9 @@ def submit_records(
     desk: ArchiveDesk, provider: str, submissions: Sequence[RecordSubmission]
 ) -> list[SubmissionResult]:
     """One result per submission, in order; accepted records are logged, then stored."""
-    checked = [_validated(desk, provider, submission) for submission in submissions]
+    checked = _one_archive_per_person(
+        desk.session, [_validated(desk, provider, submission) for submission in submissions]
+    )
     ids = [entry.provider_record_id for entry in checked if isinstance(entry, AcceptedRecord)]
     batch = _Batch(desk, provider, _source(desk.session, provider))
     batch.known.update(first_versions(desk.session, provider, ids))
@@ -177,6 +183,27 @@ def submit_records(
     ]
     batch.store()
     return results
+
+
+def _one_archive_per_person(
+    session: Session, checked: list[AcceptedRecord | GatewayError]
+) -> list[AcceptedRecord | GatewayError]:
+    """Refuse records indexed by another document of a person who has an ID number: the ID
+    number indexes their one archive (Art. 34 para. 2)."""
+    documents = {
+        (entry.subject.document_type.value, entry.subject.value)
+        for entry in checked
+        if isinstance(entry, AcceptedRecord) and entry.subject.document_type is not None
+    }
+    indexed = documents_of_indexed_persons(session, documents)
+    return [
+        SecondArchive("the document belongs to a person indexed by an ID number; use it")
+        if isinstance(entry, AcceptedRecord)
+        and entry.subject.document_type is not None
+        and (entry.subject.document_type.value, entry.subject.value) in indexed
+        else entry
+        for entry in checked
+    ]
 
 
 def _validated(

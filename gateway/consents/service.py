@@ -55,7 +55,7 @@ from gateway.consents.repository import SqlGrantStore, StoredGrant
 from gateway.consents.written_consent import Confirmation, written_consents
 from gateway.keys import GatewayKeys
 from gateway.oauth.service import AuthServer
-from gateway.parties.citizens import citizen_subject_key
+from gateway.parties.accounts import actor_of, caller_subject_key
 from gateway.parties.repository import party_by_client_id, party_names
 from gateway.subjects import requester_pseudonym, subject_key
 from gateway.webhooks.outbox import Outbox
@@ -251,18 +251,20 @@ def _plain(decision: Callable[..., Transition]) -> Change:
 def _decide(desk: ConsentDesk, caller: AccessToken, grant_id: str, change: Change) -> CitizenGrant:
     actor = _actor(desk, caller)
     stored = _subject_grant(desk, actor, grant_id, lock=True)
-    after = _change(desk, stored, change(stored.grant, actor, desk.now))
+    person = actor_of(desk.session, desk.keys, caller, desk.now)
+    after = _change(desk, stored, change(stored.grant, actor, desk.now), person)
     return _with_requesters(desk, [after])[0]
 
 
 def _actor(desk: ConsentDesk, caller: AccessToken) -> Actor:
-    """The signed-in credit subject, by subject key; nobody else acts for them (Art. 61(2))."""
+    """The signed-in credit subject, by subject key - a natural person, or an entity through
+    its legal representative or an agent it authorized; nobody else acts (Art. 61(2))."""
     if caller.role is not Role.CITIZEN:
         raise CompelledAuthorizationError(
             "only the credit subject may decide on a consent",
             reason=Reason.COMPELLED_AUTHORIZATION,
         )
-    key = citizen_subject_key(desk.session, desk.keys, caller.subject, desk.now)
+    key = caller_subject_key(desk.session, desk.keys, caller, desk.now)
     return Actor(Role.CITIZEN, key)
 
 
@@ -276,8 +278,11 @@ def _subject_grant(
     return stored
 
 
-def _change(desk: ConsentDesk, before: StoredGrant, transition: Transition) -> StoredGrant:
-    """Log, then write the subject's decision (with the artefact when it is an approval)."""
+def _change(
+    desk: ConsentDesk, before: StoredGrant, transition: Transition, person: str
+) -> StoredGrant:
+    """Log, then write the subject's decision (with the artefact when it is an approval);
+    ``person``: who decided for an entity (the leaf's actor), else empty."""
     artefact = None
     if transition.event.kind is EventKind.APPROVED:
         artefact = issue_artefact(
@@ -287,7 +292,7 @@ def _change(desk: ConsentDesk, before: StoredGrant, transition: Transition) -> S
             subject_pseudonym=before.subject_pseudonym,
             now=desk.now,
         )
-    _log(desk, before.grant, transition.event)
+    _log(desk, before.grant, transition.event, person)
     after = _write(desk, before, transition, artefact)
     if after is None:
         raise IllegalTransitionError(
@@ -307,7 +312,7 @@ def _write(
     return after
 
 
-def _log(desk: ConsentDesk, grant: Grant, event: GrantEvent) -> None:
+def _log(desk: ConsentDesk, grant: Grant, event: GrantEvent, person: str = "") -> None:
     """Append ``event`` to the audit log; returns once it is durable (fails closed)."""
     sealed = seal(grant.subject_key)
     desk.audit_log.append(
@@ -323,6 +328,7 @@ def _log(desk: ConsentDesk, grant: Grant, event: GrantEvent) -> None:
             outcome=Outcome.ALLOWED,
             reason_code=event.kind.value,
             subject_commitment=sealed.subject_commitment,
+            actor=person,
         ),
         sealed.openings,
     )

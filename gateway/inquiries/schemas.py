@@ -194,6 +194,10 @@ class AccessEntryOut(BaseModel):
     categories: list[str]
     outcome: str
     reason: str = Field(description="Why it was refused, or what changed")
+    acted_by: str | None = Field(
+        None,
+        description="For a legal person: the name of its representative or agent who acted",
+    )
     inclusion: InclusionProof | None = Field(
         description="Against the served checkpoint; null while pending (newer than it)"
     )
@@ -234,6 +238,7 @@ def _entry_out(entry: AccessEntry, size: int) -> AccessEntryOut:
         categories=sorted(event.item_categories),
         outcome=event.outcome.value,
         reason=event.reason_code,
+        acted_by=entry.actor_name,
         inclusion=None
         if entry.proof is None
         else InclusionProof(tree_size=size, hashes=[_b64(hashed) for hashed in entry.proof]),

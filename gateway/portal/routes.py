@@ -264,7 +264,7 @@ def who_looked(
         db,
         audit_log,
         request.app.state.keys,
-        caller.subject,
+        caller,
         datetime.now(UTC),
         before=EVERY_ENTRY,
         limit=MAX_ENTRIES,
@@ -293,7 +293,7 @@ def my_credit_report(pages: PortalPages, caller: Caller, rights: RightsDesk) -> 
         categories=list(ScopeCategory),
         catalog=archive_catalog(),
         sources=sources,
-        objections=objections.objections_of_citizen(rights, caller.subject),
+        objections=objections.objections_of_citizen(rights, caller),
         today=rights.today,
     )
 
@@ -308,7 +308,7 @@ def file_objection(
 ) -> Response:
     """Object to an item of the file, as ``POST /v1/me/objections`` does (Art. 64)."""
     filing = Filing(ObjectionKind.RECORD, reason, record_id)
-    objections.file_objection(rights, caller.subject, filing)
+    objections.file_objection(rights, caller, filing)
     return redirect("/portal/credit-report?notice=objection_filed")
 
 

@@ -36,7 +36,7 @@ def my_access_log(
         session,
         audit_log,
         request.app.state.keys,
-        caller.subject,
+        caller,
         datetime.now(UTC),
         before=before,
         limit=limit,

@@ -58,7 +58,7 @@ Desk = Annotated[RightsDesk, Depends(rights_desk)]
     tags=["citizens"],
 )
 def file_objection(desk: Desk, caller: CitizenObjector, body: ObjectionIn) -> FiledObjectionOut:
-    filed = objections.file_objection(desk, caller.subject, body.to_filing())
+    filed = objections.file_objection(desk, caller, body.to_filing())
     return filed_out(filed, desk.today)
 
 
@@ -69,7 +69,7 @@ def file_objection(desk: Desk, caller: CitizenObjector, body: ObjectionIn) -> Fi
     tags=["citizens"],
 )
 def my_objections(desk: Desk, caller: CitizenObjector) -> FiledObjections:
-    filed = objections.objections_of_citizen(desk, caller.subject)
+    filed = objections.objections_of_citizen(desk, caller)
     return FiledObjections(objections=[filed_out(entry, desk.today) for entry in filed])
 
 
