@@ -66,6 +66,8 @@ class EventKind(StrEnum):
     NOTICE = "notice"
     REPORT = "report"
     NOTIFICATION = "notification"
+    RESTORATION = "restoration"
+    RESPONSIBILITY_NOTE = "responsibility_note"
 
 
 class Channel(StrEnum):

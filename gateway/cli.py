@@ -15,9 +15,9 @@ from gateway.jobs_cli import jobs
 from gateway.keys_cli import app as keys
 from gateway.parties_cli import parties
 from gateway.settings import Settings
-from gateway.subjects_cli import subjects
 from gateway.storage import migrate
 from gateway.storage.db import make_engine
+from gateway.subjects_cli import subjects
 from problems import GatewayError
 
 app = typer.Typer(help="Credit-inquiry consent gateway", no_args_is_help=True)

@@ -82,7 +82,9 @@ def enrol(
     ] = False,
 ) -> None:
     """Enrol one natural person (idempotent: the same again is unchanged)."""
-    secret = typer.prompt("password", hide_input=True, confirmation_prompt=True) if password else None
+    secret = (
+        typer.prompt("password", hide_input=True, confirmation_prompt=True) if password else None
+    )
     settings = Settings()
     try:
         enrolment = PersonEnrolment(

@@ -37,6 +37,7 @@ from sqlmodel import Session
 from audit.leaf import AuditEvent, EventKind, Outcome
 from gateway.archive.errors import ProviderRecordConflict, RecordNotActive, RecordNotFound
 from gateway.archive.models import RecordRow
+from gateway.archive.notes import Listing, note_responsible_persons
 from gateway.archive.repository import (
     NewVersion,
     SqlCreditArchive,
@@ -241,6 +242,7 @@ class _Batch:
     known: dict[str, tuple[RecordRow, VersionContent | None]] = field(default_factory=dict)
     new: list[tuple[RecordRow, _Change]] = field(default_factory=list)
     subjects: dict[str, SubjectIdentifier] = field(default_factory=dict)
+    listings: list[Listing] = field(default_factory=list)
 
     def result(self, accepted: AcceptedRecord) -> SubmissionResult:
         provider_record_id = accepted.provider_record_id
@@ -287,14 +289,18 @@ class _Batch:
         self.new.append((row, change))
         self.subjects[key] = accepted.subject
         self.known[accepted.provider_record_id] = (row, content)
+        self.listings.append(Listing(row, accepted.subject, accepted.fields))
         return row
 
     def store(self) -> None:
-        """Log every new record (one group commit), then write them with their subjects."""
+        """Log every new record (one group commit) and the Art. 32 notes they make, then write
+        them with their subjects."""
         firsts = _registered(self.desk, [change for _, change in self.new])
+        notes = note_responsible_persons(self.desk, self.listings)
         add_subjects(self.desk.session, self.subjects, self.desk.now)
         rows = [row for row, _ in self.new]
         add_records(self.desk.session, list(zip(rows, firsts, strict=True)))
+        self.desk.session.add_all(notes)
 
 
 # -- providing units: corrections and revocations ------------------------------------------

@@ -22,14 +22,14 @@ from sqlmodel import Session
 
 from audit.leaf import AuditEvent, decode
 from audit.merkle import leaf_hash
+from consent.rfc9068 import AccessToken
 from gateway.audit_log.errors import CheckpointNotPublished
 from gateway.audit_log.repository import leaves_about
 from gateway.audit_log.service import AuditLog
 from gateway.keys import GatewayKeys
-from consent.rfc9068 import AccessToken
-from gateway.parties.accounts import acting_account, account_identifier, actor_names
-from gateway.subjects import subject_key
+from gateway.parties.accounts import account_identifier, acting_account, actor_names
 from gateway.parties.repository import party_names
+from gateway.subjects import subject_key
 
 MAX_ENTRIES = 500
 EVERY_ENTRY = (1 << 63) - 1

@@ -154,6 +154,26 @@ class CreditReport(BaseModel):
     audit: AuditReceipt
 
 
+class ResponsibilityNoteOut(BaseModel):
+    """Art. 32: an entity the person is responsible for was put on the serious
+    untrustworthiness list by the listing record ``record_id``."""
+
+    record_id: str
+    role: str = Field(
+        description="legal_representative, principal_responsible_person, actual_controller "
+        "or directly_responsible_person"
+    )
+    item_code: str
+    source: str = Field(description="The providing unit that listed the entity")
+    noted_at: datetime
+
+
+class SelfReport(CreditReport):
+    """The subject's own file (Art. 63), with its Art. 32 notes."""
+
+    responsibility_notes: list[ResponsibilityNoteOut]
+
+
 class AuthorizedAnswer(CreditReport):
     grant_id: str
     purpose: str

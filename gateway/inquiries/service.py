@@ -49,6 +49,7 @@ from consent.channels import USE_RESTRICTION, admit, check_authority, check_shar
 from consent.clients import Role
 from consent.inquiry import Inquiry, check_inquiry, count_use
 from consent.rfc9068 import AccessToken
+from gateway.archive.notes import notes_about
 from gateway.archive.service import archive_catalog, view_for
 from gateway.audit_log.service import AuditLog, Sealed, seal
 from gateway.consents.repository import SqlGrantStore
@@ -218,9 +219,15 @@ def _public(_desk: InquiryDesk, _statement: Statement, subject: Subject) -> Deci
     return Decision(Access.public(PUBLIC_REQUESTER, subject.identifier))
 
 
-def _own(_desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision:
-    """The whole file, or the categories the subject chose (a report of some, Art. 39 para. 5)."""
-    return Decision(Access.own(CITIZEN_REQUESTER, subject.identifier), statement.categories or None)
+def _own(desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision:
+    """The whole file, or the categories the subject chose (a report of some, Art. 39
+    para. 5), with the Art. 32 notes of the entities the person is responsible for."""
+    notes = notes_about(desk.session, subject.key)
+    return Decision(
+        Access.own(CITIZEN_REQUESTER, subject.identifier),
+        statement.categories or None,
+        {"responsibility_notes": notes},
+    )
 
 
 def _sharing(desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision:

@@ -127,7 +127,9 @@ def actor_of(session: Session, keys: GatewayKeys, caller: AccessToken, now: date
     return actor_pseudonym(keys, account_identifier(session, caller.subject, now))
 
 
-def actor_names(session: Session, keys: GatewayKeys, account_id: str, now: datetime) -> dict[str, str]:
+def actor_names(
+    session: Session, keys: GatewayKeys, account_id: str, now: datetime
+) -> dict[str, str]:
     """For an entity's account: the names of the persons who ever had authority for it, by
     their actor pseudonym (the entity's own access log shows who acted). Empty for a person."""
     entity = session.get(Entity, account_id)

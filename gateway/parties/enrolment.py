@@ -235,6 +235,18 @@ def _enrol_chunk(
     rows: Sequence[PersonEnrolment | GatewayError],
     now: datetime,
 ) -> list[EnrolmentResult]:
+    with unit_of_work(engine) as session:
+        return enrol_batch(session, keys, rows, now)
+
+
+def enrol_batch(
+    session: Session,
+    keys: GatewayKeys,
+    rows: Sequence[PersonEnrolment | GatewayError],
+    now: datetime,
+) -> list[EnrolmentResult]:
+    """Enrol the rows in ``session`` (one transaction): every row validated first, then the
+    passing ones stored; one result per row, in order. Rows never carry a password."""
     checked: list[CheckedPerson | GatewayError] = []
     for row in rows:
         if isinstance(row, GatewayError):
@@ -247,10 +259,8 @@ def _enrol_chunk(
         except GatewayError as refusal:
             checked.append(refusal)
     valid = [entry for entry in checked if isinstance(entry, CheckedPerson)]
-    with unit_of_work(engine) as session:
-        known = _Known.load(session, keys, valid)
-        results = [_import_row(session, known, entry, now) for entry in checked]
-    return results
+    known = _Known.load(session, keys, valid)
+    return [_import_row(session, known, entry, now) for entry in checked]
 
 
 def _import_row(
@@ -369,8 +379,7 @@ class _Known:
                 owner = self.document_owner.get(pair)
                 if pair in self.by_document or (owner is not None and owner != _id(existing)):
                     raise SecondArchive(
-                        "a listed document already indexes another account; one person, one "
-                        "archive"
+                        "a listed document already indexes another account; one person, one archive"
                     )
                 if subject_key(self.keys, _document_identifier(*pair)) in self.archived:
                     raise SecondArchive(

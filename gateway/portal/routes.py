@@ -33,7 +33,7 @@ from gateway.consents.written_consent import written_consent_texts
 from gateway.deps import AppSettings, AuditService, DbEngine, DbSession
 from gateway.inquiries import service as inquiries
 from gateway.inquiries.access_log import EVERY_ENTRY, MAX_ENTRIES, access_log
-from gateway.inquiries.schemas import CreditReport
+from gateway.inquiries.schemas import SelfReport
 from gateway.inquiries.service import InquiryDesk, Statement
 from gateway.notifications import service as notifications
 from gateway.notifications.messages import Event
@@ -284,7 +284,7 @@ def my_credit_report(pages: PortalPages, caller: Caller, rights: RightsDesk) -> 
     serves it (and registers it), with the citizen's objections and their answers (Art. 64)."""
     desk = InquiryDesk(rights.session, rights.audit_log, rights.keys, rights.now)
     answer = inquiries.inquire(desk, Statement(Channel.SELF, caller, None))
-    report = CreditReport.model_validate_json(answer.body)
+    report = SelfReport.model_validate_json(answer.body)
     sources = party_names(desk.session, {item.source for item in report.items})
     return pages.render(
         "credit_report.html",

@@ -32,6 +32,7 @@ from enum import StrEnum
 
 from audit.leaf import EventKind
 from consent.clients import Role
+from consent.rfc9068 import AccessToken
 from gateway.archive.errors import RecordNotFound
 from gateway.archive.models import RecordRow
 from gateway.archive.repository import label_under_objection, subject_record
@@ -42,7 +43,6 @@ from gateway.archive.service import (
     correct_record,
     stop_record,
 )
-from consent.rfc9068 import AccessToken
 from gateway.parties.accounts import (
     account_identifier,
     acting_account,
