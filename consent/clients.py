@@ -31,7 +31,9 @@ SCOPES_BY_ROLE: Mapping[Role, frozenset[str]] = {
     Role.AGENCY: frozenset({"inquiry:sharing", "inquiry:authority"}),
     Role.PROVIDER: frozenset({"records:write", "objections:answer"}),
     Role.REGULATOR: frozenset({"audit:read", "oversight:read"}),
-    Role.CITIZEN: frozenset({"consent:decide", "report:read", "objections:write"}),
+    Role.CITIZEN: frozenset(
+        {"consent:decide", "report:read", "objections:write", "restoration:apply"}
+    ),
     # The operator enrols credit subjects (natural persons, entities and their
     # representatives) and nothing else: no audit, no credit data, no consent.
     Role.OPERATOR: frozenset({"subjects:enrol"}),

@@ -101,6 +101,8 @@ CitizenObjector = Annotated[AccessToken, Depends(require(Role.CITIZEN, "objectio
 ObjectionHolder = Annotated[AccessToken, Depends(require(Role.PROVIDER, "objections:answer"))]
 OversightCaller = Annotated[AccessToken, Depends(require(Role.REGULATOR, "oversight:read"))]
 NoticeRecipient = Annotated[AccessToken, Depends(require(Role.ESTABLISHMENT, "inquiry:authorized"))]
+CitizenApplicant = Annotated[AccessToken, Depends(require(Role.CITIZEN, "restoration:apply"))]
+OperatorCaller = Annotated[AccessToken, Depends(require(Role.OPERATOR, "subjects:enrol"))]
 
 UNAUTHENTICATED = "unauthenticated"
 

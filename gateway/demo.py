@@ -32,6 +32,7 @@ from gateway.archive.demo import demo_archive, seed_archive
 from gateway.archive.service import archive_catalog
 from gateway.audit_log.service import running_audit_log
 from gateway.keys import load_keys, write_private
+from gateway.parties.enrolment import EntityEnrolment, enrol_entity
 from gateway.parties.models import Citizen, LegalBasis, Party
 from gateway.parties.repository import citizen_by_username, legal_bases_of, party_by_client_id
 from gateway.settings import Settings
@@ -124,9 +125,17 @@ PARTIES = (
         "Demo Province Social Credit Administration Office",
         credit_code=demo_credit_code("11320000MB0000001"),
     ),
+    DemoParty(
+        "operator",
+        Role.OPERATOR,
+        "demo-public-credit-centre",
+        "Demo Province Public Credit Information Centre",
+        credit_code=demo_credit_code("12320000MB0000002"),
+    ),
 )
 
 CITIZEN_USERNAME = "zhang.wei"
+CITIZEN_NAME = "张伟"
 CITIZEN_ID_NUMBER = demo_id_number("320102", "19880412", "217")
 NATURAL_PERSONS = (
     CITIZEN_ID_NUMBER,
@@ -137,6 +146,8 @@ LEGAL_PERSONS = (
     demo_credit_code("91320102MA1YQ7K80"),
     demo_credit_code("91320211MA1N3P4R5"),
 )
+# The demo citizen is the legal representative of the first legal person (Art. 34).
+COMPANY_NAME = "示范市明德贸易有限公司"
 
 
 def client_assertion(persona: dict[str, Any], audience: str, lifetime: int = 120) -> str:
@@ -195,6 +206,7 @@ def seed_demo(settings: Settings) -> str:
         for party in PARTIES:
             credentials[party.persona] = _seed_party(session, party, previous.get(party.persona))
         credentials["citizen"] = _seed_citizen(session, settings, previous.get("citizen"))
+        credentials["legal_person"] = _seed_company(session)
     engine.dispose()
     credentials["subjects"] = {
         "natural_persons": list(NATURAL_PERSONS),
@@ -312,6 +324,7 @@ def _seed_citizen(
             stored = Citizen(
                 username=CITIZEN_USERNAME,
                 id_number=CITIZEN_ID_NUMBER,
+                full_name=CITIZEN_NAME,
                 password_hash=passwords.hash(password),
                 real_name_verified=True,
             )
@@ -319,6 +332,19 @@ def _seed_citizen(
             stored.password_hash = passwords.hash(password)
         session.add(stored)
     return {"username": CITIZEN_USERNAME, "password": password, "id_number": CITIZEN_ID_NUMBER}
+
+
+def _seed_company(session: Session) -> dict[str, object]:
+    """The first demo legal person, enrolled with the demo citizen as legal representative."""
+    session.flush()
+    enrolment = EntityEnrolment(LEGAL_PERSONS[0], COMPANY_NAME, "legal_person", CITIZEN_ID_NUMBER)
+    result = enrol_entity(session, enrolment, datetime.now(UTC))
+    return {
+        "entity_id": result.account_id,
+        "credit_code": LEGAL_PERSONS[0],
+        "name": COMPANY_NAME,
+        "representative": CITIZEN_USERNAME,
+    }
 
 
 def _previous_password(
@@ -348,4 +374,5 @@ def _report(settings: Settings, path: Path) -> str:
         f"  health        {base}/healthz   readiness {base}/readyz\n"
         f"personas (OAuth clients, private_key_jwt):\n{personas}\n"
         f"  citizen             {CITIZEN_USERNAME:<32} password in the credentials file\n"
+        f"  legal person        {LEGAL_PERSONS[0]:<32} {COMPANY_NAME}, represented by the citizen\n"
     )

@@ -25,6 +25,7 @@ NAV_ITEMS = (
     ("credit_report", "/portal/credit-report"),
     ("reports", "/portal/reports"),
     ("notifications", "/portal/notifications"),
+    ("acting", "/portal/acting"),
 )
 """The portal's sections: (message key under ``nav.``, path)."""
 

@@ -43,6 +43,7 @@ from gateway.oauth.repository import SqlRevokedTokens
 from gateway.oauth.service import verify_bearer
 from gateway.parties.citizens import sign_in as citizen_sign_in
 from gateway.parties.repository import party_by_client_id, party_names
+from gateway.portal import subjects
 from gateway.portal.access_log import marked_entries
 from gateway.portal.deps import (
     SIGN_IN,
@@ -65,7 +66,7 @@ from gateway.ratelimit import PORTAL_SIGN_IN
 from gateway.reports import service as reports
 from gateway.reports.schemas import SignedReportOut
 from gateway.reports.service import NUMBER_PATTERN, ReportUse
-from gateway.rights import objections
+from gateway.rights import objections, restoration
 from gateway.rights.objections import Filing, ObjectionKind
 from gateway.routes.consents import Desk
 from gateway.routes.reports import pdf_response
@@ -90,6 +91,7 @@ def install_portal(app: FastAPI) -> None:
     app.mount("/portal/static", StaticFiles(directory=STATIC), name="portal-static")
     app.add_exception_handler(PortalFailure, failure_page)
     app.include_router(router)
+    app.include_router(subjects.router)
 
 
 # -- signing in and out, language --------------------------------------------------------
@@ -100,11 +102,16 @@ def portal_home() -> Response:
     return redirect(HOME)
 
 
+def _oidc(request: Request) -> bool:
+    """Whether the sign-in page offers the provincial identity provider."""
+    return getattr(request.app.state, "identity_provider", None) is not None
+
+
 @router.get("/sign-in")
-def sign_in_page(pages: PortalPages, session: Visit) -> Response:
+def sign_in_page(request: Request, pages: PortalPages, session: Visit) -> Response:
     if session.citizen_id is not None:
         return redirect(HOME)
-    return pages.render("sign_in.html", failed=False, username="")
+    return pages.render("sign_in.html", failed=False, username="", oidc=_oidc(request))
 
 
 @router.post(PORTAL_SIGN_IN.removeprefix("/portal"))
@@ -123,7 +130,9 @@ def sign_in(
     try:
         bearer = citizen_sign_in(db, server, username, password, datetime.now(UTC))
     except InvalidGrantError:
-        return pages.render("sign_in.html", status=400, failed=True, username=username)
+        return pages.render(
+            "sign_in.html", status=400, failed=True, username=username, oidc=_oidc(request)
+        )
     token = verify_bearer(server, engine, str(bearer["access_token"]))
     start_session(request, token.subject)
     return redirect(HOME)
@@ -285,7 +294,11 @@ def my_credit_report(pages: PortalPages, caller: Caller, rights: RightsDesk) -> 
     desk = InquiryDesk(rights.session, rights.audit_log, rights.keys, rights.now)
     answer = inquiries.inquire(desk, Statement(Channel.SELF, caller, None))
     report = SelfReport.model_validate_json(answer.body)
-    sources = party_names(desk.session, {item.source for item in report.items})
+    sources = party_names(
+        desk.session,
+        {item.source for item in report.items}
+        | {note.source for note in report.responsibility_notes},
+    )
     return pages.render(
         "credit_report.html",
         nav="credit_report",
@@ -294,6 +307,7 @@ def my_credit_report(pages: PortalPages, caller: Caller, rights: RightsDesk) -> 
         catalog=archive_catalog(),
         sources=sources,
         objections=objections.objections_of_citizen(rights, caller),
+        applications=restoration.applications_of_subject(rights, caller),
         today=rights.today,
     )
 

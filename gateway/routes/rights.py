@@ -12,12 +12,22 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from gateway.archive.schemas import RecordChangeOut, record_change_out
-from gateway.auth import CitizenObjector, NoticeRecipient, ObjectionHolder, ProviderCaller
+from gateway.auth import (
+    CitizenApplicant,
+    CitizenObjector,
+    NoticeRecipient,
+    ObjectionHolder,
+    ProviderCaller,
+)
 from gateway.deps import AuditService, DbSession
 from gateway.problem_handlers import problem_responses
 from gateway.rights import notices, objections, restoration
 from gateway.rights.schemas import (
     AnswerIn,
+    ApplicationDecisionIn,
+    ApplicationIn,
+    ApplicationOut,
+    ApplicationsOut,
     FiledObjectionOut,
     FiledObjections,
     HeldObjectionOut,
@@ -26,6 +36,7 @@ from gateway.rights.schemas import (
     NoticesOut,
     ObjectionIn,
     RestorationIn,
+    application_out,
     filed_out,
     held_out,
     notice_out,
@@ -36,6 +47,7 @@ from gateway.routes.records import RecordId
 router = APIRouter(tags=["subject rights"])
 ObjectionId = Annotated[str, Path(pattern=r"^obj_[0-9a-f]{32}$", description="obj_...")]
 NoticeId = Annotated[str, Path(pattern=r"^dn_[0-9a-f]{32}$", description="dn_...")]
+ApplicationId = Annotated[str, Path(pattern=r"^ra_[0-9a-f]{32}$", description="ra_...")]
 CHANGE_ERRORS = problem_responses(401, 403, 404, 409, 422, 503)
 
 
@@ -108,6 +120,60 @@ def restore_record(
         desk, caller.client_id, record_id, body.reason, body.decision.to_basis()
     )
     return record_change_out(change)
+
+
+@router.post(
+    "/v1/me/restoration-applications",
+    status_code=201,
+    summary="Apply for credit restoration of an untrustworthiness record (Art. 66 para. 1)",
+    responses=CHANGE_ERRORS,
+    tags=["citizens"],
+)
+def apply_for_restoration(
+    desk: Desk, caller: CitizenApplicant, body: ApplicationIn
+) -> ApplicationOut:
+    filed = restoration.apply_for_restoration(desk, caller, body.to_application())
+    return application_out(filed)
+
+
+@router.get(
+    "/v1/me/restoration-applications",
+    summary="My applications for credit restoration and their decisions, newest first",
+    responses=problem_responses(401, 403),
+    tags=["citizens"],
+)
+def my_restoration_applications(desk: Desk, caller: CitizenApplicant) -> ApplicationsOut:
+    filed = restoration.applications_of_subject(desk, caller)
+    return ApplicationsOut(applications=[application_out(entry) for entry in filed])
+
+
+@router.get(
+    "/v1/restoration-applications",
+    summary="The restoration applications this designating unit decides, newest first",
+    responses=problem_responses(401, 403),
+    tags=["records"],
+)
+def restoration_applications(desk: Desk, caller: ProviderCaller) -> ApplicationsOut:
+    filed = restoration.applications_to(desk, caller.client_id)
+    return ApplicationsOut(applications=[application_out(entry) for entry in filed])
+
+
+@router.post(
+    "/v1/restoration-applications/{application_id}/decision",
+    summary="Decide a restoration application: approved (display stops) or rejected (Art. 66)",
+    responses=CHANGE_ERRORS,
+    tags=["records"],
+)
+def decide_restoration_application(
+    desk: Desk,
+    caller: ProviderCaller,
+    application_id: ApplicationId,
+    body: ApplicationDecisionIn,
+) -> ApplicationOut:
+    decided = restoration.decide_application(
+        desk, caller.client_id, application_id, body.to_decision()
+    )
+    return application_out(decided)
 
 
 @router.get(

@@ -60,7 +60,12 @@ def test_sign_in_fails_alike_for_an_unknown_user_and_a_wrong_password(flow: Flow
 def test_a_citizen_token_has_the_citizen_role_and_scopes(flow: Flow) -> None:
     claims = jwt.decode(flow.citizen_token(), options={"verify_signature": False})
     assert claims["role"] == "citizen"
-    assert set(claims["scope"].split()) == {"consent:decide", "report:read", "objections:write"}
+    assert set(claims["scope"].split()) == {
+        "consent:decide",
+        "report:read",
+        "objections:write",
+        "restoration:apply",
+    }
 
 
 def test_the_citizen_sees_the_request_with_who_asked_and_why(flow: Flow) -> None:
