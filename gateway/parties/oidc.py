@@ -87,7 +87,7 @@ class IdentityProvider:
         self.redirect_uri = settings.base_url.rstrip("/") + CALLBACK_PATH
         self._metadata: Metadata | None = None
         self._keys: KeySet | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     @classmethod
     def configured(cls, settings: Settings) -> IdentityProvider | None:

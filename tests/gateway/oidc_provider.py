@@ -212,13 +212,15 @@ def build_app(provider: Provider) -> Flask:
 
 
 @contextmanager
-def running_provider(users: dict[str, str]) -> Iterator[Provider]:
-    """Serve a provider for ``users`` (username -> identity number) until the block ends."""
+def running_provider(users: dict[str, str], redirect_uri: str) -> Iterator[Provider]:
+    """Serve a provider for ``users`` (username -> identity number) and the gateway's client
+    (its one ``redirect_uri``) until the block ends."""
     port = _free_port()
     provider = Provider(
         f"http://127.0.0.1:{port}",
         users,
         RSAKey.generate_key(2048, parameters={"kid": "provider-key-1", "use": "sig"}),
+        client=Client(redirect_uri),
     )
     config = uvicorn.Config(
         build_app(provider), host="127.0.0.1", port=port, interface="wsgi", log_level="warning"
