@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import secrets
 import threading
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from authlib.integrations.httpx_client import OAuth2Client
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -95,7 +95,12 @@ class IdentityProvider:
             return cls(settings)
         return None
 
-    def _client(self) -> OAuth2Client:
+    def _client(self) -> Any:
+        """authlib's OAuth 2.0 client over httpx (imported here: authlib warns on import that
+        it prefers httpx2, which the gateway does not ship)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from authlib.integrations.httpx_client import OAuth2Client
         return OAuth2Client(
             self.client_id,
             self._secret,

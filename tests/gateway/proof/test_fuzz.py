@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
 from tests.gateway.inquiries.factories import World
 
 EXAMPLES = int(os.environ.get("GATEWAY_TEST_FUZZ_EXAMPLES", "1"))
-ROLES = ("establishment", "agency", "provider", "regulator", "citizen", None)
+ROLES = ("establishment", "agency", "provider", "regulator", "citizen", "operator", None)
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

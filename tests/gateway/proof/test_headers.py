@@ -29,7 +29,7 @@ HARDENING = {
     "cross-origin-resource-policy": "same-origin",
 }
 CODE = LEGAL_PERSONS[0]
-PERSONAS = ("establishment", "agency", "provider", "regulator", "citizen", None)
+PERSONAS = ("establishment", "agency", "provider", "regulator", "citizen", "operator", None)
 
 
 def missing_headers(response: httpx.Response) -> dict[str, str | None]:
