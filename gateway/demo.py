@@ -331,6 +331,9 @@ def _seed_citizen(
         else:
             stored.password_hash = passwords.hash(password)
         session.add(stored)
+    if stored is not None and stored.full_name is None:  # seeded before names were kept
+        stored.full_name = CITIZEN_NAME
+        session.add(stored)
     return {"username": CITIZEN_USERNAME, "password": password, "id_number": CITIZEN_ID_NUMBER}
 
 
