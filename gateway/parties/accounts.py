@@ -107,6 +107,11 @@ def person_identifier(citizen: Citizen, now: datetime) -> SubjectIdentifier:
     )
 
 
+def account_subject_key(session: Session, keys: GatewayKeys, account_id: str, now: datetime) -> str:
+    """The internal key of an account's credit subject."""
+    return subject_key(keys, account_identifier(session, account_id, now))
+
+
 def caller_identifier(session: Session, caller: AccessToken, now: datetime) -> SubjectIdentifier:
     """The archive index of the subject the caller acts for (authority checked)."""
     return account_identifier(session, acting_account(session, caller, now), now)
