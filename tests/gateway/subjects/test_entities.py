@@ -307,3 +307,16 @@ def test_one_person_never_gets_two_archives(world: Subjects) -> None:
     )
     assert twice["outcome"] == "refused"
     assert twice["problem"]["status"] == 409
+
+
+def test_the_public_lookup_classifies_by_the_standards(world: Subjects) -> None:
+    """A credit code whose first 17 characters are digits is a credit code, not a malformed ID
+    number; a value neither standard accepts is 422 naming Art. 34."""
+    published = world.client.get("/v1/public/credit-subjects/91110000600037341L")
+    assert published.status_code == 200, published.text
+    person = world.client.get(f"/v1/public/credit-subjects/{new_id_number()}")
+    assert person.status_code == 200, person.text
+    neither = world.client.get("/v1/public/credit-subjects/91110000600037341K")
+    assert neither.status_code == 422
+    assert neither.headers["content-type"] == "application/problem+json"
+    assert neither.json()["article"] == "Art. 34"
