@@ -21,6 +21,7 @@ from fastapi import Path as PathParam
 from starlette.responses import Response
 
 from gateway.deps import DbSession
+from gateway.keys import Document
 from gateway.parties.accounts import authorities_of, authority_for
 from gateway.parties.oidc import (
     IdentityProvider,
@@ -102,7 +103,10 @@ def oidc_callback(
     if not sealed or not code:
         raise OidcSignInFailed("the sign-in is not the one started here")
     now = datetime.now(UTC)
-    transaction = unseal_transaction(sealed, request.app.state.auth_server.keyring.public_keys())
+    keys = request.app.state.auth_server.verifying(
+        Document.PORTAL_SESSION, request.app.state.engine, now
+    )
+    transaction = unseal_transaction(sealed, keys)
     number = provider.finish(code, state, transaction, now)
     citizen = verified_citizen(db, number)
     start_session(request, citizen.id)
