@@ -24,6 +24,11 @@ Encoding, version 1 (``0x01``), every integer big-endian::
       item_categories (each category as length:u16 || UTF-8, strictly ascending)
       outcome     reason_code   subject_commitment (32)       response_commitment (0 or 32)
 
+Version 2 (``0x02``) is version 1 followed by a 13th field, ``actor``: the keyed pseudonym of
+the natural person who acted for the subject - a legal representative or an authorized agent
+acting for a legal person or unincorporated organization, the subject. It is used only when
+there is such an actor (never empty), so every other event keeps its version-1 leaf.
+
 Text is UTF-8. ``channel`` is empty for events outside the five channels of Art. 39. The
 encoding is canonical: :func:`decode` rejects any other version, unknown codes, unsorted or
 repeated categories, trailing bytes, so one event has exactly one leaf.
@@ -45,6 +50,7 @@ from audit.encoding import join_prefixed, split_prefixed
 from audit.errors import CommitmentMismatch, InvalidLeaf
 
 LEAF_VERSION = 1
+ACTOR_LEAF_VERSION = 2
 SALT_SIZE = 32
 COMMITMENT_SIZE = 32
 _FIELD_COUNT = 12
@@ -61,6 +67,8 @@ class EventKind(StrEnum):
     REPORT = "report"
     NOTIFICATION = "notification"
     FACTOR_CHANGE = "factor_change"
+    RESTORATION = "restoration"
+    RESPONSIBILITY_NOTE = "responsibility_note"
 
 
 class Channel(StrEnum):
@@ -103,6 +111,7 @@ class AuditEvent:
     reason_code: str
     subject_commitment: bytes
     response_commitment: bytes = b""
+    actor: str = ""
 
     def __post_init__(self) -> None:
         if not 0 <= self.time_ms < 1 << 63:
@@ -131,16 +140,23 @@ def encode(event: AuditEvent) -> bytes:
         event.subject_commitment,
         event.response_commitment,
     ]
-    return bytes([LEAF_VERSION]) + b"".join(_prefixed(field) for field in fields)
+    if event.actor:
+        fields.append(event.actor.encode())
+    version = ACTOR_LEAF_VERSION if event.actor else LEAF_VERSION
+    return bytes([version]) + b"".join(_prefixed(field) for field in fields)
 
 
 def decode(leaf: bytes) -> AuditEvent:
-    """Parse a version-1 leaf; raise :class:`InvalidLeaf` unless it is canonical."""
-    if leaf[:1] != bytes([LEAF_VERSION]):
+    """Parse a version-1 or -2 leaf; raise :class:`InvalidLeaf` unless it is canonical."""
+    if leaf[:1] not in (bytes([LEAF_VERSION]), bytes([ACTOR_LEAF_VERSION])):
         raise InvalidLeaf("unknown leaf version")
     fields = list(_split_prefixed(leaf[1:]))
-    if len(fields) != _FIELD_COUNT:
-        raise InvalidLeaf(f"a leaf has {_FIELD_COUNT} fields, found {len(fields)}")
+    count = _FIELD_COUNT + (leaf[0] == ACTOR_LEAF_VERSION)
+    if len(fields) != count:
+        raise InvalidLeaf(f"a leaf has {count} fields, found {len(fields)}")
+    actor = _text(fields.pop()) if count > _FIELD_COUNT else ""
+    if count > _FIELD_COUNT and not actor:
+        raise InvalidLeaf("a version-2 leaf names its actor")
     time_ms, kind, channel, requester, legal_basis, grant_id, purpose = fields[:7]
     categories, outcome, reason_code, subject, response = fields[7:]
     if len(time_ms) != _U64.size:
@@ -158,6 +174,7 @@ def decode(leaf: bytes) -> AuditEvent:
         reason_code=_text(reason_code),
         subject_commitment=subject,
         response_commitment=response,
+        actor=actor,
     )
 
 

@@ -23,6 +23,7 @@ class Role(StrEnum):
     PROVIDER = "provider"
     REGULATOR = "regulator"
     CITIZEN = "citizen"
+    OPERATOR = "operator"
 
 
 SCOPES_BY_ROLE: Mapping[Role, frozenset[str]] = {
@@ -31,8 +32,17 @@ SCOPES_BY_ROLE: Mapping[Role, frozenset[str]] = {
     Role.PROVIDER: frozenset({"records:write", "objections:answer"}),
     Role.REGULATOR: frozenset({"audit:read", "oversight:read"}),
     Role.CITIZEN: frozenset(
-        {"consent:decide", "report:read", "objections:write", "statements:write"}
+        {
+            "consent:decide",
+            "report:read",
+            "objections:write",
+            "statements:write",
+            "restoration:apply",
+        }
     ),
+    # The operator enrols credit subjects (natural persons, entities and their
+    # representatives) and nothing else: no audit, no credit data, no consent.
+    Role.OPERATOR: frozenset({"subjects:enrol"}),
 }
 
 ALL_SCOPES: frozenset[str] = frozenset().union(*SCOPES_BY_ROLE.values())

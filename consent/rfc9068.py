@@ -1,8 +1,10 @@
 """JWT access tokens (RFC 9068): header ``typ`` ``at+jwt`` (section 2.1), EdDSA over Ed25519
 with the ``kid`` of the issuing key ring; claims ``iss``, ``sub``, ``aud`` (the gateway's
 resource identifier), ``exp``, ``iat``, ``jti``, ``client_id``, ``scope`` (section 2.2), plus
-``role``, for establishments RFC 9396 ``authorization_details``, and for a token bound to a
-DPoP key ``cnf.jkt`` (RFC 9449 section 6.1). Tokens live :data:`ACCESS_TOKEN_LIFETIME`.
+``role``, for establishments RFC 9396 ``authorization_details``, for a token bound to a
+DPoP key ``cnf.jkt`` (RFC 9449 section 6.1), and for a natural person acting for a legal person
+or unincorporated organization ``acting_for``, the entity's account id (``sub`` stays the
+person who acts). Tokens live :data:`ACCESS_TOKEN_LIFETIME`.
 
 Validation (section 4) is :func:`verify_access_token`: known key, EdDSA only, ``typ``
 exactly ``at+jwt``, issuer and audience exact, not expired, not revoked (RFC 7009). Every
@@ -42,6 +44,7 @@ class AccessToken:
     authorization_details: tuple[AuthorizationDetail, ...] = ()
     confirmation: str | None = None
     """The RFC 7638 thumbprint of the DPoP key the token is bound to (``cnf.jkt``)."""
+    acting_for: str | None = None
 
     @property
     def named_grants(self) -> frozenset[str] | None:
@@ -66,6 +69,8 @@ class AccessToken:
             claims["authorization_details"] = [d.as_json() for d in self.authorization_details]
         if self.confirmation is not None:
             claims["cnf"] = {"jkt": self.confirmation}
+        if self.acting_for is not None:
+            claims["acting_for"] = self.acting_for
         return claims
 
     def require_scope(self, scope: str) -> None:
@@ -92,6 +97,7 @@ def issue_access_token(
     now: datetime,
     authorization_details: tuple[AuthorizationDetail, ...] = (),
     confirmation: str | None = None,
+    acting_for: str | None = None,
 ) -> tuple[str, AccessToken]:
     """Sign a new access token; returns the compact JWS and its claims."""
     token = AccessToken(
@@ -106,6 +112,7 @@ def issue_access_token(
         expires_at=now + ACCESS_TOKEN_LIFETIME,
         authorization_details=authorization_details,
         confirmation=confirmation,
+        acting_for=acting_for,
     )
     return sign(keyring, AT_TYP, token.claims()), token
 
@@ -148,6 +155,7 @@ def _from_claims(claims: Claims) -> AccessToken:
         expires_at=from_timestamp(claims.integer("exp")),
         authorization_details=details_from_claims(claims),
         confirmation=_confirmation(claims),
+        acting_for=claims.optional_text("acting_for"),
     )
 
 

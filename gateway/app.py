@@ -21,6 +21,7 @@ from gateway.notifications.transports import Transports
 from gateway.oauth.dpop import DPoPGuard
 from gateway.oauth.service import AuthServer
 from gateway.openapi_doc import problem_openapi
+from gateway.parties.oidc import IdentityProvider
 from gateway.portal.routes import install_portal
 from gateway.problem_handlers import add_exception_handlers, problem_responses
 from gateway.ratelimit import RateLimits, enforce_rate_limit
@@ -41,6 +42,7 @@ from gateway.routes import (
     records,
     reports,
     rights,
+    subjects,
     tlog,
     webhooks,
     written_consents,
@@ -80,6 +82,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             settings.base_url, app.state.keys.signing_rings()
         )
         app.state.dpop = DPoPGuard.of(settings, engine, app.state.keys)
+        app.state.identity_provider = IdentityProvider.configured(settings)
         with (
             running_audit_log(engine, settings, app.state.keys) as app.state.audit_log,
             running_webhook_worker(
@@ -146,6 +149,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(reports.router)
     app.include_router(notifications.router)
     app.include_router(oversight.router)
+    app.include_router(subjects.router)
     install_portal(app)
     return app
 

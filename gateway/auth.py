@@ -125,6 +125,10 @@ OversightCaller = Annotated[AccessToken, _route_of(Role.REGULATOR, "oversight:re
 NoticeRecipient = Annotated[
     AccessToken, _route_of(Role.ESTABLISHMENT, "inquiry:authorized", DELETION)
 ]
+RESTORATION = "Art. 66 para. 1"  # the subject applies for credit restoration
+ENROLMENT = "Art. 34"  # archives indexed by verified identity: enrolled by the operator
+CitizenApplicant = Annotated[AccessToken, _route_of(Role.CITIZEN, "restoration:apply", RESTORATION)]
+OperatorCaller = Annotated[AccessToken, _route_of(Role.OPERATOR, "subjects:enrol", ENROLMENT)]
 
 UNAUTHENTICATED = "unauthenticated"
 

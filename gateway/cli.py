@@ -18,6 +18,7 @@ from gateway.parties_cli import parties
 from gateway.settings import Settings
 from gateway.storage import migrate
 from gateway.storage.db import make_engine
+from gateway.subjects_cli import subjects
 from problems import GatewayError
 
 app = typer.Typer(help="Credit-inquiry consent gateway", no_args_is_help=True)
@@ -29,6 +30,7 @@ app.add_typer(parties, name="parties")
 app.add_typer(keys, name="keys")
 app.add_typer(jobs, name="jobs")
 app.add_typer(factors, name="factors")
+app.add_typer(subjects, name="subjects")
 
 OPENAPI_FILE = Path("openapi/openapi.json")
 

@@ -39,6 +39,7 @@ from gateway.factors import repository as factor_repository
 from gateway.factors.models import Factor
 from gateway.factors.service import TOTP
 from gateway.keys import load_keys, write_private
+from gateway.parties.enrolment import EntityEnrolment, enrol_entity
 from gateway.parties.models import Citizen, LegalBasis, Party
 from gateway.parties.repository import citizen_by_username, legal_bases_of, party_by_client_id
 from gateway.settings import Settings
@@ -156,9 +157,17 @@ PARTIES = (
         "Demo Province Social Credit Administration Office",
         credit_code=demo_credit_code("11320000MB0000001"),
     ),
+    DemoParty(
+        "operator",
+        Role.OPERATOR,
+        "demo-public-credit-centre",
+        "Demo Province Public Credit Information Centre",
+        credit_code=demo_credit_code("12320000MB0000002"),
+    ),
 )
 
 CITIZEN_USERNAME = "zhang.wei"
+CITIZEN_NAME = "张伟"
 CITIZEN_ID_NUMBER = demo_id_number("320102", "19880412", "217")
 NATURAL_PERSONS = (
     CITIZEN_ID_NUMBER,
@@ -169,6 +178,8 @@ LEGAL_PERSONS = (
     demo_credit_code("91320102MA1YQ7K80"),
     demo_credit_code("91320211MA1N3P4R5"),
 )
+# The demo citizen is the legal representative of the first legal person (Art. 34).
+COMPANY_NAME = "示范市明德贸易有限公司"
 
 
 def client_assertion(persona: dict[str, Any], audience: str, lifetime: int = 120) -> str:
@@ -228,6 +239,7 @@ def seed_demo(settings: Settings) -> str:
             credentials[party.persona] = _seed_party(session, party, previous.get(party.persona))
         citizen = _seed_citizen(session, settings, previous.get("citizen"))
         credentials["citizen"] = citizen
+        credentials["legal_person"] = _seed_company(session)
     engine.dispose()
     credentials["subjects"] = {
         "natural_persons": list(NATURAL_PERSONS),
@@ -358,6 +370,7 @@ def _seed_citizen(
             stored = Citizen(
                 username=CITIZEN_USERNAME,
                 id_number=CITIZEN_ID_NUMBER,
+                full_name=CITIZEN_NAME,
                 password_hash=passwords.hash(password),
                 real_name_verified=True,
             )
@@ -366,6 +379,9 @@ def _seed_citizen(
         session.add(stored)
         session.flush()
     assert stored is not None
+    if stored.full_name is None:  # seeded before names were kept
+        stored.full_name = CITIZEN_NAME
+        session.add(stored)
     return {
         "username": CITIZEN_USERNAME,
         "password": password,
@@ -397,6 +413,19 @@ def _seed_totp(session: Session, citizen_id: str, previous: object) -> str:
     return secret
 
 
+def _seed_company(session: Session) -> dict[str, object]:
+    """The first demo legal person, enrolled with the demo citizen as legal representative."""
+    session.flush()
+    enrolment = EntityEnrolment(LEGAL_PERSONS[0], COMPANY_NAME, "legal_person", CITIZEN_ID_NUMBER)
+    result = enrol_entity(session, enrolment, datetime.now(UTC))
+    return {
+        "entity_id": result.account_id,
+        "credit_code": LEGAL_PERSONS[0],
+        "name": COMPANY_NAME,
+        "representative": CITIZEN_USERNAME,
+    }
+
+
 def _previous_password(
     passwords: CitizenPasswords, stored: Citizen | None, previous: dict[str, object] | None
 ) -> str | None:
@@ -425,4 +454,5 @@ def _report(settings: Settings, path: Path, totp_secret: str) -> str:
         f"personas (OAuth clients, private_key_jwt):\n{personas}\n"
         f"  citizen             {CITIZEN_USERNAME:<32} password in the credentials file\n"
         f"  second factor       TOTP secret {totp_secret} (RFC 6238; citizen.totp_secret)\n"
+        f"  legal person        {LEGAL_PERSONS[0]:<32} {COMPANY_NAME}, represented by the citizen\n"
     )

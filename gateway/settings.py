@@ -150,6 +150,20 @@ class Settings(BaseSettings):
     scheduler_interval: float = Field(
         300.0, gt=0, description="Seconds between rounds of the periodic jobs"
     )
+    oidc_issuer: str | None = Field(
+        None,
+        description="The provincial identity provider (OpenID Connect issuer URL); discovery "
+        "from <issuer>/.well-known/openid-configuration. Unset: local passwords only",
+    )
+    oidc_client_id: str | None = Field(None, description="The gateway's client id there")
+    oidc_client_secret: SecretStr | None = Field(
+        None, description="The gateway's client secret there (client_secret_basic)"
+    )
+    oidc_identity_claim: str = Field(
+        "id_number",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$",
+        description="The ID token claim carrying the verified citizen identity number",
+    )
     demo_password: SecretStr | None = Field(
         None, description="Demo citizen password; random on first seed when unset"
     )

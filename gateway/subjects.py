@@ -26,3 +26,12 @@ def subject_key(keys: GatewayKeys, identifier: SubjectIdentifier) -> str:
 def requester_pseudonym(keys: GatewayKeys, requester_id: str, identifier: SubjectIdentifier) -> str:
     """The subject as one requester may see it: unlinkable across requesters, rotatable."""
     return keys.pseudonyms.pseudonym(requester_id, identifier.key)
+
+
+ACTOR_REQUESTER = "credit-gateway/actor"
+
+
+def actor_pseudonym(keys: GatewayKeys, identifier: SubjectIdentifier) -> str:
+    """A natural person acting for an entity, as the audit log names them: a keyed pseudonym
+    of their archive index, unlinkable to their own subject key without the secret."""
+    return pseudonym(keys.pseudonyms.master_key, ACTOR_REQUESTER, identifier.key, INTERNAL_VERSION)

@@ -17,12 +17,17 @@
   its type and number.
 
 Identifiers are values: build them with :func:`parse_identifier`, which raises
-:class:`~redaction.errors.InvalidIdentifier` and never echoes the rejected value.
+:class:`~redaction.errors.InvalidIdentifier` and never echoes the rejected value. A value given
+without its kind is classified by :func:`classify_identifier` by the two standards, never by its
+shape alone: a code whose first 17 characters are digits (``91110000600037341L``) is a credit
+code. About one valid ID number in 31 also satisfies the GB 32100 check; such a value is refused
+as ambiguous, and the caller names its kind.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -209,6 +214,34 @@ def _validate_document(document_type: str | None, value: str) -> SubjectIdentifi
     if _DOCUMENT_SHAPES[kind].fullmatch(number) is None:
         raise InvalidIdentifier(f"malformed {kind} number")
     return SubjectIdentifier(IdentifierKind.OTHER_DOCUMENT, number, kind)
+
+
+def classify_identifier(value: str, *, on: date) -> SubjectIdentifier:
+    """An ID number or a credit code, whichever standard ``value`` satisfies (Art. 34)."""
+    found = [
+        SubjectIdentifier(kind, number)
+        for kind, number in (
+            (IdentifierKind.ID_NUMBER, _valid_or_none(validate_id_number, value, on=on)),
+            (IdentifierKind.CREDIT_CODE, _valid_or_none(validate_credit_code, value)),
+        )
+        if number is not None
+    ]
+    if len(found) > 1:
+        raise InvalidIdentifier(
+            "the value is both a valid ID number and a valid credit code: name its kind"
+        )
+    if not found:
+        raise InvalidIdentifier(
+            "neither a citizen ID number (GB 11643) nor a unified social credit code (GB 32100)"
+        )
+    return found[0]
+
+
+def _valid_or_none(validate: Callable[..., str], value: str, **options: date) -> str | None:
+    try:
+        return validate(value, **options)
+    except InvalidIdentifier:
+        return None
 
 
 def parse_identifier(

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
-from authlib.oauth2.rfc7523 import private_key_jwt_sign  # type: ignore[import-untyped]
+from authlib.oauth2.rfc7523 import private_key_jwt_sign
 from joserfc import jwt
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 

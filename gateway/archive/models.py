@@ -17,6 +17,10 @@
   its content; ``records.purged_at`` marks that.
 * ``subject_statements`` - what subjects state about a record of their own file: statements,
   self-declarations and pledges (Art. 37 para. 2), with the audit leaf that registered each.
+* ``responsibility_notes`` — Art. 32: when a legal person or unincorporated organization enters
+  the serious untrustworthiness list, a note in the credit record of each responsible natural
+  person (the legal representative, and the persons the listing record names), pointing at the
+  listing record; it ends with the record's display.
 """
 
 from __future__ import annotations
@@ -119,3 +123,16 @@ class SubjectStatement(SQLModel, table=True):
     text: str = Field(max_length=1000)
     made_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     leaf_index: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class ResponsibilityNote(SQLModel, table=True):
+    __tablename__ = "responsibility_notes"
+    __table_args__ = (
+        UniqueConstraint("person_key", "record_id", name="uq_responsibility_notes_person_record"),
+    )
+
+    note_id: str = Field(primary_key=True, max_length=40)
+    person_key: str = Field(max_length=64, index=True)
+    record_id: str = Field(foreign_key="records.record_id", max_length=40, index=True)
+    role: str = Field(max_length=32)
+    noted_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

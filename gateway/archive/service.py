@@ -43,6 +43,7 @@ from audit.leaf import AuditEvent, EventKind, Outcome
 from gateway.archive.errors import ProviderRecordConflict, RecordNotActive, RecordNotFound
 from gateway.archive.models import RecordRow
 from gateway.archive.models import SubjectStatement as StatementRow
+from gateway.archive.notes import Listing, note_responsible_persons
 from gateway.archive.repository import (
     NewVersion,
     SqlCreditArchive,
@@ -63,7 +64,12 @@ from gateway.archive.views import RenderedViews
 from gateway.archive.written_consent_repository import on_file
 from gateway.audit_log.service import AuditLog, seal
 from gateway.keys import GatewayKeys
-from gateway.parties.repository import party_by_client_id, party_names
+from gateway.parties.repository import (
+    SecondArchive,
+    documents_of_indexed_persons,
+    party_by_client_id,
+    party_names,
+)
 from gateway.subjects import subject_key
 from gateway.telemetry import SPAN_ARCHIVE, SPAN_REDACTION, tracer
 from problems import GatewayError
@@ -189,7 +195,10 @@ def submit_records(
 ) -> list[SubmissionResult]:
     """One result per submission, in order; accepted records are logged, then stored."""
     sector = _sector(desk.session, provider)
-    checked = [_validated(desk, provider, sector, submission) for submission in submissions]
+    checked = _one_archive_per_person(
+        desk.session,
+        [_validated(desk, provider, sector, submission) for submission in submissions],
+    )
     ids = [entry.provider_record_id for entry in checked if isinstance(entry, AcceptedRecord)]
     batch = _Batch(desk, provider, _source(desk.session, provider))
     batch.known.update(first_versions(desk.session, provider, ids))
@@ -203,6 +212,27 @@ def submit_records(
     ]
     batch.store()
     return results
+
+
+def _one_archive_per_person(
+    session: Session, checked: list[AcceptedRecord | GatewayError]
+) -> list[AcceptedRecord | GatewayError]:
+    """Refuse records indexed by another document of a person who has an ID number: the ID
+    number indexes their one archive (Art. 34 para. 2)."""
+    documents = {
+        (entry.subject.document_type.value, entry.subject.value)
+        for entry in checked
+        if isinstance(entry, AcceptedRecord) and entry.subject.document_type is not None
+    }
+    indexed = documents_of_indexed_persons(session, documents)
+    return [
+        SecondArchive("the document belongs to a person indexed by an ID number; use it")
+        if isinstance(entry, AcceptedRecord)
+        and entry.subject.document_type is not None
+        and (entry.subject.document_type.value, entry.subject.value) in indexed
+        else entry
+        for entry in checked
+    ]
 
 
 def _validated(
@@ -248,6 +278,7 @@ class _Batch:
     known: dict[str, tuple[RecordRow, VersionContent | None]] = field(default_factory=dict)
     new: list[tuple[RecordRow, _Change]] = field(default_factory=list)
     subjects: dict[str, SubjectIdentifier] = field(default_factory=dict)
+    listings: list[Listing] = field(default_factory=list)
 
     def result(self, accepted: AcceptedRecord) -> SubmissionResult:
         provider_record_id = accepted.provider_record_id
@@ -302,14 +333,18 @@ class _Batch:
         self.new.append((row, change))
         self.subjects[key] = accepted.subject
         self.known[accepted.provider_record_id] = (row, content)
+        self.listings.append(Listing(row, accepted.subject, accepted.fields))
         return row
 
     def store(self) -> None:
-        """Log every new record (one group commit), then write them with their subjects."""
+        """Log every new record (one group commit) and the Art. 32 notes they make, then write
+        them with their subjects."""
         firsts = _registered(self.desk, [change for _, change in self.new])
+        notes = note_responsible_persons(self.desk, self.listings)
         add_subjects(self.desk.session, self.subjects, self.desk.now)
         rows = [row for row, _ in self.new]
         add_records(self.desk.session, list(zip(rows, firsts, strict=True)))
+        self.desk.session.add_all(notes)
 
 
 # -- providing units: corrections and revocations ------------------------------------------

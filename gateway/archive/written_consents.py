@@ -38,7 +38,7 @@ from gateway.archive.written_consent_repository import (
 )
 from gateway.audit_log.service import seal
 from gateway.consents.written_consent import Confirmation, written_consents
-from gateway.parties.citizens import citizen_subject_key
+from gateway.parties.accounts import caller_subject_key
 from gateway.parties.repository import party_by_client_id
 from gateway.subjects import subject_key
 from redaction.catalog import RESTRICTED_CATEGORIES
@@ -72,7 +72,7 @@ def give(
     desk: ArchiveDesk, caller: AccessToken, provider: str, confirmation: Confirmation
 ) -> WrittenConsentRow:
     """The signed-in subject's collection consent to ``provider`` for one category."""
-    key = citizen_subject_key(desk.session, desk.keys, caller.subject, desk.now)
+    key = caller_subject_key(desk.session, desk.keys, caller, desk.now)
     party = party_by_client_id(desk.session, provider)
     if party is None or party.role != Role.PROVIDER or party.disabled:
         raise WrittenConsentNotFound("no providing unit by that id")
@@ -131,7 +131,7 @@ def register_document(
 
 def subject_consents(desk: ArchiveDesk, caller: AccessToken) -> list[WrittenConsentRow]:
     """Every written consent on file about the signed-in subject, of either kind."""
-    key = citizen_subject_key(desk.session, desk.keys, caller.subject, desk.now)
+    key = caller_subject_key(desk.session, desk.keys, caller, desk.now)
     return subject_written_consents(desk.session, key)
 
 
@@ -139,7 +139,7 @@ def withdraw(
     desk: ArchiveDesk, caller: AccessToken, provider: str, reference: str
 ) -> WrittenConsentRow:
     """Withdraw one of the signed-in subject's written consents; withdrawing again is a replay."""
-    key = citizen_subject_key(desk.session, desk.keys, caller.subject, desk.now)
+    key = caller_subject_key(desk.session, desk.keys, caller, desk.now)
     row = subject_written_consent(desk.session, key, provider, reference)
     if row is None:
         raise WrittenConsentNotFound("no written consent of yours by that reference")

@@ -61,7 +61,7 @@ from gateway.consents.written_consent import Confirmation, written_consents
 from gateway.factors.service import spend_proof
 from gateway.keys import GatewayKeys
 from gateway.oauth.service import AuthServer
-from gateway.parties.citizens import citizen_subject_key
+from gateway.parties.accounts import actor_of, caller_subject_key
 from gateway.parties.repository import party_by_client_id, party_names
 from gateway.subjects import requester_pseudonym, subject_key
 from gateway.webhooks.outbox import Outbox
@@ -288,7 +288,8 @@ def _decide(
     stored = _subject_grant(desk, actor, grant_id, lock=True)
     if step_up is not None:
         _require_second_factor(desk, caller, stored.grant, step_up)
-    after = _change(desk, stored, change(stored.grant, actor, desk.now))
+    person = actor_of(desk.session, desk.keys, caller, desk.now)
+    after = _change(desk, stored, change(stored.grant, actor, desk.now), person)
     return _with_requesters(desk, [after])[0]
 
 
@@ -307,13 +308,14 @@ def _require_second_factor(
 
 
 def _actor(desk: ConsentDesk, caller: AccessToken) -> Actor:
-    """The signed-in credit subject, by subject key; nobody else acts for them (Art. 61(2))."""
+    """The signed-in credit subject, by subject key - a natural person, or an entity through
+    its legal representative or an agent it authorized; nobody else acts (Art. 61(2))."""
     if caller.role is not Role.CITIZEN:
         raise CompelledAuthorizationError(
             "only the credit subject may decide on a consent",
             reason=Reason.COMPELLED_AUTHORIZATION,
         )
-    key = citizen_subject_key(desk.session, desk.keys, caller.subject, desk.now)
+    key = caller_subject_key(desk.session, desk.keys, caller, desk.now)
     return Actor(Role.CITIZEN, key)
 
 
@@ -327,8 +329,11 @@ def _subject_grant(
     return stored
 
 
-def _change(desk: ConsentDesk, before: StoredGrant, transition: Transition) -> StoredGrant:
-    """Log, then write the subject's decision (with the artefact when it is an approval)."""
+def _change(
+    desk: ConsentDesk, before: StoredGrant, transition: Transition, person: str
+) -> StoredGrant:
+    """Log, then write the subject's decision (with the artefact when it is an approval);
+    ``person``: who decided for an entity (the leaf's actor), else empty."""
     artefact = None
     if transition.event.kind is EventKind.APPROVED:
         artefact = issue_artefact(
@@ -338,7 +343,7 @@ def _change(desk: ConsentDesk, before: StoredGrant, transition: Transition) -> S
             subject_pseudonym=before.subject_pseudonym,
             now=desk.now,
         )
-    _log(desk, before.grant, transition.event)
+    _log(desk, before.grant, transition.event, person)
     after = _write(desk, before, transition, artefact)
     if after is None:
         raise IllegalTransitionError(
@@ -358,9 +363,10 @@ def _write(
     return after
 
 
-def _log(desk: ConsentDesk, grant: Grant, event: GrantEvent) -> None:
+def _log(desk: ConsentDesk, grant: Grant, event: GrantEvent, person: str = "") -> None:
     """Append ``event`` to the audit log; returns once it is durable (fails closed)."""
-    _append(desk, grant, event.at, frozenset(event.categories), Outcome.ALLOWED, event.kind.value)
+    categories = frozenset(event.categories)
+    _append(desk, grant, event.at, categories, Outcome.ALLOWED, event.kind.value, person)
 
 
 def _append(
@@ -370,6 +376,7 @@ def _append(
     categories: frozenset[str],
     outcome: Outcome,
     reason: str,
+    person: str = "",
 ) -> None:
     sealed = seal(grant.subject_key)
     desk.audit_log.append(
@@ -385,6 +392,7 @@ def _append(
             outcome=outcome,
             reason_code=reason,
             subject_commitment=sealed.subject_commitment,
+            actor=person,
         ),
         sealed.openings,
     )

@@ -61,7 +61,7 @@ from gateway.factors.models import Factor
 from gateway.keys import GatewayKeys
 from gateway.oauth.repository import SqlJtiStore
 from gateway.oauth.service import AuthServer
-from gateway.parties.citizens import citizen_subject_key
+from gateway.parties.accounts import account_subject_key
 from gateway.parties.models import Citizen
 from gateway.parties.repository import citizen_by_username
 from problems import Conflict, NotFound
@@ -154,7 +154,9 @@ def provision_totp(
     secret = new_secret()
     factor = _factor(desk, citizen.id, TOTP, label, totp_secret=secret)
     repository.add(desk.session, factor)
-    return TotpProvisioning(factor, provisioning_uri(secret, citizen.username, ISSUER))
+    return TotpProvisioning(
+        factor, provisioning_uri(secret, citizen.username or citizen.id, ISSUER)
+    )
 
 
 def confirm_totp(desk: FactorDesk, caller: AccessToken, factor_id: str, code: str) -> Factor:
@@ -189,7 +191,7 @@ def passkey_registration(
     )
     existing = [_raw(f.credential_id) for f in _passkeys(desk, citizen.id)]
     options = registration_options(
-        desk.relying_party, citizen.id.encode(), citizen.username, raw, existing
+        desk.relying_party, citizen.id.encode(), citizen.username or citizen.id, raw, existing
     )
     return PasskeyCeremony(options, token)
 
@@ -381,7 +383,7 @@ def _append(
     now: datetime,
 ) -> None:
     """A ``factor_change`` leaf, linked to the citizen's subject (their access log shows it)."""
-    sealed = seal(citizen_subject_key(session, keys, citizen_id, now))
+    sealed = seal(account_subject_key(session, keys, citizen_id, now))
     event = AuditEvent(
         time_ms=int(now.timestamp() * 1000),
         kind=EventKind.FACTOR_CHANGE,

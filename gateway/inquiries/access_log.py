@@ -22,12 +22,14 @@ from sqlmodel import Session
 
 from audit.leaf import AuditEvent, decode
 from audit.merkle import leaf_hash
+from consent.rfc9068 import AccessToken
 from gateway.audit_log.errors import CheckpointNotPublished
 from gateway.audit_log.repository import leaves_about
 from gateway.audit_log.service import AuditLog
 from gateway.keys import GatewayKeys
-from gateway.parties.citizens import citizen_subject_key
+from gateway.parties.accounts import account_identifier, acting_account, actor_names
 from gateway.parties.repository import party_names
+from gateway.subjects import subject_key
 
 MAX_ENTRIES = 500
 EVERY_ENTRY = (1 << 63) - 1
@@ -49,6 +51,7 @@ class AccessEntry:
     event: AuditEvent
     requester_name: str | None
     proof: list[bytes] | None
+    actor_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,14 +64,17 @@ def access_log(
     session: Session,
     audit_log: AuditLog,
     keys: GatewayKeys,
-    citizen_id: str,
+    caller: AccessToken,
     now: datetime,
     *,
     before: int,
     limit: int,
 ) -> AccessLog:
-    """The entries about the citizen's own file below index ``before``, newest first."""
-    key = citizen_subject_key(session, keys, citizen_id, now)
+    """The entries about the file of the subject the caller acts for below index ``before``,
+    newest first; for an entity, each step a person took for it names that person."""
+    account = acting_account(session, caller, now)
+    key = subject_key(keys, account_identifier(session, account, now))
+    actors = actor_names(session, keys, account, now)
     head = signed_head(audit_log)
     found = leaves_about(session.connection(), key, before=before, limit=min(limit, MAX_ENTRIES))
     events = [(index, leaf, decode(leaf)) for index, leaf in found]
@@ -83,6 +89,7 @@ def access_log(
                 event,
                 names.get(event.requester),
                 audit_log.prove_inclusion(index, size) if index < size else None,
+                actors.get(event.actor) if event.actor else None,
             )
             for index, leaf, event in events
         ],

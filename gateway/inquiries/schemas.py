@@ -25,7 +25,7 @@ from gateway.inquiries.access_log import AccessEntry, AccessLog
 from gateway.inquiries.service import Statement
 from gateway.validation import Identifier, StrictBody
 from redaction.catalog import ScopeCategory
-from redaction.identifiers import IdentifierKind, OtherDocumentType
+from redaction.identifiers import IdentifierKind, OtherDocumentType, classify_identifier
 from redaction.policies import Channel
 from redaction.statements import StatementKind
 
@@ -111,11 +111,12 @@ class AuthorityInquiryIn(StrictBody):
 def public_statement(
     identifier: str, kind: IdentifierKind | None, document_type: OtherDocumentType | None
 ) -> Statement:
-    """A public lookup; without ``kind``, 17 leading digits mean an ID number (GB 11643),
-    anything else a unified social credit code (GB 32100)."""
+    """A public lookup; without ``kind``, the identifier is an ID number if it is a valid
+    GB 11643 number, a credit code if it is a valid GB 32100 code (refused when neither, or
+    both: then the caller names the kind)."""
     if kind is None:
-        digits = identifier.strip()[:17].isdigit()
-        kind = IdentifierKind.ID_NUMBER if digits else IdentifierKind.CREDIT_CODE
+        found = classify_identifier(identifier, on=datetime.now(UTC).date())
+        kind, identifier = found.kind, found.value
     return Statement(Channel.PUBLIC, None, SubjectRef(kind, identifier, document_type))
 
 
@@ -174,6 +175,26 @@ class CreditReport(BaseModel):
     audit: AuditReceipt
 
 
+class ResponsibilityNoteOut(BaseModel):
+    """Art. 32: an entity the person is responsible for was put on the serious
+    untrustworthiness list by the listing record ``record_id``."""
+
+    record_id: str
+    role: str = Field(
+        description="legal_representative, principal_responsible_person, actual_controller "
+        "or directly_responsible_person"
+    )
+    item_code: str
+    source: str = Field(description="The providing unit that listed the entity")
+    noted_at: datetime
+
+
+class SelfReport(CreditReport):
+    """The subject's own file (Art. 63), with its Art. 32 notes."""
+
+    responsibility_notes: list[ResponsibilityNoteOut]
+
+
 class AuthorizedAnswer(CreditReport):
     grant_id: str
     purpose: str
@@ -218,6 +239,10 @@ class AccessEntryOut(BaseModel):
     categories: list[str]
     outcome: str
     reason: str = Field(description="Why it was refused, or what changed")
+    acted_by: str | None = Field(
+        None,
+        description="For a legal person: the name of its representative or agent who acted",
+    )
     inclusion: InclusionProof | None = Field(
         description="Against the served checkpoint; null while pending (newer than it)"
     )
@@ -258,6 +283,7 @@ def _entry_out(entry: AccessEntry, size: int) -> AccessEntryOut:
         categories=sorted(event.item_categories),
         outcome=event.outcome.value,
         reason=event.reason_code,
+        acted_by=entry.actor_name,
         inclusion=None
         if entry.proof is None
         else InclusionProof(tree_size=size, hashes=[_b64(hashed) for hashed in entry.proof]),

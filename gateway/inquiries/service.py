@@ -53,12 +53,13 @@ from consent.channels import USE_RESTRICTION, admit, check_authority, check_shar
 from consent.clients import CITIZEN_REQUESTER, PUBLIC_REQUESTER, Role
 from consent.inquiry import Inquiry, check_inquiry, count_use
 from consent.rfc9068 import AccessToken
+from gateway.archive.notes import notes_about
 from gateway.archive.service import archive_catalog, view_for
 from gateway.audit_log.service import AuditLog, Sealed, seal
 from gateway.consents.repository import SqlGrantStore
 from gateway.consents.service import RESTRICTED, SubjectRef
 from gateway.keys import GatewayKeys
-from gateway.parties.citizens import citizen_identifier
+from gateway.parties.accounts import actor_of, caller_identifier
 from gateway.parties.repository import legal_bases_of, party_by_client_id
 from gateway.rights.repository import add_disclosures
 from gateway.subjects import subject_key
@@ -208,7 +209,7 @@ def _named_subject(desk: InquiryDesk, statement: Statement) -> Subject | None:
 def _own_subject(desk: InquiryDesk, statement: Statement) -> Subject:
     """The signed-in citizen's own file (known once the citizen is admitted)."""
     assert statement.caller is not None  # admitted: a citizen's token
-    identifier = citizen_identifier(desk.session, statement.caller.subject, desk.now)
+    identifier = caller_identifier(desk.session, statement.caller, desk.now)
     return Subject(identifier, subject_key(desk.keys, identifier))
 
 
@@ -226,9 +227,15 @@ def _public(_desk: InquiryDesk, _statement: Statement, subject: Subject) -> Deci
     return Decision(Access.public(PUBLIC_REQUESTER, subject.identifier))
 
 
-def _own(_desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision:
-    """The whole file, or the categories the subject chose (a report of some, Art. 39 para. 5)."""
-    return Decision(Access.own(CITIZEN_REQUESTER, subject.identifier), statement.categories or None)
+def _own(desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision:
+    """The whole file, or the categories the subject chose (a report of some, Art. 39
+    para. 5), with the Art. 32 notes of the entities the person is responsible for."""
+    notes = notes_about(desk.session, subject.key)
+    return Decision(
+        Access.own(CITIZEN_REQUESTER, subject.identifier),
+        statement.categories or None,
+        {"responsibility_notes": notes},
+    )
 
 
 def _sharing(desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision:
@@ -367,8 +374,16 @@ def _append(
         reason_code=reason,
         subject_commitment=sealed.subject_commitment,
         response_commitment=sealed.response_commitment,
+        actor=_actor(desk, statement) if outcome is Outcome.ALLOWED else "",
     )
     return desk.audit_log.append(event, sealed.openings, settlement)
+
+
+def _actor(desk: InquiryDesk, statement: Statement) -> str:
+    """The person who read an entity's own report for it (its representative or agent)."""
+    if statement.channel is not Channel.SELF or statement.caller is None:
+        return ""
+    return actor_of(desk.session, desk.keys, statement.caller, desk.now)
 
 
 def _requester(statement: Statement) -> str:

@@ -34,7 +34,7 @@ from gateway.notifications.messages import INQUIRY_DIGEST, Event, compose, email
 from gateway.notifications.models import NotificationPreferences
 from gateway.notifications.transports import MAILTO, available_channels
 from gateway.notifications.transports import Channel as Medium
-from gateway.parties.citizens import citizen_subject_key
+from gateway.parties.accounts import account_subject_key
 from gateway.settings import Settings
 from gateway.webhooks.models import WebhookDelivery
 from gateway.webhooks.repository import add_delivery
@@ -88,7 +88,7 @@ def choose(
     """Store the citizen's choice (replacing the previous one)."""
     row = repository.preferences_of(session, citizen_id) or NotificationPreferences(
         citizen_id=citizen_id,
-        subject_key=citizen_subject_key(session, keys, citizen_id, now),
+        subject_key=account_subject_key(session, keys, citizen_id, now),
         events=[],
         updated_at=now,
     )

@@ -1,11 +1,24 @@
-"""Tables of the party registry: clients by role, agencies' legal bases, citizens' accounts."""
+"""Tables of the party registry: clients by role, agencies' legal bases, the accounts of
+credit subjects.
+
+* ``citizens`` - a natural person's account, indexed by the ID number or, only for a person who
+  has none, by another identity document (Art. 34 para. 2). ``password_hash`` is the local
+  fallback sign-in (the demo's); an account enrolled for the provincial identity provider has
+  none, and signs in through OpenID Connect only. ``username`` likewise.
+* ``person_documents`` - other identity documents known to belong to a person who has an ID
+  number: such a document never indexes an archive (Art. 34 para. 2, one person, one archive).
+* ``entities`` - a legal person or unincorporated organization (credit code) and its legal
+  representative, an enrolled natural person.
+* ``entity_agents`` - an agent the representative authorized to act for the entity: the
+  authorization document's reference, its validity, its withdrawal.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from uuid import uuid4
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from gateway.storage.types import UTCDateTime
@@ -58,15 +71,65 @@ class LegalBasis(SQLModel, table=True):
 
 
 class Citizen(SQLModel, table=True):
-    """A real-name verified citizen account (the self-inquiry channel, Art. 39)."""
+    """A real-name verified natural person's account (the self-inquiry channel, Art. 39)."""
 
     __tablename__ = "citizens"
+    __table_args__ = (
+        UniqueConstraint("document_type", "document_number", name="uq_citizens_document"),
+    )
 
     id: str = Field(default_factory=_id, primary_key=True, max_length=32)
-    username: str = Field(max_length=64, unique=True)
-    id_number: str = Field(max_length=18, unique=True)
-    password_hash: str = Field(max_length=200)
+    username: str | None = Field(default=None, max_length=64, unique=True)
+    id_number: str | None = Field(default=None, max_length=18, unique=True)
+    document_type: str | None = Field(default=None, max_length=32)
+    document_number: str | None = Field(default=None, max_length=64)
+    full_name: str | None = Field(default=None, max_length=100)
+    password_hash: str | None = Field(default=None, max_length=200)
     real_name_verified: bool = False
     created_at: datetime = Field(
         default_factory=_now, sa_column=Column(UTCDateTime, nullable=False)
     )
+
+
+class PersonDocument(SQLModel, table=True):
+    """Another identity document of a person who has an ID number (never an index)."""
+
+    __tablename__ = "person_documents"
+    __table_args__ = (
+        UniqueConstraint("document_type", "number", name="uq_person_documents_document"),
+    )
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=32)
+    citizen_id: str = Field(foreign_key="citizens.id", index=True, max_length=32)
+    document_type: str = Field(max_length=32)
+    number: str = Field(max_length=64)
+
+
+class Entity(SQLModel, table=True):
+    """A legal person or unincorporated organization and its legal representative."""
+
+    __tablename__ = "entities"
+
+    id: str = Field(default_factory=_id, primary_key=True, max_length=32)
+    credit_code: str = Field(max_length=18, unique=True)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=24)
+    representative_id: str = Field(foreign_key="citizens.id", index=True, max_length=32)
+    created_at: datetime = Field(
+        default_factory=_now, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+
+class EntityAgent(SQLModel, table=True):
+    """An agent the legal representative authorized to act for the entity."""
+
+    __tablename__ = "entity_agents"
+
+    id: str = Field(default_factory=lambda: f"ag_{uuid4().hex}", primary_key=True, max_length=40)
+    entity_id: str = Field(foreign_key="entities.id", index=True, max_length=32)
+    citizen_id: str = Field(foreign_key="citizens.id", index=True, max_length=32)
+    document_reference: str = Field(max_length=128)
+    valid_from: date
+    valid_until: date
+    granted_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    withdrawn_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))

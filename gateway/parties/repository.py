@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import tuple_
 from sqlmodel import Session, col, select
 
-from gateway.parties.models import Citizen, LegalBasis, Party
+from gateway.parties.models import Citizen, LegalBasis, Party, PersonDocument
+from problems import Conflict
+
+
+class SecondArchive(Conflict):
+    """One person, one archive: another document never indexes a person with an ID number."""
+
+    title = "The person already has an archive"
+    slug = "second-archive"
+    article = "Art. 34 para. 2"
 
 
 def party_by_client_id(session: Session, client_id: str) -> Party | None:
@@ -29,3 +39,16 @@ def legal_bases_of(session: Session, party_id: str) -> list[LegalBasis]:
 
 def citizen_by_username(session: Session, username: str) -> Citizen | None:
     return session.exec(select(Citizen).where(Citizen.username == username)).first()
+
+
+def documents_of_indexed_persons(
+    session: Session, documents: set[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which of these (document type, number) pairs belong to a person with an ID number."""
+    if not documents:
+        return set()
+    pair = tuple_(col(PersonDocument.document_type), col(PersonDocument.number))
+    statement = select(PersonDocument.document_type, PersonDocument.number).where(
+        pair.in_(documents)
+    )
+    return {(kind, number) for kind, number in session.exec(statement)}

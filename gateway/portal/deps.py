@@ -184,7 +184,8 @@ VisitorForm = Annotated[PortalSession, Depends(_visitor_form)]
 
 def _caller(request: Request, session: SignedIn) -> AccessToken:
     """The signed-in citizen as the consent service knows its callers: the same claims an
-    access token from ``POST /v1/me/token`` carries, for the session's lifetime."""
+    access token from ``POST /v1/me/token`` carries (acting for the entity chosen, as one
+    from ``POST /v1/me/acting-token``), for the session's lifetime."""
     assert session.citizen_id is not None
     context = _server(request).context
     return AccessToken(
@@ -197,6 +198,7 @@ def _caller(request: Request, session: SignedIn) -> AccessToken:
         jti=session.sid,
         issued_at=session.started_at,
         expires_at=session.idle_until,
+        acting_for=session.acting_for,
     )
 
 

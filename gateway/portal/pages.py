@@ -26,6 +26,7 @@ NAV_ITEMS = (
     ("reports", "/portal/reports"),
     ("notifications", "/portal/notifications"),
     ("factors", "/portal/factors"),
+    ("acting", "/portal/acting"),
 )
 """The portal's sections: (message key under ``nav.``, path)."""
 

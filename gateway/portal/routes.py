@@ -38,7 +38,7 @@ from gateway.deps import AppSettings, AuditService, DbEngine, DbSession
 from gateway.factors import service as factors
 from gateway.factors.service import FactorDesk, PasskeyCeremony
 from gateway.inquiries import service as inquiries
-from gateway.inquiries.schemas import CreditReport
+from gateway.inquiries.schemas import SelfReport
 from gateway.inquiries.service import InquiryDesk, Statement
 from gateway.notifications import service as notifications
 from gateway.notifications.messages import Event
@@ -48,6 +48,7 @@ from gateway.oauth.repository import SqlRevokedTokens
 from gateway.oauth.service import verify_bearer
 from gateway.parties.citizens import sign_in as citizen_sign_in
 from gateway.parties.repository import party_by_client_id, party_names
+from gateway.portal import subjects
 from gateway.portal.access_log import (
     SEEN_COOKIE,
     check_seen,
@@ -78,7 +79,7 @@ from gateway.ratelimit import PORTAL_SIGN_IN, spend_sign_in
 from gateway.reports import service as reports
 from gateway.reports.schemas import SignedReportOut
 from gateway.reports.service import NUMBER_PATTERN, ReportUse
-from gateway.rights import objections
+from gateway.rights import objections, restoration
 from gateway.rights.objections import Filing, ObjectionKind
 from gateway.routes.access_log import bundle_response, whole_access_log
 from gateway.routes.consents import Desk
@@ -109,6 +110,7 @@ def install_portal(app: FastAPI) -> None:
     app.mount("/portal/static", StaticFiles(directory=STATIC), name="portal-static")
     app.add_exception_handler(PortalFailure, failure_page)
     app.include_router(router)
+    app.include_router(subjects.router)
 
 
 # -- signing in and out, language --------------------------------------------------------
@@ -119,11 +121,16 @@ def portal_home() -> Response:
     return redirect(HOME)
 
 
+def _oidc(request: Request) -> bool:
+    """Whether the sign-in page offers the provincial identity provider."""
+    return getattr(request.app.state, "identity_provider", None) is not None
+
+
 @router.get("/sign-in")
-def sign_in_page(pages: PortalPages, session: Visit) -> Response:
+def sign_in_page(request: Request, pages: PortalPages, session: Visit) -> Response:
     if session.citizen_id is not None:
         return redirect(HOME)
-    return pages.render("sign_in.html", failed=False, username="")
+    return pages.render("sign_in.html", failed=False, username="", oidc=_oidc(request))
 
 
 @router.post(PORTAL_SIGN_IN.removeprefix("/portal"))
@@ -144,7 +151,9 @@ def sign_in(
     try:
         bearer = citizen_sign_in(db, server, username, password, datetime.now(UTC))
     except InvalidGrantError:
-        return pages.render("sign_in.html", status=400, failed=True, username=username)
+        return pages.render(
+            "sign_in.html", status=400, failed=True, username=username, oidc=_oidc(request)
+        )
     token = verify_bearer(server, engine, str(bearer["access_token"]))
     start_session(request, token.subject)
     if not factors.has_factor(db, token.subject):
@@ -304,7 +313,7 @@ def who_looked(
 ) -> Response:
     """The API's access log of the citizen, each entry checked against the checkpoint, and
     that checkpoint checked against the one the citizen's last visit saw (a cookie)."""
-    log = whole_access_log(request, db, audit_log, caller.subject)
+    log = whole_access_log(request, db, audit_log, caller)
     checkpoint = opened_head(log, audit_log, settings.log_origin)
     seen = read_seen(request.cookies.get(SEEN_COOKIE))
     page = pages.render(
@@ -335,7 +344,7 @@ def download_access_log_bundle(
     """The access log as an inclusion bundle, as ``GET /v1/me/access-log/bundle`` serves it,
     with the consistency proof from the checkpoint the last visit saw."""
     seen = read_seen(request.cookies.get(SEEN_COOKIE))
-    log = whole_access_log(request, db, audit_log, caller.subject)
+    log = whole_access_log(request, db, audit_log, caller)
     return bundle_response(inclusion_bundle(log, audit_log, seen.size if seen else None))
 
 
@@ -345,8 +354,12 @@ def my_credit_report(pages: PortalPages, caller: Caller, rights: RightsDesk) -> 
     serves it (and registers it), with the citizen's objections and their answers (Art. 64)."""
     desk = InquiryDesk(rights.session, rights.audit_log, rights.keys, rights.now)
     answer = inquiries.inquire(desk, Statement(Channel.SELF, caller, None))
-    report = CreditReport.model_validate_json(answer.body)
-    sources = party_names(desk.session, {item.source for item in report.items})
+    report = SelfReport.model_validate_json(answer.body)
+    sources = party_names(
+        desk.session,
+        {item.source for item in report.items}
+        | {note.source for note in report.responsibility_notes},
+    )
     return pages.render(
         "credit_report.html",
         nav="credit_report",
@@ -354,7 +367,8 @@ def my_credit_report(pages: PortalPages, caller: Caller, rights: RightsDesk) -> 
         categories=list(ScopeCategory),
         catalog=archive_catalog(),
         sources=sources,
-        objections=objections.objections_of_citizen(rights, caller.subject),
+        objections=objections.objections_of_citizen(rights, caller),
+        applications=restoration.applications_of_subject(rights, caller),
         today=rights.today,
     )
 
@@ -369,7 +383,7 @@ def file_objection(
 ) -> Response:
     """Object to an item of the file, as ``POST /v1/me/objections`` does (Art. 64)."""
     filing = Filing(ObjectionKind.RECORD, reason, record_id)
-    objections.file_objection(rights, caller.subject, filing)
+    objections.file_objection(rights, caller, filing)
     return redirect("/portal/credit-report?notice=objection_filed")
 
 

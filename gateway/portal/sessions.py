@@ -4,7 +4,8 @@ The cookie is a JWS signed with the gateway's token key ring under the type
 ``portal-session+jwt``, so a session is never accepted as an access token nor the reverse
 (RFC 8725 section 3.11). Its claims: ``sid`` (the session id), ``csrf`` (the synchronizer
 token every form of the session posts back), ``sub`` (the citizen's account id, absent
-before sign-in), ``iat`` (start) and ``exp`` (the idle deadline).
+before sign-in), ``acting_for`` (the entity the person chose to act for, absent while they
+act for themselves), ``iat`` (start) and ``exp`` (the idle deadline).
 
 * Every request moves ``exp`` to now plus the idle timeout, never beyond ``iat`` plus
   :data:`MAX_LIFETIME`; an expired session is gone, and the citizen signs in again.
@@ -42,6 +43,7 @@ class PortalSession:
     started_at: datetime
     idle_until: datetime
     citizen_id: str | None = None
+    acting_for: str | None = None
 
     @classmethod
     def start(cls, now: datetime, idle: timedelta, citizen_id: str | None = None) -> PortalSession:
@@ -74,6 +76,8 @@ class PortalSession:
         }
         if self.citizen_id is not None:
             claims["sub"] = self.citizen_id
+        if self.acting_for is not None:
+            claims["acting_for"] = self.acting_for
         return claims
 
 
@@ -91,6 +95,7 @@ def unseal(token: str, keys: PublicKeys) -> PortalSession:
         started_at=from_timestamp(claims.integer("iat")),
         idle_until=from_timestamp(claims.integer("exp")),
         citizen_id=claims.optional_text("sub"),
+        acting_for=claims.optional_text("acting_for"),
     )
 
 

@@ -39,7 +39,7 @@ from consent.rfc9068 import AccessToken
 from gateway.archive.service import archive_catalog
 from gateway.inquiries import service as inquiries
 from gateway.inquiries.service import InquiryDesk, Statement
-from gateway.parties.citizens import citizen_identifier, citizen_subject_key
+from gateway.parties.accounts import acting_account, caller_identifier, caller_subject_key
 from gateway.reports import repository
 from gateway.reports.errors import ReportNotFound, ReportWithdrawn
 from gateway.reports.models import IssuedReport, ReportStatus
@@ -114,7 +114,7 @@ def issue_report(
         Channel.SELF, caller, None, purpose=REPORT_PURPOSE + use.value, categories=categories
     )
     served = json.loads(inquiries.inquire(inquiry_desk, statement).body)
-    identifier = citizen_identifier(desk.session, caller.subject, desk.now)
+    identifier = caller_identifier(desk.session, caller, desk.now)
     items, masked_fields = _items(desk, served["items"])
     number, code = _new_number(desk.now), _new_code()
     valid_until = desk.now + validity
@@ -137,8 +137,8 @@ def issue_report(
     jws = sign(desk.server.keyring, REPORT_TYP, payload)
     row = IssuedReport(
         number=number,
-        subject_key=citizen_subject_key(desk.session, desk.keys, caller.subject, desk.now),
-        citizen_id=caller.subject,
+        subject_key=caller_subject_key(desk.session, desk.keys, caller, desk.now),
+        citizen_id=acting_account(desk.session, caller, desk.now),
         use=use.value,
         categories=sorted(category.value for category in categories),
         issued_at=desk.now,
@@ -157,14 +157,14 @@ def issue_report(
 
 
 def reports_of(desk: RightsDesk, caller: AccessToken) -> list[Issued]:
-    key = citizen_subject_key(desk.session, desk.keys, caller.subject, desk.now)
+    key = caller_subject_key(desk.session, desk.keys, caller, desk.now)
     return [_issued(row) for row in repository.reports_of(desk.session, key)]
 
 
 def report_of(desk: RightsDesk, caller: AccessToken, number: str) -> Issued:
     """One of the caller's own reports; another subject's answers as an unknown one."""
     row = repository.report_by_number(desk.session, number)
-    key = citizen_subject_key(desk.session, desk.keys, caller.subject, desk.now)
+    key = caller_subject_key(desk.session, desk.keys, caller, desk.now)
     if row is None or not hmac.compare_digest(row.subject_key, key):
         raise ReportNotFound("no such report")
     return _issued(row)

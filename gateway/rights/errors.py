@@ -71,3 +71,31 @@ class WorkingDaysUnknown(ServiceUnavailable):
     title = "Working days not known"
     slug = "working-days-unknown"
     article = "Art. 64"
+
+
+class ApplicationNotFound(NotFound):
+    """No such restoration application for this designating unit."""
+
+    title = "Restoration application not found"
+    slug = "restoration-application-not-found"
+    article = "Art. 66 para. 2"
+
+
+class ApplicationInvalid(InvalidInput):
+    title = "Invalid restoration decision"
+    slug = "restoration-decision-invalid"
+    article = "Art. 66 para. 2"
+
+
+class ApplicationPending(Conflict):
+    """An application on the record awaits its decision; one at a time."""
+
+    title = "Restoration application pending"
+    slug = "restoration-application-pending"
+    article = "Art. 66 para. 1"
+
+
+class ApplicationDecided(Conflict):
+    title = "Restoration application decided"
+    slug = "restoration-application-decided"
+    article = "Art. 66 para. 2"

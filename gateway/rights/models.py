@@ -9,6 +9,9 @@
   cause, its acknowledgement deadline and acknowledgement (Art. 67, 70(8)). A record with a
   notice has been announced: the display sweep never announces it again.
 * ``restorations`` - the credit restoration decision a providing unit recorded (Art. 66).
+* ``restoration_applications`` - a subject's application for credit restoration of one of its
+  untrustworthiness records (Art. 66 para. 1), and the designating unit's decision: approved
+  (a restoration is recorded) or rejected with reasons.
 * ``job_leases`` - one row per scheduled job: which process holds it until when.
 
 Subjects appear only as their internal key (:mod:`gateway.subjects`).
@@ -101,6 +104,28 @@ class Restoration(SQLModel, table=True):
     provider: str = Field(max_length=64)
     decision: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
     recorded_at: datetime = Field(sa_column=_time())
+
+
+class ApplicationState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class RestorationApplication(SQLModel, table=True):
+    __tablename__ = "restoration_applications"
+
+    application_id: str = Field(primary_key=True, max_length=40)
+    record_id: str = Field(max_length=40, index=True)
+    provider: str = Field(max_length=64, index=True)
+    subject_key: str = Field(max_length=64, index=True)
+    account_id: str = Field(max_length=64)
+    reason: str = Field(max_length=500)
+    attachment_ref: str | None = Field(default=None, max_length=200)
+    state: str = Field(max_length=16)
+    filed_at: datetime = Field(sa_column=_time())
+    decided_at: datetime | None = Field(default=None, sa_column=_time(nullable=True))
+    decision_reason: str | None = Field(default=None, max_length=500)
 
 
 class JobLease(SQLModel, table=True):

@@ -31,11 +31,12 @@ answer's own leaf comes before the record change's, which the archive writes at 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from audit.leaf import EventKind
 from consent.clients import Role
+from consent.rfc9068 import AccessToken
 from gateway.archive.models import RecordRow
 from gateway.archive.repository import label_under_objection
 from gateway.archive.service import (
@@ -46,7 +47,12 @@ from gateway.archive.service import (
     own_record,
     stop_record,
 )
-from gateway.parties.citizens import citizen_identifier, citizen_subject_key
+from gateway.parties.accounts import (
+    account_identifier,
+    acting_account,
+    actor_of,
+    caller_subject_key,
+)
 from gateway.parties.repository import party_by_client_id, party_names
 from gateway.rights import repository
 from gateway.rights.errors import (
@@ -130,16 +136,18 @@ class _Target:
 # -- the credit subject --------------------------------------------------------------------
 
 
-def file_objection(desk: RightsDesk, citizen_id: str, filing: Filing) -> FiledObjection:
-    """Register and store the citizen's objection, labelling its record."""
-    subject_key = citizen_subject_key(desk.session, desk.keys, citizen_id, desk.now)
+def file_objection(desk: RightsDesk, caller: AccessToken, filing: Filing) -> FiledObjection:
+    """Register and store the objection of the subject the caller acts for (a person, or an
+    entity through its representative or agent), labelling its record."""
+    account = acting_account(desk.session, caller, desk.now)
+    subject_key = caller_subject_key(desk.session, desk.keys, caller, desk.now)
     reason = checked_reason(filing.reason)
     target = _target(desk, subject_key, filing)
     record = target.record
     objection = Objection(
         objection_id=f"obj_{uuid.uuid4().hex}",
         kind=filing.kind.value,
-        citizen_id=citizen_id,
+        citizen_id=account,
         subject_key=subject_key,
         record_id=record.record_id if record else None,
         item_code=target.item_code,
@@ -151,16 +159,19 @@ def file_objection(desk: RightsDesk, citizen_id: str, filing: Filing) -> FiledOb
         due_on=desk.deadlines.objection_due(desk.today),
         filed_leaf=0,
     )
-    objection.filed_leaf = register(desk, objection_step(objection, CITIZEN, FILED))
+    step = objection_step(objection, CITIZEN, FILED)
+    actor = actor_of(desk.session, desk.keys, caller, desk.now)
+    objection.filed_leaf = register(desk, replace(step, actor=actor))
     repository.add(desk.session, objection)
     if record is not None:
         label_under_objection(desk.session, record.record_id, labelled=True)
     return _filed(desk, [objection])[0]
 
 
-def objections_of_citizen(desk: RightsDesk, citizen_id: str) -> list[FiledObjection]:
-    """The citizen's objections with their answers (feedback, Art. 64 para. 4), newest first."""
-    subject_key = citizen_subject_key(desk.session, desk.keys, citizen_id, desk.now)
+def objections_of_citizen(desk: RightsDesk, caller: AccessToken) -> list[FiledObjection]:
+    """The objections of the subject the caller acts for, with their answers (feedback,
+    Art. 64 para. 4), newest first."""
+    subject_key = caller_subject_key(desk.session, desk.keys, caller, desk.now)
     return _filed(desk, repository.objections_of(desk.session, subject_key=subject_key))
 
 
@@ -210,7 +221,7 @@ def held_objections(desk: RightsDesk, holder: str) -> list[HeldObjection]:
 
 def _held_view(desk: RightsDesk, objection: Objection) -> HeldObjection:
     return HeldObjection(
-        objection, citizen_identifier(desk.session, objection.citizen_id, desk.now)
+        objection, account_identifier(desk.session, objection.citizen_id, desk.now)
     )
 
 

@@ -19,10 +19,19 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
 from gateway.archive.models import RecordRow
-from gateway.rights.models import DeletionNotice, Disclosure, JobLease, Objection, ObjectionState
+from gateway.rights.models import (
+    ApplicationState,
+    DeletionNotice,
+    Disclosure,
+    JobLease,
+    Objection,
+    ObjectionState,
+    RestorationApplication,
+)
 from redaction.records import RecordStatus
 
 OPEN = ObjectionState.OPEN.value
+MAX_APPLICATIONS = 500
 
 # -- objections (Art. 64) ------------------------------------------------------------------
 
@@ -262,3 +271,32 @@ def release_lease(session: Session, name: str, holder: str, now: datetime) -> No
         .where(col(JobLease.name) == name, col(JobLease.holder) == holder)
         .values(expires_at=now)
     )
+
+
+def pending_application_on(session: Session, record_id: str) -> RestorationApplication | None:
+    statement = select(RestorationApplication).where(
+        RestorationApplication.record_id == record_id,
+        RestorationApplication.state == ApplicationState.PENDING.value,
+    )
+    return session.exec(statement).first()
+
+
+def restoration_application(
+    session: Session, application_id: str, *, lock: bool = False
+) -> RestorationApplication | None:
+    return session.get(
+        RestorationApplication, application_id, populate_existing=True, with_for_update=lock
+    )
+
+
+def restoration_applications(
+    session: Session, *, subject_key: str | None = None, provider: str | None = None
+) -> list[RestorationApplication]:
+    """A subject's or a designating unit's applications, newest first."""
+    statement = select(RestorationApplication)
+    if subject_key is not None:
+        statement = statement.where(RestorationApplication.subject_key == subject_key)
+    if provider is not None:
+        statement = statement.where(RestorationApplication.provider == provider)
+    order = col(RestorationApplication.filed_at).desc()
+    return list(session.exec(statement.order_by(order).limit(MAX_APPLICATIONS)))

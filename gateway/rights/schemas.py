@@ -19,7 +19,13 @@ from gateway.archive.repository import BasisNotice
 from gateway.archive.schemas import BasisIn, CorrectionIn, Reason
 from gateway.consents.schemas import SubjectIn
 from gateway.problem_handlers import Problem
-from gateway.rights.models import DeletionNotice, Objection, ObjectionState
+from gateway.rights.models import (
+    ApplicationState,
+    DeletionNotice,
+    Objection,
+    ObjectionState,
+    RestorationApplication,
+)
 from gateway.rights.objections import (
     Answer,
     AnswerOutcome,
@@ -29,6 +35,7 @@ from gateway.rights.objections import (
     ObjectionKind,
 )
 from gateway.rights.oversight import PartyList
+from gateway.rights.restoration import Application, Decision
 from gateway.rights.service import Deadlines
 from gateway.validation import Identifier, StrictBody, Text
 from problems import REMEDY
@@ -194,6 +201,69 @@ class RestorationIn(StrictBody):
 
     reason: Reason
     decision: BasisIn = Field(description="The restoration decision document")
+
+
+class ApplicationIn(StrictBody):
+    """An application for credit restoration (Art. 66 para. 1): a record of one's own file
+    on untrustworthiness, and how the obligations were performed and the conduct corrected."""
+
+    record_id: RecordId
+    reason: Reason
+    attachment_ref: Identifier | None = Field(
+        None,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="A reference to the supporting documents (number or URL)",
+    )
+
+    def to_application(self) -> Application:
+        return Application(self.record_id, self.reason, self.attachment_ref)
+
+
+class ApplicationDecisionIn(StrictBody):
+    """The designating unit's decision, with reasons; an approval names its restoration
+    decision document (Art. 66 para. 2)."""
+
+    outcome: Literal["approved", "rejected"]
+    reason: Reason
+    decision: BasisIn | None = Field(None, description="Required for an approval")
+
+    def to_decision(self) -> Decision:
+        document = self.decision.to_basis() if self.decision else None
+        return Decision(ApplicationState(self.outcome), self.reason, document)
+
+
+class ApplicationOut(BaseModel):
+    application_id: str
+    record_id: str
+    state: str = Field(description="pending, approved or rejected")
+    reason: str
+    attachment_ref: str | None
+    filed_at: datetime
+    decided_at: datetime | None
+    decision_reason: str | None
+    remedy: dict[str, object] | None = Field(
+        description="After a rejection: administrative reconsideration or litigation (Art. 71)"
+    )
+
+
+class ApplicationsOut(BaseModel):
+    applications: list[ApplicationOut]
+
+
+def application_out(filed: RestorationApplication) -> ApplicationOut:
+    rejected = filed.state == ApplicationState.REJECTED.value
+    return ApplicationOut(
+        application_id=filed.application_id,
+        record_id=filed.record_id,
+        state=filed.state,
+        reason=filed.reason,
+        attachment_ref=filed.attachment_ref,
+        filed_at=filed.filed_at,
+        decided_at=filed.decided_at,
+        decision_reason=filed.decision_reason,
+        remedy=REMEDY if rejected else None,
+    )
 
 
 # -- deletion notices ----------------------------------------------------------------------

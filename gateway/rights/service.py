@@ -106,6 +106,7 @@ class Step:
     subject_key: str | None
     item_code: str | None
     document: Mapping[str, object]
+    actor: str = ""
 
 
 def register(desk: RightsDesk, step: Step) -> int:
@@ -127,5 +128,6 @@ def register(desk: RightsDesk, step: Step) -> int:
         reason_code=step.reason,
         subject_commitment=sealed.subject_commitment,
         response_commitment=sealed.response_commitment,
+        actor=step.actor,
     )
     return desk.audit_log.append(event, sealed.openings).leaf_index

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from consent.rfc9068 import AccessToken
 from gateway.audit_log.bundle import inclusion_bundle
 from gateway.auth import CitizenReader
 from gateway.deps import AuditService, DbSession
@@ -38,7 +39,7 @@ def my_access_log(
         session,
         audit_log,
         request.app.state.keys,
-        caller.subject,
+        caller,
         datetime.now(UTC),
         before=before,
         limit=limit,
@@ -69,19 +70,20 @@ def my_access_log_bundle(
         Query(ge=0, lt=1 << 63, description="The size of the checkpoint seen before"),
     ] = None,
 ) -> Response:
-    log = whole_access_log(request, session, audit_log, caller.subject)
+    log = whole_access_log(request, session, audit_log, caller)
     return bundle_response(inclusion_bundle(log, audit_log, since_size))
 
 
 def whole_access_log(
-    request: Request, session: DbSession, audit_log: AuditService, citizen_id: str
+    request: Request, session: DbSession, audit_log: AuditService, caller: AccessToken
 ) -> AccessLog:
-    """The citizen's access log from its newest entry, as many entries as one read gives."""
+    """The caller's access log (its own, or the entity's it acts for) from its newest entry,
+    as many entries as one read gives."""
     return access_log(
         session,
         audit_log,
         request.app.state.keys,
-        citizen_id,
+        caller,
         datetime.now(UTC),
         before=EVERY_ENTRY,
         limit=MAX_ENTRIES,

@@ -31,6 +31,7 @@ from gateway.inquiries.schemas import (
     AuthorizedAnswer,
     AuthorizedInquiryIn,
     CreditReport,
+    SelfReport,
     SharingAnswer,
     SharingInquiryIn,
     public_statement,
@@ -148,7 +149,7 @@ async def authority_inquiry(
 @router.get(
     "/v1/me/credit-report",
     summary="My whole file with sources, versions and reasons for change (Art. 39, 63)",
-    response_model=CreditReport,
+    response_model=SelfReport,
     responses=INQUIRY_ERRORS,
     tags=["citizens"],
 )

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from gateway.archive.schemas import RecordChangeOut, record_change_out
 from gateway.archive.service import attach_statement, statements_by
 from gateway.auth import (
+    CitizenApplicant,
     CitizenObjector,
     CitizenStater,
     NoticeRecipient,
@@ -22,11 +23,15 @@ from gateway.auth import (
     ProviderCaller,
 )
 from gateway.deps import AuditService, DbSession
-from gateway.parties.citizens import citizen_subject_key
+from gateway.parties.accounts import caller_subject_key
 from gateway.problem_handlers import problem_responses
 from gateway.rights import notices, objections, restoration
 from gateway.rights.schemas import (
     AnswerIn,
+    ApplicationDecisionIn,
+    ApplicationIn,
+    ApplicationOut,
+    ApplicationsOut,
     FiledObjectionOut,
     FiledObjections,
     HeldObjectionOut,
@@ -38,6 +43,7 @@ from gateway.rights.schemas import (
     StatementIn,
     StatementOut,
     StatementsOut,
+    application_out,
     filed_out,
     held_out,
     notice_out,
@@ -50,6 +56,7 @@ from gateway.validation import Identifier, StrictRoute
 router = APIRouter(route_class=StrictRoute, tags=["subject rights"])
 ObjectionId = Annotated[Identifier, Path(pattern=r"^obj_[0-9a-f]{32}$", description="obj_...")]
 NoticeId = Annotated[Identifier, Path(pattern=r"^dn_[0-9a-f]{32}$", description="dn_...")]
+ApplicationId = Annotated[Identifier, Path(pattern=r"^ra_[0-9a-f]{32}$", description="ra_...")]
 CHANGE_ERRORS = problem_responses(401, 403, 404, 409, 422, 503)
 
 
@@ -72,7 +79,7 @@ Desk = Annotated[RightsDesk, Depends(rights_desk)]
     tags=["citizens"],
 )
 def file_objection(desk: Desk, caller: CitizenObjector, body: ObjectionIn) -> FiledObjectionOut:
-    filed = objections.file_objection(desk, caller.subject, body.to_filing())
+    filed = objections.file_objection(desk, caller, body.to_filing())
     return filed_out(filed, desk.today)
 
 
@@ -83,7 +90,7 @@ def file_objection(desk: Desk, caller: CitizenObjector, body: ObjectionIn) -> Fi
     tags=["citizens"],
 )
 def my_objections(desk: Desk, caller: CitizenObjector) -> FiledObjections:
-    filed = objections.objections_of_citizen(desk, caller.subject)
+    filed = objections.objections_of_citizen(desk, caller)
     return FiledObjections(objections=[filed_out(entry, desk.today) for entry in filed])
 
 
@@ -96,7 +103,7 @@ def my_objections(desk: Desk, caller: CitizenObjector) -> FiledObjections:
     tags=["citizens"],
 )
 def attach_my_statement(desk: Desk, caller: CitizenStater, body: StatementIn) -> StatementOut:
-    key = citizen_subject_key(desk.session, desk.keys, caller.subject, desk.now)
+    key = caller_subject_key(desk.session, desk.keys, caller, desk.now)
     row = attach_statement(desk.archive(), key, body.record_id, body.kind, body.text)
     return statement_out(row)
 
@@ -108,7 +115,7 @@ def attach_my_statement(desk: Desk, caller: CitizenStater, body: StatementIn) ->
     tags=["citizens"],
 )
 def my_statements(desk: Desk, caller: CitizenStater) -> StatementsOut:
-    key = citizen_subject_key(desk.session, desk.keys, caller.subject, desk.now)
+    key = caller_subject_key(desk.session, desk.keys, caller, desk.now)
     rows = statements_by(desk.archive(), key)
     return StatementsOut(statements=[statement_out(row) for row in rows])
 
@@ -148,6 +155,60 @@ def restore_record(
         desk, caller.client_id, record_id, body.reason, body.decision.to_basis()
     )
     return record_change_out(change)
+
+
+@router.post(
+    "/v1/me/restoration-applications",
+    status_code=201,
+    summary="Apply for credit restoration of an untrustworthiness record (Art. 66 para. 1)",
+    responses=CHANGE_ERRORS,
+    tags=["citizens"],
+)
+def apply_for_restoration(
+    desk: Desk, caller: CitizenApplicant, body: ApplicationIn
+) -> ApplicationOut:
+    filed = restoration.apply_for_restoration(desk, caller, body.to_application())
+    return application_out(filed)
+
+
+@router.get(
+    "/v1/me/restoration-applications",
+    summary="My applications for credit restoration and their decisions, newest first",
+    responses=problem_responses(401, 403),
+    tags=["citizens"],
+)
+def my_restoration_applications(desk: Desk, caller: CitizenApplicant) -> ApplicationsOut:
+    filed = restoration.applications_of_subject(desk, caller)
+    return ApplicationsOut(applications=[application_out(entry) for entry in filed])
+
+
+@router.get(
+    "/v1/restoration-applications",
+    summary="The restoration applications this designating unit decides, newest first",
+    responses=problem_responses(401, 403),
+    tags=["records"],
+)
+def restoration_applications(desk: Desk, caller: ProviderCaller) -> ApplicationsOut:
+    filed = restoration.applications_to(desk, caller.client_id)
+    return ApplicationsOut(applications=[application_out(entry) for entry in filed])
+
+
+@router.post(
+    "/v1/restoration-applications/{application_id}/decision",
+    summary="Decide a restoration application: approved (display stops) or rejected (Art. 66)",
+    responses=CHANGE_ERRORS,
+    tags=["records"],
+)
+def decide_restoration_application(
+    desk: Desk,
+    caller: ProviderCaller,
+    application_id: ApplicationId,
+    body: ApplicationDecisionIn,
+) -> ApplicationOut:
+    decided = restoration.decide_application(
+        desk, caller.client_id, application_id, body.to_decision()
+    )
+    return application_out(decided)
 
 
 @router.get(

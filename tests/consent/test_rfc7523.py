@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-from authlib.oauth2.rfc7523 import (  # type: ignore[import-untyped]
+from authlib.oauth2.rfc7523 import (
     PrivateKeyJWT,
     private_key_jwt_sign,
 )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
 from fastapi.testclient import TestClient
 
+from consent.clients import SCOPES_BY_ROLE, Role
+from consent.rfc9068 import AccessToken
 from gateway import demo
 from gateway.settings import Settings
 
@@ -59,3 +62,21 @@ def access_token(
     assert response.status_code == 200, response.text
     token: str = response.json()["access_token"]
     return token
+
+
+def citizen_caller(account_id: str, acting_for: str | None = None) -> AccessToken:
+    """The claims of a citizen's access token for ``account_id`` (acting for an entity when
+    ``acting_for`` names one), for calling the services directly."""
+    now = datetime.now(UTC)
+    return AccessToken(
+        issuer="http://127.0.0.1:8000",
+        subject=account_id,
+        audience="http://127.0.0.1:8000/v1",
+        client_id=account_id,
+        role=Role.CITIZEN,
+        scope=SCOPES_BY_ROLE[Role.CITIZEN],
+        jti="test",
+        issued_at=now,
+        expires_at=now + timedelta(minutes=5),
+        acting_for=acting_for,
+    )

@@ -65,6 +65,7 @@ def test_a_citizen_token_has_the_citizen_role_and_scopes(flow: Flow) -> None:
         "report:read",
         "objections:write",
         "statements:write",
+        "restoration:apply",
     }
 
 

@@ -14,6 +14,7 @@ from gateway.inquiries.access_log import AccessLog, access_log
 from gateway.portal.access_log import SEEN_COOKIE, Mark, marked_entries, opened_head
 from gateway.storage.db import unit_of_work
 from tests.gateway.consents.factories import Flow
+from tests.gateway.factories import citizen_caller
 from tests.gateway.portal.factories import assert_accessible_page, citizen_id, signed_in
 
 runner = CliRunner()
@@ -26,7 +27,7 @@ def _log(flow: Flow) -> AccessLog:
             session,
             state.audit_log,
             state.keys,
-            citizen_id(flow),
+            citizen_caller(citizen_id(flow)),
             datetime.now(UTC),
             before=1 << 62,
             limit=50,

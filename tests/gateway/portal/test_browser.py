@@ -416,3 +416,60 @@ def test_a_new_citizen_registers_a_passkey_after_signing_in_and_approves_with_it
     expect(page.locator(".factor-list")).to_contain_text("通行密钥")
     shot(page, "factors")
     context.close()
+
+
+def decide(card: Any, button: str) -> None:
+    """Press a decision button of a request card: the step where the decision is confirmed."""
+    card.get_by_role("button", name=button).click()
+
+
+def test_the_legal_representative_approves_for_the_company(page: Page, live: Live) -> None:
+    company = live.credentials["legal_person"]
+    subject = {"kind": "credit_code", "value": company["credit_code"]}
+    created = live.api.post(
+        "/v1/consent-requests", json=consent_request(subject=subject), headers=live.bank()
+    )
+    assert created.status_code == 201, created.text
+    grant_id = created.json()["grant_id"]
+
+    sign_in(page, live)
+    expect(request_card(page, grant_id)).to_have_count(0)
+    page.get_by_role("link", name="代表谁办理").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("代表谁办理")
+    page.get_by_label(re.compile(company["name"])).check()
+    shot(page, "acting")
+    page.get_by_role("button", name="确认").click()
+    expect(page.locator("#acting-banner")).to_be_visible()
+    card = request_card(page, grant_id)
+    expect(card).to_contain_text("Demo Province Rural Commercial Bank")
+    shot(page, "company-requests")
+
+    decide(card, "批准所选类别")
+    expect(page).to_have_url(f"{live.base}/portal/consents?notice=approved")
+    assert live.grant(grant_id)["state"] == "active"
+    body = {
+        "grant_id": grant_id,
+        "subject": subject,
+        "purpose": "post_loan_management",
+        "categories": ["basic"],
+    }
+    answer = live.api.post("/v1/inquiries/authorized", json=body, headers=live.bank())
+    assert answer.status_code == 200, answer.text
+    receipt = answer.json()["audit"]
+    assert receipt["leaf_index"] >= 0 and receipt["leaf_hash"]
+
+    live.app.state.audit_log.publish_now()
+    page.get_by_role("link", name="谁查询了我的信息").click()
+    rows = page.locator("table.log tbody tr")
+    entry = f"日志序号 {receipt['leaf_index']}"
+    inquiry = rows.filter(has_text=re.compile(rf"{entry}(?!\d)")).filter(has_text="已准许")
+    expect(inquiry).to_have_count(1)
+    expect(inquiry).to_contain_text("Demo Province Rural Commercial Bank")
+    approval = rows.filter(has_text="授权变更").filter(has_text="批准")
+    expect(approval).to_contain_text("经办人：张伟")
+    shot(page, "company-access-log")
+
+    page.get_by_role("link", name="代表谁办理").click()
+    page.get_by_label("本人").check()
+    page.get_by_role("button", name="确认").click()
+    expect(page.locator("#acting-banner")).to_have_count(0)

@@ -44,7 +44,7 @@ SCENARIOS = int(os.environ.get("GATEWAY_TEST_FUZZ_SCENARIOS", "8"))
 MAX_SESSIONS = 50
 TOKEN_RENEWAL = 240.0
 SEED = int(os.environ.get("GATEWAY_TEST_FUZZ_SEED") or random.SystemRandom().randrange(1 << 32))
-ROLES = ("establishment", "agency", "provider", "regulator", "citizen", None)
+ROLES = ("establishment", "agency", "provider", "regulator", "citizen", "operator", None)
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

@@ -30,7 +30,7 @@ HARDENING = {
     "cross-origin-resource-policy": "same-origin",
 }
 CODE = LEGAL_PERSONS[0]
-PERSONAS = ("establishment", "agency", "provider", "regulator", "citizen", None)
+PERSONAS = ("establishment", "agency", "provider", "regulator", "citizen", "operator", None)
 
 
 # C2SP tlog-tiles: the log's checkpoint and tiles are public and meant to be cached (briefly,

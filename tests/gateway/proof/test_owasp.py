@@ -292,8 +292,19 @@ ADMITTED = {
     "POST /v1/me/factors/passkeys": "citizen",
     "POST /v1/me/second-factor/challenges": "citizen",
     "POST /v1/me/second-factor/proofs": "citizen",
+    "POST /v1/subjects/persons": "operator",
+    "POST /v1/subjects/entities": "operator",
+    "GET /v1/me/entities": "citizen",
+    "POST /v1/me/acting-token": "citizen",
+    "GET /v1/me/entities/{entity_id}/agents": "citizen",
+    "POST /v1/me/entities/{entity_id}/agents": "citizen",
+    "POST /v1/me/entities/{entity_id}/agents/{agent_id}/withdrawal": "citizen",
+    "POST /v1/me/restoration-applications": "citizen",
+    "GET /v1/me/restoration-applications": "citizen",
+    "GET /v1/restoration-applications": "provider",
+    "POST /v1/restoration-applications/{application_id}/decision": "provider",
 }
-PERSONAS = ("establishment", "agency", "provider", "regulator", "citizen", None)
+PERSONAS = ("establishment", "agency", "provider", "regulator", "citizen", "operator", None)
 
 
 def protected_operations(world: World) -> list[str]:
@@ -316,6 +327,9 @@ def test_every_protected_operation_admits_its_role_only(world: World, persona: s
         "{notice_id}": "ntc_unknown",
         "{number}": "R20260101-ABCDEFGH",
         "{factor_id}": "fa_unknown",
+        "{entity_id}": world.flow.credentials["legal_person"]["entity_id"],
+        "{agent_id}": "ag_unknown",
+        "{application_id}": "ra_unknown",
     }
     bodies = {
         "POST /v1/inquiries/authorized": world.authorized(ids["{grant_id}"])[2],
@@ -360,3 +374,58 @@ def test_every_refusal_of_a_fixed_role_route_names_its_article(
     response = world.client.request(method, path, json={}, headers=world.headers(other))
     problem = assert_problem(response, 403)
     assert (problem["error"], problem["article"]) == ("insufficient_scope", article)
+
+
+# -- API1 for the subjects of the entities (Art. 61(2), 66) -----------------------------------
+
+
+def test_an_entity_exists_only_for_its_representative_and_agents(world: World) -> None:
+    others = other_parties(world)
+    entity = world.flow.credentials["legal_person"]["entity_id"]
+    acting = world.client.post(
+        "/v1/me/acting-token", json={"entity_id": entity}, headers=others.citizen
+    )
+    assert acting.status_code == 403
+    assert_nothing_of(acting, world.flow.credentials["legal_person"]["credit_code"])
+    agents = f"/v1/me/entities/{entity}/agents"
+    assert world.client.get(agents, headers=others.citizen).status_code == 403
+    body = {
+        "agent": others.citizen_id_number,
+        "document_reference": "伪造的授权书",
+        "valid_from": "2026-01-01",
+        "valid_until": "2026-12-31",
+    }
+    granted = world.client.post(agents, json=body, headers=others.citizen)
+    assert granted.status_code == 403
+    assert world.client.get("/v1/me/entities", headers=others.citizen).json()["entities"] == []
+    mine = world.client.get(agents, headers=world.headers("citizen"))
+    assert mine.status_code == 200
+    assert mine.json()["agents"] == []
+
+
+def test_a_restoration_application_exists_only_for_its_subject_and_designating_unit(
+    world: World,
+) -> None:
+    others = other_parties(world)
+    record = world.records["judgment"]
+    body = {"record_id": record, "reason": "已履行"}
+    theirs = world.client.post("/v1/me/restoration-applications", json=body, headers=others.citizen)
+    assert theirs.status_code == 404
+    assert_nothing_of(theirs, "provider_record_id")
+    listed = world.client.get("/v1/me/restoration-applications", headers=others.citizen).json()
+    assert listed["applications"] == []
+    mine = world.client.post(
+        "/v1/me/restoration-applications", json=body, headers=world.headers("citizen")
+    )
+    assert mine.status_code == 201, mine.text
+    application = mine.json()["application_id"]
+    decision = {"outcome": "rejected", "reason": "不符合条件"}
+    path = f"/v1/restoration-applications/{application}/decision"
+    refused = world.client.post(path, json=decision, headers=others.provider)
+    assert refused.status_code == 404
+    held = world.client.get("/v1/restoration-applications", headers=others.provider).json()
+    assert application not in {entry["application_id"] for entry in held["applications"]}
+    own = world.client.get(
+        "/v1/me/restoration-applications", headers=world.headers("citizen")
+    ).json()
+    assert [entry["state"] for entry in own["applications"]] == ["pending"]

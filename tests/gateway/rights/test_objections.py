@@ -15,6 +15,7 @@ from gateway.rights.oversight import overdue_objections, register_overdue
 from gateway.rights.service import RightsDesk
 from redaction.periods import CHINA_STANDARD_TIME
 from tests.gateway.archive.factories import new_id_number, penalty_fields
+from tests.gateway.factories import citizen_caller
 from tests.gateway.inquiries.factories import World
 from tests.gateway.rights.factories import Rights, refused
 
@@ -180,7 +181,9 @@ def test_overdue_after_a_weekend_and_a_holiday_is_listed_per_holder(rights: Righ
     filed_at = datetime(2026, 9, 30, 10, tzinfo=CHINA_STANDARD_TIME)
     with rights.desk(filed_at) as desk:
         citizen = _citizen_id(rights, desk)
-        filed = file_objection(desk, citizen, Filing(ObjectionKind.RECORD, "信息有误", record_id))
+        filed = file_objection(
+            desk, citizen_caller(citizen), Filing(ObjectionKind.RECORD, "信息有误", record_id)
+        )
     objection_id = filed.objection.objection_id
     assert filed.objection.due_on.isoformat() == "2026-10-13"
 

@@ -17,6 +17,7 @@ from gateway.rights.schemas import OverdueNotice, Oversight, overdue_notice, ove
 from gateway.rights.service import Deadlines
 from gateway.storage.db import unit_of_work
 from redaction.periods import CHINA_STANDARD_TIME
+from tests.gateway.factories import citizen_caller
 from tests.gateway.rights.factories import Rights
 
 
@@ -82,7 +83,7 @@ def test_working_days_a_deadline_no_schedule_covers_is_an_error_regulators_see(
         assert citizen is not None
         omission = Filing(ObjectionKind.OMISSION, "遗漏", holder=rights.client_id("provider"))
         with pytest.raises(WorkingDaysUnknown) as filing:
-            file_objection(desk, citizen.id, omission)
+            file_objection(desk, citizen_caller(citizen.id), omission)
         assert filing.value.instance_article == "Art. 64"
         listed = oversight_out(Oversight[OverdueNotice], official, desk.today, [], overdue_notice)
     assert listed.calendar_gap is not None and listed.calendar_gap.status == 503
