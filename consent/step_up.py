@@ -33,13 +33,19 @@ CHALLENGE_BYTES = 32
 
 
 class Action(StrEnum):
-    """What a proof authorizes: a decision on one grant, or adding a factor."""
+    """What a proof authorizes: a decision on one grant, adding a factor, issuing a report."""
 
     APPROVE = "approve"
     REJECT = "reject"
     REVOKE = "revoke"
     RESUME = "resume"
     ENROL = "enrol_factor"
+    ISSUE_REPORT = "issue_report"
+    """A credit report of one's file, to hand to others (Art. 39 para. 5): no grant."""
+
+
+GRANTLESS = frozenset({Action.ENROL, Action.ISSUE_REPORT})
+"""The actions a proof is bound to without a grant."""
 
 
 class Ceremony(StrEnum):

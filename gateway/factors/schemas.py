@@ -8,7 +8,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, Field, model_validator
 
-from consent.step_up import Action
+from consent.step_up import GRANTLESS, Action
 from gateway.consents.schemas import SecondFactorProof
 from gateway.factors.models import Factor
 from gateway.validation import Identifier, StrictBody, Text
@@ -75,8 +75,10 @@ class DecisionRef(StrictBody):
 
     @model_validator(mode="after")
     def _grant_for_decisions(self) -> Self:
-        if (self.action is Action.ENROL) != (self.grant_id is None):
-            raise ValueError("a decision names its grant_id; enrol_factor names none")
+        if (self.action in GRANTLESS) != (self.grant_id is None):
+            raise ValueError(
+                "a decision names its grant_id; enrol_factor and issue_report name none"
+            )
         return self
 
     @property

@@ -391,13 +391,16 @@ def file_objection(
 
 
 @router.get("/reports")
-def my_reports(pages: PortalPages, caller: Caller, rights: RightsDesk) -> Response:
+def my_reports(
+    pages: PortalPages, caller: Caller, rights: RightsDesk, factor_desk: FactorsDesk
+) -> Response:
     return pages.render(
         "reports.html",
         nav="reports",
         uses=list(ReportUse),
         categories=list(ScopeCategory),
         reports=reports.reports_of(rights, caller),
+        prompt=prompter(factor_desk, caller),
     )
 
 
@@ -407,12 +410,16 @@ def issue_report(
     _form: SignedInForm,
     rights: RightsDesk,
     settings: AppSettings,
+    factor_desk: FactorsDesk,
+    factor: Answer,
     use: Annotated[ReportUse, Form()],
     categories: Annotated[list[ScopeCategory] | None, Form()] = None,
 ) -> Response:
-    """Issue a report as ``POST /v1/me/credit-reports`` does (registered, signed)."""
+    """Issue a report as ``POST /v1/me/credit-reports`` does (registered, signed), with the
+    second factor."""
     validity = timedelta(days=settings.report_validity_days)
-    reports.issue_report(rights, caller, use, frozenset(categories or ()), validity)
+    proof = factor.proof(factor_desk, caller, Action.ISSUE_REPORT)
+    reports.issue_report(rights, caller, use, frozenset(categories or ()), validity, proof)
     return redirect(f"{REPORTS}?notice=report_issued")
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from gateway.consents.schemas import SecondFactorProof
 from gateway.reports.service import Issued, ReportUse, Verification
 from gateway.validation import StrictBody
 from redaction.catalog import ScopeCategory
@@ -17,6 +18,7 @@ class ReportIn(StrictBody):
 
     use: ReportUse
     categories: list[ScopeCategory] = Field(default_factory=list, max_length=len(ScopeCategory))
+    second_factor: SecondFactorProof = None
 
 
 class ReportOut(BaseModel):

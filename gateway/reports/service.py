@@ -36,7 +36,10 @@ from consent.errors import InvalidArtefactError
 from consent.jws import sign, timestamp, verify
 from consent.keys import PublicKeys
 from consent.rfc9068 import AccessToken
+from consent.step_up import Action as StepUp
+from consent.step_up import Binding
 from gateway.archive.service import archive_catalog
+from gateway.factors.service import spend_proof
 from gateway.inquiries import service as inquiries
 from gateway.inquiries.service import InquiryDesk, Statement
 from gateway.parties.accounts import acting_account, caller_identifier, caller_subject_key
@@ -106,9 +109,14 @@ def issue_report(
     use: ReportUse,
     categories: frozenset[ScopeCategory],
     validity: timedelta,
+    second_factor: str | None,
 ) -> Issued:
-    """Register the self inquiry, build and sign the report, store it; earlier valid reports
-    for the same use are superseded."""
+    """Spend the proof of a second factor verified for issuing a report, register the self
+    inquiry, build and sign the report, store it; earlier valid reports for the same use are
+    superseded. Without the proof nothing is issued (403, Art. 61(2)): a password obtained by
+    someone else must not hand them a signed copy of the file."""
+    binding = Binding(caller.subject, caller.jti, StepUp.ISSUE_REPORT)
+    spend_proof(desk.session, desk.server, binding, second_factor, desk.now)
     inquiry_desk = InquiryDesk(desk.session, desk.audit_log, desk.keys, desk.now)
     statement = Statement(
         Channel.SELF, caller, None, purpose=REPORT_PURPOSE + use.value, categories=categories

@@ -43,7 +43,8 @@ PDF: dict[int | str, dict[str, Any]] = {
 @router.post(
     "/v1/me/credit-reports",
     status_code=201,
-    summary="Issue a signed report of my own file, for a stated use (Art. 39 para. 5)",
+    summary="Issue a signed report of my own file, for a stated use, with a second factor "
+    "(Art. 39 para. 5, 61(2))",
     responses=problem_responses(401, 403, 422, 503),
     tags=["citizens"],
 )
@@ -51,7 +52,8 @@ def issue_report(
     desk: Desk, caller: CitizenReader, settings: AppSettings, body: ReportIn
 ) -> ReportOut:
     validity = timedelta(days=settings.report_validity_days)
-    issued = service.issue_report(desk, caller, body.use, frozenset(body.categories), validity)
+    categories = frozenset(body.categories)
+    issued = service.issue_report(desk, caller, body.use, categories, validity, body.second_factor)
     return report_out(issued)
 
 

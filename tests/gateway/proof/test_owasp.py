@@ -185,7 +185,9 @@ def test_every_list_holds_the_callers_own_only(world: World) -> None:
 def test_a_report_exists_only_for_its_own_subject(world: World) -> None:
     others = other_parties(world)
     issued = world.client.post(
-        "/v1/me/credit-reports", json={"use": "loan"}, headers=world.headers("citizen")
+        "/v1/me/credit-reports",
+        json={"use": "loan", "second_factor": world.flow.second_factor("issue_report", None)},
+        headers=world.headers("citizen"),
     ).json()
     number = issued["number"]
     for path in (f"/v1/me/credit-reports/{number}", f"/v1/me/credit-reports/{number}/pdf"):

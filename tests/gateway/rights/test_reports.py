@@ -14,6 +14,7 @@ import jwt
 import pytest
 
 from audit.leaf import Channel, EventKind
+from bench.passkey import StepUp
 from tests.gateway.rights.factories import Rights, pdf_text, refused
 from tests.gateway.test_problems import assert_problem
 
@@ -21,9 +22,10 @@ ARTICLE = "Art. 39 para. 5"
 
 
 def issue(rights: Rights, use: str = "loan", **body: Any) -> dict[str, Any]:
+    proof = rights.flow.second_factor("issue_report", None)
     response = rights.client.post(
         "/v1/me/credit-reports",
-        json={"use": use, **body},
+        json={"use": use, "second_factor": proof, **body},
         headers=rights.world.headers("citizen"),
     )
     assert response.status_code == 201, response.text
@@ -188,3 +190,51 @@ def test_the_pdf_prints_number_code_digest_items_and_sources(rights: Rights) -> 
         if item["basis"]:
             assert item["basis"]["number"] in text
     assert rights.world.citizen not in text
+
+
+def test_issuing_needs_a_fresh_second_factor_of_its_own(rights: Rights) -> None:
+    """Art. 61(2): a password alone never hands anyone a signed copy of the file."""
+    headers = rights.world.headers("citizen")
+    other = rights.flow.second_factor("approve", rights.flow.pending())
+    size = rights.world.log_size()
+    for body in ({"use": "loan"}, {"use": "loan", "second_factor": other}):
+        refused(
+            rights.client.post("/v1/me/credit-reports", json=body, headers=headers),
+            403,
+            "Art. 61(2)",
+        )
+    assert rights.world.log_size() == size
+    proof = rights.flow.second_factor("issue_report", None)
+    body = {"use": "loan", "second_factor": proof}
+    assert (
+        rights.client.post("/v1/me/credit-reports", json=body, headers=headers).status_code == 201
+    )
+    replayed = rights.client.post("/v1/me/credit-reports", json=body, headers=headers)
+    refused(replayed, 403, "Art. 61(2)")
+
+
+def test_a_legal_representative_issues_the_company_report(rights: Rights) -> None:
+    """Art. 39 para. 5 for a legal person: its representative, acting for it, issues its
+    report; the report is the company's (credit code), the issuance in the company's log."""
+    company = rights.flow.credentials["legal_person"]
+    person = rights.world.headers("citizen")
+    acting = rights.client.post(
+        "/v1/me/acting-token", json={"entity_id": company["entity_id"]}, headers=person
+    )
+    assert acting.status_code == 200, acting.text
+    headers = {"Authorization": f"Bearer {acting.json()['access_token']}"}
+    step_up = StepUp(rights.client, headers, rights.flow.step_up.passkey)
+    body = {"use": "bidding", "second_factor": step_up.proof("issue_report", None)}
+    issued = rights.client.post("/v1/me/credit-reports", json=body, headers=headers)
+    assert issued.status_code == 201, issued.text
+    number = issued.json()["number"]
+    document = rights.client.get(f"/v1/me/credit-reports/{number}", headers=headers).json()
+    claims = verify_offline(rights, document["jws"])
+    assert claims["subject"] == {"kind": "legal", "identifier": company["credit_code"]}
+    mine = rights.client.get("/v1/me/credit-reports", headers=person).json()["reports"]
+    assert number not in {report["number"] for report in mine}
+    log = rights.client.get("/v1/me/access-log", headers=headers).json()["entries"]
+    (entry,) = [e for e in log if e["leaf_index"] == issued.json()["leaf_index"]]
+    assert entry["purpose"] == "report:bidding"
+    pdf = rights.client.get(f"/v1/me/credit-reports/{number}/pdf", headers=headers)
+    assert company["credit_code"] in pdf_text(pdf.content, number)
