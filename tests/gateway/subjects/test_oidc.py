@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import csv
 import random
+import re
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from gateway.cli import app as cli
-from tests.gateway.portal.factories import csrf_token
+from tests.gateway.consents.factories import totp_codes
+from tests.gateway.portal.factories import submit
 from tests.gateway.subjects.factories import Subjects, new_id_number
 
 IMPORTED = 10_000
@@ -55,8 +57,21 @@ def test_a_citizen_imported_from_10000_rows_signs_in_there_and_approves(
     assert 'http-equiv="refresh"' in callback.text
     pending = client.get("/portal/requests")
     assert grant in pending.text
-    form = {"csrf_token": csrf_token(pending.text), "categories": ["basic", "untrustworthy"]}
-    approved = client.post(f"/portal/requests/{grant}/approve", data=form, follow_redirects=False)
+    approve = f"/portal/requests/{grant}/approve"
+    chosen_categories = {"categories": ["basic", "untrustworthy"]}
+    # Art. 61(2): signed in, but without a second factor of the device, nothing is decided.
+    refused = submit(client, approve, chosen_categories)
+    assert refused.status_code == 403 and "Art. 61(2)" in refused.text
+    seen = world.client.get(f"/v1/consents/{grant}", headers=world.headers("establishment"))
+    assert seen.json()["state"] == "pending"
+    # The factor after the first sign-in: an authenticator app, confirmed with a first code.
+    provisioned = submit(client, "/portal/factors/totp", page="/portal/factors")
+    secret = re.search(r'<code class="secret">([A-Z2-7]{32})</code>', provisioned.text)
+    confirm = re.search(r'action="(/portal/factors/totp/fa_[^"]+/confirmation)"', provisioned.text)
+    assert secret is not None and confirm is not None
+    earlier, current, _ = totp_codes(secret.group(1))
+    submit(client, confirm.group(1), {"code": earlier}, page="/portal/factors")
+    approved = submit(client, approve, {**chosen_categories, "totp_code": current})
     assert approved.status_code == 303, approved.text
     answer = world.inquire(grant, "id_number", chosen)
     assert answer.status_code == 200, answer.text
