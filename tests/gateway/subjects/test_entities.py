@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from audit.leaf import decode
+from bench.passkey import SoftPasskey, StepUp
 from gateway.audit_log.repository import read_leaves
 from tests.gateway.subjects.factories import Subjects, new_id_number
 
@@ -32,6 +33,11 @@ def listing(code: str, **fields: str) -> dict[str, Any]:
             "listing_authority": "示范市发展和改革委员会",
             "decision_number": "示发改失信〔2026〕3号",
             "listing_reason": "拒不履行法定义务",
+            # Art. 31: prior notice, the objection window, removal conditions, remedies.
+            "notified_on": "2026-03-01",
+            "objection_window_ends_on": "2026-03-15",
+            "removal_conditions": "公示期满三年且已履行义务，可申请移出",
+            "remedies": "可依法申请行政复议或者提起行政诉讼",
             **fields,
         },
     }
@@ -88,11 +94,14 @@ def test_the_representative_approves_for_the_company_and_the_log_names_both(
     assert world.client.get("/v1/me/consents", headers=person).json()["consents"] == []
     mine = world.client.get("/v1/me/consents", headers=acting).json()["consents"]
     assert [c["grant_id"] for c in mine] == [grant]
-    approved = world.client.post(
-        f"/v1/me/consents/{grant}/approve",
-        json={"categories": ["basic", "untrustworthy"]},
-        headers=acting,
-    )
+    body: dict[str, Any] = {"categories": ["basic", "untrustworthy"]}
+    path = f"/v1/me/consents/{grant}/approve"
+    refused = world.client.post(path, json=body, headers=acting)  # Art. 61(2) for entities too
+    assert (refused.status_code, refused.json()["article"]) == (403, "Art. 61(2)")
+    passkey = SoftPasskey(world.settings.base_url)
+    StepUp(world.client, person, passkey).enrol()
+    body["second_factor"] = StepUp(world.client, acting, passkey).proof("approve", grant)
+    approved = world.client.post(path, json=body, headers=acting)
     assert approved.status_code == 200, approved.text
     answer = world.inquire(grant, "credit_code", code)
     assert answer.status_code == 200, answer.text
