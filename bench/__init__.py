@@ -10,6 +10,8 @@ imports the modules listed in :data:`MODULES`.
 
 from __future__ import annotations
 
+import statistics
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,3 +73,13 @@ def benchmark(
         return run
 
     return register
+
+
+def median_and_p99_ms(call: Callable[[], object], count: int) -> tuple[float, float]:
+    """``call`` timed ``count`` times in a row: the median and the 99th percentile, in ms."""
+    timings = []
+    for _ in range(count):
+        started = time.perf_counter()
+        call()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings), statistics.quantiles(timings, n=100)[98]

@@ -10,28 +10,17 @@ p50 <= 20 ms. ``--quick`` makes 100 calls of each kind, else 500.
 
 from __future__ import annotations
 
-import statistics
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from fastapi.testclient import TestClient
 
-from bench import Context, Measurement, benchmark
+from bench import Context, Measurement, benchmark, median_and_p99_ms
 from bench.harness import Province
 from gateway.app import create_app
 from gateway.demo import client_assertion, dpop_proof
 
 TARGET_MS = 20.0
 PATH = "/v1/consents/cg_no_such_grant"
-
-
-def _median_ms(call: Callable[[], None], count: int) -> tuple[float, float]:
-    timings = []
-    for _ in range(count):
-        started = time.perf_counter()
-        call()
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings), statistics.quantiles(timings, n=100)[98]
 
 
 @benchmark(
@@ -86,8 +75,8 @@ def dpop_call(context: Context) -> Measurement:
 
         with_proof()  # warm
         with_bearer()
-        p50, p99 = _median_ms(with_proof, count)
-        bearer_p50, bearer_p99 = _median_ms(with_bearer, count)
+        p50, p99 = median_and_p99_ms(with_proof, count)
+        bearer_p50, bearer_p99 = median_and_p99_ms(with_bearer, count)
     app.state.engine.dispose()
     details = {
         "calls": count,

@@ -11,27 +11,14 @@ file - what a report adds on top of reading one's own file. Target: p50 <= 300 m
 
 from __future__ import annotations
 
-import statistics
-import time
-from collections.abc import Callable
-
 from fastapi.testclient import TestClient
 
-from bench import Context, Measurement, benchmark
+from bench import Context, Measurement, benchmark, median_and_p99_ms
 from bench.harness import Province
 from bench.passkey import SoftPasskey, StepUp
 from gateway.app import create_app
 
 TARGET_MS = 300.0
-
-
-def _median_ms(run: Callable[[], None], count: int) -> tuple[float, float]:
-    timings = []
-    for _ in range(count):
-        started = time.perf_counter()
-        run()
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings), statistics.quantiles(timings, n=100)[98]
 
 
 @benchmark(
@@ -64,8 +51,8 @@ def issue_pdf(context: Context) -> Measurement:
             assert client.get("/v1/me/credit-report", headers=headers).status_code == 200
 
         report()  # warm: fonts, templates
-        p50, p99 = _median_ms(report, count)
-        baseline_p50, _ = _median_ms(own_file, count)
+        p50, p99 = median_and_p99_ms(report, count)
+        baseline_p50, _ = median_and_p99_ms(own_file, count)
     app.state.engine.dispose()
     details = {"reports": count, "p99_ms": round(p99, 1), "self_inquiry_p50_ms": baseline_p50}
     return Measurement(p50, baseline_p50, details)
