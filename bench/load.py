@@ -80,6 +80,7 @@ class Plan:
     think: float = 0.01
     seed: int = 0
     stop_file: str | None = None
+    at_least: int = 0  # exchanges: the run goes on past ``duration`` until this many
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,7 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self._file = path.open("a", encoding="utf-8")
         self._lock = threading.Lock()
+        self.count = 0
 
     def write(self, exchange: Exchange) -> None:
         document = {k: v for k, v in asdict(exchange).items() if v is not None}
@@ -189,6 +191,7 @@ class Journal:
         with self._lock:
             self._file.write(line)
             self._file.flush()
+            self.count += 1
 
     def close(self) -> None:
         self._file.close()
@@ -527,14 +530,17 @@ SCENARIOS: Mapping[str, Callable[[Worker], None]] = {
 
 def _work(plan: Plan, journal: Journal, number: int, deadline: float) -> None:
     """Play every scenario of the mix once (so that even a short run has them all), then
-    scenarios drawn by weight, until the deadline or the stop file."""
+    scenarios drawn by weight, until the deadline (and ``plan.at_least`` exchanges) or the stop
+    file."""
     worker = Worker(plan, journal, number)
     names = list(plan.mix)
     weights = [plan.mix[name] for name in names]
     first_pass = iter(names)
     stop = Path(plan.stop_file) if plan.stop_file else None
     try:
-        while time.monotonic() < deadline and not (stop and stop.exists()):
+        while not (stop and stop.exists()) and (
+            time.monotonic() < deadline or journal.count < plan.at_least
+        ):
             name = next(first_pass, None) or worker.random.choices(names, weights)[0]
             scenario = SCENARIOS[name]
             try:

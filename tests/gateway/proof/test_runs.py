@@ -21,9 +21,9 @@ INQUIRY_CHANNELS = {"authorized", "sharing", "authority", "self", "public"}
 
 
 def test_soak_mixed_traffic_without_a_single_error(tmp_path: Path, database_url: str) -> None:
-    report = soak(tmp_path, duration=6, workers=4, database_url=database_url)
+    report = soak(tmp_path, duration=6, workers=4, database_url=database_url, at_least=150)
     assert report.passed, report.text()
-    assert report.overall.count > 100
+    assert report.overall.count >= 150  # the work is fixed, not the rate: a busy machine is slower
     assert INQUIRY_CHANNELS | {"consent.revoke", "records.submit", "audit.proof"} <= set(
         report.operations
     )
