@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, event, insert, select, text
+from sqlalchemy import Engine, insert, select
 from sqlmodel import Session, col
 
 from audit.errors import AuditUnavailable
@@ -17,7 +17,6 @@ from audit.sequencer import Batch
 from audit.tlog import prove_record, prove_tree, stored_hash_count, tree_hash
 from gateway.audit_log.models import HASHES, LEAVES, OPENINGS
 from gateway.audit_log.repository import (
-    LOG_LOCK_KEY,
     Companion,
     Openings,
     SqlLogStore,
@@ -155,45 +154,3 @@ def test_a_failing_settlement_fails_its_own_entry_only(engine: Engine) -> None:
     with engine.connect() as connection:
         assert connection.execute(select(LEAVES.c.leaf_index)).scalars().all() == [0, 1, 2]
         assert connection.execute(select(OPENINGS.c.leaf_index)).scalars().all() == [0]
-
-
-def test_a_batch_is_on_the_disk_when_it_returns_and_the_lock_is_not_held_while_it_syncs(
-    engine: Engine,
-) -> None:
-    """SQLite syncs in the commit (``synchronous=FULL``). PostgreSQL commits the batch under the
-    advisory lock without waiting for the WAL flush, then flushes past its commit record
-    without the lock: while it flushes, another process could take the lock, and when
-    ``append_batch`` returns the WAL is on the disk beyond the batch's commit."""
-    store = SqlLogStore(engine)
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as connection:
-            assert connection.exec_driver_sql("PRAGMA synchronous").scalar_one() == 2  # FULL
-        assert store.append_batch(batch_of(distinct_leaves(3))) == 0
-        return
-    probes: list[tuple[bool, str]] = []
-
-    def before_the_flush(
-        _connection: object, _cursor: object, statement: str, *_args: object
-    ) -> None:
-        if statement == "SET LOCAL synchronous_commit TO on":  # the batch has committed
-            with engine.connect() as other:
-                free = other.execute(
-                    text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": LOG_LOCK_KEY}
-                ).scalar_one()
-                written = other.execute(text("SELECT pg_current_wal_insert_lsn()::text"))
-                probes.append((free, written.scalar_one()))
-                other.rollback()
-
-    event.listen(engine, "before_cursor_execute", before_the_flush)
-    try:
-        assert store.append_batch(batch_of(distinct_leaves(3))) == 0
-    finally:
-        event.remove(engine, "before_cursor_execute", before_the_flush)
-    [(free, written)] = probes
-    assert free, "the log's lock was still held while the batch was synced"
-    with engine.connect() as connection:
-        flushed = connection.execute(
-            text("SELECT pg_current_wal_flush_lsn() >= CAST(:lsn AS pg_lsn)"), {"lsn": written}
-        ).scalar_one()
-    assert flushed, "append_batch returned before the batch's commit was on the disk"
-    assert list(iter_leaves(engine, 3)) == distinct_leaves(3)
