@@ -1,12 +1,14 @@
 """The single sequencer of the audit log: group commit of appends (Art. 39 para. 3, Art. 61(3)).
 
 Every query must be registered before it is answered. Callers :meth:`Sequencer.submit` an
-encoded leaf and get a :class:`~concurrent.futures.Future` that resolves to
-:class:`Appended` ``(leaf_index, leaf_hash)`` only once the leaf is durable. One thread drains
-the queue into batches of at most ``max_batch`` leaves, hashes the leaves and hands the batch
-to :meth:`LogStore.append_batch`: ONE storage transaction per batch. A batch takes what is
+encoded leaf and get a :class:`Receipt` (awaited like a :class:`~concurrent.futures.Future`)
+that resolves to :class:`Appended` ``(leaf_index, leaf_hash)`` only once the leaf is durable:
+after the transaction of its batch committed. One thread drains the queue into batches of at
+most ``max_batch`` leaves, hashes the leaves and hands the batch to
+:meth:`LogStore.append_batch`: ONE storage transaction per batch. A batch takes what is
 queued; only while entries arrive together does it wait, at most ``max_delay`` seconds, for
-more - so a lone entry is never delayed, and under load the batches fill.
+more - so a lone entry is never delayed, and under load the batches fill (a deep queue makes
+batches of up to 8,192 leaves: one commit, one sync of the disk, for all of them).
 
 Several processes may share one log (PostgreSQL under an advisory lock), so the store, not the
 sequencer, decides where a batch lands: inside its transaction it takes the lock, reads the
@@ -25,16 +27,20 @@ import queue
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future
+from concurrent.futures import CancelledError
 from dataclasses import dataclass
+from itertools import count
 from typing import NamedTuple, Protocol
 
 from audit.errors import AuditUnavailable
 from audit.merkle import leaf_hash
 from audit.tlog import HashReader, extend
 
-MAX_BATCH = 2048
+MAX_BATCH = 8192
 MAX_DELAY = 0.002
+_PENDING, _RUNNING, _CANCELLED, _FINISHED = range(4)
+# Pending -> running (taken into a batch) or cancelled, for every receipt: once per batch.
+_CLAIMS = threading.Lock()
 
 
 class Appended(NamedTuple):
@@ -68,9 +74,59 @@ class LogStore(Protocol):
     def append_batch(self, batch: Batch) -> int: ...
 
 
-class _Pending(NamedTuple):
-    leaf: bytes
-    future: Future[Appended]
+class Receipt:
+    """The outcome of one submitted entry, awaited like a :class:`~concurrent.futures.Future`:
+    :meth:`result`, :meth:`exception`, :meth:`cancel`, :meth:`done`, :meth:`cancelled`.
+
+    One lock, held until the outcome is set, instead of a ``Future``'s condition, lock and
+    lists: a loaded sequencer creates tens of thousands of receipts a second, and every object
+    they hold is one more for the garbage collector to walk.
+    """
+
+    __slots__ = ("_done", "_error", "_result", "_state", "leaf")
+
+    def __init__(self, leaf: bytes) -> None:
+        self.leaf = leaf
+        self._state = _PENDING
+        self._result: Appended | None = None
+        self._error: BaseException | None = None
+        self._done = threading.Lock()
+        self._done.acquire()
+
+    def cancel(self) -> bool:
+        """Withdraw the entry if its batch has not started; True when it is (or was) withdrawn."""
+        with _CLAIMS:
+            if self._state == _PENDING:
+                self._state = _CANCELLED
+                self._done.release()
+            return self._state == _CANCELLED
+
+    def cancelled(self) -> bool:
+        return self._state == _CANCELLED
+
+    def done(self) -> bool:
+        return self._state in (_CANCELLED, _FINISHED)
+
+    def result(self, timeout: float | None = None) -> Appended:
+        """Where the leaf landed, once durable; raises what failed it, ``TimeoutError`` or
+        ``CancelledError``."""
+        error = self.exception(timeout)
+        if error is not None:
+            raise error
+        assert self._result is not None
+        return self._result
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        if not self._done.acquire(timeout=-1 if timeout is None else max(timeout, 0)):
+            raise TimeoutError("the audit entry is not durable yet")
+        self._done.release()
+        if self._state == _CANCELLED:
+            raise CancelledError
+        return self._error
+
+    def _settle(self, result: Appended | None, error: BaseException | None) -> None:
+        self._result, self._error, self._state = result, error, _FINISHED
+        self._done.release()
 
 
 class Sequencer:
@@ -82,20 +138,20 @@ class Sequencer:
         self._store = store
         self._max_batch = max_batch
         self._max_delay = max_delay
-        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Receipt | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="audit-sequencer", daemon=True)
         self._thread.start()
 
-    def submit(self, leaf: bytes) -> Future[Appended]:
-        """Queue an encoded leaf; the future resolves once it is durable."""
-        future: Future[Appended] = Future()
+    def submit(self, leaf: bytes) -> Receipt:
+        """Queue an encoded leaf; the receipt resolves once it is durable."""
+        receipt = Receipt(bytes(leaf))
         with self._lock:
             if self._closed:
                 raise AuditUnavailable("the audit log is shut down")
-            self._queue.put(_Pending(bytes(leaf), future))
-        return future
+            self._queue.put(receipt)
+        return receipt
 
     def close(self, timeout: float | None = None) -> None:
         """Write everything submitted so far, then stop the thread."""
@@ -118,7 +174,7 @@ class Sequencer:
             if stop:
                 return
 
-    def _gather(self, first: _Pending) -> tuple[list[_Pending], bool]:
+    def _gather(self, first: Receipt) -> tuple[list[Receipt], bool]:
         """Collect up to ``max_batch`` entries; True when told to stop.
 
         The delay adapts to the load: what is queued already is taken at once, and only when
@@ -140,23 +196,29 @@ class Sequencer:
             batch.append(item)
         return batch, False
 
-    def _next(self, deadline: float | None) -> _Pending | None:
+    def _next(self, deadline: float | None) -> Receipt | None:
         if deadline is None:
             return self._queue.get_nowait()
         return self._queue.get(timeout=max(deadline - time.monotonic(), 0))
 
-    def _commit(self, pending: Sequence[_Pending]) -> None:
-        live = [p for p in pending if p.future.set_running_or_notify_cancel()]
+    def _commit(self, pending: Sequence[Receipt]) -> None:
+        live = []
+        with _CLAIMS:
+            for receipt in pending:
+                if receipt._state == _PENDING:
+                    receipt._state = _RUNNING
+                    live.append(receipt)
         if not live:
             return
-        hashes = tuple(leaf_hash(p.leaf) for p in live)
+        leaves = tuple(receipt.leaf for receipt in live)
+        hashes = tuple(map(leaf_hash, leaves))
         try:
-            start = self._store.append_batch(Batch(tuple(p.leaf for p in live), hashes))
+            start = self._store.append_batch(Batch(leaves, hashes))
         except Exception as exc:  # any storage failure: fail the whole batch closed
-            for p in live:
+            for receipt in live:
                 error = AuditUnavailable("the audit entry could not be made durable")
                 error.__cause__ = exc
-                p.future.set_exception(error)
+                receipt._settle(None, error)
             return
-        for offset, (p, hashed) in enumerate(zip(live, hashes, strict=True)):
-            p.future.set_result(Appended(start + offset, hashed))
+        for index, receipt, hashed in zip(count(start), live, hashes, strict=False):
+            receipt._settle(Appended(index, hashed), None)

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from audit.encoding import join_prefixed, split_prefixed
 from audit.errors import InvalidProofRequest, MalformedTile, TileNotFound
-from audit.merkle import HASH_SIZE, fold
+from audit.merkle import HASH_SIZE, subtree_hash
 from audit.tlog import HashReader, split_stored_hash_index, stored_hash_index
 
 TILE_HEIGHT = 8
@@ -174,19 +174,12 @@ class TileHashReader:
             raise InvalidProofRequest(f"hash {n} of level {level} is not in the tree")
         hashes = self._tile(Tile(tile_level, number, width))
         below = hashes[first % TILE_WIDTH : first % TILE_WIDTH + count]
-        return _subtree_root(below)
+        return subtree_hash(below)
 
     def _tile(self, tile: Tile) -> list[bytes]:
         if tile not in self._tiles:
             self._tiles[tile] = split_tile(self._fetch(tile), tile)
         return self._tiles[tile]
-
-
-def _subtree_root(hashes: list[bytes]) -> bytes:
-    """The root of a complete subtree over ``hashes`` (a power of two of them)."""
-    while len(hashes) > 1:
-        hashes = [fold(hashes[i : i + 2]) for i in range(0, len(hashes), 2)]
-    return hashes[0]
 
 
 class TileCache:

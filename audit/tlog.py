@@ -70,11 +70,7 @@ def extend(size: int, leaf_hashes: Sequence[bytes], reader: HashReader) -> list[
     the frontier of that tree (one call) and computes everything else in memory.
     """
     frontier = _read(reader, _subtree_indexes(0, size))
-    accumulator = TreeAccumulator(size, frontier)
-    stored: list[bytes] = []
-    for hashed in leaf_hashes:
-        stored += accumulator.append_hash(hashed)
-    return stored
+    return TreeAccumulator(size, frontier).extend_hashes(leaf_hashes)
 
 
 def stored_hashes_for(n: int, leaf_hash: bytes, reader: HashReader) -> list[bytes]:

@@ -18,18 +18,21 @@ recomputing each root. Failures raise :class:`~audit.errors.VerificationFailed`.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from hmac import compare_digest
+from itertools import islice, zip_longest
 
 from audit.checkpoint import Checkpoint, open_checkpoint
 from audit.errors import MalformedNote, UntrustedNote, VerificationFailed
-from audit.merkle import EMPTY_ROOT, TreeAccumulator
+from audit.merkle import EMPTY_ROOT, TreeAccumulator, leaf_hashes
 from audit.note import NoteVerifier
 from audit.tlog import split_stored_hash_index
 
 Progress = Callable[[int], None]
 PROGRESS_EVERY = 1 << 16
+CHUNK = 1 << 14  # leaves hashed in one loop
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,17 @@ class VerificationReport:
     stored_hashes_checked: int
 
 
+@dataclass(frozen=True)
+class LeafChunks:
+    """Leaves in chunks (in order, of any sizes): how a reader that parses many leaves at once
+    (:func:`audit.export.verify_export`) hands them to :func:`verify_log` without an iterator
+    step per leaf."""
+
+    chunks: Iterable[Sequence[bytes]]
+
+
 def verify_log(
-    leaves: Iterable[bytes],
+    leaves: Iterable[bytes] | LeafChunks,
     checkpoints: Sequence[str],
     trusted: Sequence[NoteVerifier],
     *,
@@ -55,13 +67,17 @@ def verify_log(
     """Verify the log; ``progress(leaves_done)`` is called every ``progress_every`` leaves."""
     heads = _open_checkpoints(checkpoints, trusted, origin)
     _check_seen(heads, seen)
-    replay = _Replay(heads, stored_hashes)
-    for leaf in leaves:
-        replay.append(leaf)
-        if progress is not None and replay.size % progress_every == 0:
-            progress(replay.size)
+    replay = _Replay(heads, stored_hashes, progress, progress_every)
+    chunks = leaves.chunks if isinstance(leaves, LeafChunks) else _chunked(iter(leaves))
+    for chunk in chunks:
+        replay.extend(chunk)
     replay.finish()
     return VerificationReport(heads[-1], len(heads), replay.hashes_checked)
+
+
+def _chunked(leaves: Iterator[bytes]) -> Iterator[list[bytes]]:
+    while chunk := list(islice(leaves, CHUNK)):
+        yield chunk
 
 
 def _open_checkpoints(
@@ -95,12 +111,26 @@ def _check_seen(heads: Sequence[Checkpoint], seen: Sequence[Checkpoint]) -> None
 
 
 class _Replay:
-    """Rebuilds the tree leaf by leaf and checks roots and stored hashes on the way."""
+    """Rebuilds the tree and checks roots and stored hashes on the way.
 
-    def __init__(self, heads: Sequence[Checkpoint], stored: Iterable[bytes] | None) -> None:
+    Leaves are taken a chunk at a time, cut at every checkpoint's size and progress mark:
+    hashed in one loop and added to the tree as whole subtrees (or, when stored hashes are
+    compared, leaf by leaf in the layout of :mod:`audit.tlog`).
+    """
+
+    def __init__(
+        self,
+        heads: Sequence[Checkpoint],
+        stored: Iterable[bytes] | None,
+        progress: Progress | None,
+        progress_every: int,
+    ) -> None:
         self._heads = {head.size: head for head in heads}
+        self._sizes = sorted(self._heads)
         self._final = heads[-1].size
         self._stored: Iterator[bytes] | None = None if stored is None else iter(stored)
+        self._progress = progress
+        self._every = progress_every
         self._tree = TreeAccumulator()
         self.hashes_checked = 0
         if 0 in self._heads:
@@ -110,16 +140,25 @@ class _Replay:
     def size(self) -> int:
         return self._tree.size
 
-    def append(self, leaf: bytes) -> None:
-        if self._tree.size == self._final:
-            raise VerificationFailed(
-                f"the log has more leaves than the latest checkpoint's {self._final}"
-            )
-        hashes = self._tree.append(leaf)
-        if self._stored is not None:
-            self._check_stored(hashes, self._stored)
-        if self._tree.size in self._heads:
-            self._check_root(self._tree.root())
+    def extend(self, leaves: Sequence[bytes]) -> None:
+        done = 0
+        while done < len(leaves):
+            size = self._tree.size
+            if size == self._final:
+                raise VerificationFailed(
+                    f"the log has more leaves than the latest checkpoint's {self._final}"
+                )
+            stop = min(self._next_stop(size), size + len(leaves) - done)
+            hashes = leaf_hashes(leaves[done : done + stop - size])
+            done += stop - size
+            if self._stored is None:
+                self._tree.extend_tree(hashes)
+            else:
+                self._check_stored(self._tree.extend_hashes(hashes), self._stored)
+            if stop in self._heads:
+                self._check_root(self._tree.root())
+            if self._progress is not None and stop % self._every == 0:
+                self._progress(stop)
 
     def finish(self) -> None:
         if self._tree.size != self._final:
@@ -131,6 +170,13 @@ class _Replay:
                 f"hashes are stored beyond index {self.hashes_checked - 1}, past the last leaf"
             )
 
+    def _next_stop(self, size: int) -> int:
+        """The next size at which a root is checked or progress reported."""
+        head = self._sizes[bisect_right(self._sizes, size)]  # size < final: there is one
+        if self._progress is None:
+            return head
+        return min(head, (size // self._every + 1) * self._every)
+
     def _check_root(self, root: bytes) -> None:
         if not compare_digest(root, self._heads[self._tree.size].root):
             raise VerificationFailed(
@@ -140,11 +186,14 @@ class _Replay:
             )
 
     def _check_stored(self, expected: Sequence[bytes], stored: Iterator[bytes]) -> None:
-        for hashed in expected:
+        found = list(islice(stored, len(expected)))
+        if found == expected:
+            self.hashes_checked += len(expected)
+            return
+        for hashed, was in zip_longest(expected, found):
             index = self.hashes_checked
-            found = next(stored, None)
-            if found is None or not compare_digest(found, hashed):
+            if was is None or hashed is None or not compare_digest(was, hashed):
                 level, n = split_stored_hash_index(index)
-                state = "is missing" if found is None else "does not match the leaves"
+                state = "is missing" if was is None else "does not match the leaves"
                 raise VerificationFailed(f"stored hash {index} (level {level}, node {n}) {state}")
             self.hashes_checked += 1

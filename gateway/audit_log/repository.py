@@ -7,6 +7,22 @@ inside it, the stored hashes computed with a reader on the same connection, Core
 inserts, commit. Several processes may append to one PostgreSQL log: the lock orders them, so
 indexes stay contiguous. Checkpoints are inserted under the same lock.
 
+What is durable, and when. SQLite (``synchronous=FULL``): the commit syncs the write-ahead log
+to the disk before it returns, and holds the database's one write lock meanwhile (one process
+writes the log). PostgreSQL: the lock is not held while the disk flushes. The batch commits
+under the advisory lock with ``synchronous_commit`` off - its commit record is in the WAL, the
+lock is released, its rows are visible - and only then, without the lock, a second transaction
+writes one WAL record (``pg_logical_emit_message``, transactional) and commits with
+``synchronous_commit`` on: its commit flushes the WAL up to its own commit record, which lies
+after the batch's, so when it returns the batch is on the disk too. :func:`locked_log` returns
+only then, and a batch's callers are answered only after it returns. The one sequence survives
+a crash of the database: the WAL is replayed as a prefix, and a transaction that saw the batch
+(another process's batch on top of it, a checkpoint over it) has its commit record after the
+batch's, so it cannot be durable without it. What another process may see for those
+milliseconds is a batch not yet on the disk: a leaf beyond the latest checkpoint (which no
+signature covers yet; tiles and proofs are served up to the checkpoint) that a crash of the
+database could still take back, together with its entry's unanswered request.
+
 A leaf's openings (the salts of its commitments, Art. 63) are written in the transaction of
 its leaf: the service hands them over keyed by leaf hash before it submits the leaf, and the
 batch that writes the leaf takes them. So is a leaf's settlement, the write that must land with
@@ -19,10 +35,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import count, repeat
+from typing import cast
 
 from sqlalchemy import Connection, Engine, Table, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -68,16 +86,33 @@ class Companion:
 
 @contextmanager
 def locked_log(engine: Engine) -> Iterator[Connection]:
-    """One transaction holding the log's write lock; committed when the block ends normally,
-    durably: on PostgreSQL with ``synchronous_commit`` on whatever the session's default
-    (SQLite's engine runs ``synchronous=FULL``, :mod:`gateway.storage.db`)."""
-    with engine.connect() as connection, connection.begin():
-        if connection.dialect.name == "postgresql":
-            connection.exec_driver_sql("SET LOCAL synchronous_commit TO on")
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK_KEY})
-        else:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        yield connection
+    """One transaction holding the log's write lock; committed when the block ends normally, and
+    on the disk when this returns: on SQLite through ``synchronous=FULL`` (the engine's,
+    :mod:`gateway.storage.db`), on PostgreSQL by :func:`_flush` after the lock is released."""
+    with engine.connect() as connection:
+        postgresql = connection.dialect.name == "postgresql"
+        with connection.begin():
+            if postgresql:
+                connection.exec_driver_sql("SET LOCAL synchronous_commit TO off")
+                connection.execute(_LOCK, {"key": LOG_LOCK_KEY})
+            else:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            yield connection
+        if postgresql:
+            _flush(connection)
+
+
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_FLUSH = "SELECT pg_logical_emit_message(true, 'credit-gateway-audit', 'flush')"
+
+
+def _flush(connection: Connection) -> None:
+    """Return once the WAL is on the disk up to the last commit of ``connection``: commit a
+    transaction that writes a WAL record (a logical message nobody needs to decode) with
+    ``synchronous_commit`` on, whatever the server's or the session's default."""
+    with connection.begin():
+        connection.exec_driver_sql("SET LOCAL synchronous_commit TO on")
+        connection.exec_driver_sql(_FLUSH)
 
 
 class ConnectionHashReader:
@@ -209,13 +244,12 @@ def insert_leaves(
     column_type = LEAVES.c.created_at.type.dialect_impl(connection.dialect)
     bind_time = column_type.bind_processor(connection.dialect)
     created_at = bind_time(now) if bind_time else now  # the column's stored form, once
-    rows = [(start + offset, leaf, created_at) for offset, leaf in enumerate(leaves)]
+    rows = zip(count(start), leaves, repeat(created_at))
     _insert_rows(connection, LEAVES, ("leaf_index", "leaf", "created_at"), rows)
 
 
 def insert_hashes(connection: Connection, start: int, hashes: Sequence[bytes]) -> None:
-    rows = [(start + offset, hashed) for offset, hashed in enumerate(hashes)]
-    _insert_rows(connection, HASHES, ("hash_index", "hash"), rows)
+    _insert_rows(connection, HASHES, ("hash_index", "hash"), zip(count(start), hashes))
 
 
 def insert_openings(
@@ -226,25 +260,28 @@ def insert_openings(
         for offset, opening in enumerate(openings)
         if opening is not None
     ]
-    columns = ("leaf_index", "subject_salt", "response_salt", "subject_key")
-    _insert_rows(connection, OPENINGS, columns, rows)
+    if rows:
+        columns = ("leaf_index", "subject_salt", "response_salt", "subject_key")
+        _insert_rows(connection, OPENINGS, columns, rows)
 
 
 def _insert_rows(
-    connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple[object, ...]]
+    connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[tuple[object, ...]]
 ) -> None:
     """``executemany`` of the driver itself, in the connection's transaction: the rows of a batch
     are plain tuples (bytes, integers, one timestamp), which SQLAlchemy's per-row parameter
-    processing would cost more to pass on than the database costs to write."""
-    if not rows:
-        return
+    processing would cost more to pass on than the database costs to write. Rows may be an
+    iterator (``zip`` of the batch's columns): the driver binds each as it comes, and no list of
+    thousands of tuples is built for the garbage collector to walk."""
     dbapi = connection.connection.dbapi_connection
     assert dbapi is not None
     mark = "?" if isinstance(dbapi, sqlite3.Connection) else "%s"
     names, marks = ", ".join(columns), ", ".join([mark] * len(columns))
     cursor = dbapi.cursor()
     try:
-        cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)  # noqa: S608
+        statement = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608
+        # Both drivers (sqlite3, psycopg) take any iterable; the DB-API protocol says Sequence.
+        cursor.executemany(statement, cast("Sequence[Sequence[object]]", rows))
     finally:
         cursor.close()
 

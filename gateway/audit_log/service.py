@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -44,7 +43,7 @@ from audit.note import (
     split_note,
     verify_cosignature,
 )
-from audit.sequencer import Appended, Sequencer
+from audit.sequencer import Appended, Receipt, Sequencer
 from audit.tiles import Tile, TileCache, entry_bundle, read_tile, require_available
 from audit.tlog import prove_record, prove_tree
 from gateway.audit_log.checkpointer import CheckpointPublisher, checkpoint_size
@@ -312,7 +311,7 @@ def running_audit_log(engine: Engine, settings: Settings, keys: GatewayKeys) -> 
         audit_log.close()
 
 
-def _wait(future: Future[Appended], timeout: float) -> Appended:
+def _wait(future: Receipt, timeout: float) -> Appended:
     try:
         return future.result(timeout=timeout)
     except TimeoutError as exc:

@@ -99,10 +99,10 @@ def verify_export_file(
     path: Path, verifier: NoteVerifier, state: VerifierState, progress: Progress
 ) -> VerificationReport:
     """Verify an export (:mod:`audit.export`) with the verifier's key, not the file's."""
-    with path.open() as stream:
+    with path.open("rb") as stream:
         header, _ = read_export(stream)
     total = _claimed_size(header.checkpoints[-1]) if header.checkpoints else 0
-    with path.open() as stream:
+    with path.open("rb") as stream:
         report = verify_export(
             stream,
             [verifier],

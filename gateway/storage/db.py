@@ -7,9 +7,10 @@ statement, never its values - a jti, a username, a subject's key.
 
 Durability: SQLite runs ``synchronous=FULL``, so every commit - the audit log's batches among
 them - syncs the write-ahead log to the disk before it returns and survives a power loss, not
-only a crash of the process. On PostgreSQL the log's transactions set ``synchronous_commit``
-on themselves (:func:`gateway.audit_log.repository.locked_log`), whatever the server's or the
-session's default: the commit returns once the WAL is flushed (``fsync`` of the server on).
+only a crash of the process. On PostgreSQL the log makes its batches durable itself
+(:func:`gateway.audit_log.repository.locked_log`), whatever the server's or the session's
+``synchronous_commit``: a batch is answered once the WAL is flushed past its commit (``fsync``
+of the server on), a flush awaited after the log's lock is released.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import CancelledError, ThreadPoolExecutor
 
 import pytest
 
@@ -115,3 +115,22 @@ def test_close_flushes_then_refuses_new_entries() -> None:
     with pytest.raises(AuditUnavailable):
         sequencer.submit(b"late")
     sequencer.close()
+
+
+def test_a_receipt_times_out_while_its_batch_waits_and_can_then_be_withdrawn() -> None:
+    store = GatedStore()
+    with Sequencer(store) as sequencer:
+        first = sequencer.submit(b"first")
+        assert store.entered.wait(timeout=30)
+        waiting = sequencer.submit(b"waiting")
+        with pytest.raises(TimeoutError):
+            waiting.result(timeout=0.01)
+        assert not waiting.done() and not waiting.cancelled()
+        assert not first.cancel()  # its batch is being written: it cannot be withdrawn
+        assert waiting.cancel() and waiting.cancel() and waiting.cancelled() and waiting.done()
+        with pytest.raises(CancelledError):
+            waiting.result(timeout=30)
+        store.release.set()
+        assert first.result(timeout=30).leaf_index == 0
+        assert first.done() and first.exception() is None
+    assert store.leaves() == [b"first"]

@@ -122,3 +122,25 @@ def test_a_frontier_must_fit_the_tree_size() -> None:
 def test_proofs_render_as_the_public_json_document() -> None:
     document = json.loads(proof_json([bytes(32), b"\xff" * 32]))
     assert document == {"hashes": ["A" * 43 + "=", "/" * 42 + "8="]}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=70), min_size=1, max_size=6))
+def test_a_tree_extended_by_whole_subtrees_equals_one_extended_leaf_by_leaf(
+    chunks: list[int],
+) -> None:
+    """:meth:`TreeAccumulator.extend_tree` (aligned subtrees, level by level) reaches the same
+    size, frontier and RFC 9162 root as appending the same leaf hashes one at a time, from
+    any size, in chunks of any length."""
+    leaves = distinct_leaves(sum(chunks))
+    hashes = [leaf_hash(leaf) for leaf in leaves]
+    by_subtrees, by_leaves = TreeAccumulator(), TreeAccumulator()
+    done = 0
+    for length in chunks:
+        by_subtrees.extend_tree(hashes[done : done + length])
+        for hashed in hashes[done : done + length]:
+            by_leaves.append_hash(hashed)
+        done += length
+        assert by_subtrees.size == by_leaves.size == done
+        assert by_subtrees.frontier == by_leaves.frontier
+        assert by_subtrees.root() == mth(leaves[:done])

@@ -117,3 +117,25 @@ def test_malformed_export_leaves_are_rejected(line: str) -> None:
     _, leaves = read_export(io.StringIO(out.getvalue() + line + "\n"))
     with pytest.raises(MalformedExport):
         list(leaves)
+
+
+def test_an_export_is_read_in_blocks_from_text_or_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks end anywhere in a line; every leaf is read once, from a text or a binary stream,
+    and a malformed line is named by its number whichever block it is in."""
+    monkeypatch.setattr("audit.export.BLOCK", 7)
+    header = ExportHeader(ORIGIN, (SIGNER.verifier().vkey,), tuple(NOTES))
+    out = io.StringIO()
+    write_export(out, header, LEAVES)
+    text = out.getvalue()
+    assert list(read_export(io.StringIO(text))[1]) == LEAVES
+    assert list(read_export(io.BytesIO(text.encode()))[1]) == LEAVES
+    assert verify_export(io.BytesIO(text.encode()), TRUSTED).checkpoint.size == 40
+    assert verify_export(io.StringIO(text.rstrip("\n")), TRUSTED).checkpoint.size == 40
+    lines = text.splitlines()
+    for number, broken in [(30, '"AA!A"'), (31, "AAAA"), (40, '"'), (41, '"A"A"'), (3, "")]:
+        changed = "\n".join([*lines[: number - 1], broken, *lines[number:]]) + "\n"
+        for stream in (io.StringIO(changed), io.BytesIO(changed.encode())):
+            with pytest.raises(MalformedExport, match=f"line {number} "):
+                verify_export(stream, TRUSTED)
+    with pytest.raises(MalformedExport, match="line 5 is not base64"):
+        list(read_export(io.StringIO(text.replace(lines[4], '"AAA\u00e9"')))[1])

@@ -20,7 +20,7 @@ from gateway.keys import load_keys
 from gateway.rights.repository import add_disclosures
 from gateway.settings import Settings
 from gateway.storage.db import make_engine
-from tests.gateway.audit.factories import entry
+from tests.gateway.audit.factories import entry, flush_probe
 
 SLOW_SETTLEMENT = 1.0
 SHORT_TIMEOUT = 0.2
@@ -76,8 +76,9 @@ def test_an_answer_agrees_with_the_log_when_the_append_times_out(
 
 
 def test_the_log_commits_durably(migrated: Settings) -> None:
-    """SQLite: synchronous=FULL in the log's transaction. PostgreSQL: synchronous_commit on in
-    it, even where the session's default is off."""
+    """SQLite: synchronous=FULL in the log's transaction. PostgreSQL, even where the session's
+    default is off: the batch commits under the lock without waiting for the disk, and the
+    append returns only once the WAL is flushed past that commit, the lock released by then."""
     url = make_url(migrated.resolved_database_url)
     is_postgres = url.get_backend_name() == "postgresql"
     if is_postgres:
@@ -91,11 +92,16 @@ def test_the_log_commits_durably(migrated: Settings) -> None:
         seen.append(str(session.connection().exec_driver_sql(setting).scalar_one()))
 
     try:
-        with _log(migrated, engine) as audit_log:
+        with flush_probe(engine) as probe, _log(migrated, engine) as audit_log:
             audit_log.append(*entry(0), durability)
+        if is_postgres:
+            [(free, _)] = probe.seen
+            assert free and probe.flushed(engine)
+        else:
+            assert probe.seen == []
     finally:
         engine.dispose()
-    assert seen == (["on"] if is_postgres else ["2"])  # 2: FULL
+    assert seen == (["off"] if is_postgres else ["2"])  # 2: FULL
 
 
 def _log(settings: Settings, engine: Engine, append_timeout: float = 30.0) -> closing[AuditLog]:
