@@ -1,8 +1,11 @@
 """The five disclosure channels over HTTP (Art. 39 para. 1-2): lawful public disclosure,
 government affairs sharing, inquiries based on authority, the real-name verified self inquiry
-and authorized inquiries. Each route parses on the event loop, then hands the inquiry to ONE
-worker thread, which runs :func:`gateway.inquiries.service.inquire` - the one path every channel
-takes - in its own unit of work and answers with the bytes it registered. Refusals are
+and authorized inquiries. Each route parses on the event loop; the inquiry then takes the one
+path every channel takes (:func:`gateway.inquiries.service.prepare`, then
+:func:`~gateway.inquiries.service.register`): its reads in their own unit of work - on the
+event loop on SQLite, in a worker thread on PostgreSQL - and its registration in a worker
+thread, which waits until the entry is durable; the route answers with the bytes it
+registered. Refusals are
 problem+json naming the article (403), and are registered in the audit log like every answer;
 a request that does not match its channel's schema is refused with 422 naming Art. 39 and, from
 an authenticated caller (or the public's lookup), registered too (:class:`InquiryRoute`). The
