@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -55,7 +56,10 @@ from consent.requests import new_grant_id
 from gateway.consents.repository import GRANTS
 
 PAYLOAD_VARIABLE = "BENCH_BARE_PAYLOAD"
+PORTS_VARIABLE = "BENCH_PORTS"
+"""``first-last``: the TCP ports the servers of the run listen on (default: any free port)."""
 PURPOSE = "post_loan_management"
+DUTY = "市场监管执法检查"  # the duty a sharing inquiry states (Art. 40 para. 1), as bench.load's
 CATEGORIES = ["basic", "untrustworthy"]
 GRANT_COPIES = 64
 USES_PER_COPY = 1_000_000_000
@@ -108,6 +112,23 @@ class Setting:
 
 
 # -- the bare endpoint ---------------------------------------------------------------------
+
+
+def port() -> int:
+    """A free port: in ``$BENCH_PORTS`` (``first-last``, for a machine whose users share out
+    port ranges) when it is set, else one the operating system hands out."""
+    ports = os.environ.get(PORTS_VARIABLE)
+    if not ports:
+        return free_port()
+    first, _, last = ports.partition("-")
+    for candidate in range(int(first), int(last or first) + 1):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return candidate
+    raise RuntimeError(f"no free port in {PORTS_VARIABLE}={ports}")
 
 
 def bare_app() -> FastAPI:
@@ -178,7 +199,8 @@ class Seeded:
 def seeded(directory: Path, database_url: str | None) -> Seeded:
     """The demo province, its grants for the run and one authorized answer (the payload)."""
     province = Province.create(directory, database_url=database_url, checkpoint_interval="5")
-    with province.gateway() as gateway, httpx.Client(base_url=gateway.url, timeout=30) as client:
+    gateway_process = province.gateway(port())
+    with gateway_process as gateway, httpx.Client(base_url=gateway.url, timeout=30) as client:
         tokens = Tokens(client, province.credentials)
         grant = _approved_grant(client, tokens, province.credentials)
         grants = _copies(province, grant)
@@ -275,7 +297,7 @@ def channel_request(channel: str, seed: Seeded, base_url: str, tokens: Tokens) -
         bodies = [inquiry(credentials, grant) for grant in seed.grants]
         persona = "establishment"
     elif channel == "sharing":
-        bodies = [{"subject": _citizen(credentials), "categories": ["basic"]}]
+        bodies = [{"subject": _citizen(credentials), "categories": ["basic"], "duty": DUTY}]
         persona = "agency"
     else:
         basis = credentials["agency"]["legal_bases"][0]
@@ -333,8 +355,8 @@ def _measure(seed: Seeded, setting: Setting, plan: Plan, scratch: Path) -> list[
         seed.province, values={**seed.province.values, "workers": str(setting.workers)}
     )
     with ExitStack() as servers:
-        bare = servers.enter_context(serving_bare(free_port(), setting.workers, payload))
-        gateway = servers.enter_context(province.gateway())
+        bare = servers.enter_context(serving_bare(port(), setting.workers, payload))
+        gateway = servers.enter_context(province.gateway(port()))
         client = servers.enter_context(httpx.Client(base_url=gateway.url, timeout=30))
         tokens = Tokens(client, province.credentials)
 

@@ -20,6 +20,7 @@ from gateway.keys import load_keys
 from gateway.notifications.transports import Transports
 from gateway.oauth.dpop import DPoPGuard
 from gateway.oauth.service import AuthServer
+from gateway.offload import in_thread
 from gateway.openapi_doc import problem_openapi
 from gateway.parties.oidc import IdentityProvider
 from gateway.portal.routes import install_portal
@@ -63,8 +64,19 @@ regulation they apply.
 """
 
 
-def _screen(request: Request) -> None:
-    """App-wide, in one worker thread: who is calling, then whether their budget allows it."""
+async def _screen(request: Request) -> None:
+    """App-wide: who is calling, then whether their budget allows it. On the event loop when
+    that only reads SQLite and memory (a bearer token's revocation: one read, which never
+    waits for a writer in WAL mode; the in-process budget) - a hand-over to a thread cost more
+    than the read; in one worker thread otherwise (PostgreSQL, Redis, a DPoP proof's replay
+    record, which is a write)."""
+    if request.app.state.screen_inline and not request.headers.get("dpop"):
+        _screen_now(request)
+    else:
+        await in_thread(_screen_now, request)
+
+
+def _screen_now(request: Request) -> None:
     authenticate(request)
     enforce_rate_limit(request)
 
@@ -121,6 +133,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.rate_limits = RateLimits(settings)
+    _place_reads(app, engine, settings)
 
     app.openapi = lambda: problem_openapi(app)  # type: ignore[method-assign]
     add_exception_handlers(app, https=settings.https)
@@ -130,6 +143,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     if settings.trusted_proxies:  # the client's address from X-Forwarded-For, only from them
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     mount_docs(app)
+    # The inquiry channels first: a request is matched against the routes in this order, and
+    # they carry the load (no other route's path matches theirs).
+    app.include_router(inquiries.router)
     app.include_router(health.router)
     app.include_router(oauth.router)
     app.include_router(audit.router)
@@ -143,7 +159,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(records.router)
     app.include_router(written_consents.router)
     app.include_router(written_consents.citizen_router)
-    app.include_router(inquiries.router)
     app.include_router(access_log.router)
     app.include_router(rights.router)
     app.include_router(reports.router)
@@ -152,6 +167,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(subjects.router)
     install_portal(app)
     return app
+
+
+def _place_reads(app: FastAPI, engine: Engine, settings: Settings) -> None:
+    """SQLite reads run on the event loop (see :func:`_screen` and
+    :mod:`gateway.routes.inquiries`); the screen's only when its budget is in memory."""
+    app.state.reads_inline = engine.dialect.name == "sqlite"
+    app.state.screen_inline = app.state.reads_inline and not settings.redis_url
 
 
 def _jobs(app: FastAPI, engine: Engine, settings: Settings) -> JobContext:

@@ -25,6 +25,7 @@ from hashlib import sha256
 
 from fastapi import Request
 from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage
 from redis.exceptions import RedisError
 from slowapi import Limiter
 
@@ -58,13 +59,33 @@ class RateLimited(GatewayError):
         self.headers["Retry-After"] = str(retry_after)
 
 
+class CountersInMemory(MemoryStorage):
+    """limits' in-process counters without their expiry timer.
+
+    ``MemoryStorage`` starts a ``threading.Timer`` (a new thread) whenever its last one has
+    ended, 10 ms after it started: under load, a thread created every few requests, to drop
+    the expired entries of moving windows. The limits here are fixed windows, whose counters
+    the storage expires when it reads them (``get``, which every ``incr`` calls first), so the
+    timer has nothing to do. Registered under its own scheme for :func:`limits.storage.
+    storage_from_string`, as slowapi builds its storage from a URI.
+    """
+
+    STORAGE_SCHEME = ["gateway-memory"]  # noqa: RUF012 - as limits declares it
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # noqa: N802 - the parent's private name
+        """Nothing to schedule: fixed windows expire on read."""
+
+
+IN_MEMORY = "gateway-memory://"
+
+
 class RateLimits:
     """The limits per route and the shared counters behind them."""
 
     def __init__(self, settings: Settings) -> None:
         self.limiter = Limiter(
             key_func=client_key,
-            storage_uri=settings.redis_url or "memory://",
+            storage_uri=settings.redis_url or IN_MEMORY,
             key_prefix="gateway",
         )
         self.default = parse_many(settings.rate_limit_default)

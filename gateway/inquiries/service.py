@@ -41,6 +41,7 @@ import base64
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 import orjson
 from sqlmodel import Session
@@ -159,7 +160,33 @@ class Answer:
 
 def inquire(desk: InquiryDesk, statement: Statement) -> Answer:
     """Decide, read, redact, register, answer; every refusal is registered and re-raised."""
+    return register(prepare(desk, statement))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """An inquiry decided, read and redacted, not yet registered: what :func:`register`
+    writes to the log, without the unit of work it was read in. ``refusal``: the inquiry was
+    refused (nothing is served); else ``served`` is the answer, registered with ``categories``
+    and counted by ``settlement`` (None: nothing to count)."""
+
+    audit_log: AuditLog
+    now: datetime
+    statement: Statement
+    subject: Subject | None
+    refusal: GatewayError | None = None
+    served: bytes = b""
+    categories: frozenset[ScopeCategory] = frozenset()
+    settlement: CountedUse | None = None
+    actor: str = ""
+
+
+def prepare(desk: InquiryDesk, statement: Statement) -> Prepared:
+    """Decide, read and redact in ``desk``'s unit of work; a refusal is returned, not raised,
+    so that :func:`register` registers it. Reads only: the unit of work can end before the
+    inquiry is registered."""
     subject: Subject | None = None
+    refused = partial(Prepared, desk.audit_log, desk.now, statement)
     try:
         with tracer.start_as_current_span(SPAN_POLICY):
             subject = _named_subject(desk, statement)
@@ -169,20 +196,41 @@ def inquire(desk: InquiryDesk, statement: Statement) -> Answer:
         view = _view(desk, decision)
         served = canonical_json({**view.to_document(), **decision.terms})
     except GatewayError as refusal:
-        _register_refusal(desk, statement, subject, refusal)
-        raise
-    settlement = decision.settle(view) if decision.settle else None
-    appended = _register_answer(desk, statement, subject, decision, view, served, settlement)
+        return refused(subject, refusal)
+    categories = decision.categories
+    if categories is None:
+        categories = frozenset(item.scope_category for item in view.items)
+    return Prepared(
+        desk.audit_log,
+        desk.now,
+        statement,
+        subject,
+        served=served,
+        categories=categories,
+        settlement=decision.settle(view) if decision.settle else None,
+        actor=_actor(desk, statement),
+    )
+
+
+def register(prepared: Prepared) -> Answer:
+    """Register a prepared inquiry, durable before it is answered; a refusal - also the grant's
+    use found spent or revoked when it is counted - is registered and raised."""
+    subject, settlement = prepared.subject, prepared.settlement
+    if prepared.refusal is not None:
+        _register_refusal(prepared, subject, prepared.refusal)
+        raise prepared.refusal
+    assert subject is not None  # an inquiry is only served about a subject
+    appended = _register_answer(prepared, subject)
     if settlement is not None and settlement.denial is not None:
-        _register_refusal(desk, statement, subject, settlement.denial)
+        _register_refusal(prepared, subject, settlement.denial)
         raise settlement.denial
-    count_inquiry(statement.channel.value, ALLOWED)
-    return Answer(_with_receipt(served, appended))
+    count_inquiry(prepared.statement.channel.value, ALLOWED)
+    return Answer(_with_receipt(prepared.served, appended))
 
 
 def register_malformed(desk: InquiryDesk, statement: Statement, refusal: GatewayError) -> None:
     """Register an inquiry refused for its shape (nothing of it could be read: no subject)."""
-    _register_refusal(desk, statement, None, refusal)
+    _register_refusal(Prepared(desk.audit_log, desk.now, statement, None), None, refusal)
 
 
 def canonical_json(document: Mapping[str, object]) -> bytes:
@@ -322,47 +370,36 @@ def _view(desk: InquiryDesk, decision: Decision) -> CreditView:
 # -- registration --------------------------------------------------------------------------
 
 
-def _register_answer(
-    desk: InquiryDesk,
-    statement: Statement,
-    subject: Subject,
-    decision: Decision,
-    view: CreditView,
-    served: bytes,
-    settlement: CountedUse | None,
-) -> Appended:
-    categories = decision.categories
-    if categories is None:
-        categories = frozenset(item.scope_category for item in view.items)
+def _register_answer(prepared: Prepared, subject: Subject) -> Appended:
+    statement = prepared.statement
     linkable = statement.channel is not Channel.PUBLIC
-    sealed = seal(subject.key, served if linkable else None, linkable=linkable)
+    sealed = seal(subject.key, prepared.served if linkable else None, linkable=linkable)
     try:
-        return _append(desk, statement, sealed, categories, Outcome.ALLOWED, "", settlement)
+        return _append(prepared, sealed, prepared.categories, Outcome.ALLOWED, "")
     except AuditUnavailable:
         count_inquiry(statement.channel.value, UNAVAILABLE)
         raise
 
 
-def _register_refusal(
-    desk: InquiryDesk, statement: Statement, subject: Subject | None, refusal: GatewayError
-) -> None:
+def _register_refusal(prepared: Prepared, subject: Subject | None, refusal: GatewayError) -> None:
+    statement = prepared.statement
     count_inquiry(statement.channel.value, DENIED)
     linkable = subject is not None and statement.channel is not Channel.PUBLIC
     sealed = seal(subject.key if subject else "", linkable=linkable)
-    _append(desk, statement, sealed, statement.categories, Outcome.DENIED, refusal.reason)
+    _append(prepared, sealed, statement.categories, Outcome.DENIED, refusal.reason)
 
 
 def _append(
-    desk: InquiryDesk,
-    statement: Statement,
+    prepared: Prepared,
     sealed: Sealed,
     categories: frozenset[ScopeCategory],
     outcome: Outcome,
     reason: str,
-    settlement: CountedUse | None = None,
 ) -> Appended:
+    statement = prepared.statement
+    allowed = outcome is Outcome.ALLOWED
     event = AuditEvent(
-        time_ms=int(desk.now.timestamp() * 1000),
+        time_ms=int(prepared.now.timestamp() * 1000),
         kind=EventKind.INQUIRY,
         channel=LEAF_CHANNELS[statement.channel],
         requester=_requester(statement),
@@ -374,9 +411,10 @@ def _append(
         reason_code=reason,
         subject_commitment=sealed.subject_commitment,
         response_commitment=sealed.response_commitment,
-        actor=_actor(desk, statement) if outcome is Outcome.ALLOWED else "",
+        actor=prepared.actor if allowed else "",
     )
-    return desk.audit_log.append(event, sealed.openings, settlement)
+    settlement = prepared.settlement if allowed else None
+    return prepared.audit_log.append(event, sealed.openings, settlement)
 
 
 def _actor(desk: InquiryDesk, statement: Statement) -> str:

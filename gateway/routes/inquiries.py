@@ -1,8 +1,11 @@
 """The five disclosure channels over HTTP (Art. 39 para. 1-2): lawful public disclosure,
 government affairs sharing, inquiries based on authority, the real-name verified self inquiry
-and authorized inquiries. Each route parses on the event loop, then hands the inquiry to ONE
-worker thread, which runs :func:`gateway.inquiries.service.inquire` - the one path every channel
-takes - in its own unit of work and answers with the bytes it registered. Refusals are
+and authorized inquiries. Each route parses on the event loop; the inquiry then takes the one
+path every channel takes (:func:`gateway.inquiries.service.prepare`, then
+:func:`~gateway.inquiries.service.register`): its reads in their own unit of work - on the
+event loop on SQLite, in a worker thread on PostgreSQL - and its registration in a worker
+thread, which waits until the entry is durable; the route answers with the bytes it
+registered. Refusals are
 problem+json naming the article (403), and are registered in the audit log like every answer;
 a request that does not match its channel's schema is refused with 422 naming Art. 39 and, from
 an authenticated caller (or the public's lookup), registered too (:class:`InquiryRoute`). The
@@ -18,7 +21,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
 
 from consent.rfc9068 import AccessToken
@@ -37,6 +39,7 @@ from gateway.inquiries.schemas import (
     public_statement,
 )
 from gateway.inquiries.service import InquiryDesk, Statement
+from gateway.offload import in_thread
 from gateway.problem_handlers import problem_responses, validation_errors
 from gateway.ratelimit import PUBLIC_LOOKUP
 from gateway.routes import links
@@ -80,7 +83,7 @@ class InquiryRoute(StrictRoute):
                 elif not isinstance(caller, AccessToken):
                     raise refusal from None
                 statement = Statement(channel, caller, None)
-                await run_in_threadpool(_register, request.app.state, statement, refusal)
+                await in_thread(_register, request.app.state, statement, refusal)
                 raise refusal from None
 
         return registering
@@ -90,15 +93,24 @@ router = APIRouter(tags=["inquiries"], route_class=InquiryRoute)
 
 
 async def _answer(request: Request, statement: Statement) -> Response:
-    """The inquiry in one worker thread; the event loop only parses and sends."""
-    return await run_in_threadpool(_inquire, request.app.state, statement)
+    """The inquiry's reads in their unit of work, then its registration in a worker thread,
+    which waits for the log. On SQLite the reads run on the event loop: they never wait for a
+    writer (WAL), and handing them to a thread cost more than they do; on PostgreSQL, reads
+    and registration in one worker thread."""
+    state = request.app.state
+    if state.reads_inline:
+        with unit_of_work(state.engine) as session:
+            prepared = service.prepare(_desk(state, session), statement)
+        answer = await in_thread(service.register, prepared)
+    else:
+        answer = await in_thread(_inquire, state, statement)
+    return Response(answer.body, media_type="application/json")
 
 
-def _inquire(state: State, statement: Statement) -> Response:
+def _inquire(state: State, statement: Statement) -> service.Answer:
     """The one path in a unit of work that ends (commits) before the answer is sent."""
     with unit_of_work(state.engine) as session:
-        answer = service.inquire(_desk(state, session), statement)
-    return Response(answer.body, media_type="application/json")
+        return service.inquire(_desk(state, session), statement)
 
 
 def _register(state: State, statement: Statement, refusal: MalformedInquiry) -> None:
