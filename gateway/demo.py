@@ -40,7 +40,7 @@ from gateway.factors.models import Factor
 from gateway.factors.service import TOTP
 from gateway.keys import load_keys, write_private
 from gateway.parties.enrolment import EntityEnrolment, enrol_entity
-from gateway.parties.models import Citizen, LegalBasis, Party
+from gateway.parties.models import SEEDED_VALID_FROM, Citizen, LegalBasis, Party
 from gateway.parties.repository import citizen_by_username, legal_bases_of, party_by_client_id
 from gateway.settings import Settings
 from gateway.storage.db import make_engine, unit_of_work
@@ -67,6 +67,8 @@ def demo_credit_code(stem: str) -> str:
 class DemoLegalBasis:
     code: str
     title: str
+    statute: str
+    scope: str
     categories: tuple[str, ...]
 
 
@@ -109,11 +111,15 @@ PARTIES = (
             DemoLegalBasis(
                 "market-supervision-inspection",
                 "Administrative inspection under the market supervision laws",
+                "Demo Province Market Supervision Regulations, Art. 12",
+                "Inspection of a market entity the bureau supervises, in an open case",
                 ("basic", "untrustworthy"),
             ),
             DemoLegalBasis(
                 "licensing-review",
                 "Review of an application for an administrative licence",
+                "Administrative Licensing Law, Art. 34",
+                "Review of the applicant of an administrative licence the bureau grants",
                 ("basic", "untrustworthy", "trustworthy"),
             ),
         ),
@@ -351,7 +357,10 @@ def _seed_legal_bases(
                     party_id=party_id,
                     code=basis.code,
                     title=basis.title,
+                    statute=basis.statute,
+                    scope=basis.scope,
                     categories=list(basis.categories),
+                    valid_from=SEEDED_VALID_FROM,
                 )
             )
     return [basis.code for basis in bases]

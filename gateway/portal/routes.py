@@ -76,6 +76,7 @@ from gateway.portal.i18n import LANGUAGE_COOKIE, Language
 from gateway.portal.pages import HOME, redirect
 from gateway.portal.sessions import COOKIE_PATH
 from gateway.ratelimit import PORTAL_SIGN_IN, spend_sign_in
+from gateway.registry.repository import purpose_registry
 from gateway.reports import service as reports
 from gateway.reports.schemas import SignedReportOut
 from gateway.reports.service import NUMBER_PATTERN, ReportUse
@@ -322,7 +323,9 @@ def who_looked(
         head=log.head,
         entries=marked_entries(log, checkpoint),
         seen=check_seen(audit_log, seen, checkpoint),
-        purposes={purpose.code: purpose.description for purpose in service.purposes()},
+        purposes={
+            purpose.code: purpose.description for purpose in purpose_registry(db, retired=True)
+        },
     )
     if checkpoint is not None:
         page.set_cookie(

@@ -7,6 +7,7 @@ from gateway.factors import models as factors
 from gateway.notifications import models as notifications
 from gateway.oauth import models as oauth
 from gateway.parties import models as parties
+from gateway.registry import models as registry
 from gateway.reports import models as reports
 from gateway.rights import models as rights
 from gateway.webhooks import models as webhooks
@@ -19,6 +20,7 @@ __all__ = [
     "notifications",
     "oauth",
     "parties",
+    "registry",
     "reports",
     "rights",
     "webhooks",
