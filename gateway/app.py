@@ -40,6 +40,7 @@ from gateway.routes import (
     oauth,
     oversight,
     records,
+    registry,
     reports,
     rights,
     subjects,
@@ -150,6 +151,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(notifications.router)
     app.include_router(oversight.router)
     app.include_router(subjects.router)
+    app.include_router(registry.router)
     install_portal(app)
     return app
 

@@ -305,6 +305,16 @@ ADMITTED = {
     "GET /v1/me/restoration-applications": "citizen",
     "GET /v1/restoration-applications": "provider",
     "POST /v1/restoration-applications/{application_id}/decision": "provider",
+    "GET /v1/registry/parties": "regulator",
+    "POST /v1/registry/parties": "regulator",
+    "POST /v1/registry/parties/{client_id}/disable": "regulator",
+    "POST /v1/registry/parties/{client_id}/keys": "regulator",
+    "GET /v1/registry/parties/{client_id}/legal-bases": "regulator",
+    "POST /v1/registry/parties/{client_id}/legal-bases": "regulator",
+    "POST /v1/registry/parties/{client_id}/legal-bases/{code}/withdraw": "regulator",
+    "GET /v1/registry/purposes": "regulator",
+    "POST /v1/registry/purposes": "regulator",
+    "POST /v1/registry/purposes/{code}/retire": "regulator",
 }
 PERSONAS = ("establishment", "agency", "provider", "regulator", "citizen", "operator", None)
 
@@ -332,6 +342,8 @@ def test_every_protected_operation_admits_its_role_only(world: World, persona: s
         "{entity_id}": world.flow.credentials["legal_person"]["entity_id"],
         "{agent_id}": "ag_unknown",
         "{application_id}": "ra_unknown",
+        "{client_id}": world.client_id("agency"),
+        "{code}": "market-supervision-inspection",
     }
     bodies = {
         "POST /v1/inquiries/authorized": world.authorized(ids["{grant_id}"])[2],
@@ -363,6 +375,7 @@ ROUTE_ARTICLES = {
     "POST /v1/me/statements": "Art. 37 para. 2",
     "GET /v1/oversight/overdue-objections": "Art. 69",
     "GET /v1/deletion-notices": "Art. 67",
+    "POST /v1/registry/parties/{client_id}/legal-bases": "Art. 39 para. 2",
 }
 
 
@@ -371,7 +384,7 @@ def test_every_refusal_of_a_fixed_role_route_names_its_article(
     world: World, operation: str, article: str
 ) -> None:
     method, path = operation.split(" ")
-    path = path.replace("{grant_id}", world.grant())
+    path = path.replace("{grant_id}", world.grant()).replace("{client_id}", "demo-agency")
     other = "citizen" if ADMITTED[operation] != "citizen" else "establishment"
     response = world.client.request(method, path, json={}, headers=world.headers(other))
     problem = assert_problem(response, 403)
