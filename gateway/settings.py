@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     rate_limit_sign_in: str = Field(
         "10/minute;100/day",
         description="Per IP and per account on the citizen sign-in, API and portal together "
-        "(password guessing)",
+        "(password guessing); the same again on the regulator console's sign-in",
     )
     trusted_proxies: list[str] = Field(
         default_factory=list,
@@ -105,7 +105,7 @@ class Settings(BaseSettings):
         2.0, gt=0, description="Seconds between rounds of webhook deliveries"
     )
     portal_session_idle: int = Field(
-        1800, ge=60, le=8 * 3600, description="Seconds a citizen portal session lasts unused"
+        1800, ge=60, le=8 * 3600, description="Seconds a portal or console session lasts unused"
     )
     holiday_calendar: Path | None = Field(
         None,
