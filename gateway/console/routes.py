@@ -8,18 +8,26 @@ sends anyone else to the sign-in page.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
-from gateway.console import officers
+from audit.leaf import Outcome
+from gateway.consents import service as consent_service
+from gateway.console import officers, service
+from gateway.console.alerts import Alert
+from gateway.console.charts import bar_length
 from gateway.console.deps import Officer
+from gateway.console.log_state import log_state_of
 from gateway.console.officers import OfficerSignInFailed
-from gateway.console.site import CONSOLE, CONSOLE_STATIC, HOME
-from gateway.deps import DbEngine, DbSession
+from gateway.console.service import EntryFilter, local_today
+from gateway.console.site import CONSOLE, CONSOLE_STATIC, ENTRIES, HOME
+from gateway.deps import AppSettings, DbEngine, DbSession
+from gateway.parties.repository import party_names
 from gateway.portal.deps import (
     Password,
     PortalPages,
@@ -32,6 +40,8 @@ from gateway.portal.deps import (
 from gateway.portal.pages import redirect
 from gateway.portal.site_routes import add_site_routes
 from gateway.ratelimit import OFFICER_SIGN_IN, OVERSIGHT_SIGN_IN, spend_sign_in
+from gateway.routes.oversight import LOOK_BACK, basis_report, notices_report, objections_report
+from gateway.routes.rights import Desk as RightsDesk
 from gateway.validation import Identifier
 
 router = APIRouter(prefix="/oversight", include_in_schema=False, route_class=site_route(CONSOLE))
@@ -76,9 +86,73 @@ def sign_in(
     return redirect(HOME)
 
 
-# -- the dashboard -----------------------------------------------------------------------
+# -- the dashboard, alerts and the entries behind them ------------------------------------
 
 
 @router.get("")
-def dashboard(pages: PortalPages, officer: Officer) -> Response:
-    return pages.render("dashboard.html", nav="dashboard", officer=officer)
+def dashboard(pages: PortalPages, _officer: Officer, db: DbSession, engine: DbEngine) -> Response:
+    today = local_today(datetime.now(UTC))
+    figures = service.overview(engine, db, today)
+    purposes = {purpose.code: purpose.description for purpose in consent_service.purposes()}
+    return pages.render(
+        "dashboard.html", nav="dashboard", figures=figures, bar=bar_length, purposes=purposes
+    )
+
+
+@router.get("/alerts")
+def alert_list(
+    pages: PortalPages,
+    _officer: Officer,
+    db: DbSession,
+    engine: DbEngine,
+    settings: AppSettings,
+) -> Response:
+    today = local_today(datetime.now(UTC))
+    raised = service.current_alerts(engine, db, settings, today)
+    names = party_names(db, {alert.requester for alert in raised})
+    return pages.render("alerts.html", nav="alerts", alerts=raised, names=names, link=_entries_link)
+
+
+@router.get("/entries")
+def entry_list(
+    pages: PortalPages,
+    _officer: Officer,
+    db: DbSession,
+    engine: DbEngine,
+    settings: AppSettings,
+    requester: Annotated[Identifier | None, Query(max_length=64)] = None,
+    day: date | None = None,
+    outcome: Outcome | None = None,
+    after_hours: bool = False,
+    grantless: bool = False,
+) -> Response:
+    """The inquiries an alert stands on (or any filter of them), oldest first."""
+    wanted = EntryFilter(requester, day, outcome.value if outcome else None, after_hours, grantless)
+    found = service.entries(engine, db, settings, wanted)
+    return pages.render("entries.html", nav="entries", found=found, wanted=wanted)
+
+
+# -- the log's state and missed deadlines -------------------------------------------------
+
+
+@router.get("/log")
+def log_state(
+    pages: PortalPages,
+    _officer: Officer,
+    db: DbSession,
+    settings: AppSettings,
+    desk: RightsDesk,
+) -> Response:
+    """The latest signed checkpoint, the witnesses and their cosignatures, the last local
+    verification; the missed deadlines of ``/v1/oversight/*``."""
+    state = log_state_of(db.connection(), settings)
+    deadlines = {
+        "objections": objections_report(desk),
+        "notices": notices_report(desk),
+        "basis_reports": basis_report(desk, desk.today - LOOK_BACK),
+    }
+    return pages.render("log.html", nav="log_state", state=state, deadlines=deadlines)
+
+
+def _entries_link(alert: Alert) -> str:
+    return f"{ENTRIES}?{urlencode(alert.filters)}"

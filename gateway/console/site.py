@@ -13,7 +13,15 @@ HERE = Path(__file__).resolve().parent
 CONSOLE_TEMPLATES = HERE / "templates"
 CONSOLE_STATIC = HERE / "static"
 HOME = "/oversight"
-NAV_ITEMS = (("dashboard", HOME),)
+ALERTS = "/oversight/alerts"
+ENTRIES = "/oversight/entries"
+LOG = "/oversight/log"
+NAV_ITEMS = (
+    ("dashboard", HOME),
+    ("alerts", ALERTS),
+    ("entries", ENTRIES),
+    ("log_state", LOG),
+)
 """The console's sections (message key under ``nav.``, path); the registry's pages (parties,
 legal bases, purposes) add theirs."""
 
