@@ -15,6 +15,7 @@ from gateway import telemetry
 from gateway.audit_log.service import running_audit_log
 from gateway.auth import authenticate
 from gateway.body_limit import BodyLimitMiddleware
+from gateway.console.routes import install_console
 from gateway.docs import mount_docs
 from gateway.keys import load_keys
 from gateway.notifications.transports import Transports
@@ -153,6 +154,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.include_router(subjects.router)
     app.include_router(registry.router)
     install_portal(app)
+    install_console(app)
     return app
 
 

@@ -3,6 +3,7 @@
 from gateway.archive import models as archive
 from gateway.audit_log import models as audit_log
 from gateway.consents import models as consents
+from gateway.console import models as console
 from gateway.factors import models as factors
 from gateway.notifications import models as notifications
 from gateway.oauth import models as oauth
@@ -16,6 +17,7 @@ __all__ = [
     "archive",
     "audit_log",
     "consents",
+    "console",
     "factors",
     "notifications",
     "oauth",

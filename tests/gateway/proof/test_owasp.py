@@ -9,17 +9,22 @@
   (state, uses, requester, record ids): an unknown property is refused whole (422);
 * API4 unrestricted resource consumption - every page and batch has a ceiling;
 * API5 broken function level authorization - every protected operation of the served OpenAPI
-  admits its role only (a new operation must be added to :data:`ADMITTED`).
+  admits its role only (a new operation must be added to :data:`ADMITTED`); every route of
+  the regulator console but its sign-in admits a signed-in officer only, never an API token
+  nor a citizen's portal session.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
 
 from gateway.archive.schemas import MAX_BATCH
 from gateway.audit_log.service import MAX_LEAVES_PAGE
+from gateway.console.routes import router as console
 from gateway.inquiries.access_log import MAX_ENTRIES
 from tests.gateway.consents.factories import consent_request
 from tests.gateway.inquiries.factories import World, subject
@@ -364,6 +369,47 @@ def test_every_protected_operation_admits_its_role_only(world: World, persona: s
         refused[operation] = response.status_code
     expected = 401 if persona is None else 403
     assert refused == dict.fromkeys(refused, expected)
+
+
+CONSOLE_VISITOR_ROUTES = {
+    "GET /oversight/sign-in",
+    "POST /oversight/session",
+    "GET /oversight/language/{code}",
+}
+"""The console's routes a visitor may use; every other one needs the signed-in officer."""
+
+
+def console_routes() -> list[tuple[str, str]]:
+    return [
+        (method, route.path)
+        for route in console.routes
+        if isinstance(route, APIRoute)
+        for method in sorted(route.methods or ())
+        if f"{method} {route.path}" not in CONSOLE_VISITOR_ROUTES
+    ]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_every_console_route_admits_a_signed_in_officer_only(
+    world: World, persona: str | None
+) -> None:
+    """API tokens of every role, the regulator's included, and a citizen's portal session are
+    sent to the console's sign-in page: no console route answers them."""
+    client = visitor(world.flow)
+    if persona == "citizen":
+        citizen = world.flow.credentials["citizen"]
+        assert sign_in(client, citizen["username"], citizen["password"]).status_code == 303
+    routes = console_routes()
+    assert ("GET", "/oversight") in routes
+    answers = {}
+    for method, path in routes:
+        concrete = re.sub(r"\{[^}]+\}", "x", path)
+        response = client.request(
+            method, concrete, headers=world.headers(persona), follow_redirects=False
+        )
+        answers[f"{method} {path}"] = (response.status_code, response.headers.get("location"))
+    assert answers == dict.fromkeys(answers, (303, "/oversight/sign-in"))
+    client.cookies.clear()
 
 
 ROUTE_ARTICLES = {
