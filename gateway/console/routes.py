@@ -17,7 +17,6 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
 from audit.leaf import Outcome
-from gateway.consents import service as consent_service
 from gateway.console import officers, service
 from gateway.console.alerts import Alert
 from gateway.console.charts import bar_length
@@ -40,6 +39,7 @@ from gateway.portal.deps import (
 from gateway.portal.pages import redirect
 from gateway.portal.site_routes import add_site_routes
 from gateway.ratelimit import OFFICER_SIGN_IN, OVERSIGHT_SIGN_IN, spend_sign_in
+from gateway.registry.repository import purpose_registry
 from gateway.routes.oversight import LOOK_BACK, basis_report, notices_report, objections_report
 from gateway.routes.rights import Desk as RightsDesk
 from gateway.validation import Identifier
@@ -93,7 +93,8 @@ def sign_in(
 def dashboard(pages: PortalPages, _officer: Officer, db: DbSession, engine: DbEngine) -> Response:
     today = local_today(datetime.now(UTC))
     figures = service.overview(engine, db, today)
-    purposes = {purpose.code: purpose.description for purpose in consent_service.purposes()}
+    registry = purpose_registry(db, retired=True)
+    purposes = {purpose.code: purpose.description for purpose in registry}
     return pages.render(
         "dashboard.html", nav="dashboard", figures=figures, bar=bar_length, purposes=purposes
     )
