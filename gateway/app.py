@@ -15,6 +15,7 @@ from gateway import telemetry
 from gateway.audit_log.service import running_audit_log
 from gateway.auth import authenticate
 from gateway.body_limit import BodyLimitMiddleware
+from gateway.console import registry_pages
 from gateway.console.routes import install_console
 from gateway.docs import mount_docs
 from gateway.keys import load_keys
@@ -162,6 +163,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.include_router(router)
     install_portal(app)
     install_console(app)
+    app.include_router(registry_pages.router)
     return app
 
 

@@ -26,8 +26,8 @@ from gateway.parties.service import (
     InvalidRegistration,
     Registration,
     jwk_entries,
+    key_ids,
     list_parties,
-    registered_keys,
 )
 from gateway.registry.service import (
     OPERATOR,
@@ -83,7 +83,7 @@ def _keys(path: Path) -> list[Mapping[str, object]]:
 
 
 def _describe(party: Party) -> str:
-    kids = ",".join(str(key.get("kid")) for key in registered_keys(party))
+    kids = ",".join(key_ids(party))
     status = "disabled" if party.disabled else "enabled"
     dpop = " dpop-required" if party.dpop_bound_access_tokens else ""
     return f"{party.role:<13} {party.client_id:<32} {status:<8} keys={kids}{dpop} {party.name}"

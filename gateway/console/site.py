@@ -16,11 +16,17 @@ HOME = "/oversight"
 ALERTS = "/oversight/alerts"
 ENTRIES = "/oversight/entries"
 LOG = "/oversight/log"
+PARTIES = "/oversight/parties"
+LEGAL_BASES = "/oversight/legal-bases"
+PURPOSES = "/oversight/purposes"
 NAV_ITEMS = (
     ("dashboard", HOME),
     ("alerts", ALERTS),
     ("entries", ENTRIES),
     ("log_state", LOG),
+    ("parties", PARTIES),
+    ("legal_bases", LEGAL_BASES),
+    ("purposes", PURPOSES),
 )
 """The console's sections (message key under ``nav.``, path); the registry's pages (parties,
 legal bases, purposes) add theirs."""

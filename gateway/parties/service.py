@@ -131,6 +131,10 @@ def registered_keys(party: Party) -> list[dict[str, object]]:
     return [dict(key) for key in keys if isinstance(key, dict)] if isinstance(keys, list) else []
 
 
+def key_ids(party: Party) -> list[str]:
+    return [str(key.get("kid")) for key in registered_keys(party)]
+
+
 def jwk_entries(document: object) -> list[Mapping[str, object]]:
     """The keys of a JWK Set (``{"keys": [...]}``) or of a single JWK."""
     if isinstance(document, dict) and isinstance(document.get("keys"), list):

@@ -6,6 +6,7 @@ import base64
 from datetime import date, datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
+from fastapi import Path
 from pydantic import BaseModel, Field
 
 from audit.sequencer import Appended
@@ -13,12 +14,17 @@ from consent.clients import Role as ClientRole
 from consent.purposes import MAX_VALIDITY_DAYS, Frequency, Purpose
 from gateway.inquiries.schemas import AuditReceipt
 from gateway.parties.models import LegalBasis, Party
-from gateway.parties.service import Registration, registered_keys
+from gateway.parties.service import Registration, key_ids
 from gateway.registry.models import PurposeVersion
 from gateway.registry.service import BasisDraft, Logged
 from gateway.validation import Identifier, StrictBody, Text
 from redaction.catalog import ScopeCategory
 
+ClientId = Annotated[
+    Identifier, Path(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$", description="A client id")
+]
+BasisCode = Annotated[Identifier, Path(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")]
+PurposeCode = Annotated[Identifier, Path(pattern=r"^[a-z][a-z0-9_]{2,63}$")]
 Role = Literal["establishment", "agency", "provider", "regulator", "operator"]
 JwkMember = Annotated[Identifier, Field(max_length=2048)]
 Categories = Annotated[list[ScopeCategory], Field(min_length=1, max_length=len(ScopeCategory))]
@@ -158,7 +164,7 @@ def party_out(party: Party) -> PartyOut:
         credit_code=party.credit_code,
         sector=party.sector,
         disabled=party.disabled,
-        key_ids=[str(key.get("kid")) for key in registered_keys(party)],
+        key_ids=key_ids(party),
         dpop_bound_access_tokens=party.dpop_bound_access_tokens,
     )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Request
 
 from gateway.auth import RegistryKeeper
 from gateway.deps import AuditService, DbSession
@@ -17,12 +17,15 @@ from gateway.problem_handlers import problem_responses
 from gateway.registry import service
 from gateway.registry.repository import purpose_versions
 from gateway.registry.schemas import (
+    BasisCode,
     Changed,
+    ClientId,
     KeyRotationIn,
     LegalBasisIn,
     LegalBasisOut,
     PartyIn,
     PartyOut,
+    PurposeCode,
     PurposeIn,
     PurposeOut,
     basis_changed,
@@ -33,24 +36,21 @@ from gateway.registry.schemas import (
     purpose_out,
 )
 from gateway.registry.service import Registrar
-from gateway.validation import Identifier, StrictRoute
+from gateway.validation import StrictRoute
 from redaction.periods import local_date
 
 router = APIRouter(route_class=StrictRoute, prefix="/v1/registry", tags=["registry"])
 READ_ERRORS = problem_responses(401, 403, 404, 422, 503)
 CHANGE_ERRORS = problem_responses(401, 403, 404, 409, 422, 503)
-ClientId = Annotated[
-    Identifier, Path(pattern=r"^[a-z0-9][a-z0-9._-]{2,63}$", description="A client id")
-]
-BasisCode = Annotated[Identifier, Path(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")]
-PurposeCode = Annotated[Identifier, Path(pattern=r"^[a-z][a-z0-9_]{2,63}$")]
 
 
 def registrar(request: Request, session: DbSession, audit_log: AuditService) -> Registrar:
     return Registrar(session, audit_log, request.app.state.keys, datetime.now(UTC))
 
 
-Desk = Annotated[Registrar, Depends(registrar)]
+RegistryDesk = Annotated[Registrar, Depends(registrar)]
+"""A unit of work on the registries, for the API and the console."""
+Desk = RegistryDesk
 
 
 @router.get("/parties", summary="Every registered party", responses=READ_ERRORS)
