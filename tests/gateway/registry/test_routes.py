@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.testclient import TestClient
 
 from audit.leaf import EventKind
 from audit.merkle import verify_inclusion
 from consent.keys import public_jwk
+from gateway.app import create_app
 from tests.gateway.audit.test_routes import hashes, served_checkpoint
 from tests.gateway.consents.factories import consent_request
 from tests.gateway.inquiries.factories import World
@@ -246,3 +248,21 @@ def test_parties_registered_rotated_and_disabled_through_the_api(world: World) -
     listed = world.client.get(f"{REGISTRY}/parties", headers=regulator).json()
     (entry,) = [p for p in listed if p["client_id"] == "lakeside-lending"]
     assert entry["disabled"] and entry["key_ids"] == [new["kid"]]
+
+
+def test_a_change_made_through_one_process_holds_at_once_on_another(world: World) -> None:
+    """Two gateways on one database: nothing of the registries is cached per process."""
+    agency, headers = world.client_id("agency"), world.headers("agency")
+    inquiry = world.authority(legal_basis="other-process-basis")[2]
+    with TestClient(create_app(world.flow.settings)) as other:
+        before = other.post("/v1/inquiries/authority", json=inquiry, headers=headers)
+        assert assert_problem(before, 403)["reason"] == "legal_basis_foreign"
+        register_basis(world, basis("other-process-basis"))
+        served = other.post("/v1/inquiries/authority", json=inquiry, headers=headers)
+        assert served.status_code == 200, served.text
+        world.client.post(
+            f"{REGISTRY}/parties/{agency}/legal-bases/other-process-basis/withdraw",
+            headers=world.headers("regulator"),
+        )
+        after = other.post("/v1/inquiries/authority", json=inquiry, headers=headers)
+        assert assert_problem(after, 403)["reason"] == "legal_basis_not_in_force"
