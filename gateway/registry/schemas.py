@@ -81,10 +81,10 @@ class PartyOut(BaseModel):
     dpop_bound_access_tokens: bool
 
 
-class LegalBasisIn(StrictBody):
-    """A legal basis of an agency (Art. 39 para. 2, Art. 40 para. 1)."""
+class LegalBasisTermsIn(StrictBody):
+    """What a legal basis of an agency says (Art. 39 para. 2, Art. 40 para. 1); its code is
+    the path's when it is amended."""
 
-    code: Identifier = Field(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")
     title: Text = Field(min_length=1, max_length=300)
     statute: Text = Field(
         min_length=1, max_length=300, description="The law and article it rests on"
@@ -94,9 +94,9 @@ class LegalBasisIn(StrictBody):
     valid_from: date
     valid_until: date | None = Field(None, description="None: until withdrawn")
 
-    def to_draft(self) -> BasisDraft:
+    def to_draft(self, code: str) -> BasisDraft:
         return BasisDraft(
-            code=self.code,
+            code=code,
             title=self.title,
             statute=self.statute,
             scope=self.scope,
@@ -104,6 +104,12 @@ class LegalBasisIn(StrictBody):
             valid_from=self.valid_from,
             valid_until=self.valid_until,
         )
+
+
+class LegalBasisIn(LegalBasisTermsIn):
+    """A new legal basis of an agency, with its code."""
+
+    code: Identifier = Field(pattern=r"^[a-z][a-z0-9_.-]{0,63}$")
 
 
 class LegalBasisOut(BaseModel):
@@ -125,10 +131,10 @@ class LocalizedTextIn(StrictBody):
     en: Text = Field(min_length=1, max_length=200)
 
 
-class PurposeIn(StrictBody):
-    """A purpose of consent (Art. 61(2)): a one-time purpose allows exactly one inquiry."""
+class PurposeTermsIn(StrictBody):
+    """What a purpose of consent says (Art. 61(2)): a one-time purpose allows exactly one
+    inquiry; its code is the path's when it is amended."""
 
-    code: Identifier = Field(pattern=r"^[a-z][a-z0-9_]{2,63}$")
     description: LocalizedTextIn
     categories: Categories
     max_validity_days: int = Field(ge=1, le=MAX_VALIDITY_DAYS)
@@ -137,6 +143,15 @@ class PurposeIn(StrictBody):
     subject_kinds: list[Literal["natural_person", "legal_person"]] = Field(
         min_length=1, max_length=2
     )
+
+    def definition(self, code: str) -> dict[str, object]:
+        return {"code": code, **self.model_dump(mode="json", exclude={"code"})}
+
+
+class PurposeIn(PurposeTermsIn):
+    """A new purpose of consent, with its code."""
+
+    code: Identifier = Field(pattern=r"^[a-z][a-z0-9_]{2,63}$")
 
 
 class PurposeOut(BaseModel):

@@ -23,11 +23,13 @@ from gateway.registry.schemas import (
     KeyRotationIn,
     LegalBasisIn,
     LegalBasisOut,
+    LegalBasisTermsIn,
     PartyIn,
     PartyOut,
     PurposeCode,
     PurposeIn,
     PurposeOut,
+    PurposeTermsIn,
     basis_changed,
     legal_basis_out,
     party_changed,
@@ -110,7 +112,24 @@ def legal_bases(desk: Desk, _caller: RegistryKeeper, client_id: ClientId) -> lis
 def register_legal_basis(
     desk: Desk, caller: RegistryKeeper, client_id: ClientId, body: LegalBasisIn
 ) -> Changed[LegalBasisOut]:
-    logged = service.register_legal_basis(desk, caller.client_id, client_id, body.to_draft())
+    draft = body.to_draft(body.code)
+    logged = service.register_legal_basis(desk, caller.client_id, client_id, draft)
+    return basis_changed(client_id, logged, local_date(desk.now))
+
+
+@router.put(
+    "/parties/{client_id}/legal-bases/{code}",
+    summary="Amend a legal basis: its next version is in force from now on",
+    responses=CHANGE_ERRORS,
+)
+def amend_legal_basis(
+    desk: Desk,
+    caller: RegistryKeeper,
+    client_id: ClientId,
+    code: BasisCode,
+    body: LegalBasisTermsIn,
+) -> Changed[LegalBasisOut]:
+    logged = service.amend_legal_basis(desk, caller.client_id, client_id, body.to_draft(code))
     return basis_changed(client_id, logged, local_date(desk.now))
 
 
@@ -139,7 +158,19 @@ def purposes(desk: Desk, _caller: RegistryKeeper) -> list[PurposeOut]:
     "/purposes", status_code=201, summary="Add a purpose of consent", responses=CHANGE_ERRORS
 )
 def add_purpose(desk: Desk, caller: RegistryKeeper, body: PurposeIn) -> Changed[PurposeOut]:
-    logged = service.add_purpose(desk, caller.client_id, body.model_dump(mode="json"))
+    logged = service.add_purpose(desk, caller.client_id, body.definition(body.code))
+    return purpose_changed(logged)
+
+
+@router.put(
+    "/purposes/{code}",
+    summary="Amend a purpose: new consent requests are checked against its next version",
+    responses=CHANGE_ERRORS,
+)
+def amend_purpose(
+    desk: Desk, caller: RegistryKeeper, code: PurposeCode, body: PurposeTermsIn
+) -> Changed[PurposeOut]:
+    logged = service.amend_purpose(desk, caller.client_id, body.definition(code))
     return purpose_changed(logged)
 
 

@@ -316,9 +316,11 @@ ADMITTED = {
     "POST /v1/registry/parties/{client_id}/keys": "regulator",
     "GET /v1/registry/parties/{client_id}/legal-bases": "regulator",
     "POST /v1/registry/parties/{client_id}/legal-bases": "regulator",
+    "PUT /v1/registry/parties/{client_id}/legal-bases/{code}": "regulator",
     "POST /v1/registry/parties/{client_id}/legal-bases/{code}/withdraw": "regulator",
     "GET /v1/registry/purposes": "regulator",
     "POST /v1/registry/purposes": "regulator",
+    "PUT /v1/registry/purposes/{code}": "regulator",
     "POST /v1/registry/purposes/{code}/retire": "regulator",
 }
 PERSONAS = ("establishment", "agency", "provider", "regulator", "citizen", "operator", None)

@@ -266,3 +266,35 @@ def test_a_change_made_through_one_process_holds_at_once_on_another(world: World
         )
         after = other.post("/v1/inquiries/authority", json=inquiry, headers=headers)
         assert assert_problem(after, 403)["reason"] == "legal_basis_not_in_force"
+
+
+def test_amending_a_basis_or_a_purpose_makes_its_next_version(world: World) -> None:
+    agency, regulator = world.client_id("agency"), world.headers("regulator")
+    register_basis(world, basis("widening-basis"))
+    assert categories_served(world, "widening-basis") == {"basic"}
+    terms = basis("widening-basis", categories=["basic", "untrustworthy"])
+    del terms["code"]
+    path = f"{REGISTRY}/parties/{agency}/legal-bases/widening-basis"
+    amended = world.client.put(path, json=terms, headers=regulator)
+    assert amended.status_code == 200, amended.text
+    assert amended.json()["entry"]["version"] == 2
+    assert_in_the_log(world, amended.json()["audit"], "legal_basis_amended")
+    assert categories_served(world, "widening-basis") == {"basic", "untrustworthy"}
+    missing = world.client.put(
+        f"{REGISTRY}/parties/{agency}/legal-bases/nowhere", json=terms, headers=regulator
+    )
+    assert_problem(missing, 404)
+
+    added = purpose_definition("amended_review")
+    world.client.post(f"{REGISTRY}/purposes", json=added, headers=regulator)
+    request = consent_request(purpose="amended_review", validity_days=45, max_uses=1)
+    assert world.flow.request(dict(request))["status"] == 422
+    longer = {**added, "max_validity_days": 60}
+    del longer["code"]
+    changed = world.client.put(
+        f"{REGISTRY}/purposes/amended_review", json=longer, headers=regulator
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["entry"]["version"] == 2
+    assert_in_the_log(world, changed.json()["audit"], "purpose_amended")
+    assert world.flow.request(dict(request))["status"] == 201
