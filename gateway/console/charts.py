@@ -14,6 +14,7 @@ from gateway.console.aggregates import DayCount
 WIDTH = 720
 HEIGHT = 220
 LEFT = 44
+RIGHT = 24
 BOTTOM = 22
 TOP = 8
 BAR_WIDTH = 120
@@ -64,7 +65,7 @@ def stacked(days: Sequence[date], counts: Iterable[DayCount]) -> StackedBars:
     totals = {day: sum(per_key.values()) for day, per_key in by_day.items()}
     peak = _round_up(max(totals.values(), default=0))
     plot = HEIGHT - BOTTOM - TOP
-    slot = (WIDTH - LEFT) / max(len(days), 1)
+    slot = (WIDTH - LEFT - RIGHT) / max(len(days), 1)
     segments = []
     for position, day in enumerate(days):
         y = float(HEIGHT - BOTTOM)

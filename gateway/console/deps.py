@@ -1,7 +1,8 @@
 """What every console route is served with, besides a site's (:mod:`gateway.portal.deps`):
 the signed-in officer, looked up on every request, so a disabled account's session ends at
-its next request. A route without :data:`Officer` (or :data:`OfficerForm`) is one a visitor
-may use: the sign-in page and form, the language switch."""
+its next request. A form of the console takes :data:`Officer` and the site's ``SignedInForm``
+(its CSRF token). A route without :data:`Officer` is one a visitor may use: the sign-in page
+and form, the language switch, signing out."""
 
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ from fastapi import Depends
 from gateway.console.models import RegulatorOfficer
 from gateway.console.officers import active_officer
 from gateway.deps import DbSession
-from gateway.portal.deps import SignedIn, SignedInForm, SignInRequired
-from gateway.portal.sessions import PortalSession
+from gateway.portal.deps import SignedIn, SignInRequired
 
 
 def _officer(session: SignedIn, db: DbSession) -> RegulatorOfficer:
@@ -25,11 +25,3 @@ def _officer(session: SignedIn, db: DbSession) -> RegulatorOfficer:
 
 Officer = Annotated[RegulatorOfficer, Depends(_officer)]
 """The signed-in, enabled regulator officer."""
-
-
-def _officer_form(session: SignedInForm, _officer: Officer) -> PortalSession:
-    return session
-
-
-OfficerForm = Annotated[PortalSession, Depends(_officer_form)]
-"""A form posted by the signed-in officer, with the session's CSRF token."""

@@ -17,13 +17,14 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from audit.leaf import AuditEvent, Channel, decode
+from gateway.audit_log.models import table
 from gateway.audit_log.repository import log_size, read_leaves
 from gateway.console.models import OversightEntry
 from gateway.portal.i18n import CHINA_STANDARD_TIME
 
 BATCH = 5_000
 MAX_PER_CALL = 100_000
-ENTRIES = OversightEntry.__table__  # type: ignore[attr-defined]
+ENTRIES = table(OversightEntry)
 
 
 def entry_row(leaf_index: int, event: AuditEvent) -> dict[str, object]:

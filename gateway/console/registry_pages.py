@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from consent.clients import Role
 from consent.purposes import Frequency
-from gateway.console.deps import Officer, OfficerForm
+from gateway.console.deps import Officer
 from gateway.console.site import CONSOLE, LEGAL_BASES, PARTIES, PURPOSES
 from gateway.deps import DbSession
 from gateway.parties.service import (
@@ -28,7 +28,7 @@ from gateway.parties.service import (
     key_ids,
     list_parties,
 )
-from gateway.portal.deps import PortalPages, site_route
+from gateway.portal.deps import PortalPages, SignedInForm, site_route
 from gateway.portal.pages import redirect
 from gateway.registry import service
 from gateway.registry.repository import CATEGORIES, purpose_versions
@@ -64,7 +64,7 @@ def parties_page(pages: PortalPages, _officer: Officer, db: DbSession) -> Respon
 def register_party(
     desk: Desk,
     account: Officer,
-    _form: OfficerForm,
+    _form: SignedInForm,
     role: Short,
     name: Annotated[Text, Form(min_length=1, max_length=200)],
     client_id: Short,
@@ -90,7 +90,7 @@ def register_party(
 
 @router.post("/parties/{client_id}/disable")
 def disable_party(
-    desk: Desk, account: Officer, _form: OfficerForm, client_id: ClientId
+    desk: Desk, account: Officer, _form: SignedInForm, client_id: ClientId
 ) -> Response:
     service.disable_party(desk, officer(account.username), client_id)
     return redirect(f"{PARTIES}?notice=party_disabled")
@@ -100,7 +100,7 @@ def disable_party(
 def rotate_keys(
     desk: Desk,
     account: Officer,
-    _form: OfficerForm,
+    _form: SignedInForm,
     client_id: ClientId,
     jwks: Keys,
     retire_old: Annotated[bool, Form()] = False,
@@ -138,7 +138,7 @@ def legal_bases_page(
 def register_legal_basis(
     desk: Desk,
     account: Officer,
-    _form: OfficerForm,
+    _form: SignedInForm,
     agency: Short,
     code: Short,
     title: Annotated[Text, Form(min_length=1, max_length=300)],
@@ -163,7 +163,7 @@ def register_legal_basis(
 
 @router.post("/legal-bases/{agency}/{code}/withdraw")
 def withdraw_legal_basis(
-    desk: Desk, account: Officer, _form: OfficerForm, agency: ClientId, code: BasisCode
+    desk: Desk, account: Officer, _form: SignedInForm, agency: ClientId, code: BasisCode
 ) -> Response:
     service.withdraw_legal_basis(desk, officer(account.username), agency, code)
     return redirect(f"{LEGAL_BASES}?agency={agency}&notice=basis_withdrawn")
@@ -188,7 +188,7 @@ def purposes_page(pages: PortalPages, _officer: Officer, db: DbSession) -> Respo
 def add_purpose(
     desk: Desk,
     account: Officer,
-    _form: OfficerForm,
+    _form: SignedInForm,
     code: Short,
     description_zh: Annotated[Text, Form(min_length=1, max_length=200)],
     description_en: Annotated[Text, Form(min_length=1, max_length=200)],
@@ -212,7 +212,9 @@ def add_purpose(
 
 
 @router.post("/purposes/{code}/retire")
-def retire_purpose(desk: Desk, account: Officer, _form: OfficerForm, code: PurposeCode) -> Response:
+def retire_purpose(
+    desk: Desk, account: Officer, _form: SignedInForm, code: PurposeCode
+) -> Response:
     service.retire_purpose(desk, officer(account.username), code)
     return redirect(f"{PURPOSES}?notice=purpose_retired")
 

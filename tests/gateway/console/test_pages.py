@@ -89,3 +89,16 @@ def test_the_log_page_shows_the_checkpoint_and_the_last_verification(flow: Flow)
     assert "校验通过，共 42 条日志" in client.get("/oversight/log").text
     record_verification(flow.engine, Verification(now, False, None, "root mismatch at 7"))
     assert "校验失败：root mismatch at 7" in client.get("/oversight/log").text
+
+
+def test_the_console_speaks_english_on_request_and_stays_on_its_own_pages(flow: Flow) -> None:
+    client = signed_in_officer(flow)
+    switched = client.get("/oversight/language/en?next=/oversight/alerts", follow_redirects=False)
+    assert switched.headers["location"] == "/oversight/alerts"
+    assert "Path=/oversight" in switched.headers["set-cookie"]
+    page = client.get("/oversight/alerts").text
+    assert '<html lang="en">' in page and "<h1>Alerts</h1>" in page
+    assert_accessible_page(page, lang="en")
+    elsewhere = client.get("/oversight/language/zh?next=/portal/requests", follow_redirects=False)
+    assert elsewhere.headers["location"] == "/oversight"
+    client.cookies.clear()

@@ -13,15 +13,14 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from gateway import demo
 from gateway.app import create_app
-from gateway.settings import Settings
-from gateway.storage import migrate
+from tests.browser import bearer, chromium, screenshot, site_settings, strict_page
 from tests.gateway.consents.factories import totp_codes
-from tests.gateway.factories import ASSERTION_TYPE, demo_credentials
-from tests.live import ARTIFACTS, CHROMIUM_FLAGS, free_port, require_chromium, serve
+from tests.gateway.factories import demo_credentials
+from tests.live import ARTIFACTS, free_port, serve
 
 SHOTS = ARTIFACTS / "console"
 CODE = "browser-fraud-inspection"
@@ -35,37 +34,20 @@ class Live:
 
     def authority_inquiry(self, legal_basis: str) -> httpx.Response:
         """The demo agency's inquiry based on authority about the demo citizen."""
-        form = {
-            "grant_type": "client_credentials",
-            "client_assertion_type": ASSERTION_TYPE,
-            "client_assertion": demo.client_assertion(
-                self.credentials["agency"], f"{self.base}/oauth/token"
-            ),
-        }
-        token = self.api.post("/oauth/token", data=form)
-        assert token.status_code == 200, token.text
         body = {
             "subject": {"kind": "id_number", "value": self.credentials["citizen"]["id_number"]},
             "legal_basis": legal_basis,
             "case_reference": "(2026) demo case 7",
         }
-        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        headers = bearer(self.api, self.credentials["agency"])
         return self.api.post("/v1/inquiries/authority", json=body, headers=headers)
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    directory = tmp_path_factory.mktemp("console-browser")
     port = free_port()
-    settings = Settings(
-        base_url=f"http://127.0.0.1:{port}",
-        var_dir=directory / "var",
-        database_url=f"sqlite:///{directory / 'gateway.db'}",
-        rate_limit_default="100000/minute",
-        webhook_interval=3600,
-        _env_file=None,
-    )
-    migrate.upgrade(settings.resolved_database_url)
+    directory = tmp_path_factory.mktemp("console-registry-browser")
+    settings = site_settings(directory, f"http://127.0.0.1:{port}")
     credentials = demo_credentials(settings)
     demo.seed_demo_archive(settings)
     app = create_app(settings)
@@ -76,25 +58,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 @pytest.fixture
 def page(live: Live) -> Iterator[Page]:
-    chromium = require_chromium()
-    errors: list[str] = []
-    with sync_playwright() as playwright:
-        browser: Browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-        opened = context.new_page()
-        opened.on(
-            "console",
-            lambda message: errors.append(message.text) if message.type == "error" else None,
-        )
+    with chromium() as browser, strict_page(browser) as opened:
         yield opened
-        context.close()
-        browser.close()
-    assert not [error for error in errors if "Content Security Policy" in error]
-
-
-def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def sign_in(page: Page, live: Live) -> None:
@@ -114,7 +79,7 @@ def test_an_officer_registers_a_basis_the_agency_uses_at_once_then_withdraws_it(
     sign_in(page, live)
     page.get_by_role("link", name="法定依据").click()
     expect(page.locator("#basis-market-supervision-inspection")).to_contain_text("有效")
-    shot(page, "legal-bases")
+    screenshot(page, SHOTS, "legal-bases")
 
     form = page.locator("form[action='/oversight/legal-bases']")
     form.get_by_label("代码").fill(CODE)
@@ -125,7 +90,7 @@ def test_an_officer_registers_a_basis_the_agency_uses_at_once_then_withdraws_it(
     form.get_by_role("button", name="登记法定依据").click()
     expect(page.get_by_role("status")).to_have_text("法定依据已登记。")
     expect(page.locator(f"#basis-{CODE}")).to_contain_text("有效")
-    shot(page, "legal-basis-registered")
+    screenshot(page, SHOTS, "legal-basis-registered")
 
     answered = live.authority_inquiry(CODE)
     assert answered.status_code == 200, answered.text
@@ -137,7 +102,7 @@ def test_an_officer_registers_a_basis_the_agency_uses_at_once_then_withdraws_it(
     page.locator(f"#basis-{CODE}").get_by_role("button", name="撤回").click()
     expect(page.get_by_role("status")).to_have_text("法定依据已撤回。")
     expect(page.locator(f"#basis-{CODE}")).to_contain_text("已撤回")
-    shot(page, "legal-basis-withdrawn")
+    screenshot(page, SHOTS, "legal-basis-withdrawn")
     refused = live.authority_inquiry(CODE)
     assert refused.status_code == 403
     assert (refused.json()["reason"], refused.json()["article"]) == (
