@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from bench.harness import Province
 from gateway import docs
 from gateway.app import create_app
+from gateway.console import registry_pages
 from gateway.console import routes as console
 from gateway.demo import LEGAL_PERSONS
 from gateway.portal import routes as portal
@@ -65,7 +66,7 @@ def _requests(app: FastAPI) -> list[tuple[str, str]]:
     ]
     pages = [
         (sorted(route.methods or {"GET"})[0], route.path)
-        for router in (portal.router, console.router, docs.router)
+        for router in (portal.router, console.router, registry_pages.router, docs.router)
         for route in router.routes
         if isinstance(route, APIRoute)
     ]
