@@ -10,13 +10,16 @@ the username.
 
 A change is checked first, with reads only; a refusal stores nothing and writes no leaf. The
 change is then written in the transaction of its ``registry_change`` leaf (the leaf's
-settlement, :data:`gateway.audit_log.repository.Settlement`), so the registry and the log agree:
-a change is stored exactly when its leaf is. The leaf holds no personal data: the operation
-(``reason_code``), the party's client id or the purpose's code (``purpose``), the basis code
-(``legal_basis``), the categories, and as ``subject_commitment`` a SHA-256 digest of the change
-(:func:`change_digest`: the document of the change, keys sorted, without contact details), which
-anyone holding the registry's entry recomputes. A new version of a basis or a purpose keeps the
-index of the leaf that made it (``leaf_index``).
+settlement, :data:`gateway.audit_log.repository.Settlement`), so a change is never stored
+without its leaf. Should the write fail there (two registrations of one client id racing past
+their checks), the leaf stays as the record of an attempt and the caller gets 503.
+
+The leaf holds no personal data: the operation (``reason_code``), the party's client id or the
+purpose's code (``purpose``), the basis code (``legal_basis``), the categories, and as
+``subject_commitment`` a SHA-256 digest of the change (:func:`change_digest`: the document of
+the change, keys sorted, without contact details), which anyone holding the registry's entry
+recomputes. A new version of a basis or a purpose keeps the index of the leaf that made it
+(``leaf_index``).
 
 Call these before the session writes anything itself: on SQLite the log's transaction needs the
 database's one write lock.
