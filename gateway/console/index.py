@@ -2,8 +2,9 @@
 ``oversight_entries`` (:class:`gateway.console.models.OversightEntry`), so that counting
 inquiries by day, channel, requester, purpose and outcome is SQL on either backend.
 
-:func:`catch_up` indexes the leaves appended since the last call (at most :data:`BATCH` at a
-time, ``MAX_PER_CALL`` per call) in transactions of their own; the index is derived, so two
+:func:`catch_up` indexes the leaves appended since the last call (:data:`BATCH` at a time, in
+transactions of their own; a console page catches up at most :data:`PAGE_MOST` leaves before it
+reads, the scheduler's ``oversight-index`` job the rest); the index is derived, so two
 processes catching up at once lose nothing - the second one's insert conflicts and is dropped,
 and the next call goes on. Days and hours are China Standard Time (Asia/Shanghai has had no
 daylight saving time since 1991).
@@ -23,7 +24,7 @@ from gateway.console.models import OversightEntry
 from gateway.portal.i18n import CHINA_STANDARD_TIME
 
 BATCH = 5_000
-MAX_PER_CALL = 100_000
+PAGE_MOST = 20_000
 ENTRIES = table(OversightEntry)
 
 
@@ -46,14 +47,16 @@ def entry_row(leaf_index: int, event: AuditEvent) -> dict[str, object]:
     }
 
 
-def catch_up(engine: Engine) -> int:
-    """Index the leaves not indexed yet; how many were indexed now."""
+def catch_up(engine: Engine, most: int | None = None) -> int:
+    """Index the leaves not indexed yet (``most`` of them, if given); how many were indexed."""
     indexed = 0
-    while indexed < MAX_PER_CALL:
+    while most is None or indexed < most:
         with engine.connect() as connection:
             start = connection.execute(select(func.max(ENTRIES.c.leaf_index))).scalar_one()
             start = 0 if start is None else int(start) + 1
             end = min(log_size(connection), start + BATCH)
+            if most is not None:
+                end = min(end, start + most - indexed)
             if end <= start:
                 return indexed
             leaves = read_leaves(connection, start, end)

@@ -18,7 +18,7 @@ from gateway.console import aggregates, alerts
 from gateway.console.aggregates import GRANTLESS_REASONS, Count, Hours
 from gateway.console.alerts import Alert
 from gateway.console.charts import StackedBars, stacked
-from gateway.console.index import ENTRIES, catch_up
+from gateway.console.index import ENTRIES, PAGE_MOST, catch_up
 from gateway.parties.repository import party_names
 from gateway.portal.i18n import CHINA_STANDARD_TIME
 from gateway.settings import Settings
@@ -53,7 +53,7 @@ class Overview:
 
 
 def overview(engine: Engine, session: Session, today: date) -> Overview:
-    catch_up(engine)
+    catch_up(engine, PAGE_MOST)
     days = window(today)
     connection = session.connection()
     requesters = aggregates.per_requester(connection, days[0])
@@ -73,7 +73,7 @@ def current_alerts(
     engine: Engine, session: Session, settings: Settings, today: date
 ) -> list[Alert]:
     """Every alert of the last 30 days, newest first."""
-    catch_up(engine)
+    catch_up(engine, PAGE_MOST)
     days = window(today)
     connection = session.connection()
     daily = aggregates.daily_per_requester(connection, days[0] - timedelta(days=WINDOW))
@@ -154,7 +154,7 @@ class Entries:
 
 
 def entries(engine: Engine, session: Session, settings: Settings, wanted: EntryFilter) -> Entries:
-    catch_up(engine)
+    catch_up(engine, PAGE_MOST)
     connection = session.connection()
     hours = Hours(settings.oversight_business_start, settings.oversight_business_end)
     found = _entries(connection, wanted.conditions(hours))
