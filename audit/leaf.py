@@ -1,7 +1,8 @@
 """The audit leaf: query registration (Art. 39 para. 3) and change history (Art. 61(3), Art. 63).
 
-Every query, allowed or denied, and every change of a consent, a record, an objection or a
-citizen's second factors is one :class:`AuditEvent`. Its leaf is the canonical byte encoding
+Every query, allowed or denied, and every change of a consent, a record, an objection, a
+citizen's second factors or the regulator's registries (parties, legal bases, purposes) is one
+:class:`AuditEvent`. Its leaf is the canonical byte encoding
 :func:`encode` produces; the Merkle tree hashes exactly these bytes (RFC 9162 section 2.1.1).
 
 Leaves never contain personal data. The subject and the response appear only as commitments
@@ -69,6 +70,7 @@ class EventKind(StrEnum):
     FACTOR_CHANGE = "factor_change"
     RESTORATION = "restoration"
     RESPONSIBILITY_NOTE = "responsibility_note"
+    REGISTRY_CHANGE = "registry_change"
 
 
 class Channel(StrEnum):

@@ -8,23 +8,26 @@ disclosure is anonymous and admits everyone.
 
 Denials, each a :class:`~consent.errors.ChannelDeniedError` (403) naming its article:
 
-==========================  ================  ===========================================
-reason                      article           the inquiry...
-==========================  ================  ===========================================
-``role_not_admitted``       Art. 39 para. 2   comes from a role the channel does not serve
-``scope_missing``           Art. 39 para. 2   comes with a token without the channel's scope
-``outside_sharing_scope``   Art. 39 para. 2   (sharing) is made by an agency without a sector,
-                                              or asks for a category the catalog does not
-                                              share with the agency's sector
-``duty_missing``            Art. 40 para. 1   (sharing) states no duty it serves
-``legal_basis_missing``     Art. 40 para. 1   (authority) states no legal basis
-``legal_basis_foreign``     Art. 39 para. 2   (authority) states a legal basis that is not
-                                              one of the agency's registered bases: not
-                                              an inquiry on the basis of its authority
-``case_reference_missing``  Art. 40 para. 1   (authority) states no case reference
-``outside_legal_basis``     Art. 40 para. 1   (authority) asks for a category the basis does
-                                              not allow
-==========================  ================  ===========================================
+============================  ================  ===========================================
+reason                        article           the inquiry...
+============================  ================  ===========================================
+``role_not_admitted``         Art. 39 para. 2   comes from a role the channel does not serve
+``scope_missing``             Art. 39 para. 2   comes with a token without the channel's scope
+``outside_sharing_scope``     Art. 39 para. 2   (sharing) is made by an agency without a sector,
+                                                or asks for a category the catalog does not
+                                                share with the agency's sector
+``duty_missing``              Art. 40 para. 1   (sharing) states no duty it serves
+``legal_basis_missing``       Art. 40 para. 1   (authority) states no legal basis
+``legal_basis_foreign``       Art. 39 para. 2   (authority) states a legal basis that is not
+                                                one of the agency's registered bases: not
+                                                an inquiry on the basis of its authority
+``legal_basis_not_in_force``  Art. 40 para. 1   (authority) states a registered basis that is
+                                                not in force: not yet valid, expired or
+                                                withdrawn
+``case_reference_missing``    Art. 40 para. 1   (authority) states no case reference
+``outside_legal_basis``       Art. 40 para. 1   (authority) asks for a category the basis does
+                                                not allow
+============================  ================  ===========================================
 
 An agency is served only the categories it asked for (:func:`narrow`), and what it receives is
 for the stated duty only (:data:`USE_RESTRICTION`, Art. 40 para. 1).
@@ -117,13 +120,21 @@ def check_authority(
     case_reference: str | None,
     asked: frozenset[ScopeCategory],
     registered: Mapping[str, frozenset[ScopeCategory]],
+    lapsed: frozenset[str] = frozenset(),
 ) -> frozenset[ScopeCategory]:
     """The categories the inquiry may see: those asked for (all the basis allows when none are
-    named), if the basis is one of the agency's ``registered`` ones and a case is stated."""
+    named), if the basis is one of the agency's ``registered`` ones in force and a case is
+    stated. ``lapsed``: the agency's bases that are registered but not in force today."""
     if not legal_basis:
         _deny(
             "an inquiry based on authority states its legal basis",
             Reason.LEGAL_BASIS_MISSING,
+            DUTY_ONLY,
+        )
+    if legal_basis in lapsed:
+        _deny(
+            "the legal basis is not in force: not yet valid, expired or withdrawn",
+            Reason.LEGAL_BASIS_NOT_IN_FORCE,
             DUTY_ONLY,
         )
     allowed = registered.get(legal_basis)

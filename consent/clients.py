@@ -30,7 +30,8 @@ SCOPES_BY_ROLE: Mapping[Role, frozenset[str]] = {
     Role.ESTABLISHMENT: frozenset({"consent:request", "inquiry:authorized"}),
     Role.AGENCY: frozenset({"inquiry:sharing", "inquiry:authority"}),
     Role.PROVIDER: frozenset({"records:write", "objections:answer"}),
-    Role.REGULATOR: frozenset({"audit:read", "oversight:read"}),
+    # The regulator keeps the registries (parties, legal bases, purposes): registry:write.
+    Role.REGULATOR: frozenset({"audit:read", "oversight:read", "registry:write"}),
     Role.CITIZEN: frozenset(
         {
             "consent:decide",

@@ -190,6 +190,7 @@ class Reason(StrEnum):
     DUTY_MISSING = "duty_missing"
     LEGAL_BASIS_MISSING = "legal_basis_missing"
     LEGAL_BASIS_FOREIGN = "legal_basis_foreign"
+    LEGAL_BASIS_NOT_IN_FORCE = "legal_basis_not_in_force"
     CASE_REFERENCE_MISSING = "case_reference_missing"
     OUTSIDE_LEGAL_BASIS = "outside_legal_basis"
     # Signed artefacts and receipts

@@ -15,6 +15,8 @@ from gateway import telemetry
 from gateway.audit_log.service import running_audit_log
 from gateway.auth import authenticate
 from gateway.body_limit import BodyLimitMiddleware
+from gateway.console import registry_pages
+from gateway.console.routes import install_console
 from gateway.docs import mount_docs
 from gateway.keys import load_keys
 from gateway.notifications.transports import Transports
@@ -41,6 +43,7 @@ from gateway.routes import (
     oauth,
     oversight,
     records,
+    registry,
     reports,
     rights,
     subjects,
@@ -79,6 +82,32 @@ async def _screen(request: Request) -> None:
 def _screen_now(request: Request) -> None:
     authenticate(request)
     enforce_rate_limit(request)
+
+
+ROUTERS = (
+    inquiries.router,  # first: requests are matched in this order, and the inquiries carry the load
+    health.router,
+    oauth.router,
+    audit.router,
+    tlog.router,
+    citizen_auth.router,
+    consents.router,
+    consents.citizen_router,
+    factors.router,
+    webhooks.router,
+    catalog.router,
+    records.router,
+    written_consents.router,
+    written_consents.citizen_router,
+    access_log.router,
+    rights.router,
+    reports.router,
+    notifications.router,
+    oversight.router,
+    subjects.router,
+    registry.router,
+)
+"""The API's routers, in the order requests are matched and of the OpenAPI document."""
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -143,29 +172,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     if settings.trusted_proxies:  # the client's address from X-Forwarded-For, only from them
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     mount_docs(app)
-    # The inquiry channels first: a request is matched against the routes in this order, and
-    # they carry the load (no other route's path matches theirs).
-    app.include_router(inquiries.router)
-    app.include_router(health.router)
-    app.include_router(oauth.router)
-    app.include_router(audit.router)
-    app.include_router(tlog.router)
-    app.include_router(citizen_auth.router)
-    app.include_router(consents.router)
-    app.include_router(consents.citizen_router)
-    app.include_router(factors.router)
-    app.include_router(webhooks.router)
-    app.include_router(catalog.router)
-    app.include_router(records.router)
-    app.include_router(written_consents.router)
-    app.include_router(written_consents.citizen_router)
-    app.include_router(access_log.router)
-    app.include_router(rights.router)
-    app.include_router(reports.router)
-    app.include_router(notifications.router)
-    app.include_router(oversight.router)
-    app.include_router(subjects.router)
+    for router in ROUTERS:
+        app.include_router(router)
     install_portal(app)
+    install_console(app)
+    app.include_router(registry_pages.router)
     return app
 
 

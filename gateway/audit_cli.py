@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -33,7 +34,7 @@ from audit.verify import VerificationReport
 from audit.witness import Witness
 from gateway.archive.integrity import verify_archive
 from gateway.audit_log.remote import LogClient
-from gateway.audit_log.repository import cosignature_lines
+from gateway.audit_log.repository import Verification, cosignature_lines, record_verification
 from gateway.audit_log.verifier import (
     VerifierState,
     export_local,
@@ -104,11 +105,12 @@ def verify(
         else:
             settings = Settings()
             verifier = remembered.trusted(key) or _local_signer(settings).verifier()
-            with _migrated_engine(settings) as engine:
+            with _migrated_engine(settings) as engine, _recorded(engine) as outcome:
                 report = verify_local(engine, verifier, remembered, progress)
                 with engine.connect() as connection:
                     lines = cosignature_lines(connection, report.checkpoint.size)
                 archived = verify_archive(engine) if archive else None
+                outcome.append(report.checkpoint.size)
             witnessed = [note + "".join(f"{line}\n" for line in lines) for note in witnessed]
         cosigned = _require_witnesses(report.checkpoint, witnessed, require_witness)
     _print_report(report, state)
@@ -253,6 +255,19 @@ def _failing(what: str) -> Iterator[None]:
     except GatewayError as exc:
         typer.secho(f"{what}: {exc.detail}", err=True, fg=typer.colors.RED)
         raise typer.Exit(code=1) from None
+
+
+@contextmanager
+def _recorded(engine: Engine) -> Iterator[list[int]]:
+    """Record the local run's outcome in the database (the regulator console shows the last):
+    the tree size put in the yielded list once verified, or the refusal that ended the run."""
+    verified: list[int] = []
+    try:
+        yield verified
+    except GatewayError as exc:
+        record_verification(engine, Verification(datetime.now(UTC), False, None, exc.detail))
+        raise
+    record_verification(engine, Verification(datetime.now(UTC), True, verified[-1], "verified"))
 
 
 @contextmanager

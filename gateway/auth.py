@@ -122,6 +122,8 @@ CitizenObjector = Annotated[AccessToken, _route_of(Role.CITIZEN, "objections:wri
 CitizenStater = Annotated[AccessToken, _route_of(Role.CITIZEN, "statements:write", SUBJECT_STATES)]
 ObjectionHolder = Annotated[AccessToken, _route_of(Role.PROVIDER, "objections:answer", OBJECTIONS)]
 OversightCaller = Annotated[AccessToken, _route_of(Role.REGULATOR, "oversight:read", OVERSIGHT)]
+REGISTRIES = "Art. 39 para. 2"  # who may use which channel, on which basis: the regulator's
+RegistryKeeper = Annotated[AccessToken, _route_of(Role.REGULATOR, "registry:write", REGISTRIES)]
 NoticeRecipient = Annotated[
     AccessToken, _route_of(Role.ESTABLISHMENT, "inquiry:authorized", DELETION)
 ]

@@ -11,6 +11,7 @@ import uvicorn
 
 from gateway.archive.cli import archive
 from gateway.audit_cli import audit
+from gateway.console.cli import officers
 from gateway.factors.cli import factors
 from gateway.jobs_cli import jobs
 from gateway.keys_cli import app as keys
@@ -31,6 +32,7 @@ app.add_typer(keys, name="keys")
 app.add_typer(jobs, name="jobs")
 app.add_typer(factors, name="factors")
 app.add_typer(subjects, name="subjects")
+app.add_typer(officers, name="officers")
 
 OPENAPI_FILE = Path("openapi/openapi.json")
 

@@ -35,12 +35,14 @@ from consent.rfc9449 import DPOP_TYP, access_token_hash
 from gateway.archive.demo import DemoRecord, demo_archive, seed_archive
 from gateway.archive.service import archive_catalog
 from gateway.audit_log.service import running_audit_log
+from gateway.console.officers import add_officer
+from gateway.console.repository import officer_by_username
 from gateway.factors import repository as factor_repository
 from gateway.factors.models import Factor
 from gateway.factors.service import TOTP
 from gateway.keys import load_keys, write_private
 from gateway.parties.enrolment import EntityEnrolment, enrol_entity
-from gateway.parties.models import Citizen, LegalBasis, Party
+from gateway.parties.models import SEEDED_VALID_FROM, Citizen, LegalBasis, Party
 from gateway.parties.repository import citizen_by_username, legal_bases_of, party_by_client_id
 from gateway.settings import Settings
 from gateway.storage.db import make_engine, unit_of_work
@@ -67,6 +69,8 @@ def demo_credit_code(stem: str) -> str:
 class DemoLegalBasis:
     code: str
     title: str
+    statute: str
+    scope: str
     categories: tuple[str, ...]
 
 
@@ -109,11 +113,15 @@ PARTIES = (
             DemoLegalBasis(
                 "market-supervision-inspection",
                 "Administrative inspection under the market supervision laws",
+                "Demo Province Market Supervision Regulations, Art. 12",
+                "Inspection of a market entity the bureau supervises, in an open case",
                 ("basic", "untrustworthy"),
             ),
             DemoLegalBasis(
                 "licensing-review",
                 "Review of an application for an administrative licence",
+                "Administrative Licensing Law, Art. 34",
+                "Review of the applicant of an administrative licence the bureau grants",
                 ("basic", "untrustworthy", "trustworthy"),
             ),
         ),
@@ -167,6 +175,7 @@ PARTIES = (
 )
 
 CITIZEN_USERNAME = "zhang.wei"
+OFFICER_USERNAME = "li.jiancha"
 CITIZEN_NAME = "张伟"
 CITIZEN_ID_NUMBER = demo_id_number("320102", "19880412", "217")
 NATURAL_PERSONS = (
@@ -240,6 +249,9 @@ def seed_demo(settings: Settings) -> str:
         citizen = _seed_citizen(session, settings, previous.get("citizen"))
         credentials["citizen"] = citizen
         credentials["legal_person"] = _seed_company(session)
+        credentials["regulator_officer"] = _seed_officer(
+            session, settings, previous.get("regulator_officer")
+        )
     engine.dispose()
     credentials["subjects"] = {
         "natural_persons": list(NATURAL_PERSONS),
@@ -351,7 +363,10 @@ def _seed_legal_bases(
                     party_id=party_id,
                     code=basis.code,
                     title=basis.title,
+                    statute=basis.statute,
+                    scope=basis.scope,
                     categories=list(basis.categories),
+                    valid_from=SEEDED_VALID_FROM,
                 )
             )
     return [basis.code for basis in bases]
@@ -362,10 +377,9 @@ def _seed_citizen(
 ) -> dict[str, object]:
     passwords = CitizenPasswords()
     stored = citizen_by_username(session, CITIZEN_USERNAME)
-    password = _previous_password(passwords, stored, previous)
+    password = _previous_password(passwords, stored.password_hash if stored else None, previous)
     if password is None:
-        configured = settings.demo_password
-        password = configured.get_secret_value() if configured else secrets.token_urlsafe(12)
+        password = _new_password(settings)
         if stored is None:
             stored = Citizen(
                 username=CITIZEN_USERNAME,
@@ -426,14 +440,38 @@ def _seed_company(session: Session) -> dict[str, object]:
     }
 
 
+def _seed_officer(
+    session: Session, settings: Settings, previous: dict[str, object] | None
+) -> dict[str, object]:
+    """The demo regulator officer of the console: the previous password while it still
+    verifies, and the enrolled TOTP secret."""
+    passwords = CitizenPasswords()
+    stored = officer_by_username(session, OFFICER_USERNAME)
+    password = _previous_password(passwords, stored.password_hash if stored else None, previous)
+    if password is None:
+        password = _new_password(settings)
+        if stored is None:
+            stored = add_officer(session, OFFICER_USERNAME, password, datetime.now(UTC)).officer
+        else:
+            stored.password_hash = passwords.hash(password)
+            session.add(stored)
+    assert stored is not None
+    return {"username": OFFICER_USERNAME, "password": password, "totp_secret": stored.totp_secret}
+
+
+def _new_password(settings: Settings) -> str:
+    configured = settings.demo_password
+    return configured.get_secret_value() if configured else secrets.token_urlsafe(12)
+
+
 def _previous_password(
-    passwords: CitizenPasswords, stored: Citizen | None, previous: dict[str, object] | None
+    passwords: CitizenPasswords, stored_hash: str | None, previous: dict[str, object] | None
 ) -> str | None:
     password = (previous or {}).get("password")
-    if stored is None or not isinstance(password, str):
+    if stored_hash is None or not isinstance(password, str):
         return None
     try:
-        passwords.verify(stored.password_hash, password)
+        passwords.verify(stored_hash, password)
     except InvalidGrantError:
         return None
     return password
@@ -455,4 +493,6 @@ def _report(settings: Settings, path: Path, totp_secret: str) -> str:
         f"  citizen             {CITIZEN_USERNAME:<32} password in the credentials file\n"
         f"  second factor       TOTP secret {totp_secret} (RFC 6238; citizen.totp_secret)\n"
         f"  legal person        {LEGAL_PERSONS[0]:<32} {COMPANY_NAME}, represented by the citizen\n"
+        f"  regulator officer   {OFFICER_USERNAME:<32} console {base}/oversight; password and "
+        "TOTP secret in the credentials file (regulator_officer)\n"
     )

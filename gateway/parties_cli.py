@@ -1,7 +1,8 @@
 """``gateway parties``: the registry of OAuth clients - register, disable, rotate keys, list.
 
 Keys are read from a JSON file holding one public JWK or a JWK Set; private keys are refused.
-Exit status: 0 done, 2 refused (the reason is printed).
+Each change is made by :mod:`gateway.registry.service` as the operator, in the transaction of
+its ``registry_change`` audit leaf. Exit status: 0 done, 2 refused (the reason is printed).
 """
 
 from __future__ import annotations
@@ -9,22 +10,30 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from consent.clients import Role
+from gateway.audit_log.service import running_audit_log
+from gateway.keys import load_keys
 from gateway.parties.models import Party
 from gateway.parties.service import (
     InvalidRegistration,
     Registration,
-    disable_party,
     jwk_entries,
+    key_ids,
     list_parties,
+)
+from gateway.registry.service import (
+    OPERATOR,
+    Registrar,
+    disable_party,
     register_party,
-    registered_keys,
     rotate_party_keys,
 )
 from gateway.settings import Settings
@@ -54,6 +63,18 @@ def _registry() -> Iterator[Session]:
         raise typer.Exit(code=2) from None
 
 
+@contextmanager
+def _registrar() -> Iterator[Registrar]:
+    """:func:`_registry` with the audit log running: a change is logged as the operator's."""
+    settings = Settings()
+    with _registry() as session:
+        keys = load_keys(settings)
+        engine = session.get_bind()
+        assert isinstance(engine, Engine)  # the unit of work's session is bound to the engine
+        with running_audit_log(engine, settings, keys) as audit_log:
+            yield Registrar(session, audit_log, keys, datetime.now(UTC))
+
+
 def _keys(path: Path) -> list[Mapping[str, object]]:
     try:
         return jwk_entries(json.loads(path.read_text()))
@@ -62,7 +83,7 @@ def _keys(path: Path) -> list[Mapping[str, object]]:
 
 
 def _describe(party: Party) -> str:
-    kids = ",".join(str(key.get("kid")) for key in registered_keys(party))
+    kids = ",".join(key_ids(party))
     status = "disabled" if party.disabled else "enabled"
     dpop = " dpop-required" if party.dpop_bound_access_tokens else ""
     return f"{party.role:<13} {party.client_id:<32} {status:<8} keys={kids}{dpop} {party.name}"
@@ -85,7 +106,7 @@ def register(
     ] = False,
 ) -> None:
     """Register an establishment, agency, providing unit or regulator with its public keys."""
-    with _registry() as session:
+    with _registrar() as registrar:
         if role not in CLIENT_ROLES:
             raise InvalidRegistration(f"role is one of {', '.join(CLIENT_ROLES)}")
         registration = Registration(
@@ -101,14 +122,15 @@ def register(
             contact_phone=phone,
             dpop_bound_access_tokens=dpop_required,
         )
-        typer.echo(f"registered {_describe(register_party(session, registration))}")
+        party = register_party(registrar, OPERATOR, registration).row
+        typer.echo(f"registered {_describe(party)}")
 
 
 @parties.command("disable")
 def disable(client_id: ClientId) -> None:
     """Disable a party: its assertions are refused from now on, it gets no webhooks."""
-    with _registry() as session:
-        typer.echo(f"disabled {_describe(disable_party(session, client_id))}")
+    with _registrar() as registrar:
+        typer.echo(f"disabled {_describe(disable_party(registrar, OPERATOR, client_id).row)}")
 
 
 @parties.command("rotate-key")
@@ -118,8 +140,9 @@ def rotate_key(
     retire_old: Annotated[bool, typer.Option(help="Remove every other key")] = False,
 ) -> None:
     """Add a party's new public key; its old keys stay until --retire-old."""
-    with _registry() as session:
-        party = rotate_party_keys(session, client_id, _keys(jwk_file), retire_old=retire_old)
+    with _registrar() as registrar:
+        keys = _keys(jwk_file)
+        party = rotate_party_keys(registrar, OPERATOR, client_id, keys, retire_old=retire_old).row
         typer.echo(f"rotated {_describe(party)}")
 
 

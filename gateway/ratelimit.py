@@ -8,7 +8,8 @@ authenticated principal, and must answer with the gateway's own problem document
 
 The citizen sign-in has one budget for the API (``POST /v1/me/token``) and the portal together,
 spent twice per attempt: per IP, and per account (:func:`spend_sign_in`), so that guessing one
-citizen's password from many addresses is bounded too.
+citizen's password from many addresses is bounded too. The regulator console's sign-in has a
+budget of its own, spent the same two ways.
 
 The IP is the peer's, unless the peer is one of ``GATEWAY_TRUSTED_PROXIES``: then the client is
 the first address of its ``X-Forwarded-For`` not itself a trusted proxy (uvicorn's
@@ -36,6 +37,7 @@ from problems import GatewayError, ServiceUnavailable
 PUBLIC_LOOKUP = "/v1/public/credit-subjects/{identifier}"
 CITIZEN_SIGN_IN = "/v1/me/token"
 PORTAL_SIGN_IN = "/portal/session"
+OVERSIGHT_SIGN_IN = "/oversight/session"
 REPORT_VERIFICATION = "/v1/reports/{number}/verification"
 SECOND_FACTOR_PROOFS = "/v1/me/second-factor/proofs"
 PORTAL_DECISIONS = (
@@ -46,7 +48,9 @@ PORTAL_DECISIONS = (
 )
 """Where a second factor is verified: a six-digit code must not be guessed at leisure."""
 SIGN_IN = "sign-in"
-"""The budget both sign-in routes spend: one for the API and the portal together."""
+"""The budget both citizen sign-in routes spend: one for the API and the portal together."""
+OFFICER_SIGN_IN = "officer-sign-in"
+"""The budget of the regulator console's sign-in."""
 
 
 class RateLimited(GatewayError):
@@ -95,13 +99,18 @@ class RateLimits:
             REPORT_VERIFICATION: parse_many(settings.rate_limit_public),
             CITIZEN_SIGN_IN: self.sign_in,
             PORTAL_SIGN_IN: self.sign_in,
+            OVERSIGHT_SIGN_IN: self.sign_in,
             SECOND_FACTOR_PROOFS: self.sign_in,
             **dict.fromkeys(PORTAL_DECISIONS, self.sign_in),
             # Probes answer whatever the load or the limit store: orchestrators poll them.
             "/healthz": [],
             "/readyz": [],
         }
-        self.budgets = {CITIZEN_SIGN_IN: SIGN_IN, PORTAL_SIGN_IN: SIGN_IN}
+        self.budgets = {
+            CITIZEN_SIGN_IN: SIGN_IN,
+            PORTAL_SIGN_IN: SIGN_IN,
+            OVERSIGHT_SIGN_IN: OFFICER_SIGN_IN,
+        }
 
     def check(self, request: Request) -> None:
         route = getattr(request.scope.get("route"), "path", "")
@@ -134,10 +143,10 @@ def enforce_rate_limit(request: Request) -> None:
     limits.check(request)
 
 
-def spend_sign_in(request: Request, username: str) -> None:
+def spend_sign_in(request: Request, username: str, budget: str = SIGN_IN) -> None:
     """A sign-in attempt against ``username``'s account: refused once the account's budget
     is spent, whatever address the attempts come from. The key is a hash of the username,
     so the limit store holds no account name."""
     limits: RateLimits = request.app.state.rate_limits
     account = sha256(username.encode()).hexdigest()[:32]
-    limits.spend(limits.sign_in, f"account:{account}", SIGN_IN)
+    limits.spend(limits.sign_in, f"account:{account}", budget)

@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MAX_REPORT_VALIDITY_DAYS = 365
@@ -94,7 +94,7 @@ class Settings(BaseSettings):
     rate_limit_sign_in: str = Field(
         "10/minute;100/day",
         description="Per IP and per account on the citizen sign-in, API and portal together "
-        "(password guessing)",
+        "(password guessing); the same again on the regulator console's sign-in",
     )
     trusted_proxies: list[str] = Field(
         default_factory=list,
@@ -105,7 +105,7 @@ class Settings(BaseSettings):
         2.0, gt=0, description="Seconds between rounds of webhook deliveries"
     )
     portal_session_idle: int = Field(
-        1800, ge=60, le=8 * 3600, description="Seconds a citizen portal session lasts unused"
+        1800, ge=60, le=8 * 3600, description="Seconds a portal or console session lasts unused"
     )
     holiday_calendar: Path | None = Field(
         None,
@@ -163,6 +163,47 @@ class Settings(BaseSettings):
         "id_number",
         pattern=r"^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$",
         description="The ID token claim carrying the verified citizen identity number",
+    )
+    oversight_burst_factor: float = Field(
+        3.0,
+        gt=1,
+        description="Console alert: a requester's inquiries on a day above this many times the "
+        "median of its daily inquiries over the 30 days before",
+    )
+    oversight_burst_minimum: int = Field(
+        20, ge=1, description="Console alert: the fewest inquiries of a day that make a burst"
+    )
+    oversight_refusal_rate: float = Field(
+        0.5,
+        gt=0,
+        lt=1,
+        description="Console alert: a requester's refused share of a day's inquiries above this",
+    )
+    oversight_refusal_minimum: int = Field(
+        10, ge=1, description="Console alert: the fewest inquiries of a day a refusal rate needs"
+    )
+    oversight_business_start: int = Field(
+        8, ge=0, le=23, description="Console alert: first hour of business (China Standard Time)"
+    )
+    oversight_business_end: int = Field(
+        18, ge=1, le=24, description="Console alert: hour business ends (China Standard Time)"
+    )
+
+    @field_validator("oversight_business_end")
+    @classmethod
+    def _business_ends_after_it_starts(cls, end: int, info: ValidationInfo) -> int:
+        if end <= info.data.get("oversight_business_start", 0):
+            raise ValueError("business hours end after they start")
+        return end
+
+    oversight_after_hours_minimum: int = Field(
+        5, ge=1, description="Console alert: the fewest inquiries of a day outside business hours"
+    )
+    oversight_grantless_subjects: int = Field(
+        5,
+        ge=1,
+        description="Console alert: the fewest distinct subjects a requester inquired about in a "
+        "day without a grant of its own",
     )
     demo_password: SecretStr | None = Field(
         None, description="Demo citizen password; random on first seed when unset"

@@ -30,11 +30,22 @@ CHROMIUM_FLAGS = [
 ARTIFACTS = Path(__file__).resolve().parents[1] / "var" / "test-artifacts"
 
 
+PORTS = os.environ.get("GATEWAY_TEST_PORTS", "")
+"""``FIRST-LAST``: the ports test servers may use (for a machine shared by several runs);
+any free port when unset."""
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    first, _, last = PORTS.partition("-")
+    for port in range(int(first), int(last) + 1) if PORTS else [0]:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            found: int = probe.getsockname()[1]
+            return found
+    raise RuntimeError(f"no free port in GATEWAY_TEST_PORTS={PORTS}")
 
 
 @contextmanager

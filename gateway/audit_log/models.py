@@ -11,6 +11,8 @@
 * ``audit_cosignatures`` — the witnesses' C2SP tlog-cosignature lines on a stored checkpoint,
   by tree size and witness verifier key (one per pair), each verified before it was stored;
   served after the log's own signature lines.
+* ``audit_verifications`` — the outcome of each ``gateway audit verify --local`` run on this
+  database: when, whether it passed, the tree size verified or what failed.
 
 Indexes are 64-bit integers; on SQLite they are ``INTEGER PRIMARY KEY`` (the rowid), so an
 append writes one B-tree per table instead of two.
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Integer, LargeBinary, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Integer, LargeBinary, String, Table, Text
 from sqlmodel import Field, SQLModel
 
 from gateway.storage.types import UTCDateTime
@@ -89,6 +91,18 @@ class AuditCosignature(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_time_column())
 
 
+class AuditVerification(SQLModel, table=True):
+    """One run of the local verifier: passed with ``tree_size`` leaves, or failed (``detail``)."""
+
+    __tablename__ = "audit_verifications"
+
+    verification_id: int | None = Field(default=None, primary_key=True)
+    verified_at: datetime = Field(sa_column=_time_column())
+    passed: bool = Field(sa_column=Column(Boolean, nullable=False))
+    tree_size: int | None = Field(default=None, sa_column=Column(BigInteger))
+    detail: str = Field(sa_column=Column(String(500), nullable=False))
+
+
 def table(model: type[SQLModel]) -> Table:
     """The Core table of a model, for the executemany inserts of the log."""
     core = model.__table__  # type: ignore[attr-defined]
@@ -101,3 +115,4 @@ HASHES = table(AuditHash)
 CHECKPOINTS = table(AuditCheckpoint)
 OPENINGS = table(AuditOpening)
 COSIGNATURES = table(AuditCosignature)
+VERIFICATIONS = table(AuditVerification)

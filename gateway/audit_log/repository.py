@@ -50,7 +50,14 @@ from sqlmodel import Session
 from audit.errors import AuditUnavailable
 from audit.sequencer import Batch
 from audit.tlog import stored_hash_count
-from gateway.audit_log.models import CHECKPOINTS, COSIGNATURES, HASHES, LEAVES, OPENINGS
+from gateway.audit_log.models import (
+    CHECKPOINTS,
+    COSIGNATURES,
+    HASHES,
+    LEAVES,
+    OPENINGS,
+    VERIFICATIONS,
+)
 
 # The PostgreSQL advisory lock of the log (any constant shared by every gateway process).
 LOG_LOCK_KEY = 0x61756469746C6F67  # "auditlog"
@@ -419,3 +426,39 @@ def cosigned_size(connection: Connection, witness_key: str) -> int | None:
         select(func.max(COSIGNATURES.c.tree_size)).where(COSIGNATURES.c.witness_key == witness_key)
     ).scalar_one()
     return None if size is None else int(size)
+
+
+@dataclass(frozen=True)
+class Verification:
+    """One run of the local verifier: when, whether it passed, the size verified or why not."""
+
+    verified_at: datetime
+    passed: bool
+    tree_size: int | None
+    detail: str
+
+
+def record_verification(engine: Engine, verification: Verification) -> None:
+    """Keep a verifier run's outcome, in a transaction of its own."""
+    row = {
+        "verified_at": verification.verified_at,
+        "passed": verification.passed,
+        "tree_size": verification.tree_size,
+        "detail": verification.detail[:500],
+    }
+    with engine.begin() as connection:
+        connection.execute(insert(VERIFICATIONS).values(row))
+
+
+def latest_verification(connection: Connection) -> Verification | None:
+    row = connection.execute(
+        select(
+            VERIFICATIONS.c.verified_at,
+            VERIFICATIONS.c.passed,
+            VERIFICATIONS.c.tree_size,
+            VERIFICATIONS.c.detail,
+        )
+        .order_by(VERIFICATIONS.c.verification_id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else Verification(*row)

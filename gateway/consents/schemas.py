@@ -16,7 +16,7 @@ from consent.grants import GrantState
 from consent.lifecycle import effective_state
 from consent.purposes import LocalizedText
 from gateway.consents.repository import StoredGrant
-from gateway.consents.service import CitizenGrant, ConsentRequest, SubjectRef, purposes
+from gateway.consents.service import CitizenGrant, ConsentRequest, SubjectRef
 from gateway.consents.written_consent import Confirmation
 from gateway.validation import Identifier, StrictBody
 from redaction.identifiers import IdentifierKind, OtherDocumentType
@@ -204,5 +204,5 @@ def citizen_consent(citizen_grant: CitizenGrant, now: datetime) -> CitizenConsen
         **_view_fields(stored, now),
         requester=stored.grant.requester,
         requester_name=citizen_grant.requester_name,
-        purpose_description=purposes().get(stored.grant.purpose).description,
+        purpose_description=citizen_grant.purpose_description,
     )

@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 
 from sqlmodel import Session
 
@@ -50,7 +49,7 @@ from consent.lifecycle import pause as pause_grant
 from consent.lifecycle import reject as reject_grant
 from consent.lifecycle import resume as resume_grant
 from consent.lifecycle import revoke as revoke_grant
-from consent.purposes import PurposeRegistry, load_purposes
+from consent.purposes import LocalizedText
 from consent.receipt import Controller, ReceiptSource, ReceiptSubject, SignedReceipt, issue_receipt
 from consent.requests import ConsentRequestDraft, validate_request
 from consent.rfc9068 import AccessToken
@@ -63,21 +62,16 @@ from gateway.keys import GatewayKeys
 from gateway.oauth.service import AuthServer
 from gateway.parties.accounts import actor_of, caller_subject_key
 from gateway.parties.repository import party_by_client_id, party_names
+from gateway.registry.repository import purpose_registry
 from gateway.subjects import requester_pseudonym, subject_key
 from gateway.webhooks.outbox import Outbox
-from redaction.catalog import RESTRICTED_CATEGORIES, ScopeCategory
+from redaction.catalog import RESTRICTED_CATEGORIES
 from redaction.identifiers import SubjectIdentifier, parse_identifier
 from redaction.identifiers import SubjectKind as IdentifierSubjectKind
 
 RESTRICTED = frozenset(category.value for category in RESTRICTED_CATEGORIES)
 COLLECTION_METHOD = "the credit subject's own real-name verified channel of the gateway (Art. 39)"
 SWEEP_LIMIT = 500
-
-
-@cache
-def purposes() -> PurposeRegistry:
-    """The purposes registry, checked against the catalog's scope categories."""
-    return load_purposes(frozenset(category.value for category in ScopeCategory))
 
 
 @dataclass(frozen=True)
@@ -119,10 +113,11 @@ class ConsentRequest:
 
 @dataclass(frozen=True)
 class CitizenGrant:
-    """A grant as its subject sees it: with the establishment that asked."""
+    """A grant as its subject sees it: with the establishment that asked and its purpose."""
 
     stored: StoredGrant
     requester_name: str
+    purpose_description: LocalizedText
 
 
 # -- establishments ------------------------------------------------------------------------
@@ -145,7 +140,7 @@ def request_consent(desk: ConsentDesk, requester: str, request: ConsentRequest) 
         max_uses=request.max_uses,
         auto_renew=request.auto_renew,
     )
-    transition = validate_request(draft, purposes(), now=desk.now)
+    transition = validate_request(draft, purpose_registry(desk.session), now=desk.now)
     stored = StoredGrant(
         transition.grant, requester_pseudonym(desk.keys, requester, identifiers[0])
     )
@@ -239,7 +234,7 @@ def receipt(desk: ConsentDesk, caller: AccessToken, grant_id: str) -> SignedRece
         subject,
         source,
         desk.server.keyring,
-        purposes=purposes(),
+        purposes=purpose_registry(desk.session, retired=True),
         restricted=RESTRICTED,
         now=desk.now,
     )
@@ -410,10 +405,16 @@ def _notify(desk: ConsentDesk, stored: StoredGrant, event: GrantEvent) -> None:
 
 
 def _with_requesters(desk: ConsentDesk, grants: list[StoredGrant]) -> list[CitizenGrant]:
-    """Each grant with the name of the establishment that asked (its client id if unknown)."""
+    """Each grant with the name of the establishment that asked (its client id if unknown) and
+    the description of its purpose (retired purposes too)."""
     names = party_names(desk.session, (stored.grant.requester for stored in grants))
+    registry = purpose_registry(desk.session, retired=True)
     return [
-        CitizenGrant(stored, names.get(stored.grant.requester, stored.grant.requester))
+        CitizenGrant(
+            stored,
+            names.get(stored.grant.requester, stored.grant.requester),
+            registry.get(stored.grant.purpose).description,
+        )
         for stored in grants
     ]
 

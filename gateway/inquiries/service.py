@@ -61,7 +61,7 @@ from gateway.consents.repository import SqlGrantStore
 from gateway.consents.service import RESTRICTED, SubjectRef
 from gateway.keys import GatewayKeys
 from gateway.parties.accounts import actor_of, caller_identifier
-from gateway.parties.repository import legal_bases_of, party_by_client_id
+from gateway.parties.repository import current_legal_bases, party_by_client_id
 from gateway.rights.repository import add_disclosures
 from gateway.subjects import subject_key
 from gateway.telemetry import SPAN_POLICY, count_inquiry, tracer
@@ -69,6 +69,7 @@ from problems import GatewayError
 from redaction.catalog import RESTRICTED_CATEGORIES, ScopeCategory
 from redaction.engine import CreditView
 from redaction.identifiers import SubjectIdentifier, parse_identifier
+from redaction.periods import local_date
 from redaction.policies import Access, Channel
 
 CASE_PREFIX = "case:"
@@ -302,12 +303,16 @@ def _sharing(desk: InquiryDesk, statement: Statement, subject: Subject) -> Decis
 def _authority(desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision:
     client_id = _client_id(statement)
     party = party_by_client_id(desk.session, client_id)
+    bases = current_legal_bases(desk.session, party.id) if party else []
+    today = local_date(desk.now)
     registered = {
         basis.code: frozenset(ScopeCategory(category) for category in basis.categories)
-        for basis in (legal_bases_of(desk.session, party.id) if party else [])
+        for basis in bases
+        if basis.in_force(today)
     }
+    lapsed = frozenset(basis.code for basis in bases if not basis.in_force(today))
     categories = check_authority(
-        statement.legal_basis, statement.case_reference, statement.categories, registered
+        statement.legal_basis, statement.case_reference, statement.categories, registered, lapsed
     )
     terms = {
         "legal_basis": statement.legal_basis,

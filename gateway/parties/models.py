@@ -1,5 +1,5 @@
-"""Tables of the party registry: clients by role, agencies' legal bases, the accounts of
-credit subjects.
+"""Tables of the party registry: clients by role, agencies' legal bases (versioned, with their
+validity), the accounts of credit subjects.
 
 * ``citizens`` - a natural person's account, indexed by the ID number or, only for a person who
   has none, by another identity document (Art. 34 para. 2). ``password_hash`` is the local
@@ -22,6 +22,9 @@ from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from gateway.storage.types import UTCDateTime
+
+SEEDED_VALID_FROM = date(2000, 1, 1)
+"""The validity of a basis seeded without one (the demo's): in force since before the gateway."""
 
 
 def _now() -> datetime:
@@ -59,15 +62,39 @@ class Party(SQLModel, table=True):
 
 
 class LegalBasis(SQLModel, table=True):
-    """A legal authority an agency may state for an inquiry, and the categories it allows."""
+    """A legal authority an agency may state for an inquiry (Art. 39 para. 2, Art. 40 para. 1):
+    the statute it rests on, its scope, the categories it allows and when it is in force.
+
+    Each amendment is a new version of the code; the highest version is the basis in force
+    (unless withdrawn), the older ones are its history. ``leaf_index`` is the audit leaf of the
+    change that made the version (None for a seeded basis).
+    """
 
     __tablename__ = "legal_bases"
+    __table_args__ = (
+        UniqueConstraint("party_id", "code", "version", name="uq_legal_bases_version"),
+    )
 
     id: str = Field(default_factory=_id, primary_key=True, max_length=32)
     party_id: str = Field(foreign_key="parties.id", index=True, max_length=32)
     code: str = Field(max_length=64)
+    version: int = 1
     title: str = Field(max_length=300)
+    statute: str = Field(default="", max_length=300)
+    scope: str = Field(default="", max_length=1000)
     categories: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    valid_from: date
+    valid_until: date | None = None
+    withdrawn_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    leaf_index: int | None = None
+
+    def in_force(self, today: date) -> bool:
+        """Not withdrawn, and ``today`` within its validity."""
+        return (
+            self.withdrawn_at is None
+            and self.valid_from <= today
+            and (self.valid_until is None or today <= self.valid_until)
+        )
 
 
 class Citizen(SQLModel, table=True):

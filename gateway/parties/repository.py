@@ -34,7 +34,18 @@ def party_names(session: Session, client_ids: Iterable[str]) -> dict[str, str]:
 
 
 def legal_bases_of(session: Session, party_id: str) -> list[LegalBasis]:
-    return list(session.exec(select(LegalBasis).where(LegalBasis.party_id == party_id)))
+    """Every version of the party's legal bases, by code and version."""
+    statement = (
+        select(LegalBasis)
+        .where(LegalBasis.party_id == party_id)
+        .order_by(col(LegalBasis.code), col(LegalBasis.version))
+    )
+    return list(session.exec(statement))
+
+
+def current_legal_bases(session: Session, party_id: str) -> list[LegalBasis]:
+    """The latest version of each of the party's legal bases (withdrawn or not), by code."""
+    return list({basis.code: basis for basis in legal_bases_of(session, party_id)}.values())
 
 
 def citizen_by_username(session: Session, username: str) -> Citizen | None:

@@ -1,6 +1,7 @@
-"""Administering the party registry: register an establishment, agency, providing unit or
-regulator with its public keys (RFC 7517 JWKs, used for ``private_key_jwt``, RFC 7523),
-disable it, rotate its keys, list them.
+"""The rules of the party registry: an establishment, agency, providing unit or regulator with
+its public keys (RFC 7517 JWKs, used for ``private_key_jwt``, RFC 7523), its key rotation, the
+list. Changes are made by :mod:`gateway.registry.service`, which logs each of them;
+:func:`register_party` here only seeds (the demo province, fixtures).
 
 Only public keys are accepted: a JWK with any private member is refused, so a registry never
 holds a client's secret. An Ed25519 key without a ``kid`` gets its RFC 7638 thumbprint; other
@@ -66,7 +67,8 @@ class Registration:
     dpop_bound_access_tokens: bool = False
 
 
-def register_party(session: Session, registration: Registration) -> Party:
+def new_party(session: Session, registration: Registration) -> Party:
+    """The party ``registration`` describes, checked; not stored."""
     if registration.role is Role.CITIZEN:
         raise InvalidRegistration("citizens have accounts, not client registrations")
     if not CLIENT_ID.fullmatch(registration.client_id):
@@ -80,7 +82,7 @@ def register_party(session: Session, registration: Registration) -> Party:
     credit_code = _credit_code(registration.credit_code)
     if credit_code is not None and party_by_credit_code(session, credit_code) is not None:
         raise PartyExists("a party with this unified social credit code is already registered")
-    party = Party(
+    return Party(
         role=registration.role.value,
         name=registration.name.strip(),
         client_id=registration.client_id,
@@ -93,28 +95,30 @@ def register_party(session: Session, registration: Registration) -> Party:
         dpop_bound_access_tokens=registration.dpop_bound_access_tokens,
         jwks={"keys": public_keys(registration.jwks)},
     )
+
+
+def register_party(session: Session, registration: Registration) -> Party:
+    """Seed a party (no audit leaf: the demo province, fixtures)."""
+    party = new_party(session, registration)
     session.add(party)
     session.flush()
     return party
 
 
-def disable_party(session: Session, client_id: str) -> Party:
-    party = _party(session, client_id)
-    party.disabled = True
-    session.add(party)
-    return party
-
-
-def rotate_party_keys(
-    session: Session, client_id: str, new_keys: Sequence[Mapping[str, object]], *, retire_old: bool
-) -> Party:
-    """Add ``new_keys`` to the party's JWKS; with ``retire_old``, they replace every other key."""
-    party = _party(session, client_id)
+def rotated_jwks(
+    party: Party, new_keys: Sequence[Mapping[str, object]], *, retire_old: bool
+) -> dict[str, object]:
+    """The party's JWKS with ``new_keys`` added; with ``retire_old``, only ``new_keys``."""
     added = public_keys(new_keys)
     kept = [] if retire_old else registered_keys(party)
     new_kids = {key["kid"] for key in added}
-    party.jwks = {"keys": [key for key in kept if key.get("kid") not in new_kids] + added}
-    session.add(party)
+    return {"keys": [key for key in kept if key.get("kid") not in new_kids] + added}
+
+
+def party_of(session: Session, client_id: str) -> Party:
+    party = party_by_client_id(session, client_id)
+    if party is None:
+        raise UnknownParty("no party has this client id")
     return party
 
 
@@ -125,6 +129,10 @@ def list_parties(session: Session) -> list[Party]:
 def registered_keys(party: Party) -> list[dict[str, object]]:
     keys = party.jwks.get("keys")
     return [dict(key) for key in keys if isinstance(key, dict)] if isinstance(keys, list) else []
+
+
+def key_ids(party: Party) -> list[str]:
+    return [str(key.get("kid")) for key in registered_keys(party)]
 
 
 def jwk_entries(document: object) -> list[Mapping[str, object]]:
@@ -161,13 +169,6 @@ def _public_key(entry: Mapping[str, object]) -> dict[str, object]:
     except jwt.PyJWTError as exc:
         raise InvalidRegistration("the key cannot be read") from exc
     return dict(entry)
-
-
-def _party(session: Session, client_id: str) -> Party:
-    party = party_by_client_id(session, client_id)
-    if party is None:
-        raise UnknownParty("no party has this client id")
-    return party
 
 
 def _credit_code(value: str | None) -> str | None:

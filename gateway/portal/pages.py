@@ -1,11 +1,11 @@
-"""Rendering the portal's pages: Jinja2 templates with autoescaping on and undefined names
-refused, in the visitor's language, with the session's CSRF token for every form."""
+"""Rendering the pages of a site (:mod:`gateway.portal.site`): Jinja2 templates with
+autoescaping on and undefined names refused, in the visitor's language, with the session's
+CSRF token for every form."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.requests import Request
@@ -14,27 +14,16 @@ from starlette.responses import HTMLResponse, RedirectResponse
 from gateway.portal.csrf import CSRF_FIELD
 from gateway.portal.i18n import Language, Translator, messages
 from gateway.portal.sessions import PortalSession
+from gateway.portal.site import PORTAL, Site
 from problems import GatewayError
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-HOME = "/portal/requests"
-NAV_ITEMS = (
-    ("requests", HOME),
-    ("consents", "/portal/consents"),
-    ("access_log", "/portal/access-log"),
-    ("credit_report", "/portal/credit-report"),
-    ("reports", "/portal/reports"),
-    ("notifications", "/portal/notifications"),
-    ("factors", "/portal/factors"),
-    ("acting", "/portal/acting"),
-)
-"""The portal's sections: (message key under ``nav.``, path)."""
+HOME = PORTAL.home
 
 
 @cache
-def environment() -> Environment:
+def environment(site: Site) -> Environment:
     return Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=FileSystemLoader(site.templates),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -49,24 +38,27 @@ def redirect(url: str) -> RedirectResponse:
 
 @dataclass(frozen=True)
 class Pages:
-    """Renders pages for one request: its language, its session (if it has one yet)."""
+    """Renders pages of ``site`` for one request: its language, its session (if it has one
+    yet)."""
 
     request: Request
+    site: Site
     language: Language
     session: PortalSession | None
 
     def render(self, template: str, *, status: int = 200, **context: object) -> HTMLResponse:
         html = (
-            environment()
+            environment(self.site)
             .get_template(template)
             .render(
                 t=Translator(self.language),
                 language=self.language,
                 session=self.session,
+                site=self.site,
                 csrf_field=CSRF_FIELD,
                 here=self._here(),
                 notice=self._notice(),
-                nav_items=NAV_ITEMS,
+                nav_items=self.site.nav_items,
                 **{"nav": "", **context},
             )
         )
@@ -87,7 +79,7 @@ class Pages:
 
     def _here(self) -> str:
         """Where a language switch returns to: this page, or home after a form."""
-        return self.request.url.path if self.request.method == "GET" else HOME
+        return self.request.url.path if self.request.method == "GET" else self.site.home
 
     def _notice(self) -> str | None:
         """The message key a redirect asked for (``?notice=``), if it is one."""

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi import Path as PathParam
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
@@ -44,7 +44,6 @@ from gateway.notifications import service as notifications
 from gateway.notifications.messages import Event
 from gateway.notifications.schemas import PreferencesIn, PreferencesOut, preferences_out
 from gateway.notifications.transports import available_channels
-from gateway.oauth.repository import SqlRevokedTokens
 from gateway.oauth.service import verify_bearer
 from gateway.parties.citizens import sign_in as citizen_sign_in
 from gateway.parties.repository import party_by_client_id, party_names
@@ -58,12 +57,13 @@ from gateway.portal.access_log import (
     seen_cookie,
 )
 from gateway.portal.deps import (
-    SIGN_IN,
     Caller,
+    Password,
     PortalFailure,
     PortalPages,
     PortalRoute,
     SignedInForm,
+    Username,
     Visit,
     VisitorForm,
     failure_page,
@@ -72,10 +72,11 @@ from gateway.portal.deps import (
 )
 from gateway.portal.factors import FACTORS, Answer, prompter
 from gateway.portal.forms import ApprovalForm, approval_form
-from gateway.portal.i18n import LANGUAGE_COOKIE, Language
 from gateway.portal.pages import HOME, redirect
 from gateway.portal.sessions import COOKIE_PATH
+from gateway.portal.site_routes import add_site_routes
 from gateway.ratelimit import PORTAL_SIGN_IN, spend_sign_in
+from gateway.registry.repository import purpose_registry
 from gateway.reports import service as reports
 from gateway.reports.schemas import SignedReportOut
 from gateway.reports.service import NUMBER_PATTERN, ReportUse
@@ -92,17 +93,14 @@ from redaction.policies import Channel
 
 CONSENTS = "/portal/consents"
 STATIC = Path(__file__).resolve().parent / "static"
-LANGUAGE_MAX_AGE = int(timedelta(days=365).total_seconds())
 SEEN_MAX_AGE = int(timedelta(days=400).total_seconds())  # the longest browsers keep one
-BackTo = Annotated[
-    Identifier, Query(alias="next", max_length=200, pattern=r"^/portal/[A-Za-z0-9/_-]*$")
-]
 GrantId = Annotated[Identifier, PathParam(pattern=r"^cg_[A-Za-z0-9_-]{1,61}$")]
 RecordId = Annotated[Identifier, PathParam(pattern=r"^rec_[0-9a-f]{32}$")]
 ReportNumber = Annotated[Identifier, PathParam(pattern=NUMBER_PATTERN)]
 REPORTS = "/portal/reports"
 
 router = APIRouter(prefix="/portal", include_in_schema=False, route_class=PortalRoute)
+add_site_routes(router)
 
 
 def install_portal(app: FastAPI) -> None:
@@ -128,7 +126,7 @@ def _oidc(request: Request) -> bool:
 
 @router.get("/sign-in")
 def sign_in_page(request: Request, pages: PortalPages, session: Visit) -> Response:
-    if session.citizen_id is not None:
+    if session.account_id is not None:
         return redirect(HOME)
     return pages.render("sign_in.html", failed=False, username="", oidc=_oidc(request))
 
@@ -140,8 +138,8 @@ def sign_in(
     _form: VisitorForm,
     db: DbSession,
     engine: DbEngine,
-    username: Annotated[Identifier, Form(max_length=64)] = "",
-    password: Annotated[Text, Form(max_length=1024)] = "",
+    username: Username = "",
+    password: Password = "",
 ) -> Response:
     """The citizen signs in with the API's own check (the same answer for an unknown account
     and a wrong password, and the API's budget per account); the session starts afresh, bound
@@ -159,32 +157,6 @@ def sign_in(
     if not factors.has_factor(db, token.subject):
         return redirect(f"{FACTORS}?notice=enrol_factor")
     return redirect(HOME)
-
-
-@router.post("/sign-out")
-def sign_out(request: Request, session: SignedInForm, engine: DbEngine) -> Response:
-    SqlRevokedTokens(engine).revoke(session.sid, session.ends_at)
-    start_session(request)
-    return redirect(f"{SIGN_IN}?notice=signed_out")
-
-
-@router.get("/language/{code}")
-def switch_language(
-    request: Request,
-    code: Language,
-    back: BackTo = HOME,
-) -> Response:
-    response = redirect(back)
-    response.set_cookie(
-        LANGUAGE_COOKIE,
-        code.value,
-        max_age=LANGUAGE_MAX_AGE,
-        path=COOKIE_PATH,
-        secure=secure_cookies(request),
-        httponly=True,
-        samesite="strict",
-    )
-    return response
 
 
 # -- pending requests --------------------------------------------------------------------
@@ -322,7 +294,9 @@ def who_looked(
         head=log.head,
         entries=marked_entries(log, checkpoint),
         seen=check_seen(audit_log, seen, checkpoint),
-        purposes={purpose.code: purpose.description for purpose in service.purposes()},
+        purposes={
+            purpose.code: purpose.description for purpose in purpose_registry(db, retired=True)
+        },
     )
     if checkpoint is not None:
         page.set_cookie(

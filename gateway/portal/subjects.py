@@ -120,8 +120,8 @@ def oidc_callback(
 
 @router.get("/acting")
 def acting_page(pages: PortalPages, session: SignedIn, db: DbSession) -> Response:
-    assert session.citizen_id is not None
-    authorities = authorities_of(db, session.citizen_id, datetime.now(UTC))
+    assert session.account_id is not None
+    authorities = authorities_of(db, session.account_id, datetime.now(UTC))
     return pages.render(
         "acting.html", nav="acting", authorities=authorities, current=session.acting_for
     )
@@ -135,9 +135,9 @@ def choose_acting(
     entity_id: Annotated[str, Form(pattern=r"^([0-9a-f]{32})?$")] = "",
 ) -> Response:
     """Act for oneself (empty) or for an entity one has authority for now."""
-    assert session.citizen_id is not None
+    assert session.account_id is not None
     if entity_id:
-        authority_for(db, session.citizen_id, entity_id, datetime.now(UTC))
+        authority_for(db, session.account_id, entity_id, datetime.now(UTC))
     keep(request, replace(session, acting_for=entity_id or None))
     return redirect(f"{HOME}?notice=acting_changed")
 

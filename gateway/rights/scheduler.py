@@ -13,7 +13,9 @@ Each round runs, in this order, each job in a unit of work of its own:
 * ``notifications`` - the subjects' messages for the log's new entries, the consents about to
   expire and the daily digests are queued (:mod:`gateway.notifications.service`);
 * ``replay-purge`` - client assertion and DPoP proof ids too old to be replayed are forgotten
-  (:func:`gateway.oauth.repository.purge_replay_caches`).
+  (:func:`gateway.oauth.repository.purge_replay_caches`);
+* ``oversight-index`` - the log's new leaves are indexed for the regulator console
+  (:func:`gateway.console.index.catch_up`).
 
 Notices and messages are delivered, and retried, by the webhook worker
 (:mod:`gateway.webhooks.worker`), not here. Every job is safe to run twice; leases keep several
@@ -45,6 +47,7 @@ from sqlmodel import Session
 from gateway.archive.service import ArchiveDesk, purge_past_retention
 from gateway.audit_log.service import AuditLog
 from gateway.consents.service import ConsentDesk, expire_lapsed
+from gateway.console.index import catch_up
 from gateway.keys import GatewayKeys
 from gateway.notifications.service import (
     NoticeDesk,
@@ -115,6 +118,10 @@ def _replay_purge(session: Session, context: JobContext, now: datetime) -> int:
     return purge_replay_caches(context.engine, now)
 
 
+def _oversight_index(session: Session, context: JobContext, now: datetime) -> int:
+    return catch_up(context.engine)
+
+
 JOBS: Mapping[str, Job] = {
     "consent-expiry": _consent_expiry,
     "display-stops": _display_stops,
@@ -122,6 +129,7 @@ JOBS: Mapping[str, Job] = {
     "deadlines": _deadlines,
     "notifications": _notifications,
     "replay-purge": _replay_purge,
+    "oversight-index": _oversight_index,
 }
 
 

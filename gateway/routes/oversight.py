@@ -22,6 +22,7 @@ from gateway.rights.schemas import (
     overdue_objection,
     oversight_out,
 )
+from gateway.rights.service import RightsDesk
 from gateway.routes.rights import Desk
 from gateway.validation import StrictRoute
 
@@ -36,9 +37,7 @@ LOOK_BACK = timedelta(days=366)
     responses=ERRORS,
 )
 def overdue_objections(desk: Desk, _caller: OversightCaller) -> Oversight[OverdueObjection]:
-    parties = oversight.overdue_objections(desk)
-    model = Oversight[OverdueObjection]
-    return oversight_out(model, desk.deadlines, desk.today, parties, overdue_objection)
+    return objections_report(desk)
 
 
 @router.get(
@@ -47,9 +46,7 @@ def overdue_objections(desk: Desk, _caller: OversightCaller) -> Oversight[Overdu
     responses=ERRORS,
 )
 def overdue_notices(desk: Desk, _caller: OversightCaller) -> Oversight[OverdueNotice]:
-    parties = oversight.overdue_notices(desk)
-    model = Oversight[OverdueNotice]
-    return oversight_out(model, desk.deadlines, desk.today, parties, overdue_notice)
+    return notices_report(desk)
 
 
 @router.get(
@@ -64,7 +61,26 @@ def late_basis_reports(
         date | None, Query(description="Reports received on this day or later; a year back")
     ] = None,
 ) -> Oversight[LateBasisNotice]:
-    parties = oversight.late_basis_notices(desk, since or desk.today - LOOK_BACK)
+    return basis_report(desk, since or desk.today - LOOK_BACK)
+
+
+# The lists themselves, for these routes and the regulator console's log page.
+
+
+def objections_report(desk: RightsDesk) -> Oversight[OverdueObjection]:
+    parties = oversight.overdue_objections(desk)
+    model = Oversight[OverdueObjection]
+    return oversight_out(model, desk.deadlines, desk.today, parties, overdue_objection)
+
+
+def notices_report(desk: RightsDesk) -> Oversight[OverdueNotice]:
+    parties = oversight.overdue_notices(desk)
+    model = Oversight[OverdueNotice]
+    return oversight_out(model, desk.deadlines, desk.today, parties, overdue_notice)
+
+
+def basis_report(desk: RightsDesk, since: date) -> Oversight[LateBasisNotice]:
+    parties = oversight.late_basis_notices(desk, since)
     convert = late_basis_notice(desk.deadlines)
     model = Oversight[LateBasisNotice]
     return oversight_out(model, desk.deadlines, desk.today, parties, convert)

@@ -136,6 +136,14 @@ def test_authority_without_its_basis_or_case_or_beyond_it_is_refused(
     assert denial(refused) == (reason, article)
 
 
+def test_a_registered_basis_not_in_force_is_refused_before_anything_else() -> None:
+    lapsed = frozenset({"inspection"})
+    with pytest.raises(ChannelDeniedError) as refused:
+        check_authority("inspection", None, frozenset({TRUSTWORTHY}), BASES, lapsed)
+    assert denial(refused) == (Reason.LEGAL_BASIS_NOT_IN_FORCE, "Art. 40 para. 1")
+    assert check_authority("licensing", "case 8", frozenset(), BASES, lapsed) == BASES["licensing"]
+
+
 def test_narrow_keeps_only_the_categories_asked_and_their_redactions() -> None:
     subject = person()
     records = demo_records(demo_catalog(), subject, today=DAY)

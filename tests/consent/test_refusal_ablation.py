@@ -270,6 +270,14 @@ CASES = [
     ),
     Case(
         "channels",
+        Reason.LEGAL_BASIS_NOT_IN_FORCE,
+        "Art. 40 para. 1",
+        lambda: check_authority(
+            "inspection", "case 1", frozenset(), BASES, frozenset({"inspection"})
+        ),
+    ),
+    Case(
+        "channels",
         Reason.CASE_REFERENCE_MISSING,
         "Art. 40 para. 1",
         lambda: check_authority("inspection", " ", frozenset(), BASES),

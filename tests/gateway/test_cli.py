@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from datetime import date
 from pathlib import Path
@@ -14,9 +15,10 @@ from typer.testing import CliRunner
 from audit.leaf import EventKind, Outcome, decode
 from gateway.audit_log.repository import log_size, read_leaves
 from gateway.cli import app
+from gateway.console.repository import officer_by_username
 from gateway.demo import LEGAL_PERSONS, NATURAL_PERSONS
 from gateway.storage import migrate
-from gateway.storage.db import make_engine
+from gateway.storage.db import make_engine, unit_of_work
 from redaction.identifiers import validate_credit_code, validate_id_number
 
 runner = CliRunner()
@@ -61,6 +63,9 @@ def test_demo_is_idempotent_and_writes_every_role(env: Path) -> None:
     assert credentials["agency"]["legal_bases"]
     assert set(credentials["citizen"]) == {"username", "password", "id_number", "totp_secret"}
     assert f"TOTP secret {credentials['citizen']['totp_secret']}" in first.stdout
+    officer = credentials["regulator_officer"]
+    assert set(officer) == {"username", "password", "totp_secret"}
+    assert officer["username"] in first.stdout
     assert credentials["subjects"] == {
         "natural_persons": list(NATURAL_PERSONS),
         "legal_persons": list(LEGAL_PERSONS),
@@ -87,6 +92,29 @@ def test_demo_replaces_keys_whose_private_half_was_lost(env: Path) -> None:
         assert after[role]["client_id"] == before[role]["client_id"]
         assert after[role]["private_jwk"]["kid"] != before[role]["private_jwk"]["kid"]
     assert after["citizen"]["password"] != before["citizen"]["password"]
+
+
+def test_officers_add_enrols_an_officer_once_and_prints_the_secret_once(env: Path) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    added = runner.invoke(app, ["officers", "add", "wang.fang"], input="s3cret-pass\ns3cret-pass\n")
+    assert added.exit_code == 0, added.output
+    secret = re.search(r"TOTP secret  ([A-Z2-7]{32})", added.stdout)
+    assert secret is not None
+    assert f"otpauth://totp/Credit%20gateway%20oversight:wang.fang?secret={secret[1]}" in (
+        added.stdout
+    )
+    engine = make_engine(os.environ["GATEWAY_DATABASE_URL"])
+    with unit_of_work(engine) as session:
+        stored = officer_by_username(session, "wang.fang")
+        assert stored is not None and stored.totp_secret == secret[1]
+        assert "s3cret-pass" not in stored.password_hash
+    engine.dispose()
+    again = runner.invoke(app, ["officers", "add", "wang.fang", "--generate-password"])
+    assert again.exit_code == 2
+    assert "an officer 'wang.fang' exists" in again.stderr
+    generated = runner.invoke(app, ["officers", "add", "li.na", "--generate-password"])
+    assert generated.exit_code == 0, generated.output
+    assert re.search(r"password     \S{16,}", generated.stdout)
 
 
 def test_openapi_command_writes_the_served_document(env: Path) -> None:

@@ -10,8 +10,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from audit.leaf import AuditEvent, EventKind, decode
 from consent.keys import public_jwk
 from gateway.app import create_app
+from gateway.audit_log.repository import log_size, read_leaves
 from gateway.cli import app
 from gateway.demo import LEGAL_PERSONS, private_jwk
 from gateway.oauth.repository import SqlClientDirectory
@@ -89,6 +91,21 @@ def test_register_rotate_disable_and_list(registry: Settings, tmp_path: Path) ->
     listed = runner.invoke(app, ["parties", "list"])
     (line,) = [line for line in listed.stdout.splitlines() if "lakeside-lending" in line]
     assert "disabled" in line and third_kid in line
+    assert [(e.requester, e.reason_code, e.purpose) for e in _registry_changes(registry)] == [
+        ("operator", "party_registered", "lakeside-lending"),
+        ("operator", "party_keys_rotated", "lakeside-lending"),
+        ("operator", "party_keys_rotated", "lakeside-lending"),
+        ("operator", "party_disabled", "lakeside-lending"),
+    ]
+
+
+def _registry_changes(settings: Settings) -> list[AuditEvent]:
+    """The ``registry_change`` leaves of the log, in order."""
+    engine = make_engine(settings.resolved_database_url)
+    with engine.connect() as connection:
+        events = [decode(leaf) for leaf in read_leaves(connection, 0, log_size(connection))]
+    engine.dispose()
+    return [event for event in events if event.kind is EventKind.REGISTRY_CHANGE]
 
 
 @pytest.mark.parametrize(
@@ -105,6 +122,7 @@ def test_invalid_registrations_are_refused(
     result = runner.invoke(app, _register(path, *extra))
     assert result.exit_code == 2 and message in result.stderr
     assert _kids(registry, "lakeside-lending") is None
+    assert _registry_changes(registry) == []
 
 
 def test_a_private_key_or_a_second_registration_is_refused(

@@ -18,6 +18,7 @@ from gateway.cli import proxy_options
 from gateway.settings import Settings
 from gateway.storage import migrate
 from tests.gateway.factories import access_token, demo_credentials
+from tests.gateway.portal.factories import csrf_token
 from tests.gateway.test_problems import assert_problem
 from tests.services import redis_url
 
@@ -175,3 +176,29 @@ def test_one_account_has_one_sign_in_budget_over_every_address_api_and_portal(
         other = {"username": "someone-else", "password": "wrong"}
         headers = {"x-forwarded-for": "203.0.113.6"}
         assert client.post(SIGN_IN, data=other, headers=headers).status_code == 400
+
+
+def test_an_officer_has_a_sign_in_budget_of_its_own_over_every_address(
+    migrated: Settings,
+) -> None:
+    """Guessing an officer's password or code from many addresses is bounded; the console's
+    budget is not the citizens' (their sign-in still answers)."""
+    settings = migrated.model_copy(
+        update={"rate_limit_sign_in": "3/minute", "trusted_proxies": ["192.0.2.1/32"]}
+    )
+    credentials = demo_credentials(settings)
+    officer = credentials["regulator_officer"]["username"]
+    with TestClient(create_app(settings), client=("192.0.2.1", 40000)) as client:
+
+        def console(address: str) -> int:
+            headers = {"x-forwarded-for": address}
+            page = client.get("/oversight/sign-in", headers=headers).text
+            form = {"csrf_token": csrf_token(page), "username": officer, "password": "wrong"}
+            form["code"] = "123456"
+            status: int = client.post("/oversight/session", data=form, headers=headers).status_code
+            return status
+
+        assert [console(f"203.0.113.{n}") for n in range(1, 5)] == [400, 400, 400, 429]
+        citizen = {"username": credentials["citizen"]["username"], "password": "wrong"}
+        headers = {"x-forwarded-for": "203.0.113.9"}
+        assert client.post(SIGN_IN, data=citizen, headers=headers).status_code == 400

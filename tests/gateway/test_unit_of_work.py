@@ -10,7 +10,7 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session, select
 
 from gateway.deps import DbSession
-from gateway.parties.models import LegalBasis, Party
+from gateway.parties.models import SEEDED_VALID_FROM, LegalBasis, Party
 from tests.live import serve
 
 
@@ -39,7 +39,15 @@ def test_a_stored_change_is_committed_when_the_answer_arrives(app: FastAPI) -> N
 def test_a_failed_commit_is_the_answer(app: FastAPI) -> None:
     @app.post("/probe/orphan")
     def add_orphan(session: DbSession) -> dict[str, str]:
-        session.add(LegalBasis(party_id="no-such-party", code="x", title="x", categories=[]))
+        session.add(
+            LegalBasis(
+                party_id="no-such-party",
+                code="x",
+                title="x",
+                categories=[],
+                valid_from=SEEDED_VALID_FROM,
+            )
+        )
         return {"status": "stored"}
 
     with serve(app) as base:

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 from typer.testing import CliRunner, Result
 
 from gateway.audit_log.models import CHECKPOINTS, HASHES, LEAVES
+from gateway.audit_log.repository import latest_verification
 from gateway.cli import app
 from gateway.settings import Settings
 from gateway.storage.db import make_engine
@@ -170,3 +171,17 @@ def test_every_mutation_is_detected(env: Engine) -> None:
             if mutation in IN_EXPORTS:
                 assert_detected(verify_export(), mutation)
         assert verify("--local").exit_code == 0, f"{mutation.__name__} was not undone"
+
+
+def test_each_local_run_is_recorded_for_the_regulator_console(env: Engine) -> None:
+    assert verify("--local").exit_code == 0
+    with env.connect() as connection:
+        passed = latest_verification(connection)
+    assert passed is not None and (passed.passed, passed.tree_size) == (True, 20)
+    with mutated(env, change_leaf):
+        result = verify("--local")
+        assert_detected(result, change_leaf)
+    with env.connect() as connection:
+        failed = latest_verification(connection)
+    assert failed is not None and (failed.passed, failed.tree_size) == (False, None)
+    assert result.stderr == f"verification FAILED: {failed.detail}\n"

@@ -36,7 +36,7 @@ from gateway.archive.written_consents import DocumentRegistration, register_docu
 from gateway.audit_log.repository import log_size, read_leaves
 from gateway.consents.models import GrantRow
 from gateway.demo import demo_id_number, private_jwk
-from gateway.parties.models import LegalBasis
+from gateway.parties.models import SEEDED_VALID_FROM, LegalBasis
 from gateway.parties.service import Registration, register_party
 from gateway.storage.db import unit_of_work
 from redaction.demo import SAMPLE_VALUES
@@ -326,5 +326,6 @@ def _add_basis(session: Session, party_id: str) -> None:
             code=OTHER_AGENCY_BASIS,
             title="Tax inspection",
             categories=["basic", "untrustworthy", "tax"],
+            valid_from=SEEDED_VALID_FROM,
         )
     )

@@ -138,6 +138,14 @@ class _Controls(HTMLParser):
             self.controls.append(str(attributes.get("id")))
 
 
+def assert_strict_session_cookie(response: httpx.Response, name: str, path: str) -> None:
+    """The session cookie ``name`` is set ``HttpOnly``, ``SameSite=Strict``, for ``path``."""
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith(f"{name}=")
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and f"Path={path}" in cookie
+    assert "Secure" not in cookie  # the test gateway's public URL is http
+
+
 def assert_accessible_page(html: str, lang: str = "zh-CN") -> None:
     """``lang`` set, every control labelled, no inline script, style or handler."""
     assert f'<html lang="{lang}">' in html

@@ -22,7 +22,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from fastapi import FastAPI
-from playwright.sync_api import Browser, CDPSession, Page, expect, sync_playwright
+from playwright.sync_api import Browser, CDPSession, Page, expect
 
 from bench.passkey import SoftPasskey, seed_passkey
 from consent.passwords import CitizenPasswords
@@ -30,13 +30,12 @@ from gateway import demo
 from gateway.app import create_app
 from gateway.demo import demo_id_number
 from gateway.parties.models import Citizen
-from gateway.settings import Settings
-from gateway.storage import migrate
 from gateway.storage.db import unit_of_work
+from tests.browser import bearer, chromium, screenshot, site_settings, strict_page, tab_to
 from tests.gateway.consents.factories import consent_request, mortgage_request
-from tests.gateway.factories import ASSERTION_TYPE, demo_credentials
+from tests.gateway.factories import demo_credentials
 from tests.gateway.rights.factories import pdf_text
-from tests.live import ARTIFACTS, CHROMIUM_FLAGS, free_port, require_chromium, serve
+from tests.live import ARTIFACTS, free_port, serve
 
 SHOTS = ARTIFACTS / "portal"
 
@@ -53,15 +52,7 @@ class Live:
     sign_counts: Iterator[int] = field(default_factory=lambda: count(1000, 1000))
 
     def bank(self) -> dict[str, str]:
-        audience = f"{self.base}/oauth/token"
-        form = {
-            "grant_type": "client_credentials",
-            "client_assertion_type": ASSERTION_TYPE,
-            "client_assertion": demo.client_assertion(self.credentials["establishment"], audience),
-        }
-        response = self.api.post("/oauth/token", data=form)
-        assert response.status_code == 200, response.text
-        return {"Authorization": f"Bearer {response.json()['access_token']}"}
+        return bearer(self.api, self.credentials["establishment"])
 
     def request_consent(self, body: dict[str, Any], id_number: str | None = None) -> str:
         body["subject"]["value"] = id_number or self.credentials["citizen"]["id_number"]
@@ -92,16 +83,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     stores it) that each test's virtual authenticator is given."""
     directory = tmp_path_factory.mktemp("portal-browser")
     port = free_port()
-    settings = Settings(
-        base_url=f"http://localhost:{port}",
-        var_dir=directory / "var",
-        database_url=f"sqlite:///{directory / 'gateway.db'}",
-        rate_limit_default="100000/minute",
-        rate_limit_sign_in="1000/minute",
-        webhook_interval=3600,
-        _env_file=None,
-    )
-    migrate.upgrade(settings.resolved_database_url)
+    settings = site_settings(directory, f"http://localhost:{port}")
     credentials = demo_credentials(settings)
     demo.seed_demo_archive(settings)
     app = create_app(settings)
@@ -114,11 +96,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    chromium = require_chromium()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 def virtual_authenticator(page: Page) -> tuple[CDPSession, str]:
@@ -142,32 +121,24 @@ def virtual_authenticator(page: Page) -> tuple[CDPSession, str]:
 def page(browser: Browser, live: Live) -> Iterator[Page]:
     """A fresh browser profile whose authenticator holds the demo citizen's passkey (its
     counter ahead of every earlier test's); no page may break the CSP."""
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1120, "height": 900})
-    page = context.new_page()
-    devtools, authenticator = virtual_authenticator(page)
-    key = live.passkey.key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
-    credential = {
-        "credentialId": base64.b64encode(live.passkey.credential_id).decode(),
-        "isResidentCredential": False,
-        "rpId": "localhost",
-        "privateKey": base64.b64encode(key).decode(),
-        "signCount": next(live.sign_counts),
-    }
-    devtools.send(
-        "WebAuthn.addCredential", {"authenticatorId": authenticator, "credential": credential}
-    )
-    errors: list[str] = []
-    page.on(
-        "console", lambda message: errors.append(message.text) if message.type == "error" else None
-    )
-    yield page
-    context.close()
-    assert not [error for error in errors if "Content Security Policy" in error]
+    with strict_page(browser) as page:
+        devtools, authenticator = virtual_authenticator(page)
+        key = live.passkey.key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
+        credential = {
+            "credentialId": base64.b64encode(live.passkey.credential_id).decode(),
+            "isResidentCredential": False,
+            "rpId": "localhost",
+            "privateKey": base64.b64encode(key).decode(),
+            "signCount": next(live.sign_counts),
+        }
+        devtools.send(
+            "WebAuthn.addCredential", {"authenticatorId": authenticator, "credential": credential}
+        )
+        yield page
 
 
 def shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    screenshot(page, SHOTS, name)
 
 
 def sign_in(page: Page, live: Live) -> None:
@@ -261,17 +232,6 @@ def test_approve_with_written_consent_inquire_revoke_and_see_it_verified(
 
     page.get_by_role("button", name="退出登录").click()
     expect(page.get_by_role("status")).to_have_text("您已安全退出。")
-
-
-def tab_to(page: Page, selector: str, limit: int = 60) -> None:
-    """Press Tab until ``selector`` has the focus, which must be visible."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("s => document.activeElement.matches(s)", selector):
-            outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
-            assert outline != "none", f"no visible focus on {selector}"
-            return
-    raise AssertionError(f"Tab never reached {selector}")
 
 
 def test_keyboard_only_sign_in_and_approval(page: Page, live: Live) -> None:

@@ -32,6 +32,7 @@ from tests.gateway.consents.factories import (
 from tests.gateway.portal.factories import (
     SIGN_IN_PAGE,
     assert_accessible_page,
+    assert_strict_session_cookie,
     citizen_id,
     csrf_token,
     decide,
@@ -60,10 +61,7 @@ def test_the_sign_in_page_sets_a_strict_session_cookie_under_a_strict_csp(flow: 
     response = visitor(flow).get(SIGN_IN_PAGE)
     assert response.status_code == 200
     assert response.headers["content-security-policy"] == PORTAL_CSP
-    cookie = response.headers["set-cookie"]
-    assert cookie.startswith(f"{SESSION_COOKIE}=")
-    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/portal" in cookie
-    assert "Secure" not in cookie  # the test gateway's public URL is http
+    assert_strict_session_cookie(response, SESSION_COOKIE, "/portal")
     assert_accessible_page(response.text)
 
 

@@ -32,10 +32,10 @@ def keyring() -> KeyRing:
 
 
 def test_a_sealed_session_opens_to_the_same_session(keyring: KeyRing) -> None:
-    session = PortalSession.start(NOW, IDLE, citizen_id="c0ffee")
+    session = PortalSession.start(NOW, IDLE, account_id="c0ffee")
     assert unseal(seal(session, keyring), keyring.public_keys()) == session
     anonymous = PortalSession.start(NOW, IDLE)
-    assert unseal(seal(anonymous, keyring), keyring.public_keys()).citizen_id is None
+    assert unseal(seal(anonymous, keyring), keyring.public_keys()).account_id is None
 
 
 def test_every_session_has_its_own_id_and_csrf_token() -> None:
@@ -45,7 +45,7 @@ def test_every_session_has_its_own_id_and_csrf_token() -> None:
 
 
 def test_a_tampered_or_foreign_cookie_is_refused(keyring: KeyRing) -> None:
-    token = seal(PortalSession.start(NOW, IDLE, citizen_id="c0ffee"), keyring)
+    token = seal(PortalSession.start(NOW, IDLE, account_id="c0ffee"), keyring)
     header, payload, signature = token.split(".")
     forged = f"{header}.{payload[:-2]}AA.{signature}"
     other = KeyRing.generate()
@@ -55,7 +55,7 @@ def test_a_tampered_or_foreign_cookie_is_refused(keyring: KeyRing) -> None:
 
 
 def test_a_session_is_never_an_access_token_nor_the_reverse(keyring: KeyRing) -> None:
-    session_token = seal(PortalSession.start(NOW, IDLE, citizen_id="c0ffee"), keyring)
+    session_token = seal(PortalSession.start(NOW, IDLE, account_id="c0ffee"), keyring)
     with pytest.raises(InvalidTokenError, match="wrong token type"):
         verify_access_token(
             session_token, keyring.public_keys(), CONTEXT, now=NOW, revoked=MemoryRevoked()

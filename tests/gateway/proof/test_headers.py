@@ -15,6 +15,8 @@ from fastapi.testclient import TestClient
 from bench.harness import Province
 from gateway import docs
 from gateway.app import create_app
+from gateway.console import registry_pages
+from gateway.console import routes as console
 from gateway.demo import LEGAL_PERSONS
 from gateway.portal import routes as portal
 from gateway.routes import tlog
@@ -55,8 +57,8 @@ def missing_headers(response: httpx.Response) -> dict[str, str | None]:
 
 
 def _requests(app: FastAPI) -> list[tuple[str, str]]:
-    """Every operation of the API and every page outside it (the portal, the docs), path
-    parameters filled in with their names."""
+    """Every operation of the API and every page outside it (the portal, the regulator console,
+    the docs), path parameters filled in with their names."""
     api = [
         (method.upper(), path)
         for path, operations in app.openapi()["paths"].items()
@@ -64,7 +66,7 @@ def _requests(app: FastAPI) -> list[tuple[str, str]]:
     ]
     pages = [
         (sorted(route.methods or {"GET"})[0], route.path)
-        for router in (portal.router, docs.router)
+        for router in (portal.router, console.router, registry_pages.router, docs.router)
         for route in router.routes
         if isinstance(route, APIRoute)
     ]
@@ -75,6 +77,7 @@ def test_every_route_answers_every_persona_with_the_hardening_headers(world: Wor
     requests = [
         *_requests(world.client.app),  # type: ignore[arg-type]
         ("GET", "/portal/static/portal.css"),
+        ("GET", "/oversight/static/console.css"),
         ("GET", "/no/such/path"),
         ("DELETE", "/v1/catalog"),
     ]

@@ -9,17 +9,22 @@
   (state, uses, requester, record ids): an unknown property is refused whole (422);
 * API4 unrestricted resource consumption - every page and batch has a ceiling;
 * API5 broken function level authorization - every protected operation of the served OpenAPI
-  admits its role only (a new operation must be added to :data:`ADMITTED`).
+  admits its role only (a new operation must be added to :data:`ADMITTED`); every route of
+  the regulator console but its sign-in admits a signed-in officer only, never an API token
+  nor a citizen's portal session.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from fastapi.routing import APIRoute
 
 from gateway.archive.schemas import MAX_BATCH
 from gateway.audit_log.service import MAX_LEAVES_PAGE
+from gateway.console.routes import router as console
 from gateway.inquiries.access_log import MAX_ENTRIES
 from tests.gateway.consents.factories import consent_request
 from tests.gateway.inquiries.factories import World, subject
@@ -305,6 +310,18 @@ ADMITTED = {
     "GET /v1/me/restoration-applications": "citizen",
     "GET /v1/restoration-applications": "provider",
     "POST /v1/restoration-applications/{application_id}/decision": "provider",
+    "GET /v1/registry/parties": "regulator",
+    "POST /v1/registry/parties": "regulator",
+    "POST /v1/registry/parties/{client_id}/disable": "regulator",
+    "POST /v1/registry/parties/{client_id}/keys": "regulator",
+    "GET /v1/registry/parties/{client_id}/legal-bases": "regulator",
+    "POST /v1/registry/parties/{client_id}/legal-bases": "regulator",
+    "PUT /v1/registry/parties/{client_id}/legal-bases/{code}": "regulator",
+    "POST /v1/registry/parties/{client_id}/legal-bases/{code}/withdraw": "regulator",
+    "GET /v1/registry/purposes": "regulator",
+    "POST /v1/registry/purposes": "regulator",
+    "PUT /v1/registry/purposes/{code}": "regulator",
+    "POST /v1/registry/purposes/{code}/retire": "regulator",
 }
 PERSONAS = ("establishment", "agency", "provider", "regulator", "citizen", "operator", None)
 
@@ -332,6 +349,8 @@ def test_every_protected_operation_admits_its_role_only(world: World, persona: s
         "{entity_id}": world.flow.credentials["legal_person"]["entity_id"],
         "{agent_id}": "ag_unknown",
         "{application_id}": "ra_unknown",
+        "{client_id}": world.client_id("agency"),
+        "{code}": "market-supervision-inspection",
     }
     bodies = {
         "POST /v1/inquiries/authorized": world.authorized(ids["{grant_id}"])[2],
@@ -354,6 +373,47 @@ def test_every_protected_operation_admits_its_role_only(world: World, persona: s
     assert refused == dict.fromkeys(refused, expected)
 
 
+CONSOLE_VISITOR_ROUTES = {
+    "GET /oversight/sign-in",
+    "POST /oversight/session",
+    "GET /oversight/language/{code}",
+}
+"""The console's routes a visitor may use; every other one needs the signed-in officer."""
+
+
+def console_routes() -> list[tuple[str, str]]:
+    return [
+        (method, route.path)
+        for route in console.routes
+        if isinstance(route, APIRoute)
+        for method in sorted(route.methods or ())
+        if f"{method} {route.path}" not in CONSOLE_VISITOR_ROUTES
+    ]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_every_console_route_admits_a_signed_in_officer_only(
+    world: World, persona: str | None
+) -> None:
+    """API tokens of every role, the regulator's included, and a citizen's portal session are
+    sent to the console's sign-in page: no console route answers them."""
+    client = visitor(world.flow)
+    if persona == "citizen":
+        citizen = world.flow.credentials["citizen"]
+        assert sign_in(client, citizen["username"], citizen["password"]).status_code == 303
+    routes = console_routes()
+    assert ("GET", "/oversight") in routes
+    answers = {}
+    for method, path in routes:
+        concrete = re.sub(r"\{[^}]+\}", "x", path)
+        response = client.request(
+            method, concrete, headers=world.headers(persona), follow_redirects=False
+        )
+        answers[f"{method} {path}"] = (response.status_code, response.headers.get("location"))
+    assert answers == dict.fromkeys(answers, (303, "/oversight/sign-in"))
+    client.cookies.clear()
+
+
 ROUTE_ARTICLES = {
     "POST /v1/me/consents/{grant_id}/approve": "Art. 61(2)",
     "POST /v1/consent-requests": "Art. 39 para. 2",
@@ -363,6 +423,7 @@ ROUTE_ARTICLES = {
     "POST /v1/me/statements": "Art. 37 para. 2",
     "GET /v1/oversight/overdue-objections": "Art. 69",
     "GET /v1/deletion-notices": "Art. 67",
+    "POST /v1/registry/parties/{client_id}/legal-bases": "Art. 39 para. 2",
 }
 
 
@@ -371,7 +432,7 @@ def test_every_refusal_of_a_fixed_role_route_names_its_article(
     world: World, operation: str, article: str
 ) -> None:
     method, path = operation.split(" ")
-    path = path.replace("{grant_id}", world.grant())
+    path = path.replace("{grant_id}", world.grant()).replace("{client_id}", "demo-agency")
     other = "citizen" if ADMITTED[operation] != "citizen" else "establishment"
     response = world.client.request(method, path, json={}, headers=world.headers(other))
     problem = assert_problem(response, 403)

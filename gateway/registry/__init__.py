@@ -1,0 +1,1 @@
+"""The registries the regulator keeps: parties, agencies' legal bases, purposes of consent."""
