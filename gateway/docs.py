@@ -9,6 +9,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from gateway.validation import StrictRoute
+
 STATIC = Path(__file__).resolve().parent / "static"
 
 DOCS_HTML = """<!doctype html>
@@ -26,7 +28,7 @@ DOCS_HTML = """<!doctype html>
 </html>
 """
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=StrictRoute)
 
 
 @router.get("/docs")

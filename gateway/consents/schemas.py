@@ -76,7 +76,7 @@ class WrittenConsentIn(StrictBody):
 
 
 SecondFactorProof = Annotated[
-    str | None,
+    Identifier | None,
     Field(
         max_length=4096,
         description="The proof POST /v1/me/second-factor/proofs issued for this very decision; "

@@ -15,7 +15,7 @@ from gateway.validation import Identifier, StrictBody, Text
 
 Label = Annotated[Text, Field(max_length=100, description="A name for the device")]
 Credential = Annotated[
-    dict[str, Any],
+    dict[Identifier, Any],
     Field(description="The PublicKeyCredential as JSON (WebAuthn Level 3 toJSON())"),
 ]
 SignedChallenge = Annotated[

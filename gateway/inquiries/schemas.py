@@ -23,7 +23,7 @@ from gateway.consents.schemas import SubjectIn
 from gateway.consents.service import SubjectRef
 from gateway.inquiries.access_log import AccessEntry, AccessLog
 from gateway.inquiries.service import Statement
-from gateway.validation import Identifier, StrictBody
+from gateway.validation import Identifier, StrictBody, Text
 from redaction.catalog import ScopeCategory
 from redaction.identifiers import IdentifierKind, OtherDocumentType, classify_identifier
 from redaction.policies import Channel
@@ -69,7 +69,7 @@ class SharingInquiryIn(StrictBody):
 
     subject: SubjectIn
     categories: Categories = Field(min_length=1)
-    duty: str | None = Field(
+    duty: Text | None = Field(
         None,
         max_length=200,
         description="The duty the information serves; registered only as a commitment",

@@ -43,14 +43,15 @@ from gateway.portal.deps import (
 from gateway.portal.pages import HOME, redirect
 from gateway.rights import restoration
 from gateway.routes.rights import Desk as RightsDesk
+from gateway.validation import Identifier, Text
 from problems import NotFound
 
 router = APIRouter(prefix="/portal", include_in_schema=False, route_class=PortalRoute)
 TRANSACTION_COOKIE = "portal_oidc"
 TRANSACTION_PATH = "/portal/oidc"
 ACTING = "/portal/acting"
-RecordId = Annotated[str, PathParam(pattern=r"^rec_[0-9a-f]{32}$")]
-Text = Annotated[str, Query(max_length=2048)]
+RecordId = Annotated[Identifier, PathParam(pattern=r"^rec_[0-9a-f]{32}$")]
+CallbackParam = Annotated[Identifier, Query(max_length=2048)]
 
 
 class OidcNotConfigured(NotFound):
@@ -91,8 +92,8 @@ def oidc_callback(
     request: Request,
     pages: PortalPages,
     db: DbSession,
-    code: Text = "",
-    state: Text = "",
+    code: CallbackParam = "",
+    state: CallbackParam = "",
 ) -> Response:
     """Bind the enrolled account the provider verified; a new session starts. The page goes
     on to the portal by itself: the redirect back from the provider was a cross-site
@@ -132,7 +133,7 @@ def choose_acting(
     request: Request,
     session: SignedInForm,
     db: DbSession,
-    entity_id: Annotated[str, Form(pattern=r"^([0-9a-f]{32})?$")] = "",
+    entity_id: Annotated[Identifier, Form(pattern=r"^([0-9a-f]{32})?$")] = "",
 ) -> Response:
     """Act for oneself (empty) or for an entity one has authority for now."""
     assert session.account_id is not None
@@ -151,7 +152,7 @@ def apply_for_restoration(
     _form: SignedInForm,
     rights: RightsDesk,
     record_id: RecordId,
-    reason: Annotated[str, Form(max_length=500)] = "",
+    reason: Annotated[Text, Form(max_length=500)] = "",
 ) -> Response:
     application = restoration.Application(record_id, reason)
     restoration.apply_for_restoration(rights, caller, application)

@@ -33,7 +33,7 @@ Categories = Annotated[list[ScopeCategory], Field(min_length=1, max_length=len(S
 class JwkSetIn(StrictBody):
     """Public keys (RFC 7517 JWK Set); a private member is refused."""
 
-    keys: list[dict[str, JwkMember]] = Field(min_length=1, max_length=8)
+    keys: list[dict[Identifier, JwkMember]] = Field(min_length=1, max_length=8)
 
 
 class PartyIn(StrictBody):

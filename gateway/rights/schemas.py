@@ -71,7 +71,7 @@ class ObjectionIn(StrictBody):
         pattern=r"^[\x21-\x7e]+$",
         description="A reference to the written application's attachment (number or URL)",
     )
-    item_code: str | None = Field(
+    item_code: Identifier | None = Field(
         None, min_length=1, max_length=64, description="The catalog item missing (omission)"
     )
 

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from gateway.auth import CitizenCaller, CitizenReader, OperatorCaller
 from gateway.deps import DbSession
@@ -38,30 +38,29 @@ from gateway.parties.models import Citizen, EntityAgent
 from gateway.problem_handlers import problem_responses
 from gateway.routes.citizen_auth import CitizenToken
 from gateway.routes.oauth import Server
+from gateway.validation import Identifier, StrictBody, StrictRoute
 from problems import GatewayError, InvalidInput
 
-router = APIRouter(tags=["subjects"])
+router = APIRouter(tags=["subjects"], route_class=StrictRoute)
 MAX_PERSONS = 1000
-AccountId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="An entity's account id")]
-AgentId = Annotated[str, Path(pattern=r"^ag_[0-9a-f]{32}$", description="ag_...")]
-DocumentType = Annotated[str, Field(pattern=r"^[a-z_]{1,32}$")]
-Number = Annotated[str, Field(min_length=1, max_length=64)]
+AccountId = Annotated[
+    Identifier, Path(pattern=r"^[0-9a-f]{32}$", description="An entity's account id")
+]
+AgentId = Annotated[Identifier, Path(pattern=r"^ag_[0-9a-f]{32}$", description="ag_...")]
+DocumentType = Annotated[Identifier, Field(pattern=r"^[a-z_]{1,32}$")]
+Number = Annotated[Identifier, Field(min_length=1, max_length=64)]
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class DocumentIn(_Body):
+class DocumentIn(StrictBody):
     document_type: DocumentType
     number: Number
 
 
-class PersonIn(_Body):
+class PersonIn(StrictBody):
     """A natural person: the ID number, or only without one another document (Art. 34
     para. 2); ``documents``: the other documents of a person with an ID number."""
 
-    full_name: str = Field(min_length=1, max_length=100)
+    full_name: Identifier = Field(min_length=1, max_length=100)
     id_number: Number | None = None
     document: DocumentIn | None = None
     documents: list[DocumentIn] = Field(default_factory=list, max_length=8)
@@ -76,7 +75,7 @@ class PersonIn(_Body):
         )
 
 
-class PersonsIn(_Body):
+class PersonsIn(StrictBody):
     persons: list[PersonIn] = Field(min_length=1, max_length=MAX_PERSONS)
 
 
@@ -98,12 +97,12 @@ class EnrolmentsOut(BaseModel):
     results: list[EnrolmentOut] = Field(description="One per person, in order")
 
 
-class EntityIn(_Body):
+class EntityIn(StrictBody):
     """A legal person or unincorporated organization and its legal representative (an
     enrolled person, by ID number or ``type:number`` of their document)."""
 
-    credit_code: str = Field(min_length=18, max_length=18)
-    name: str = Field(min_length=1, max_length=200)
+    credit_code: Identifier = Field(min_length=18, max_length=18)
+    name: Identifier = Field(min_length=1, max_length=200)
     kind: EntityKind = EntityKind.LEGAL_PERSON
     representative: Number
 
@@ -121,15 +120,15 @@ class EntitiesOut(BaseModel):
     entities: list[EntityOut]
 
 
-class ActingIn(_Body):
-    entity_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+class ActingIn(StrictBody):
+    entity_id: Identifier = Field(pattern=r"^[0-9a-f]{32}$")
 
 
-class AgentIn(_Body):
+class AgentIn(StrictBody):
     """The authorization of an agent: who, the document's reference, its validity."""
 
     agent: Number = Field(description="The agent's ID number (or type:number); enrolled")
-    document_reference: str = Field(min_length=1, max_length=128)
+    document_reference: Identifier = Field(min_length=1, max_length=128)
     valid_from: date
     valid_until: date
 

@@ -17,9 +17,10 @@ from fastapi import APIRouter, Response
 from audit.tiles import parse_tile_path
 from gateway.deps import AuditService
 from gateway.problem_handlers import problem_responses
+from gateway.validation import Identifier, StrictRoute
 
 PREFIX = "/v1/audit/tlog"
-router = APIRouter(prefix=PREFIX, tags=["audit"])
+router = APIRouter(prefix=PREFIX, tags=["audit"], route_class=StrictRoute)
 PUBLIC: dict[str, Any] = {"security": []}
 CHECKPOINT_CACHE = "public, max-age=2"
 FULL_TILE_CACHE = "public, max-age=31536000, immutable"
@@ -54,7 +55,7 @@ def checkpoint(audit_log: AuditService) -> Response:
     responses={**OCTETS, **problem_responses(404, 503)},
     openapi_extra=PUBLIC,
 )
-def tile(path: str, audit_log: AuditService) -> Response:
+def tile(path: Identifier, audit_log: AuditService) -> Response:
     wanted = parse_tile_path(f"tile/{path}")
     cache = FULL_TILE_CACHE if wanted.full else PARTIAL_TILE_CACHE
     return Response(
