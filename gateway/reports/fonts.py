@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import shutil
 import subprocess
 import tempfile
@@ -59,7 +60,7 @@ def _prepared() -> tuple[Face, ...]:
     try:
         sources = {weight: _system_face(style) for weight, style in WEIGHTS.items()}
         directory = Path(tempfile.mkdtemp(prefix="gateway-report-fonts-"))
-        atexit.register(shutil.rmtree, directory, True)
+        atexit.register(_remove, directory, os.getpid())
         return tuple(
             _cut(path, index, directory / f"noto-sans-cjk-sc-gb2312-{weight}.otf", weight)
             for weight, (path, index) in sources.items()
@@ -67,6 +68,12 @@ def _prepared() -> tuple[Face, ...]:
     except (OSError, ValueError, subprocess.SubprocessError) as exc:
         LOGGER.warning("report fonts not prepared, using the full %s: %s", FAMILY, exc)
         return ()
+
+
+def _remove(directory: Path, builder: int) -> None:
+    """At exit, the directory goes with the process that made it (not with a forked child)."""
+    if os.getpid() == builder:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _system_face(style: str) -> tuple[Path, int]:
