@@ -1,8 +1,9 @@
 """The PDF of a signed credit report (Art. 39 para. 5), rendered from its signed payload.
 
-HTML from a Jinja template, typeset by WeasyPrint with Debian's Noto CJK fonts embedded (only
-the glyphs used), a QR code of the verification address by segno, page numbers and the report
-number on every page. The PDF carries the SHA-256 digest of the JWS it was rendered from, so a
+HTML from a Jinja template and one stylesheet (parsed once), typeset by WeasyPrint with Debian's
+Noto CJK fonts embedded (only the glyphs used, cut from the faces :mod:`gateway.reports.fonts`
+prepares), a QR code of the verification address by segno, page numbers and the report number
+on every page. The PDF carries the SHA-256 digest of the JWS it was rendered from, so a
 verifier matches the paper with the JSON and with ``GET /v1/reports/{number}/verification``.
 WeasyPrint needs Pango from the operating system: when it is missing only the PDF is
 unavailable (503), never the report.
@@ -10,16 +11,19 @@ unavailable (503), never the report.
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import segno
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from gateway.reports.errors import RendererUnavailable
+from gateway.reports.fonts import report_faces
+
+if TYPE_CHECKING:
+    from weasyprint import CSS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CST = timezone(timedelta(hours=8), "CST")
@@ -56,7 +60,7 @@ def _environment() -> Environment:
 def render_pdf(payload: dict[str, Any], digest: str) -> bytes:
     """The report's PDF; raises ``RendererUnavailable`` when WeasyPrint cannot run here."""
     try:
-        from weasyprint import HTML
+        from weasyprint import CSS, HTML
     except (ImportError, OSError) as exc:  # OSError: Pango missing from the system
         raise RendererUnavailable("the PDF renderer is not installed on this server") from exc
     html = (
@@ -70,19 +74,28 @@ def render_pdf(payload: dict[str, Any], digest: str) -> bytes:
             use=USES.get(payload["use"], (payload["use"], payload["use"])),
             labels=LABELS,
             basis_kinds=BASIS_KINDS,
-            qr=_qr_data_uri(payload["verification"]["url"], payload["verification"]["code"]),
+            qr=_qr_svg(payload["verification"]["url"], payload["verification"]["code"]),
+            faces=report_faces(),
         )
     )
-    pdf: bytes = HTML(string=html, base_url=str(TEMPLATES)).write_pdf(custom_metadata=True)
+    document = HTML(string=html, base_url=str(TEMPLATES))
+    pdf: bytes = document.write_pdf(stylesheets=[_stylesheet(CSS)], custom_metadata=True)
     return pdf
+
+
+@cache
+def _stylesheet(css: type[CSS]) -> CSS:
+    """``report.css``, the same for every report: parsed once per process."""
+    return css(filename=TEMPLATES / "report.css")
 
 
 def _local(seconds: int) -> str:
     return datetime.fromtimestamp(seconds, UTC).astimezone(CST).strftime("%Y-%m-%d %H:%M CST")
 
 
-def _qr_data_uri(url: str, code: str) -> str:
-    """The verification address with its code, as an SVG QR code (error correction M)."""
+def _qr_svg(url: str, code: str) -> str:
+    """The verification address with its code, as an inline SVG QR code (error correction M):
+    segno writes only the modules' path, nothing of the address as text."""
     qr = segno.make(f"{url}?code={code}", error="m")
-    svg = qr.svg_inline(scale=3, border=2)
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+    svg: str = qr.svg_inline(scale=3, border=2)
+    return svg

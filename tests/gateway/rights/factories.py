@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -168,15 +169,28 @@ class Rights:
 
 def pdf_text(pdf: bytes, number: str) -> str:
     """The PDF's text (pdftotext), its pages kept as PNGs under var/test-artifacts/reports/."""
-    if shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None:
-        unavailable("poppler-utils (pdftotext, pdftoppm)", FileNotFoundError("not on PATH"))
-    (ARTIFACTS / "reports").mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / "reports" / f"credit-report-{number}.pdf"
-    path.write_bytes(pdf)
+    path = _kept(pdf, number)
     subprocess.run(
         ["pdftoppm", "-png", "-r", "60", str(path), str(path.with_suffix(""))], check=True
     )
-    text = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
-    ).stdout
-    return text
+    return _poppler("pdftotext", "-layout", str(path), "-")
+
+
+def pdf_fonts(pdf: bytes, number: str) -> dict[str, bool]:
+    """The PDF's fonts (pdffonts): each name, without its subset tag, and whether embedded."""
+    rows = [line.split() for line in _poppler("pdffonts", str(_kept(pdf, number))).splitlines()]
+    return {row[0].rpartition("+")[2]: row[-5] == "yes" for row in rows[2:]}
+
+
+def _kept(pdf: bytes, number: str) -> Path:
+    for tool in ("pdftotext", "pdftoppm", "pdffonts"):
+        if shutil.which(tool) is None:
+            unavailable("poppler-utils (pdftotext, pdftoppm, pdffonts)", FileNotFoundError(tool))
+    (ARTIFACTS / "reports").mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / "reports" / f"credit-report-{number}.pdf"
+    path.write_bytes(pdf)
+    return path
+
+
+def _poppler(*command: str) -> str:
+    return subprocess.run(command, check=True, capture_output=True, text=True).stdout

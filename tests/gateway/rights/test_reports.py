@@ -15,7 +15,8 @@ import pytest
 
 from audit.leaf import Channel, EventKind
 from bench.passkey import StepUp
-from tests.gateway.rights.factories import Rights, pdf_text, refused
+from tests.gateway.archive.factories import penalty_fields
+from tests.gateway.rights.factories import Rights, pdf_fonts, pdf_text, refused
 from tests.gateway.test_problems import assert_problem
 
 ARTICLE = "Art. 39 para. 5"
@@ -190,6 +191,23 @@ def test_the_pdf_prints_number_code_digest_items_and_sources(rights: Rights) -> 
         if item["basis"]:
             assert item["basis"]["number"] in text
     assert rights.world.citizen not in text
+    fonts = pdf_fonts(response.content, number)
+    assert {"Report-Sans-CJK", "Report-Sans-CJK-Bold"} <= fonts.keys() and all(fonts.values())
+
+
+def test_a_hanzi_outside_gb2312_is_printed_from_the_full_font(rights: Rights) -> None:
+    """The PDF is set in Noto Sans CJK SC cut to GB 2312; a rare character (堃, and 𠮷 beyond
+    the BMP) is set in the full font, embedded as well: no character is lost."""
+    authority = "示范市堃𠮷市场监督管理局"
+    rights.record(fields=penalty_fields(penalty_authority=authority))
+    number = issue(rights)["number"]
+    response = rights.client.get(
+        f"/v1/me/credit-reports/{number}/pdf", headers=rights.world.headers("citizen")
+    )
+    text = "".join(pdf_text(response.content, number).split())  # the line may wrap anywhere
+    assert f"penalty_authority:{authority}" in text
+    fonts = pdf_fonts(response.content, number)
+    assert {"Report-Sans-CJK", "Noto-Sans-CJK-SC"} <= fonts.keys() and all(fonts.values())
 
 
 def test_issuing_needs_a_fresh_second_factor_of_its_own(rights: Rights) -> None:
