@@ -305,6 +305,7 @@ def test_the_citizen_issues_downloads_and_withdraws_a_report(page: Page, live: L
         card.get_by_role("link", name="下载签名 JSON").click()
     signed = json.loads(json_download.value.path().read_bytes())
     assert number in text and code in text and signed["report"]["use"] == "bidding"
+    assert signed["report"]["items"], "the demo citizen's file has records"
     for item in signed["report"]["items"]:
         assert item["item_name"]["zh"] in text and item["source"] in text
     digest = hashlib.sha256(signed["jws"].encode()).hexdigest()

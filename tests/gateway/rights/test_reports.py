@@ -176,6 +176,7 @@ def test_only_the_subject_reads_its_reports(rights: Rights) -> None:
 
 
 def test_the_pdf_prints_number_code_digest_items_and_sources(rights: Rights) -> None:
+    rights.record()
     issued = issue(rights)
     number = issued["number"]
     response = rights.client.get(
@@ -186,6 +187,7 @@ def test_the_pdf_prints_number_code_digest_items_and_sources(rights: Rights) -> 
     report = signed(rights, number)["report"]
     assert number in text and issued["verification_code"] in text
     assert issued["digest"][:8] in text and report["subject"]["identifier"] in text
+    assert report["items"], "the demo citizen's file has records"
     for item in report["items"]:
         assert item["item_name"]["zh"] in text and item["source"] in text
         if item["basis"]:
