@@ -83,6 +83,12 @@ class CheckpointPublisher:
         return note
 
     def start(self) -> None:
+        """Sign the first checkpoint before serving (a client's first read finds one), then
+        keep signing - and asking the witnesses - on the thread."""
+        try:
+            self.publish_now()
+        except Exception as exc:  # the storage failed: the thread retries
+            log.error("audit checkpoint not published: %s", type(exc).__name__)
         self._thread.start()
 
     def stop(self) -> None:
