@@ -4,10 +4,11 @@ sign-ins presenting the same code cannot both be accepted."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, or_, update
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from gateway.console.models import RegulatorOfficer
+from gateway.factors.repository import advance_step
 
 
 def officer_by_username(session: Session, username: str) -> RegulatorOfficer | None:
@@ -22,14 +23,5 @@ def add(session: Session, officer: RegulatorOfficer) -> None:
 
 def accept_step(engine: Engine, officer_id: str, step: int) -> bool:
     """Record ``step`` as the officer's last accepted one, unless it is not after it."""
-    statement = (
-        update(RegulatorOfficer)
-        .where(
-            col(RegulatorOfficer.officer_id) == officer_id,
-            or_(col(RegulatorOfficer.last_step).is_(None), col(RegulatorOfficer.last_step) < step),
-        )
-        .values(last_step=step)
-        .returning(col(RegulatorOfficer.officer_id))
-    )
-    with engine.begin() as connection:
-        return connection.execute(statement).first() is not None
+    officer, last_step = col(RegulatorOfficer.officer_id), col(RegulatorOfficer.last_step)
+    return advance_step(engine, RegulatorOfficer, officer, last_step, officer_id, step)

@@ -9,7 +9,8 @@ cannot roll an accepted code back.
 from __future__ import annotations
 
 from sqlalchemy import Engine, delete, or_, update
-from sqlmodel import Session, col, select
+from sqlalchemy.orm import Mapped
+from sqlmodel import Session, SQLModel, col, select
 
 from gateway.factors.models import Factor
 
@@ -56,14 +57,25 @@ def remove_all(session: Session, citizen_id: str) -> int:
 
 def accept_step(engine: Engine, factor_id: str, step: int) -> bool:
     """Record ``step`` as the TOTP factor's last accepted one, unless it is not after it."""
+    key, last_step = col(Factor.factor_id), col(Factor.last_step)
+    return advance_step(engine, Factor, key, last_step, factor_id, step)
+
+
+def advance_step(
+    engine: Engine,
+    model: type[SQLModel],
+    key: Mapped[str],
+    last_step: Mapped[int | None],
+    value: str,
+    step: int,
+) -> bool:
+    """Move the TOTP counter ``last_step`` of the row ``key == value`` to ``step`` in one
+    conditional UPDATE committed at once, so two uses of one code cannot both be accepted."""
     statement = (
-        update(Factor)
-        .where(
-            col(Factor.factor_id) == factor_id,
-            or_(col(Factor.last_step).is_(None), col(Factor.last_step) < step),
-        )
-        .values(last_step=step)
-        .returning(col(Factor.factor_id))
+        update(model)
+        .where(key == value, or_(last_step.is_(None), last_step < step))
+        .values({last_step: step})
+        .returning(key)
     )
     with engine.begin() as connection:
         return connection.execute(statement).first() is not None
