@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -28,7 +29,9 @@ def _check_key(master_key: bytes, version: int) -> None:
         raise InvalidPseudonymKey("the master key has at least 32 bytes and a version from 1")
 
 
+@lru_cache(maxsize=1024)
 def _requester_key(master_key: bytes, requester_id: str, version: int) -> bytes:
+    """Derived once per requester and key version: every inquiry derives the internal one."""
     _check_key(master_key, version)
     info = f"credit-gateway/pseudonym/v{version}/{requester_id}".encode()
     return HKDF(algorithm=SHA256(), length=32, salt=None, info=info).derive(master_key)

@@ -136,3 +136,14 @@ class ResponsibilityNote(SQLModel, table=True):
     record_id: str = Field(foreign_key="records.record_id", max_length=40, index=True)
     role: str = Field(max_length=32)
     noted_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class ArchiveFile(SQLModel, table=True):
+    """The revision of a subject's file: drawn anew, by the database's triggers, in the
+    transaction of every change to the subject's records, versions or statements (migration
+    ``0033_archive_revisions``); what a rendered view is kept by (:mod:`gateway.archive.views`)."""
+
+    __tablename__ = "archive_files"
+
+    subject_key: str = Field(primary_key=True, max_length=64)
+    revision: int = Field(sa_column=Column(BigInteger, nullable=False))

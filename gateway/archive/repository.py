@@ -48,7 +48,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from gateway.archive.errors import ConcurrentChange
-from gateway.archive.models import CreditSubject, RecordRow, RecordVersionRow
+from gateway.archive.models import ArchiveFile, CreditSubject, RecordRow, RecordVersionRow
 from gateway.archive.models import SubjectStatement as StatementRow
 from gateway.audit_log.models import LEAVES, OPENINGS, table
 from gateway.keys import GatewayKeys
@@ -67,7 +67,7 @@ from redaction.records import CreditRecord, RecordStatus
 from redaction.statements import StatementKind, SubjectStatement
 
 SUBJECTS, STATEMENTS = table(CreditSubject), table(StatementRow)
-RECORDS, VERSIONS = table(RecordRow), table(RecordVersionRow)
+RECORDS, VERSIONS, FILES = table(RecordRow), table(RecordVersionRow), table(ArchiveFile)
 
 
 @dataclass(frozen=True)
@@ -318,10 +318,16 @@ class SqlCreditArchive:
     ) -> Sequence[CreditRecord]:
         """Every record held about ``subject`` with its history, latest period start first;
         only the items of ``item_codes`` when given (nothing else is built or redacted)."""
+        return self.file_of(subject, item_codes).records
+
+    def file_of(
+        self, subject: SubjectIdentifier, item_codes: Collection[str] | None = None
+    ) -> HeldFile:
+        """:meth:`records_of` with the file's revision, read in the same statement."""
         connection = self._session.connection()
         held = _HELD_FILE[connection.dialect.name]
         document = connection.execute(held, {"held_by": subject_key(self._keys, subject)})
-        held_versions, held_statements = document.one()
+        held_versions, held_statements, revision = document.one()
         versions = [
             row
             for row in json.loads(held_versions or "[]")
@@ -329,10 +335,26 @@ class SqlCreditArchive:
         ]
         versions.sort(key=_served_order)
         stated = _statements(json.loads(held_statements or "[]"))
-        return tuple(
+        records = tuple(
             _credit_record(list(record), stated.get(record_id, ()))
             for record_id, record in groupby(versions, itemgetter(_RECORD_ID))
         )
+        return HeldFile(records, revision)
+
+    def revision(self, subject: SubjectIdentifier) -> int | None:
+        """The revision of ``subject``'s file (None: nothing was ever held about it)."""
+        held_by = subject_key(self._keys, subject)
+        found = self._session.connection().execute(_REVISION, {"held_by": held_by})
+        return found.scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class HeldFile:
+    """A subject's records and the revision of the file they were read from (see
+    :class:`~gateway.archive.models.ArchiveFile`)."""
+
+    records: tuple[CreditRecord, ...]
+    revision: int | None
 
 
 def _statements(rows: list[list[str]]) -> dict[str, tuple[SubjectStatement, ...]]:
@@ -400,9 +422,9 @@ def _json_rows(dialect: str, columns: Sequence[ColumnElement[Any]]) -> ColumnEle
     return func.json_group_array(func.json_array(*parsed), type_=Text)
 
 
-def _held_file(dialect: str) -> Select[str | None, str | None]:
+def _held_file(dialect: str) -> Select[str | None, str | None, int | None]:
     """The subject's versions, and what the subject stated about them, as two JSON arrays
-    (text) in ONE row."""
+    (text), and the file's revision, in ONE row."""
     held_by: BindParameter[str] = bindparam("held_by")
     versions = (
         select_columns(_json_rows(dialect, _VERSION_COLUMNS))
@@ -415,9 +437,11 @@ def _held_file(dialect: str) -> Select[str | None, str | None]:
         .where(STATEMENTS.c.subject_key == held_by)
         .scalar_subquery()
     )
-    return select_columns(versions, statements)
+    revision = select_columns(FILES.c.revision).where(FILES.c.subject_key == held_by)
+    return select_columns(versions, statements, revision.scalar_subquery())
 
 
+_REVISION = select_columns(FILES.c.revision).where(FILES.c.subject_key == bindparam("held_by"))
 _HELD_FILE = {dialect: _held_file(dialect) for dialect in ("sqlite", "postgresql")}
 
 

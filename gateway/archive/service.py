@@ -40,6 +40,7 @@ from functools import cache, partial
 from sqlmodel import Session
 
 from audit.leaf import AuditEvent, EventKind, Outcome
+from consent.channels import narrow
 from gateway.archive.errors import ProviderRecordConflict, RecordNotActive, RecordNotFound
 from gateway.archive.models import RecordRow
 from gateway.archive.models import SubjectStatement as StatementRow
@@ -60,7 +61,7 @@ from gateway.archive.repository import (
     statements_of,
     subject_record,
 )
-from gateway.archive.views import RenderedViews
+from gateway.archive.views import Rendered, RenderedViews, ViewKey
 from gateway.archive.written_consent_repository import on_file
 from gateway.audit_log.service import AuditLog, seal
 from gateway.keys import GatewayKeys
@@ -86,7 +87,7 @@ from redaction.changes import (
     checked_reason,
     status_after,
 )
-from redaction.engine import CreditView, render_view
+from redaction.engine import render_view
 from redaction.errors import RedactionError
 from redaction.identifiers import SubjectIdentifier
 from redaction.ingest import AcceptedRecord, BasisDocument, RecordSubmission, validate_submission
@@ -682,23 +683,34 @@ def view_for(
     access: Access,
     now: datetime,
     categories: frozenset[ScopeCategory] | None = None,
-) -> CreditView:
-    """The view ``access`` may see of its subject's records at ``now`` (Art. 39-41, 62-66);
-    with ``categories``, only the records of those categories are read."""
-    codes = None if categories is None else archive_catalog().codes_in(categories)
+) -> Rendered:
+    """The view ``access`` may see of its subject's records at ``now`` (Art. 39-41, 62-66),
+    and its document; with ``categories``, only the records of those categories are read and
+    only the redactions about what is served are told (:func:`consent.channels.narrow`). What
+    was rendered from the same revision of the file is reused (:mod:`gateway.archive.views`)."""
+    catalog = archive_catalog()
+
+    def kept(revision: int | None) -> ViewKey:
+        today = local_date(now)
+        return ViewKey(revision, access, catalog.version, today, keys.pseudonyms, categories)
+
+    archive = SqlCreditArchive(session, keys)
     with tracer.start_as_current_span(SPAN_ARCHIVE) as span:
-        records = SqlCreditArchive(session, keys).records_of(access.subject, codes)
-        span.set_attribute("archive.records", len(records))
+        found = _RENDERED.get(kept(archive.revision(access.subject)))
+        span.set_attribute("archive.kept", found is not None)
+        if found is not None:
+            return found
+        codes = None if categories is None else catalog.codes_in(categories)
+        held = archive.file_of(access.subject, codes)
+        span.set_attribute("archive.records", len(held.records))
     with tracer.start_as_current_span(SPAN_REDACTION) as span:
-        catalog = archive_catalog()
-
-        def render() -> CreditView:
-            return render_view(
-                records, access=access, catalog=catalog, at=now, pseudonym_keys=keys.pseudonyms
-            )
-
-        view = _RENDERED.view(records, access, catalog, local_date(now), keys.pseudonyms, render)
+        view = render_view(
+            held.records, access=access, catalog=catalog, at=now, pseudonym_keys=keys.pseudonyms
+        )
+        view = view if categories is None else narrow(view, categories)
+        rendered = Rendered(view, view.to_document())
+        _RENDERED.keep(kept(held.revision), rendered)
         span.set_attribute("redaction.channel", access.channel.value)
         span.set_attribute("redaction.items", len(view.items))
         span.set_attribute("redaction.redactions", len(view.redactions))
-    return view
+    return rendered

@@ -50,7 +50,7 @@ from audit.errors import AuditUnavailable
 from audit.leaf import AuditEvent, CommitmentDomain, EventKind, Outcome
 from audit.leaf import Channel as LeafChannel
 from audit.sequencer import Appended
-from consent.channels import USE_RESTRICTION, admit, check_authority, check_sharing, narrow
+from consent.channels import USE_RESTRICTION, admit, check_authority, check_sharing
 from consent.clients import CITIZEN_REQUESTER, PUBLIC_REQUESTER, Role
 from consent.inquiry import Inquiry, check_inquiry, count_use
 from consent.rfc9068 import AccessToken
@@ -194,8 +194,9 @@ def prepare(desk: InquiryDesk, statement: Statement) -> Prepared:
             _admit(statement)
             subject = subject or _own_subject(desk, statement)
             decision = _DECISIONS[statement.channel](desk, statement, subject)
-        view = _view(desk, decision)
-        served = canonical_json({**view.to_document(), **decision.terms})
+        rendered = view_for(desk.session, desk.keys, decision.access, desk.now, decision.categories)
+        view = rendered.view
+        served = canonical_json({**rendered.document, **decision.terms})
     except GatewayError as refusal:
         return refused(subject, refusal)
     categories = decision.categories
@@ -364,12 +365,6 @@ def _caller(statement: Statement) -> AccessToken:
 
 def _client_id(statement: Statement) -> str:
     return _caller(statement).client_id
-
-
-def _view(desk: InquiryDesk, decision: Decision) -> CreditView:
-    """The redacted view, with only the categories the inquiry was decided on, if any."""
-    view = view_for(desk.session, desk.keys, decision.access, desk.now, decision.categories)
-    return view if decision.categories is None else narrow(view, decision.categories)
 
 
 # -- registration --------------------------------------------------------------------------

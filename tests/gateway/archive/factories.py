@@ -206,7 +206,7 @@ class Archive(RunningGateway):
 
     def view(self, access: Access, now: datetime | None = None) -> CreditView:
         with unit_of_work(self.engine) as session:
-            return view_for(session, self.keys, access, now or datetime.now(UTC))
+            return view_for(session, self.keys, access, now or datetime.now(UTC)).view
 
     def register_provider(self, sector: str | None = "market_regulation") -> dict[str, Any]:
         """Another providing unit of ``sector``, registered now."""

@@ -127,11 +127,16 @@ def test_view_for_traces_the_archive_read_and_the_redaction(
     archive: Archive, subjects: list[SubjectIdentifier], spans: InMemorySpanExporter
 ) -> None:
     legal_person = subjects[-1]
-    view = archive.view(Access.public("x", legal_person))
+    access = Access.public("x-traced", legal_person)
+    view = archive.view(access)
     assert view.subject_ref == legal_person.key  # legal persons are not pseudonymized
     finished = {span.name: span for span in spans.get_finished_spans()}
-    assert finished[SPAN_ARCHIVE].attributes == {"archive.records": 20}
+    assert finished[SPAN_ARCHIVE].attributes == {"archive.kept": False, "archive.records": 20}
     redaction = finished[SPAN_REDACTION].attributes or {}
     assert redaction["redaction.channel"] == "public"
     assert redaction["redaction.items"] == len(view.items)
     assert legal_person.value not in json.dumps(dict(redaction))
+    spans.clear()
+    assert archive.view(access) is view  # the same revision: the view kept, nothing read
+    (read,) = spans.get_finished_spans()
+    assert (read.name, read.attributes) == (SPAN_ARCHIVE, {"archive.kept": True})
