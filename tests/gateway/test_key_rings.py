@@ -150,7 +150,7 @@ def test_a_withdrawn_key_verifies_nothing_on_any_process(
 
     monkeypatch.setenv("GATEWAY_VAR_DIR", str(migrated.var_dir))
     monkeypatch.setenv("GATEWAY_DATABASE_URL", migrated.resolved_database_url)
-    result = CliRunner().invoke(cli, ["keys", "withdraw", kid])
+    result = CliRunner().invoke(cli, ["keys", "withdraw", "--", kid])
     assert result.exit_code == 0, result.output
     assert "new signing key" in result.output  # the current key was replaced first
 
@@ -173,7 +173,7 @@ def test_a_retired_key_can_be_withdrawn_and_an_unknown_one_cannot(
     monkeypatch.setenv("GATEWAY_DATABASE_URL", migrated.resolved_database_url)
     with TestClient(create_app(migrated)) as client:
         assert key_id(retired.public_key()) in _kids(client)
-        result = CliRunner().invoke(cli, ["keys", "withdraw", key_id(retired.public_key())])
+        result = CliRunner().invoke(cli, ["keys", "withdraw", "--", key_id(retired.public_key())])
         assert result.exit_code == 0, result.output
         assert "new signing key" not in result.output
         assert key_id(retired.public_key()) not in _kids(client)
