@@ -1,12 +1,12 @@
 """Report issuance (Art. 39 para. 5): the demo citizen issues 100 reports in a row, each a
-registered self inquiry, signed, then rendered as PDF (WeasyPrint, CJK fonts embedded).
+registered self inquiry, signed, then rendered as PDF (Typst, CJK fonts embedded).
 
 Value: the median milliseconds from the second factor's proof (a passkey, two requests) through
 the issuance to the PDF's last byte, per report,
 through the HTTP API of a gateway in this process (SQLite, the demo province). Every report is
-rendered afresh from its own signed payload; what is prepared once per process - the CJK faces
-cut to GB 2312 (:mod:`gateway.reports.fonts`), the parsed stylesheet, the template - is made by
-the one report issued before the timing. Baseline, the same run: the median of the unsigned self
+rendered afresh from its own signed payload; what is prepared once per process - the compiler
+with its fonts read and the template parsed (:mod:`gateway.reports.pdf`) - is made by the one
+report issued before the timing. Baseline, the same run: the median of the unsigned self
 inquiry ``GET /v1/me/credit-report`` over the same file - what a report adds on top of reading
 one's own file. Target: p50 <= 300 ms per PDF. The details add the process's CPU time per report
 (all its threads), which a machine busy with other work inflates less than the clock.
@@ -56,7 +56,7 @@ def issue_pdf(context: Context) -> Measurement:
         def own_file() -> None:
             assert client.get("/v1/me/credit-report", headers=headers).status_code == 200
 
-        report()  # warm: the prepared fonts, the stylesheet, the template
+        report()  # warm: the compiler, its fonts and the template
         cpu_started = time.process_time()
         p50, p99 = median_and_p99_ms(report, count)
         cpu_ms = (time.process_time() - cpu_started) * 1000 / count

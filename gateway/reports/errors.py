@@ -23,7 +23,8 @@ class ReportWithdrawn(Conflict):
 
 
 class RendererUnavailable(ServiceUnavailable):
-    """The PDF renderer (WeasyPrint and its Pango libraries) is not installed here."""
+    """The PDF cannot be rendered here: its fonts are not installed (``detail`` says which)."""
 
     title = "PDF renderer unavailable"
     slug = "pdf-renderer-unavailable"
+    article = "Art. 39 para. 5"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,11 +16,14 @@ import pytest
 
 from audit.leaf import Channel, EventKind
 from bench.passkey import StepUp
+from gateway.reports import pdf
 from tests.gateway.archive.factories import penalty_fields
 from tests.gateway.rights.factories import Rights, pdf_fonts, pdf_text, refused
 from tests.gateway.test_problems import assert_problem
 
 ARTICLE = "Art. 39 para. 5"
+NOTO_EMBEDDED = {"NotoSansCJKsc-Regular-Identity-H": True, "NotoSansCJKsc-Bold-Identity-H": True}
+"""The report's fonts as pdffonts names them (without the subset tag), each embedded."""
 
 
 def issue(rights: Rights, use: str = "loan", **body: Any) -> dict[str, Any]:
@@ -193,13 +197,12 @@ def test_the_pdf_prints_number_code_digest_items_and_sources(rights: Rights) -> 
         if item["basis"]:
             assert item["basis"]["number"] in text
     assert rights.world.citizen not in text
-    fonts = pdf_fonts(response.content, number)
-    assert {"Report-Sans-CJK", "Report-Sans-CJK-Bold"} <= fonts.keys() and all(fonts.values())
+    assert pdf_fonts(response.content, number) == NOTO_EMBEDDED
 
 
-def test_a_hanzi_outside_gb2312_is_printed_from_the_full_font(rights: Rights) -> None:
-    """The PDF is set in Noto Sans CJK SC cut to GB 2312; a rare character (堃, and 𠮷 beyond
-    the BMP) is set in the full font, embedded as well: no character is lost."""
+def test_a_rare_hanzi_is_printed_in_the_report_font(rights: Rights) -> None:
+    """A rare character (堃, and 𠮷 beyond the BMP) is set in Noto Sans CJK SC like the rest,
+    its glyph embedded with the others: no character is lost, no other font stands in."""
     authority = "示范市堃𠮷市场监督管理局"
     rights.record(fields=penalty_fields(penalty_authority=authority))
     number = issue(rights)["number"]
@@ -208,8 +211,28 @@ def test_a_hanzi_outside_gb2312_is_printed_from_the_full_font(rights: Rights) ->
     )
     text = "".join(pdf_text(response.content, number).split())  # the line may wrap anywhere
     assert f"penalty_authority:{authority}" in text
-    fonts = pdf_fonts(response.content, number)
-    assert {"Report-Sans-CJK", "Noto-Sans-CJK-SC"} <= fonts.keys() and all(fonts.values())
+    assert pdf_fonts(response.content, number) == NOTO_EMBEDDED
+
+
+def test_without_its_fonts_only_the_pdf_is_unavailable(
+    rights: Rights, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server without Noto Sans CJK SC answers the PDF with a 503 naming what is missing;
+    the signed report is still served."""
+    number = issue(rights)["number"]
+    monkeypatch.setattr(pdf, "FONTS", tmp_path)
+    pdf._compiler.cache_clear()
+    try:
+        response = rights.client.get(
+            f"/v1/me/credit-reports/{number}/pdf", headers=rights.world.headers("citizen")
+        )
+    finally:
+        pdf._compiler.cache_clear()
+    refused(response, 503, ARTICLE)
+    detail = response.json()["detail"]
+    assert "Noto Sans CJK SC Regular" in detail and "Noto Sans CJK SC Bold" in detail
+    assert str(tmp_path) in detail
+    assert signed(rights, number)["report"]["report_number"] == number
 
 
 def test_issuing_needs_a_fresh_second_factor_of_its_own(rights: Rights) -> None:
