@@ -38,7 +38,7 @@ index, so that it is told when their display stops (Art. 67, :mod:`gateway.right
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -56,6 +56,7 @@ from consent.inquiry import Inquiry, check_inquiry, count_use
 from consent.rfc9068 import AccessToken
 from gateway.archive.notes import notes_about
 from gateway.archive.service import archive_catalog, view_for
+from gateway.audit_log.repository import Openings
 from gateway.audit_log.service import AuditLog, Sealed, seal
 from gateway.consents.repository import SqlGrantStore
 from gateway.consents.service import RESTRICTED, SubjectRef
@@ -215,23 +216,22 @@ def prepare(desk: InquiryDesk, statement: Statement) -> Prepared:
 
 def register(prepared: Prepared) -> Answer:
     """Register a prepared inquiry, durable before it is answered; a refusal - also the grant's
-    use found spent or revoked when it is counted - is registered and raised."""
-    subject, settlement = prepared.subject, prepared.settlement
-    if prepared.refusal is not None:
-        _register_refusal(prepared, subject, prepared.refusal)
-        raise prepared.refusal
-    assert subject is not None  # an inquiry is only served about a subject
-    appended = _register_answer(prepared, subject)
-    if settlement is not None and settlement.denial is not None:
-        _register_refusal(prepared, subject, settlement.denial)
-        raise settlement.denial
-    count_inquiry(prepared.statement.channel.value, ALLOWED)
-    return Answer(_with_receipt(prepared.served, appended))
+    use found spent or revoked when it is counted - is registered and raised. Waits in the
+    calling thread (:func:`register_async`: on the event loop)."""
+    return _at_once(_registration(prepared, _at_once_appending(prepared.audit_log)))
+
+
+async def register_async(prepared: Prepared) -> Answer:
+    """:func:`register` awaiting the log on the event loop, with no thread waiting. The caller
+    must let it finish even when its request is cancelled (a denial after a refused settlement
+    is registered after the allowed entry): :func:`gateway.offload.run_to_the_end`."""
+    return await _registration(prepared, prepared.audit_log.append_async)
 
 
 def register_malformed(desk: InquiryDesk, statement: Statement, refusal: GatewayError) -> None:
     """Register an inquiry refused for its shape (nothing of it could be read: no subject)."""
-    _register_refusal(Prepared(desk.audit_log, desk.now, statement, None), None, refusal)
+    prepared = Prepared(desk.audit_log, desk.now, statement, None)
+    desk.audit_log.append(*_refusal(prepared, None, refusal))
 
 
 def canonical_json(document: Mapping[str, object]) -> bytes:
@@ -375,32 +375,75 @@ def _view(desk: InquiryDesk, decision: Decision) -> CreditView:
 # -- registration --------------------------------------------------------------------------
 
 
-def _register_answer(prepared: Prepared, subject: Subject) -> Appended:
-    statement = prepared.statement
-    linkable = statement.channel is not Channel.PUBLIC
-    sealed = seal(subject.key, prepared.served if linkable else None, linkable=linkable)
+Entry = tuple[AuditEvent, Openings | None, CountedUse | None]
+"""An entry to append: the event, its openings and its settlement."""
+Append = Callable[[AuditEvent, Openings | None, CountedUse | None], Awaitable[Appended]]
+
+
+async def _registration(prepared: Prepared, append: Append) -> Answer:
+    """The entries registering ``prepared`` takes, each appended with ``append``: what
+    :func:`register` and :func:`register_async` both carry out, each waiting its own way."""
+    subject, settlement = prepared.subject, prepared.settlement
+    if prepared.refusal is not None:
+        await append(*_refusal(prepared, subject, prepared.refusal))
+        raise prepared.refusal
+    assert subject is not None  # an inquiry is only served about a subject
     try:
-        return _append(prepared, sealed, prepared.categories, Outcome.ALLOWED, "")
+        appended = await append(*_answer(prepared, subject))
     except AuditUnavailable:
-        count_inquiry(statement.channel.value, UNAVAILABLE)
+        count_inquiry(prepared.statement.channel.value, UNAVAILABLE)
         raise
+    if settlement is not None and settlement.denial is not None:
+        await append(*_refusal(prepared, subject, settlement.denial))
+        raise settlement.denial
+    count_inquiry(prepared.statement.channel.value, ALLOWED)
+    return Answer(_with_receipt(prepared.served, appended))
 
 
-def _register_refusal(prepared: Prepared, subject: Subject | None, refusal: GatewayError) -> None:
+def _at_once_appending(audit_log: AuditLog) -> Append:
+    """:meth:`AuditLog.append` as an awaitable that is complete when it is awaited."""
+
+    async def append(
+        event: AuditEvent, openings: Openings | None, settlement: CountedUse | None
+    ) -> Appended:
+        return audit_log.append(event, openings, settlement)
+
+    return append
+
+
+def _at_once(coroutine: Coroutine[object, None, Answer]) -> Answer:
+    """The outcome of a coroutine whose awaits are all complete when awaited (it never
+    suspends), run to its end here, without an event loop."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        answer: Answer = done.value
+        return answer
+    coroutine.close()
+    raise RuntimeError("a registration that waits in its thread was suspended")
+
+
+def _answer(prepared: Prepared, subject: Subject) -> Entry:
+    linkable = prepared.statement.channel is not Channel.PUBLIC
+    sealed = seal(subject.key, prepared.served if linkable else None, linkable=linkable)
+    return _entry(prepared, sealed, prepared.categories, Outcome.ALLOWED, "")
+
+
+def _refusal(prepared: Prepared, subject: Subject | None, refusal: GatewayError) -> Entry:
     statement = prepared.statement
     count_inquiry(statement.channel.value, DENIED)
     linkable = subject is not None and statement.channel is not Channel.PUBLIC
     sealed = seal(subject.key if subject else "", linkable=linkable)
-    _append(prepared, sealed, statement.categories, Outcome.DENIED, refusal.reason)
+    return _entry(prepared, sealed, statement.categories, Outcome.DENIED, refusal.reason)
 
 
-def _append(
+def _entry(
     prepared: Prepared,
     sealed: Sealed,
     categories: frozenset[ScopeCategory],
     outcome: Outcome,
     reason: str,
-) -> Appended:
+) -> Entry:
     statement = prepared.statement
     allowed = outcome is Outcome.ALLOWED
     event = AuditEvent(
@@ -418,8 +461,7 @@ def _append(
         response_commitment=sealed.response_commitment,
         actor=prepared.actor if allowed else "",
     )
-    settlement = prepared.settlement if allowed else None
-    return prepared.audit_log.append(event, sealed.openings, settlement)
+    return event, sealed.openings, prepared.settlement if allowed else None
 
 
 def _actor(desk: InquiryDesk, statement: Statement) -> str:

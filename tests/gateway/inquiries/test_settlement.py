@@ -1,15 +1,18 @@
 """An authorized inquiry's use is counted in the transaction of its audit entry (Art. 61(2)):
 exactly ``max_uses`` of many concurrent inquiries are served, each with its allowed entry, and a
 lifecycle change holding the grant's row (PostgreSQL) denies the inquiry instead of stalling
-the log."""
+the log. An inquiry whose client goes away while it waits for the log is registered all the
+same."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from sqlalchemy import Connection, event
 
 from audit.leaf import Outcome
 from gateway.consents.repository import SqlGrantStore
@@ -57,3 +60,47 @@ def test_a_grant_held_by_a_lifecycle_change_denies_the_inquiry(world: World) -> 
     assert world.event(world.log_size() - 1).reason_code == "concurrent_change"
     assert world.uses(grant_id) == 0
     assert world.send(world.authorized(grant_id), "establishment").status_code == 200
+
+
+def test_a_request_cancelled_while_it_waits_for_the_log_is_registered_whole(
+    world: World,
+) -> None:
+    """The client goes away while its inquiry waits for the log, and the grant expires
+    meanwhile: the registration goes on - the allowed entry, then the denial of the use the
+    grant no longer covers - though nobody is answered."""
+    grant_id = world.grant()
+    _, path, body = world.authorized(grant_id)
+    headers = world.headers("establishment")
+    before = world.log_size()
+    entered, release = threading.Event(), threading.Event()
+
+    def hold_the_log(_connection: Connection) -> None:
+        if threading.current_thread().name == "audit-sequencer" and not release.is_set():
+            entered.set()
+            release.wait()
+
+    async def cancelled() -> None:
+        transport = httpx.ASGITransport(app=world.client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            request = asyncio.create_task(client.post(path, json=body, headers=headers))
+            assert await asyncio.to_thread(entered.wait, 30)  # its entry's batch has started
+            world.expire(grant_id)
+            request.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await request
+        release.set()
+        registering = asyncio.all_tasks() - {asyncio.current_task()}
+        await asyncio.gather(*registering, return_exceptions=True)  # nobody to answer
+
+    event.listen(world.flow.engine, "begin", hold_the_log)
+    try:
+        asyncio.run(cancelled())
+    finally:
+        release.set()
+        event.remove(world.flow.engine, "begin", hold_the_log)
+    events = [world.event(index) for index in range(before, world.log_size())]
+    assert [(e.grant_id, e.outcome, e.reason_code) for e in events] == [
+        (grant_id, Outcome.ALLOWED, ""),
+        (grant_id, Outcome.DENIED, "expired"),
+    ]
+    assert world.uses(grant_id) == 0
