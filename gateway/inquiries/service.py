@@ -38,7 +38,7 @@ index, so that it is told when their display stops (Art. 67, :mod:`gateway.right
 from __future__ import annotations
 
 import base64
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -52,7 +52,7 @@ from audit.leaf import Channel as LeafChannel
 from audit.sequencer import Appended
 from consent.channels import USE_RESTRICTION, admit, check_authority, check_sharing, narrow
 from consent.clients import CITIZEN_REQUESTER, PUBLIC_REQUESTER, Role
-from consent.inquiry import Inquiry, check_inquiry, count_use
+from consent.inquiry import Inquiry, check_inquiry, count_uses
 from consent.rfc9068 import AccessToken
 from gateway.archive.notes import notes_about
 from gateway.archive.service import archive_catalog, view_for
@@ -63,7 +63,7 @@ from gateway.consents.service import RESTRICTED, SubjectRef
 from gateway.keys import GatewayKeys
 from gateway.parties.accounts import actor_of, caller_identifier
 from gateway.parties.repository import current_legal_bases, party_by_client_id
-from gateway.rights.repository import add_disclosures
+from gateway.rights.repository import Received, add_disclosures
 from gateway.subjects import subject_key
 from gateway.telemetry import SPAN_POLICY, count_inquiry, tracer
 from problems import GatewayError
@@ -123,7 +123,8 @@ class CountedUse:
     """The settlement of an authorized inquiry (:data:`gateway.audit_log.repository.Settlement`),
     written in the transaction of its allowed entry: one use of the grant counted atomically
     and the records the establishment received, by the entry's index - or, when the grant
-    changed since the decision, neither, and the denial naming what changed."""
+    changed since the decision, neither, and the denial naming what changed. The uses of a
+    batch's inquiries are settled together (:meth:`settle_all`)."""
 
     inquiry: Inquiry
     now: datetime
@@ -131,14 +132,22 @@ class CountedUse:
     denial: GatewayError | None = None
 
     def __call__(self, session: Session, leaf_index: int) -> None:
-        self.denial = None  # run again when another settlement of its batch failed
+        CountedUse.settle_all(session, [(leaf_index, self)])
+
+    @staticmethod
+    def settle_all(session: Session, uses: Sequence[tuple[int, CountedUse]]) -> None:
+        """The uses counted as one after the other would be (:func:`count_uses`: the grants
+        that cover all theirs in one statement), then the records of the inquiries counted, in
+        one statement. Run again when another settlement of the batch failed."""
         grants = SqlGrantStore(session, skip_locked=True)
-        try:
-            count_use(grants, self.inquiry, now=self.now, restricted=RESTRICTED)
-        except GatewayError as refusal:
-            self.denial = refusal
-            return
-        add_disclosures(session, leaf_index, self.inquiry.requester, self.record_ids)
+        asked = [(use.inquiry, use.now) for _, use in uses]
+        denials = count_uses(grants, asked, restricted=RESTRICTED)
+        received = []
+        for (leaf_index, use), denial in zip(uses, denials, strict=True):
+            use.denial = denial
+            if denial is None:
+                received.append(Received(leaf_index, use.inquiry.requester, use.record_ids))
+        add_disclosures(session, received)
 
 
 @dataclass(frozen=True)

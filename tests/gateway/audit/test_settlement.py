@@ -22,7 +22,7 @@ from audit.sequencer import Appended
 from gateway.audit_log.repository import Openings, Settlement, read_leaves
 from gateway.audit_log.service import AuditLog
 from gateway.keys import load_keys
-from gateway.rights.repository import add_disclosures
+from gateway.rights.repository import Received, add_disclosures
 from gateway.settings import Settings
 from gateway.storage.db import make_engine
 from tests.gateway.audit.factories import entry, flush_probe
@@ -40,7 +40,7 @@ def engine(migrated: Settings) -> Iterator[Engine]:
 
 def _disclose(record_id: str, *, then_raise: bool = False) -> Callable[[Session, int], None]:
     def settlement(session: Session, leaf_index: int) -> None:
-        add_disclosures(session, leaf_index, "establishment-001", [record_id])
+        add_disclosures(session, [Received(leaf_index, "establishment-001", [record_id])])
         if then_raise:
             raise RuntimeError("a settlement that fails")
 
