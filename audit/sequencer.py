@@ -3,12 +3,14 @@
 Every query must be registered before it is answered. Callers :meth:`Sequencer.submit` an
 encoded leaf and get a :class:`Receipt` (awaited like a :class:`~concurrent.futures.Future`)
 that resolves to :class:`Appended` ``(leaf_index, leaf_hash)`` only once the leaf is durable:
-after the transaction of its batch committed. One thread drains the queue into batches of at
-most ``max_batch`` leaves, hashes the leaves and hands the batch to
-:meth:`LogStore.append_batch`: ONE storage transaction per batch. A batch takes what is
-queued; only while entries arrive together does it wait, at most ``max_delay`` seconds, for
-more - so a lone entry is never delayed, and under load the batches fill (a deep queue makes
-batches of up to 8,192 leaves: one commit, one sync of the disk, for all of them).
+after the transaction of its batch committed. A caller that waits on an event loop rather than
+in a thread gives :meth:`Sequencer.submit` a ``notify`` callable, which the sequencer's thread
+calls once the receipt is settled (e.g. to wake the loop with ``call_soon_threadsafe``). One
+thread drains the queue into batches of at most ``max_batch`` leaves, hashes the leaves and
+hands the batch to :meth:`LogStore.append_batch`: ONE storage transaction per batch. A batch
+takes what is queued; only while entries arrive together does it wait, at most ``max_delay``
+seconds, for more - so a lone entry is never delayed, and under load the batches fill (a deep
+queue makes batches of up to 8,192 leaves: one commit, one sync of the disk, for all of them).
 
 Several processes may share one log (PostgreSQL under an advisory lock), so the store, not the
 sequencer, decides where a batch lands: inside its transaction it takes the lock, reads the
@@ -26,7 +28,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
 from itertools import count
@@ -83,10 +85,11 @@ class Receipt:
     they hold is one more for the garbage collector to walk.
     """
 
-    __slots__ = ("_done", "_error", "_result", "_state", "leaf")
+    __slots__ = ("_done", "_error", "_notify", "_result", "_state", "leaf")
 
-    def __init__(self, leaf: bytes) -> None:
+    def __init__(self, leaf: bytes, notify: Callable[[], None] | None = None) -> None:
         self.leaf = leaf
+        self._notify = notify
         self._state = _PENDING
         self._result: Appended | None = None
         self._error: BaseException | None = None
@@ -127,6 +130,8 @@ class Receipt:
     def _settle(self, result: Appended | None, error: BaseException | None) -> None:
         self._result, self._error, self._state = result, error, _FINISHED
         self._done.release()
+        if self._notify is not None:
+            self._notify()
 
 
 class Sequencer:
@@ -144,9 +149,11 @@ class Sequencer:
         self._thread = threading.Thread(target=self._run, name="audit-sequencer", daemon=True)
         self._thread.start()
 
-    def submit(self, leaf: bytes) -> Receipt:
-        """Queue an encoded leaf; the receipt resolves once it is durable."""
-        receipt = Receipt(bytes(leaf))
+    def submit(self, leaf: bytes, notify: Callable[[], None] | None = None) -> Receipt:
+        """Queue an encoded leaf; the receipt resolves once it is durable (or failed), and then
+        ``notify`` is called, on the sequencer's thread: it must be quick and must not raise.
+        A receipt withdrawn with :meth:`Receipt.cancel` is not notified (its canceller knows)."""
+        receipt = Receipt(bytes(leaf), notify)
         with self._lock:
             if self._closed:
                 raise AuditUnavailable("the audit log is shut down")

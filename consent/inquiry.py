@@ -30,12 +30,14 @@ reason                             article        the inquiry...
 
 :func:`check_inquiry` is the pure rule; :func:`authorize_inquiry` applies it and then counts
 the use atomically through :meth:`consent.stores.GrantStore.consume_use` (:func:`count_use`,
-which a caller that checked the grant earlier may also call on its own).
+which a caller that checked the grant earlier may also call on its own; :func:`count_uses`
+counts several inquiries' uses as it would one after the other, in fewer statements).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NoReturn
@@ -128,6 +130,38 @@ def count_use(
         check_inquiry(grants.get(inquiry.grant_id), inquiry, now=now, restricted=restricted)
         _deny("the consent changed during the inquiry", Reason.CONCURRENT_CHANGE)
     return remaining
+
+
+def count_uses(
+    grants: GrantStore,
+    uses: Sequence[tuple[Inquiry, datetime]],
+    *,
+    restricted: frozenset[str],
+) -> list[InquiryDeniedError | None]:
+    """Count the uses of inquiries :func:`check_inquiry` allowed, each at its instant, exactly
+    as :func:`count_use` would one after the other; return each one's denial (None: counted).
+
+    The grants that cover every use asked of them - usable at the first and the last instant,
+    with as many uses left - are counted in ONE statement
+    (:meth:`consent.stores.GrantStore.consume_uses`); the uses of any other grant are counted
+    one by one, so that a grant with fewer uses left than asked serves the first ones and
+    denies the others, naming why.
+    """
+    counted: Set[str] = frozenset()
+    if len(uses) > 1:  # a lone use is its own one statement
+        instants = [now for _, now in uses]
+        asked = Counter(inquiry.grant_id for inquiry, _ in uses)
+        counted = grants.consume_uses(asked, min(instants), max(instants))
+    denials: list[InquiryDeniedError | None] = []
+    for inquiry, now in uses:
+        denial = None
+        if inquiry.grant_id not in counted:
+            try:
+                count_use(grants, inquiry, now=now, restricted=restricted)
+            except InquiryDeniedError as refused:
+                denial = refused
+        denials.append(denial)
+    return denials
 
 
 def _check_categories(grant: Grant, asked: frozenset[str], restricted: frozenset[str]) -> None:

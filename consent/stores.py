@@ -6,12 +6,14 @@
 * :class:`ClientDirectory` - registered clients and their public keys.
 * :class:`GrantStore` - consent grants, with the atomic use counting of Art. 61(2).
 
-Implementations must be safe under several gateway processes on one database: ``remember``
-and ``consume_use`` are each one conditional statement, never read-then-write.
+Implementations must be safe under several gateway processes on one database: ``remember``,
+``consume_use`` and ``consume_uses`` are each one conditional statement, never
+read-then-write.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Set
 from datetime import datetime
 from typing import Protocol
 
@@ -65,5 +67,20 @@ class GrantStore(Protocol):
         Return the uses remaining after this one, or ``None`` when no row matched (the
         grant was revoked, paused, expired or used up meanwhile). A revocation committed
         before this statement therefore denies the very next inquiry.
+        """
+        ...
+
+    def consume_uses(self, uses: Mapping[str, int], first: datetime, last: datetime) -> Set[str]:
+        """Count ``uses[grant_id]`` inquiries under each grant at once, atomically, for every
+        grant that covers all of them: usable at the instants ``first`` and ``last``, with as
+        many uses left. ONE conditional statement for all the grants, e.g.::
+
+            UPDATE grants SET uses = uses + asked.n FROM :uses AS asked
+             WHERE grant_id = asked.grant_id AND state = 'active'
+               AND uses + asked.n <= max_uses
+               AND not_before <= :first AND expires_at > :last
+            RETURNING grant_id
+
+        Return the grants counted; the others are left as they were.
         """
         ...

@@ -1,18 +1,23 @@
-"""Blocking work handed from the event loop to a thread, in one step.
+"""Work handed from a request's task: blocking work to a thread, in one step, and work that must
+finish even when the request is cancelled to a task of its own.
 
 Starlette's ``run_in_threadpool`` goes through anyio (a capacity limiter, the backend looked up
 per call, a worker queue of its own); profiled under load, that bookkeeping cost as much as the
 hand-over itself. :func:`in_thread` hands a function to one shared pool through asyncio's own
 executor API, with the caller's context (its trace span) copied, as anyio does.
+
+A request's task is cancelled when its client goes away; :func:`run_to_the_end` runs a coroutine
+in a task the cancellation does not reach (``asyncio.shield``), kept referenced until it ends:
+what it registers is registered whole, answered or not.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -20,6 +25,7 @@ T = TypeVar("T")
 # As many as anyio's default limiter: each waits at most for its audit entry's batch.
 THREADS = 40
 _POOL = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="gateway-request")
+_RUNNING: set[asyncio.Task[Any]] = set()
 
 
 async def in_thread(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -27,3 +33,12 @@ async def in_thread(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs)
     context = contextvars.copy_context()
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_POOL, lambda: context.run(function, *args, **kwargs))
+
+
+async def run_to_the_end(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Await ``coroutine`` in a task of its own (a copy of the caller's context), which goes on
+    to its end if the caller is cancelled; its outcome is then dropped."""
+    task = asyncio.create_task(coroutine)
+    _RUNNING.add(task)
+    task.add_done_callback(_RUNNING.discard)
+    return await asyncio.shield(task)

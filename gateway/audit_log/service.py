@@ -15,10 +15,11 @@ it counts in the log and can never be linked to anyone.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
 import httpx
@@ -71,6 +72,7 @@ from problems import GatewayError
 
 log = logging.getLogger("gateway.audit")
 APPEND_TIMEOUT = 30.0
+NOT_IN_TIME = "the audit entry was not made durable in time"
 WITNESS_TIMEOUT = 10.0
 TILE_CACHE_BYTES = 64 << 20
 MAX_LEAVES_PAGE = 1000
@@ -132,19 +134,25 @@ class AuditLog:
         append timeout is withdrawn (never written) and ``AuditUnavailable`` raised; one whose
         batch is being written by then is waited for, and its outcome is the answer.
         """
-        leaf = encode(event)
-        _check_openings(event, openings)
-        started = time.perf_counter()
-        outcome = "failed"
-        try:
-            with tracer.start_as_current_span(SPAN_AUDIT) as span:
-                appended = self._durable(leaf, Companion(openings, settlement))
-                span.set_attribute("audit.leaf_index", appended.leaf_index)
-            outcome = "durable"
-        finally:
-            elapsed = time.perf_counter() - started
-            AUDIT_APPEND_DURATION.record(elapsed, {"audit.outcome": outcome})
-        return appended
+        with self._appending(event, openings, settlement) as receipt:
+            _wait(receipt, self._timeout)
+        return receipt.result()
+
+    async def append_async(
+        self, event: AuditEvent, openings: Openings | None, settlement: Settlement | None = None
+    ) -> Appended:
+        """:meth:`append` awaited on the event loop: no thread waits for the entry, the
+        sequencer wakes the loop once it is settled. Same rules; a caller whose wait is
+        cancelled withdraws its entry if its batch has not started (else it is written)."""
+        waiter = _Waiter(asyncio.get_running_loop())
+        with self._appending(event, openings, settlement, waiter) as receipt:
+            await waiter.wait(self._timeout)
+            if not receipt.done():
+                if receipt.cancel():
+                    raise AuditUnavailable(NOT_IN_TIME)
+                await waiter.wait(None)  # its batch is being written: its outcome is the answer
+            receipt.result()  # raises what failed it, in the block
+        return receipt.result()
 
     def publish_now(self) -> str:
         """Sign a checkpoint of everything appended so far (by any process); return it."""
@@ -279,17 +287,40 @@ class AuditLog:
                 f"tree size {tree_size} is beyond the latest checkpoint's {signed}"
             )
 
-    def _durable(self, leaf: bytes, companion: Companion) -> Appended:
+    @contextmanager
+    def _appending(
+        self,
+        event: AuditEvent,
+        openings: Openings | None,
+        settlement: Settlement | None,
+        notify: Callable[[], None] | None = None,
+    ) -> Iterator[Receipt]:
+        """One append, from its submission to its outcome: the block waits for the receipt
+        (and raises what failed it). The entry's companions are held for its batch meanwhile,
+        and dropped if it is withdrawn or fails; its settlement's failure is raised here."""
+        leaf = encode(event)
+        _check_openings(event, openings)
         hashed = leaf_hash(leaf)
-        if companion.openings is not None or companion.settlement is not None:
-            self._store.expect(hashed, companion)
+        started = time.perf_counter()
+        outcome = "failed"
         try:
-            appended = _wait(self._sequencer.submit(leaf), self._timeout)
-        except BaseException:
-            self._store.forget(hashed)
-            raise
-        self._store.settled(hashed)
-        return appended
+            with tracer.start_as_current_span(SPAN_AUDIT) as span:
+                if openings is not None or settlement is not None:
+                    self._store.expect(hashed, Companion(openings, settlement))
+                receipt = None
+                try:
+                    receipt = self._sequencer.submit(leaf, notify)
+                    yield receipt
+                except BaseException:
+                    if receipt is None or receipt.cancel() or receipt.done():
+                        self._store.forget(hashed)  # a running batch takes them still
+                    raise
+                self._store.settled(hashed)
+                span.set_attribute("audit.leaf_index", receipt.result().leaf_index)
+            outcome = "durable"
+        finally:
+            elapsed = time.perf_counter() - started
+            AUDIT_APPEND_DURATION.record(elapsed, {"audit.outcome": outcome})
 
 
 @contextmanager
@@ -316,8 +347,40 @@ def _wait(future: Receipt, timeout: float) -> Appended:
         return future.result(timeout=timeout)
     except TimeoutError as exc:
         if future.cancel():
-            raise AuditUnavailable("the audit entry was not made durable in time") from exc
+            raise AuditUnavailable(NOT_IN_TIME) from exc
     return future.result()  # its batch is being written: its outcome is the answer
+
+
+class _Waiter:
+    """What an append awaited on the event loop waits on: woken by the sequencer's thread once
+    the receipt is settled, or by the loop's timer when the wait times out first."""
+
+    __slots__ = ("_loop", "_woken")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._woken: asyncio.Future[None] | None = None
+
+    def __call__(self) -> None:
+        """The receipt is settled (called on the sequencer's thread)."""
+        with suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            self._loop.call_soon_threadsafe(self._wake)
+
+    async def wait(self, timeout: float | None) -> None:
+        """Until the receipt is settled or ``timeout`` seconds passed (None: no limit). Called
+        with no ``await`` since the receipt was submitted or found pending: a wake-up the
+        sequencer sent meanwhile runs on the loop only once this waits, so it is never lost."""
+        self._woken = self._loop.create_future()
+        timer = None if timeout is None else self._loop.call_later(timeout, self._wake)
+        try:
+            await self._woken
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _wake(self) -> None:
+        if self._woken is not None and not self._woken.done():
+            self._woken.set_result(None)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Queries of the consent grants (Art. 61(2)).
 
 Two writes race with each other and each is ONE conditional UPDATE, never read-then-write:
-the use count of an inquiry (:meth:`SqlGrantStore.consume_use`) and a lifecycle change
+the use count of an inquiry (:meth:`SqlGrantStore.consume_use`, or of a batch of them,
+:meth:`SqlGrantStore.consume_uses`) and a lifecycle change
 (:meth:`SqlGrantStore.record`), which applies only if the grant is still in the state the
 change was decided on and never writes ``uses`` - so a revocation and an inquiry committed
 at the same moment lose neither the revocation nor the use.
@@ -9,12 +10,14 @@ at the same moment lose neither the revocation nor the use.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Update, and_, bindparam, or_, update
+import orjson
+from sqlalchemy import Row, TextClause, Update, and_, bindparam, or_, text, update
 from sqlmodel import Session, col, select
 
 from consent.grants import Grant, GrantState, SubjectKind, WrittenConsent
@@ -99,11 +102,12 @@ def _written_consent(entry: dict[str, object]) -> WrittenConsent:
 class SqlGrantStore:
     """``consent.stores.GrantStore`` on the request's session.
 
-    ``skip_locked``: :meth:`consume_use` does not wait for a grant row another transaction
-    holds (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has no row locks) - the count
-    fails as if the grant had changed. The audit log counts uses in its own transaction
-    (:class:`gateway.audit_log.repository.SqlLogStore`), where waiting would be a deadlock: a
-    lifecycle change holds its grant's row until its own entry in the log is durable.
+    ``skip_locked``: :meth:`consume_use` and :meth:`consume_uses` do not wait for a grant row
+    another transaction holds (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has no row
+    locks) - the count fails as if the grant had changed. The audit log counts uses in its own
+    transaction (:class:`gateway.audit_log.repository.SqlLogStore`), where waiting would be a
+    deadlock: a lifecycle change holds its grant's row until its own entry in the log is
+    durable.
     """
 
     def __init__(self, session: Session, *, skip_locked: bool = False) -> None:
@@ -192,6 +196,12 @@ class SqlGrantStore:
         remaining = self._session.connection().execute(statement, parameters).scalar_one_or_none()
         return None if remaining is None else int(remaining)
 
+    def consume_uses(self, uses: Mapping[str, int], first: datetime, last: datetime) -> set[str]:
+        connection = self._session.connection()
+        statement = _count_uses(connection.dialect.name, skip_locked=self._skip_locked)
+        parameters = {"asked": orjson.dumps(uses).decode(), "first": first, "last": last}
+        return set(connection.execute(statement, parameters).scalars())
+
 
 def _count_use(*, skip_locked: bool) -> Update:
     """The ONE conditional statement of :meth:`SqlGrantStore.consume_use`, built once."""
@@ -214,5 +224,45 @@ def _count_use(*, skip_locked: bool) -> Update:
     )
 
 
+@cache
+def _count_uses(dialect: str, *, skip_locked: bool) -> TextClause:
+    """The ONE conditional statement of :meth:`SqlGrantStore.consume_uses`, built once: the
+    uses asked of each grant are a JSON object (grant id: uses) the database unfolds and joins
+    to the grants by their key. On SQLite the state is compared as ``+state`` so that the
+    planner finds each grant by its key rather than scanning every active grant (the index on
+    state and expiry); SQLite has no row locks to skip."""
+    parts = _COUNTING[dialect]
+    free = _FREE.format(**parts) if skip_locked and dialect != "sqlite" else ""
+    instant = GRANTS.c.expires_at.type
+    return text(_COUNT_USES.format(**parts, free=free)).bindparams(
+        bindparam("active", GrantState.ACTIVE.value),
+        bindparam("first", type_=instant),
+        bindparam("last", type_=instant),
+    )
+
+
+_COUNT_USES = (
+    "UPDATE consent_grants SET uses = consent_grants.uses + {asked}"
+    " FROM {unfold} AS asked WHERE consent_grants.grant_id = asked.key AND {state} = :active"
+    " AND consent_grants.uses + {asked} <= consent_grants.max_uses"
+    " AND consent_grants.not_before <= :first AND consent_grants.expires_at > :last{free}"
+    " RETURNING consent_grants.grant_id"
+)
+_FREE = (
+    " AND consent_grants.grant_id IN (SELECT grant_id FROM consent_grants"
+    " WHERE grant_id IN (SELECT key FROM {unfold}) FOR UPDATE SKIP LOCKED)"
+)
+_COUNTING = {
+    "sqlite": {
+        "unfold": "json_each(:asked)",
+        "asked": "asked.value",
+        "state": "+consent_grants.state",
+    },
+    "postgresql": {
+        "unfold": "json_each_text(CAST(:asked AS json))",
+        "asked": "CAST(asked.value AS integer)",
+        "state": "consent_grants.state",
+    },
+}
 _GRANT = GRANTS.select().where(GRANTS.c.grant_id == bindparam("read_grant"))
 _COUNT_USE, _COUNT_USE_SKIP_LOCKED = _count_use(skip_locked=False), _count_use(skip_locked=True)

@@ -38,7 +38,7 @@ index, so that it is told when their display stops (Art. 67, :mod:`gateway.right
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -52,17 +52,18 @@ from audit.leaf import Channel as LeafChannel
 from audit.sequencer import Appended
 from consent.channels import USE_RESTRICTION, admit, check_authority, check_sharing
 from consent.clients import CITIZEN_REQUESTER, PUBLIC_REQUESTER, Role
-from consent.inquiry import Inquiry, check_inquiry, count_use
+from consent.inquiry import Inquiry, check_inquiry, count_uses
 from consent.rfc9068 import AccessToken
 from gateway.archive.notes import notes_about
 from gateway.archive.service import archive_catalog, view_for
+from gateway.audit_log.repository import Openings
 from gateway.audit_log.service import AuditLog, Sealed, seal
 from gateway.consents.repository import SqlGrantStore
 from gateway.consents.service import RESTRICTED, SubjectRef
 from gateway.keys import GatewayKeys
 from gateway.parties.accounts import actor_of, caller_identifier
 from gateway.parties.repository import current_legal_bases, party_by_client_id
-from gateway.rights.repository import add_disclosures
+from gateway.rights.repository import Received, add_disclosures
 from gateway.subjects import subject_key
 from gateway.telemetry import SPAN_POLICY, count_inquiry, tracer
 from problems import GatewayError
@@ -122,7 +123,8 @@ class CountedUse:
     """The settlement of an authorized inquiry (:data:`gateway.audit_log.repository.Settlement`),
     written in the transaction of its allowed entry: one use of the grant counted atomically
     and the records the establishment received, by the entry's index - or, when the grant
-    changed since the decision, neither, and the denial naming what changed."""
+    changed since the decision, neither, and the denial naming what changed. The uses of a
+    batch's inquiries are settled together (:meth:`settle_all`)."""
 
     inquiry: Inquiry
     now: datetime
@@ -130,14 +132,22 @@ class CountedUse:
     denial: GatewayError | None = None
 
     def __call__(self, session: Session, leaf_index: int) -> None:
-        self.denial = None  # run again when another settlement of its batch failed
+        CountedUse.settle_all(session, [(leaf_index, self)])
+
+    @staticmethod
+    def settle_all(session: Session, uses: Sequence[tuple[int, CountedUse]]) -> None:
+        """The uses counted as one after the other would be (:func:`count_uses`: the grants
+        that cover all theirs in one statement), then the records of the inquiries counted, in
+        one statement. Run again when another settlement of the batch failed."""
         grants = SqlGrantStore(session, skip_locked=True)
-        try:
-            count_use(grants, self.inquiry, now=self.now, restricted=RESTRICTED)
-        except GatewayError as refusal:
-            self.denial = refusal
-            return
-        add_disclosures(session, leaf_index, self.inquiry.requester, self.record_ids)
+        asked = [(use.inquiry, use.now) for _, use in uses]
+        denials = count_uses(grants, asked, restricted=RESTRICTED)
+        received = []
+        for (leaf_index, use), denial in zip(uses, denials, strict=True):
+            use.denial = denial
+            if denial is None:
+                received.append(Received(leaf_index, use.inquiry.requester, use.record_ids))
+        add_disclosures(session, received)
 
 
 @dataclass(frozen=True)
@@ -216,23 +226,22 @@ def prepare(desk: InquiryDesk, statement: Statement) -> Prepared:
 
 def register(prepared: Prepared) -> Answer:
     """Register a prepared inquiry, durable before it is answered; a refusal - also the grant's
-    use found spent or revoked when it is counted - is registered and raised."""
-    subject, settlement = prepared.subject, prepared.settlement
-    if prepared.refusal is not None:
-        _register_refusal(prepared, subject, prepared.refusal)
-        raise prepared.refusal
-    assert subject is not None  # an inquiry is only served about a subject
-    appended = _register_answer(prepared, subject)
-    if settlement is not None and settlement.denial is not None:
-        _register_refusal(prepared, subject, settlement.denial)
-        raise settlement.denial
-    count_inquiry(prepared.statement.channel.value, ALLOWED)
-    return Answer(_with_receipt(prepared.served, appended))
+    use found spent or revoked when it is counted - is registered and raised. Waits in the
+    calling thread (:func:`register_async`: on the event loop)."""
+    return _at_once(_registration(prepared, _at_once_appending(prepared.audit_log)))
+
+
+async def register_async(prepared: Prepared) -> Answer:
+    """:func:`register` awaiting the log on the event loop, with no thread waiting. The caller
+    must let it finish even when its request is cancelled (a denial after a refused settlement
+    is registered after the allowed entry): :func:`gateway.offload.run_to_the_end`."""
+    return await _registration(prepared, prepared.audit_log.append_async)
 
 
 def register_malformed(desk: InquiryDesk, statement: Statement, refusal: GatewayError) -> None:
     """Register an inquiry refused for its shape (nothing of it could be read: no subject)."""
-    _register_refusal(Prepared(desk.audit_log, desk.now, statement, None), None, refusal)
+    prepared = Prepared(desk.audit_log, desk.now, statement, None)
+    desk.audit_log.append(*_refusal(prepared, None, refusal))
 
 
 def canonical_json(document: Mapping[str, object]) -> bytes:
@@ -370,32 +379,75 @@ def _client_id(statement: Statement) -> str:
 # -- registration --------------------------------------------------------------------------
 
 
-def _register_answer(prepared: Prepared, subject: Subject) -> Appended:
-    statement = prepared.statement
-    linkable = statement.channel is not Channel.PUBLIC
-    sealed = seal(subject.key, prepared.served if linkable else None, linkable=linkable)
+Entry = tuple[AuditEvent, Openings | None, CountedUse | None]
+"""An entry to append: the event, its openings and its settlement."""
+Append = Callable[[AuditEvent, Openings | None, CountedUse | None], Awaitable[Appended]]
+
+
+async def _registration(prepared: Prepared, append: Append) -> Answer:
+    """The entries registering ``prepared`` takes, each appended with ``append``: what
+    :func:`register` and :func:`register_async` both carry out, each waiting its own way."""
+    subject, settlement = prepared.subject, prepared.settlement
+    if prepared.refusal is not None:
+        await append(*_refusal(prepared, subject, prepared.refusal))
+        raise prepared.refusal
+    assert subject is not None  # an inquiry is only served about a subject
     try:
-        return _append(prepared, sealed, prepared.categories, Outcome.ALLOWED, "")
+        appended = await append(*_answer(prepared, subject))
     except AuditUnavailable:
-        count_inquiry(statement.channel.value, UNAVAILABLE)
+        count_inquiry(prepared.statement.channel.value, UNAVAILABLE)
         raise
+    if settlement is not None and settlement.denial is not None:
+        await append(*_refusal(prepared, subject, settlement.denial))
+        raise settlement.denial
+    count_inquiry(prepared.statement.channel.value, ALLOWED)
+    return Answer(_with_receipt(prepared.served, appended))
 
 
-def _register_refusal(prepared: Prepared, subject: Subject | None, refusal: GatewayError) -> None:
+def _at_once_appending(audit_log: AuditLog) -> Append:
+    """:meth:`AuditLog.append` as an awaitable that is complete when it is awaited."""
+
+    async def append(
+        event: AuditEvent, openings: Openings | None, settlement: CountedUse | None
+    ) -> Appended:
+        return audit_log.append(event, openings, settlement)
+
+    return append
+
+
+def _at_once(coroutine: Coroutine[object, None, Answer]) -> Answer:
+    """The outcome of a coroutine whose awaits are all complete when awaited (it never
+    suspends), run to its end here, without an event loop."""
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        answer: Answer = done.value
+        return answer
+    coroutine.close()
+    raise RuntimeError("a registration that waits in its thread was suspended")
+
+
+def _answer(prepared: Prepared, subject: Subject) -> Entry:
+    linkable = prepared.statement.channel is not Channel.PUBLIC
+    sealed = seal(subject.key, prepared.served if linkable else None, linkable=linkable)
+    return _entry(prepared, sealed, prepared.categories, Outcome.ALLOWED, "")
+
+
+def _refusal(prepared: Prepared, subject: Subject | None, refusal: GatewayError) -> Entry:
     statement = prepared.statement
     count_inquiry(statement.channel.value, DENIED)
     linkable = subject is not None and statement.channel is not Channel.PUBLIC
     sealed = seal(subject.key if subject else "", linkable=linkable)
-    _append(prepared, sealed, statement.categories, Outcome.DENIED, refusal.reason)
+    return _entry(prepared, sealed, statement.categories, Outcome.DENIED, refusal.reason)
 
 
-def _append(
+def _entry(
     prepared: Prepared,
     sealed: Sealed,
     categories: frozenset[ScopeCategory],
     outcome: Outcome,
     reason: str,
-) -> Appended:
+) -> Entry:
     statement = prepared.statement
     allowed = outcome is Outcome.ALLOWED
     event = AuditEvent(
@@ -413,8 +465,7 @@ def _append(
         response_commitment=sealed.response_commitment,
         actor=prepared.actor if allowed else "",
     )
-    settlement = prepared.settlement if allowed else None
-    return prepared.audit_log.append(event, sealed.openings, settlement)
+    return event, sealed.openings, prepared.settlement if allowed else None
 
 
 def _actor(desk: InquiryDesk, statement: Statement) -> str:

@@ -8,12 +8,13 @@ requests or sweeps never both apply one. The display sweep reads the records it 
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
+import orjson
 from sqlalchemy import ColumnElement, and_, exists, or_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
@@ -88,27 +89,46 @@ def overdue_objections(session: Session, today: date, *, unmarked: bool = False)
 # -- disclosures and deletion notices (Art. 67, 70(8)) -------------------------------------
 
 
-def add_disclosures(
-    session: Session, leaf_index: int, requester: str, record_ids: Iterable[str]
-) -> None:
-    """Who received which records in the inquiry registered at ``leaf_index``."""
-    received = sorted(set(record_ids))
-    if received:
-        parameters = {"leaf": leaf_index, "requester": requester, "received": json.dumps(received)}
+class Received(NamedTuple):
+    """The records a requester received in the inquiry registered at ``leaf_index``."""
+
+    leaf_index: int
+    requester: str
+    record_ids: Iterable[str]
+
+
+def add_disclosures(session: Session, received: Iterable[Received]) -> None:
+    """Who received which records, for inquiries registered together: ONE statement."""
+    inquiries = [
+        (leaf_index, requester, sorted(set(record_ids)))
+        for leaf_index, requester, record_ids in received
+    ]
+    if any(record_ids for _, _, record_ids in inquiries):
+        parameters = {"received": orjson.dumps(inquiries).decode()}
         session.execute(_ADD_DISCLOSURES[session.get_bind().dialect.name], parameters)
 
 
-# Written for every authorized inquiry, in its audit entry's transaction: ONE statement, the
-# record ids as a JSON array the database unfolds (on SQLite each row of an executemany would
-# hand the interpreter lock over, in the transaction every inquiry waits for).
+# Written for the authorized inquiries of a batch of the log, in its transaction: ONE statement,
+# each inquiry as a JSON array [leaf index, requester, [record ids]] the database unfolds (on
+# SQLite each row of an executemany would hand the interpreter lock over, in the transaction
+# every inquiry waits for).
 _DISCLOSED = (
-    "INSERT INTO disclosures (leaf_index, record_id, requester) "
-    "SELECT :leaf, value, :requester FROM {unfold}"
+    "INSERT INTO disclosures (leaf_index, record_id, requester) SELECT {columns} FROM {unfold}"
 )
 _ADD_DISCLOSURES = {
-    "sqlite": text(_DISCLOSED.format(unfold="json_each(:received)")),
+    "sqlite": text(
+        _DISCLOSED.format(
+            columns="json_extract(inquiry.value, '$[0]'), record.value, "
+            "json_extract(inquiry.value, '$[1]')",
+            unfold="json_each(:received) AS inquiry, json_each(inquiry.value, '$[2]') AS record",
+        )
+    ),
     "postgresql": text(
-        _DISCLOSED.format(unfold="json_array_elements_text(CAST(:received AS json))")
+        _DISCLOSED.format(
+            columns="CAST(inquiry ->> 0 AS BIGINT), record, inquiry ->> 1",
+            unfold="json_array_elements(CAST(:received AS json)) AS inquiry, "
+            "json_array_elements_text(inquiry -> 2) AS record",
+        )
     ),
 }
 

@@ -2,10 +2,10 @@
 government affairs sharing, inquiries based on authority, the real-name verified self inquiry
 and authorized inquiries. Each route parses on the event loop; the inquiry then takes the one
 path every channel takes (:func:`gateway.inquiries.service.prepare`, then
-:func:`~gateway.inquiries.service.register`): its reads in their own unit of work - on the
-event loop on SQLite, in a worker thread on PostgreSQL - and its registration in a worker
-thread, which waits until the entry is durable; the route answers with the bytes it
-registered. Refusals are
+:func:`~gateway.inquiries.service.register`): its reads in their own unit of work and its
+registration, which waits until the entry is durable - on SQLite both on the event loop (the
+registration awaits the log), on PostgreSQL both in one worker thread - in a task a cancelled
+request does not stop; the route answers with the bytes it registered. Refusals are
 problem+json naming the article (403), and are registered in the audit log like every answer;
 a request that does not match its channel's schema is refused with 422 naming Art. 39 and, from
 an authenticated caller (or the public's lookup), registered too (:class:`InquiryRoute`). The
@@ -39,7 +39,7 @@ from gateway.inquiries.schemas import (
     public_statement,
 )
 from gateway.inquiries.service import InquiryDesk, Statement
-from gateway.offload import in_thread
+from gateway.offload import in_thread, run_to_the_end
 from gateway.problem_handlers import problem_responses, validation_errors
 from gateway.ratelimit import PUBLIC_LOOKUP
 from gateway.routes import links
@@ -93,17 +93,18 @@ router = APIRouter(tags=["inquiries"], route_class=InquiryRoute)
 
 
 async def _answer(request: Request, statement: Statement) -> Response:
-    """The inquiry's reads in their unit of work, then its registration in a worker thread,
-    which waits for the log. On SQLite the reads run on the event loop: they never wait for a
-    writer (WAL), and handing them to a thread cost more than they do; on PostgreSQL, reads
-    and registration in one worker thread."""
+    """The inquiry's reads in their unit of work, then its registration, which waits for the
+    log, in a task of its own that finishes even if the client goes away meanwhile. On SQLite
+    on the event loop: the reads never wait for a writer (WAL), and handing them to a thread
+    cost more than they do; the registration awaits its entries. On PostgreSQL, reads and
+    registration in one worker thread."""
     state = request.app.state
     if state.reads_inline:
         with unit_of_work(state.engine) as session:
             prepared = service.prepare(_desk(state, session), statement)
-        answer = await in_thread(service.register, prepared)
+        answer = await run_to_the_end(service.register_async(prepared))
     else:
-        answer = await in_thread(_inquire, state, statement)
+        answer = await run_to_the_end(in_thread(_inquire, state, statement))
     return Response(answer.body, media_type="application/json")
 
 

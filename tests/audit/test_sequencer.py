@@ -11,7 +11,7 @@ import pytest
 from audit.errors import AuditUnavailable
 from audit.memory import MemoryLogStore
 from audit.merkle import leaf_hash
-from audit.sequencer import Appended, Batch, Sequencer
+from audit.sequencer import Appended, Batch, Receipt, Sequencer
 from tests.audit.factories import distinct_leaves, store_with
 
 
@@ -102,6 +102,28 @@ def test_a_future_cancelled_before_its_batch_is_never_written() -> None:
         store.release.set()
         assert kept.result(timeout=30).leaf_index == 1
     assert store.leaves() == [b"first", b"kept"]
+
+
+def test_a_receipt_notifies_once_its_outcome_is_set_and_not_when_withdrawn() -> None:
+    """What a caller waiting on an event loop is woken by: the outcome is there when it is."""
+    notified: list[tuple[bytes, bool]] = []
+
+    def submit(sequencer: Sequencer, leaf: bytes) -> Receipt:
+        receipt = sequencer.submit(leaf, lambda: notified.append((leaf, receipt.done())))
+        return receipt
+
+    gated, failing = GatedStore(), FailingReaderStore()
+    with Sequencer(gated) as sequencer:
+        first = submit(sequencer, b"first")
+        assert gated.entered.wait(timeout=30)
+        assert submit(sequencer, b"withdrawn").cancel()
+        gated.release.set()
+        first.result(timeout=30)
+    with Sequencer(failing) as sequencer:
+        sequencer.submit(b"before").result(timeout=30)
+        failing.failing = True
+        assert isinstance(submit(sequencer, b"failed").exception(timeout=30), AuditUnavailable)
+    assert notified == [(b"first", True), (b"failed", True)]  # each by its thread's end
 
 
 def test_close_flushes_then_refuses_new_entries() -> None:

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -86,18 +87,28 @@ class MemoryGrants:
         return self.grants.get(grant_id)
 
     def consume_use(self, grant_id: str, now: datetime) -> int | None:
+        grant = self._count(grant_id, 1, now, now)
+        return None if grant is None else grant.max_uses - grant.uses
+
+    def consume_uses(self, uses: Mapping[str, int], first: datetime, last: datetime) -> set[str]:
+        return {grant_id for grant_id, n in uses.items() if self._count(grant_id, n, first, last)}
+
+    def _count(self, grant_id: str, uses: int, first: datetime, last: datetime) -> Grant | None:
+        """The grant with ``uses`` more counted, if it covers them all from ``first`` to
+        ``last``."""
         grant = self.grants.get(grant_id)
         if (
             grant is None
             or grant.state is not GrantState.ACTIVE
-            or grant.uses >= grant.max_uses
+            or grant.uses + uses > grant.max_uses
             or grant.not_before is None
             or grant.expires_at is None
-            or not grant.not_before <= now < grant.expires_at
+            or not grant.not_before <= first <= last < grant.expires_at
         ):
             return None
-        self.grants[grant_id] = replace(grant, uses=grant.uses + 1)
-        return grant.max_uses - grant.uses - 1
+        counted = replace(grant, uses=grant.uses + uses)
+        self.grants[grant_id] = counted
+        return counted
 
 
 @dataclass

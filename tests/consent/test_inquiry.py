@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from consent.errors import InquiryDeniedError, Reason
 from consent.grants import Grant, GrantState
-from consent.inquiry import Inquiry, authorize_inquiry, check_inquiry
+from consent.inquiry import Inquiry, authorize_inquiry, check_inquiry, count_use, count_uses
 from consent.lifecycle import Approval, approve, pause, revoke
 from tests.consent.factories import (
     CITIZEN,
@@ -239,3 +239,36 @@ def test_never_more_inquiries_than_allowed_nor_outside_the_window(
         assert grant.not_before <= now < grant.expires_at
         served += 1
     assert served <= max_uses
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    max_uses=st.lists(st.integers(min_value=1, max_value=3), min_size=2, max_size=2),
+    uses=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=1), st.integers(min_value=-2, max_value=70)),
+        min_size=1,
+        max_size=8,
+    ),
+)
+def test_uses_counted_together_are_counted_as_one_after_the_other(
+    max_uses: list[int], uses: list[tuple[int, int]]
+) -> None:
+    """Several uses of two grants, at instants in and out of their window: counted together,
+    each is served or denied (and why) as counted one by one, and the counts end equal."""
+    together, one_by_one = MemoryGrants(), MemoryGrants()
+    grant_ids = [f"cg_{n}" for n in range(len(max_uses))]
+    for grant_id, limit in zip(grant_ids, max_uses, strict=True):
+        grant = replace(active_grant(max_uses=limit), grant_id=grant_id)
+        together.put(grant)
+        one_by_one.put(grant)
+    asked = [(inquiry(grant_id=grant_ids[n]), NOW + timedelta(days=day)) for n, day in uses]
+    denials = count_uses(together, asked, restricted=RESTRICTED)
+    expected: list[str | None] = []
+    for each, now in asked:
+        try:
+            count_use(one_by_one, each, now=now, restricted=RESTRICTED)
+            expected.append(None)
+        except InquiryDeniedError as denied:
+            expected.append(denied.reason)
+    assert [None if denial is None else denial.reason for denial in denials] == expected
+    assert together.grants == one_by_one.grants

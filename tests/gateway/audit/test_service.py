@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
@@ -12,9 +13,10 @@ from sqlalchemy import text
 
 from audit.checkpoint import open_checkpoint
 from audit.errors import AuditUnavailable, InconsistentCheckpoint, InvalidLeaf, InvalidProofRequest
-from audit.leaf import encode
+from audit.leaf import AuditEvent, encode
 from audit.merkle import leaf_hash, verify_consistency
 from audit.note import parse_verifier_key
+from audit.sequencer import Appended
 from audit.tlog import stored_hash_index
 from gateway.audit_log.errors import CheckpointNotPublished, InvalidLeafRange
 from gateway.audit_log.repository import Openings, read_openings
@@ -32,12 +34,29 @@ def audit_log(migrated: Settings) -> Iterator[AuditLog]:
         yield audit_log
 
 
+def _in_threads(audit_log: AuditLog, entries: list[tuple[AuditEvent, Openings]]) -> list[Appended]:
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(lambda e: audit_log.append(*e), entries))
+
+
+def _on_the_event_loop(
+    audit_log: AuditLog, entries: list[tuple[AuditEvent, Openings]]
+) -> list[Appended]:
+    async def together() -> list[Appended]:
+        return await asyncio.gather(*(audit_log.append_async(*e) for e in entries))
+
+    return asyncio.run(together())
+
+
+CONCURRENTLY = {"in threads": _in_threads, "on the event loop": _on_the_event_loop}
+
+
+@pytest.mark.parametrize("wait", CONCURRENTLY)
 def test_concurrent_appends_get_contiguous_indexes_and_their_openings(
-    audit_log: AuditLog, migrated: Settings
+    audit_log: AuditLog, migrated: Settings, wait: str
 ) -> None:
     entries = [entry(n) for n in range(40)]
-    with ThreadPoolExecutor(8) as pool:
-        appended = list(pool.map(lambda e: audit_log.append(*e), entries))
+    appended = CONCURRENTLY[wait](audit_log, entries)
     assert sorted(a.leaf_index for a in appended) == list(range(40))
     audit_log.publish_now()
     engine = make_engine(migrated.resolved_database_url)
@@ -49,10 +68,11 @@ def test_concurrent_appends_get_contiguous_indexes_and_their_openings(
     assert audit_log.leaves(0, 40) == [encode(event) for event, _ in entries]
 
 
+@pytest.mark.parametrize("wait", CONCURRENTLY)
 def test_an_append_opens_an_audit_span_without_personal_data(
-    audit_log: AuditLog, spans: InMemorySpanExporter
+    audit_log: AuditLog, spans: InMemorySpanExporter, wait: str
 ) -> None:
-    audit_log.append(*entry(0))
+    CONCURRENTLY[wait](audit_log, [entry(0)])
     (span,) = [s for s in spans.get_finished_spans() if s.name == SPAN_AUDIT]
     assert dict(span.attributes or {}) == {"audit.leaf_index": 0}
 

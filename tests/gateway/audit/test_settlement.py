@@ -1,10 +1,14 @@
-"""A batch's entries do not share their fate, an answer agrees with the log, and the log's
-transactions are durable against a power loss - on both stores."""
+"""A batch's entries do not share their fate, an answer agrees with the log - whether the caller
+waits in a thread or on an event loop - and the log's transactions are durable against a power
+loss, on both stores."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 
 import pytest
@@ -13,11 +17,12 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from audit.errors import AuditUnavailable
-from audit.leaf import encode
-from gateway.audit_log.repository import read_leaves
+from audit.leaf import AuditEvent, encode
+from audit.sequencer import Appended
+from gateway.audit_log.repository import Openings, Settlement, read_leaves
 from gateway.audit_log.service import AuditLog
 from gateway.keys import load_keys
-from gateway.rights.repository import add_disclosures
+from gateway.rights.repository import Received, add_disclosures
 from gateway.settings import Settings
 from gateway.storage.db import make_engine
 from tests.gateway.audit.factories import entry, flush_probe
@@ -35,24 +40,33 @@ def engine(migrated: Settings) -> Iterator[Engine]:
 
 def _disclose(record_id: str, *, then_raise: bool = False) -> Callable[[Session, int], None]:
     def settlement(session: Session, leaf_index: int) -> None:
-        add_disclosures(session, leaf_index, "establishment-001", [record_id])
+        add_disclosures(session, [Received(leaf_index, "establishment-001", [record_id])])
         if then_raise:
             raise RuntimeError("a settlement that fails")
 
     return settlement
 
 
+Append = Callable[[AuditLog, AuditEvent, Openings, Settlement], Appended]
+WAITS: dict[str, Append] = {
+    "in a thread": AuditLog.append,
+    "on the event loop": lambda log, *entry: asyncio.run(log.append_async(*entry)),
+}
+
+
+@pytest.mark.parametrize("wait", WAITS)
 def test_the_append_of_a_failed_settlement_fails_and_the_next_is_served(
-    migrated: Settings, engine: Engine
+    migrated: Settings, engine: Engine, wait: str
 ) -> None:
     with _log(migrated, engine) as audit_log:
         with pytest.raises(AuditUnavailable):
-            audit_log.append(*entry(0), _disclose("rec-a", then_raise=True))
-        assert audit_log.append(*entry(1), _disclose("rec-b")).leaf_index == 1
+            WAITS[wait](audit_log, *entry(0), _disclose("rec-a", then_raise=True))
+        assert WAITS[wait](audit_log, *entry(1), _disclose("rec-b")).leaf_index == 1
 
 
+@pytest.mark.parametrize("wait", WAITS)
 def test_an_answer_agrees_with_the_log_when_the_append_times_out(
-    migrated: Settings, engine: Engine
+    migrated: Settings, engine: Engine, wait: str
 ) -> None:
     """The append times out while its batch is being written: either it was written and the
     caller is answered, or it was not and the caller gets 503 - never one without the other."""
@@ -65,7 +79,7 @@ def test_an_answer_agrees_with_the_log_when_the_append_times_out(
     event, openings = entry(0)
     with _log(migrated, engine, append_timeout=SHORT_TIMEOUT) as audit_log:
         try:
-            audit_log.append(event, openings, slow)
+            WAITS[wait](audit_log, event, openings, slow)
             answered = True
         except AuditUnavailable:
             answered = False
@@ -73,6 +87,36 @@ def test_an_answer_agrees_with_the_log_when_the_append_times_out(
         written = read_leaves(connection, 0, 1) == [encode(event)] if settled else False
     assert answered == written
     assert settled == ([0] if answered else [])
+
+
+def test_an_append_cancelled_before_its_batch_starts_is_withdrawn(
+    migrated: Settings, engine: Engine
+) -> None:
+    """A caller on the event loop cancelled while its entry waits behind another batch: the
+    entry is never written (and takes no index)."""
+    started, release = threading.Event(), threading.Event()
+    entries = [entry(number) for number in range(3)]
+
+    def busy(session: Session, leaf_index: int) -> None:
+        started.set()
+        release.wait(timeout=30)
+
+    async def cancelled(audit_log: AuditLog) -> None:
+        waiting = asyncio.create_task(audit_log.append_async(*entries[1]))
+        await asyncio.sleep(0)  # its first step submits the entry, then it waits
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+
+    with _log(migrated, engine) as audit_log, ThreadPoolExecutor(1) as thread:
+        first = thread.submit(audit_log.append, *entries[0], busy)
+        assert started.wait(timeout=30)
+        asyncio.run(cancelled(audit_log))
+        release.set()
+        assert first.result().leaf_index == 0
+        assert audit_log.append(*entries[2]).leaf_index == 1
+    with engine.connect() as connection:
+        assert read_leaves(connection, 0, 2) == [encode(entries[n][0]) for n in (0, 2)]
 
 
 def test_the_log_commits_durably(migrated: Settings) -> None:

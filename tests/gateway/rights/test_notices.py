@@ -15,7 +15,7 @@ import pytest
 
 from audit.leaf import EventKind
 from gateway.rights.notices import DELETION_NOTICE
-from gateway.rights.repository import add_disclosures
+from gateway.rights.repository import Received, add_disclosures
 from gateway.storage.db import unit_of_work
 from gateway.webhooks.repository import deliveries_to
 from gateway.webhooks.schedule import FIRST_RETRY
@@ -202,7 +202,7 @@ def test_art_67_a_recipient_whose_disclosure_commits_late_is_told_too(rights: Ri
     assert [notice.recipient for notice in rights.notices(record_id)] == [bank]
     late, _ = rights.bank()
     with unit_of_work(rights.engine) as session:  # an inquiry that committed after the round
-        add_disclosures(session, 2**62 + secrets.randbelow(2**40), late, [record_id])
+        add_disclosures(session, [Received(2**62 + secrets.randbelow(2**40), late, [record_id])])
     rights.run("display-stops")
     notices = {notice.recipient: notice.cause for notice in rights.notices(record_id)}
     assert notices == {bank: "restored", late: "restored"}
