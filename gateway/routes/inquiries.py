@@ -2,10 +2,10 @@
 government affairs sharing, inquiries based on authority, the real-name verified self inquiry
 and authorized inquiries. Each route parses on the event loop; the inquiry then takes the one
 path every channel takes (:func:`gateway.inquiries.service.prepare`, then
-:func:`~gateway.inquiries.service.register`): its reads in their own unit of work and its
-registration, which waits until the entry is durable - on SQLite both on the event loop (the
-registration awaits the log), on PostgreSQL both in one worker thread - in a task a cancelled
-request does not stop; the route answers with the bytes it registered. Refusals are
+:func:`~gateway.inquiries.service.register_async`): its reads in their own unit of work (on
+the event loop on SQLite, in a worker thread on PostgreSQL) and its registration, which awaits
+on the event loop until the entry is durable - both in a task a cancelled request does not
+stop; the route answers with the bytes it registered. Refusals are
 problem+json naming the article (403), and are registered in the audit log like every answer;
 a request that does not match its channel's schema is refused with 422 naming Art. 39 and, from
 an authenticated caller (or the public's lookup), registered too (:class:`InquiryRoute`). The
@@ -93,25 +93,28 @@ router = APIRouter(tags=["inquiries"], route_class=InquiryRoute)
 
 
 async def _answer(request: Request, statement: Statement) -> Response:
-    """The inquiry's reads in their unit of work, then its registration, which waits for the
-    log, in a task of its own that finishes even if the client goes away meanwhile. On SQLite
-    on the event loop: the reads never wait for a writer (WAL), and handing them to a thread
-    cost more than they do; the registration awaits its entries. On PostgreSQL, reads and
-    registration in one worker thread."""
-    state = request.app.state
-    if state.reads_inline:
-        with unit_of_work(state.engine) as session:
-            prepared = service.prepare(_desk(state, session), statement)
-        answer = await run_to_the_end(service.register_async(prepared))
-    else:
-        answer = await run_to_the_end(in_thread(_inquire, state, statement))
+    """The inquiry in a task of its own, which finishes - registered - even if the client goes
+    away meanwhile."""
+    answer = await run_to_the_end(_inquiry(request.app.state, statement))
     return Response(answer.body, media_type="application/json")
 
 
-def _inquire(state: State, statement: Statement) -> service.Answer:
-    """The one path in a unit of work that ends (commits) before the answer is sent."""
+async def _inquiry(state: State, statement: Statement) -> service.Answer:
+    """The reads in their unit of work, then the registration, which awaits its entries on the
+    event loop (no thread waits for the log). On SQLite the reads run on the event loop: they
+    never wait for a writer (WAL), and handing them to a thread cost more than they do; on
+    PostgreSQL in a worker thread."""
+    if state.reads_inline:
+        prepared = _prepare(state, statement)
+    else:
+        prepared = await in_thread(_prepare, state, statement)
+    return await service.register_async(prepared)
+
+
+def _prepare(state: State, statement: Statement) -> service.Prepared:
+    """Decided, read and redacted in a unit of work that ends before the registration."""
     with unit_of_work(state.engine) as session:
-        return service.inquire(_desk(state, session), statement)
+        return service.prepare(_desk(state, session), statement)
 
 
 def _register(state: State, statement: Statement, refusal: MalformedInquiry) -> None:
