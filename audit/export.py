@@ -12,18 +12,25 @@ of the exact bytes that were hashed. Streaming both ways: a million leaves never
 ``verifier_keys`` say which keys the log claims to use; they are NOT a trust anchor. The
 verifier trusts the keys it was configured with (:func:`verify_export`).
 
-The leaves are read some megabytes at a time: a block of lines is checked for its framing with
-one count of its quotes, decoded with ``pybase64`` (SIMD) and handed to the verifier as one
-chunk; only a block that fails is read again line by line, to name the line.
+The leaves are read some megabytes at a time: a block of lines, less its first and last
+quotes, is split at every quote-line break-quote and each piece decoded with ``pybase64``
+(SIMD, validating: base64 admits no quote and no line break, so the pieces are the insides of
+the lines exactly when every piece decodes). Only a block that fails is read again line by
+line, to name the line. The verifier decodes and hashes the blocks on several processes
+(:class:`audit.verify.LeafBlocks`); of an export in a file, this process only counts a block's
+lines, and the worker reads the block itself.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import io
 import json
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import BinaryIO, TextIO
 
 import pybase64
@@ -31,7 +38,7 @@ import pybase64
 from audit.checkpoint import Checkpoint
 from audit.errors import MalformedExport
 from audit.note import NoteVerifier
-from audit.verify import PROGRESS_EVERY, LeafChunks, Progress, VerificationReport, verify_log
+from audit.verify import PROGRESS_EVERY, LeafBlocks, Progress, VerificationReport, verify_log
 
 EXPORT_FORMAT = "credit-gateway-audit-export/v1"
 BLOCK = 1 << 22  # characters of leaf lines read at once
@@ -61,7 +68,7 @@ def read_export(stream: TextIO | BinaryIO) -> tuple[ExportHeader, Iterator[bytes
     """The header, and an iterator over the leaves that reads the stream (text or binary,
     binary is faster) lazily."""
     header = _header(stream.readline())
-    return header, (leaf for chunk in _leaf_chunks(stream) for leaf in chunk)
+    return header, (leaf for lines in _numbered_blocks(stream) for leaf in _decode_block(lines))
 
 
 def verify_export(
@@ -71,17 +78,20 @@ def verify_export(
     seen: Sequence[Checkpoint] = (),
     progress: Progress | None = None,
     progress_every: int = PROGRESS_EVERY,
+    workers: int | None = None,
 ) -> VerificationReport:
-    """:func:`audit.verify.verify_log` over an export, with the verifier's own trusted keys."""
+    """:func:`audit.verify.verify_log` over an export, with the verifier's own trusted keys;
+    its blocks decoded and hashed on ``workers`` processes (default: one per core)."""
     header = _header(stream.readline())
     return verify_log(
-        LeafChunks(_leaf_chunks(stream)),
+        LeafBlocks(_numbered_blocks(stream), _decode_block, lambda lines: lines.count),
         header.checkpoints,
         trusted,
         origin=header.origin,
         seen=seen,
         progress=progress,
         progress_every=progress_every,
+        workers=workers,
     )
 
 
@@ -107,42 +117,79 @@ def _strings(document: dict[str, object], key: str) -> tuple[str, ...]:
     return tuple(values)
 
 
-def _leaf_chunks(stream: TextIO | BinaryIO) -> Iterator[list[bytes]]:
-    """The leaves of the lines after the header, a block of lines at a time."""
+@dataclass(frozen=True)
+class _Lines:
+    """A block of ``count`` whole lines after the header, the first numbered ``first``: their
+    bytes, or (``data`` None) where they lie in the export file, for the process that decodes
+    them to read again - a worker is sent a few numbers, not megabytes."""
+
+    first: int
+    count: int
+    data: bytes | None
+    fd: int = -1
+    offset: int = 0
+    size: int = 0
+
+
+def _numbered_blocks(stream: TextIO | BinaryIO) -> Iterator[_Lines]:
+    """The lines after the header, a block at a time: of a binary file, where they lie (counted
+    in a buffer used again and again); of any other stream, their bytes."""
     number = 2
-    for data in _blocks(stream):
-        lines = data.split(b"\n")
-        if not lines[-1]:  # the last line's line break
-            lines.pop()
-        yield _decode_block(lines, data.count(b'"'), number)
-        number += len(lines)
-
-
-def _blocks(stream: TextIO | BinaryIO) -> Iterator[bytes]:
-    """The rest of the stream in blocks of whole lines, as bytes."""
+    if isinstance(stream, io.BufferedReader) and stream.seekable():
+        fd, buffer = stream.fileno(), bytearray(BLOCK)
+        while True:
+            offset = stream.tell()
+            if not (read := stream.readinto(buffer)):
+                return
+            end = stream.readline()  # up to the end of the block's last line
+            last = end[-1:] if end else buffer[read - 1 : read]
+            count = buffer.count(b"\n", 0, read) + end.count(b"\n") + (last != b"\n")
+            yield _Lines(number, count, None, fd, offset, read + len(end))
+            number += count
     while block := stream.read(BLOCK):
-        end = stream.readline()  # up to the end of the block's last line
-        if isinstance(block, bytes) and isinstance(end, bytes):
-            yield block + end
-        elif isinstance(block, str) and isinstance(end, str):
-            # Not ASCII: a "?" in its place fails the line as a JSON string or as base64 (a
-            # byte that is not ASCII, in a binary stream, fails base64 as it is).
-            yield (block + end).encode("ascii", "replace")
+        data = _whole_lines(block, stream.readline())
+        count = data.count(b"\n") + (not data.endswith(b"\n"))
+        yield _Lines(number, count, data)
+        number += count
 
 
-def _decode_block(lines: list[bytes], quotes: int, first: int) -> list[bytes]:
-    """The leaves of complete lines (line ``first`` onwards); raises naming the first bad one.
+def _whole_lines(block: str | bytes, end: str | bytes) -> bytes:
+    if isinstance(block, bytes) and isinstance(end, bytes):
+        return block + end
+    if isinstance(block, str) and isinstance(end, str):
+        # Not ASCII: a "?" in its place fails the line as a JSON string or as base64 (a byte
+        # that is not ASCII, in a binary stream, fails base64 as it is).
+        return (block + end).encode("ascii", "replace")
+    raise TypeError("a stream reads either text or bytes")
 
-    ``quotes`` is the number of quotes in the lines. Base64 admits no quote, so a line whose
-    inside decodes holds at most two, its first and last characters: twice as many quotes as
-    lines means every line is framed as a JSON string.
-    """
-    if quotes == 2 * len(lines):
-        try:
-            return [pybase64.b64decode(line[1:-1], validate=True) for line in lines]
-        except (binascii.Error, ValueError):
-            pass
-    return [_decode_line(line, number) for number, line in enumerate(lines, start=first)]
+
+def _decode_block(lines: _Lines) -> list[bytes]:
+    """The leaves of a block of lines; raises naming the first bad line."""
+    data = lines.data if lines.data is not None else os.pread(lines.fd, lines.size, lines.offset)
+    leaves = _decode_fast(data)
+    if leaves is None:
+        text = data[:-1] if data.endswith(b"\n") else data
+        numbered = enumerate(text.split(b"\n"), lines.first)
+        leaves = [_decode_line(line, number) for number, line in numbered]
+    if len(leaves) != lines.count:
+        raise MalformedExport("the export file changed while it was verified")
+    return leaves
+
+
+def _decode_fast(data: bytes) -> list[bytes] | None:
+    """The leaves of lines that are all well-formed, else None: split at every quote-line
+    break-quote (no copy of the block), less the first quote and the last quote and line
+    break."""
+    pieces = data.split(b'"\n"')
+    pieces[-1] = pieces[-1].removesuffix(b"\n")
+    if pieces[0][:1] != b'"' or pieces[-1][-1:] != b'"' or pieces == [b'"']:
+        return None
+    pieces[0] = pieces[0][1:]
+    pieces[-1] = pieces[-1][:-1]
+    try:
+        return list(map(pybase64.b64decode, pieces, repeat(None), repeat(True)))
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _decode_line(line: bytes, number: int) -> bytes:

@@ -53,6 +53,30 @@ def subtree_hash(hashes: Sequence[bytes]) -> bytes:
     return level[0]
 
 
+def subtree_roots(start: int, leaf_hashes: Sequence[bytes]) -> list[bytes]:
+    """The roots of the complete subtrees tiling leaves ``start`` onwards, left to right: each
+    the largest that its position and the leaves left allow. A tree of ``start`` leaves grows
+    by these (:meth:`TreeAccumulator.extend_subtrees`), so leaves can be hashed apart from the
+    tree, on another process, knowing only where they start."""
+    roots = []
+    done = 0
+    for level in _tiling(start, len(leaf_hashes)):
+        roots.append(subtree_hash(leaf_hashes[done : done + (1 << level)]))
+        done += 1 << level
+    return roots
+
+
+def _tiling(start: int, count: int) -> list[int]:
+    """The levels of the subtrees of :func:`subtree_roots`."""
+    levels = []
+    while count:
+        aligned = (start & -start).bit_length() - 1 if start else 64  # trailing zero bits
+        level = min(aligned, count.bit_length() - 1)
+        levels.append(level)
+        start, count = start + (1 << level), count - (1 << level)
+    return levels
+
+
 def fold(hashes: Sequence[bytes]) -> bytes:
     """Root over the roots of consecutive complete subtrees, largest (leftmost) first."""
     if not hashes:
@@ -111,16 +135,16 @@ class TreeAccumulator:
     def extend_tree(self, leaf_hashes: Sequence[bytes]) -> None:
         """Like :meth:`extend_hashes` without returning the stored hashes, faster: the leaves
         are taken in the largest complete subtrees the tree's size allows, each hashed level by
-        level (:func:`subtree_hash`) and then merged into the frontier."""
-        done = 0
-        while done < len(leaf_hashes):
-            size = self.size
-            aligned = (size & -size).bit_length() - 1 if size else 64  # trailing zero bits
-            level = min(aligned, (len(leaf_hashes) - done).bit_length() - 1)
-            hashed = subtree_hash(leaf_hashes[done : done + (1 << level)])
-            done += 1 << level
-            self.size = size + (1 << level)
-            stack = self._stack
+        level (:func:`subtree_roots`) and then merged into the frontier."""
+        self.extend_subtrees(len(leaf_hashes), subtree_roots(self.size, leaf_hashes))
+
+    def extend_subtrees(self, count: int, roots: Sequence[bytes]) -> None:
+        """Add ``count`` leaves given as the roots of the complete subtrees tiling them
+        (:func:`subtree_roots` of the tree's size), wherever they were hashed."""
+        stack = self._stack
+        for level, root in zip(_tiling(self.size, count), roots, strict=True):
+            hashed = root
+            self.size += 1 << level
             completed = self.size >> level
             while not completed & 1:
                 hashed = sha256(_NODE_PREFIX + stack.pop() + hashed).digest()

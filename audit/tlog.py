@@ -33,8 +33,8 @@ class HashReader(Protocol):
     """Read access to the stored hashes; the gateway's storage implements it.
 
     ``read_hashes`` returns the hashes at the given stored-hash indexes, in the same order.
-    Indexes are sorted ascending within each call. A hash that does not exist must raise;
-    it must never be skipped, so that the result lines up with ``indexes``.
+    Indexes come in proof order, each once within a call. A hash that does not exist must
+    raise; it must never be skipped, so that the result lines up with ``indexes``.
     """
 
     def read_hashes(self, indexes: Sequence[int]) -> list[bytes]: ...
@@ -43,7 +43,7 @@ class HashReader(Protocol):
 def stored_hash_index(level: int, n: int) -> int:
     """Position in storage of the level-``level`` hash number ``n`` (tlog StoredHashIndex)."""
     last_leaf = ((n + 1) << level) - 1
-    return stored_hash_count(last_leaf) + level
+    return 2 * last_leaf - last_leaf.bit_count() + level  # stored_hash_count(last_leaf) + level
 
 
 def split_stored_hash_index(index: int) -> tuple[int, int]:
@@ -89,7 +89,11 @@ def prove_record(index: int, tree_size: int, reader: HashReader) -> list[bytes]:
     """Inclusion proof PATH(index, D[tree_size]) (RFC 9162 section 2.1.3.1)."""
     if not 0 <= index < tree_size:
         raise InvalidProofRequest(f"leaf index {index} is not below tree size {tree_size}")
-    return _range_hashes(_inclusion_ranges(0, tree_size, index), reader)
+    indexes, edge = _inclusion_indexes(index, tree_size)
+    proof = _read(reader, indexes)
+    if edge is not None:
+        proof[edge] = [fold(proof[edge])]
+    return proof
 
 
 def prove_tree(size1: int, size2: int, reader: HashReader) -> list[bytes]:
@@ -120,14 +124,32 @@ def _split(width: int) -> int:
     return 1 << ((width - 1).bit_length() - 1)
 
 
-def _inclusion_ranges(lo: int, hi: int, index: int) -> list[_Range]:
-    """Leaf ranges whose subtree hashes make up PATH(index, D[lo:hi]), bottom-up."""
-    if hi - lo == 1:
-        return []
-    mid = lo + _split(hi - lo)
-    if index < mid:
-        return [*_inclusion_ranges(lo, mid, index), (mid, hi)]
-    return [*_inclusion_ranges(mid, hi, index), (lo, mid)]
+def _inclusion_indexes(index: int, size: int) -> tuple[list[int], slice | None]:
+    """PATH(index, D[size]) as stored hashes, in proof order: one per proof hash, except for
+    the one hash that may not be of a complete subtree (the range from where the path turns
+    left, up to ``size``), stored as the subtrees tiling it, at the returned slice.
+
+    The RFC's recursion, unrolled top-down: while the range holding ``index`` ends at ``size``
+    and is not complete, it is split at the largest power of two; turning right, the proof
+    takes the left part, a complete subtree; turning left (at most once, and then the range
+    is complete), the right part, the tiling. Within the complete subtree reached, the proof
+    takes the sibling at each level.
+    """
+    above: list[int] = []  # top-down
+    tiling: list[int] = []
+    lo, width = 0, size
+    while width & (width - 1):
+        level = width.bit_length() - 1
+        if index < lo + (1 << level):
+            tiling = _subtree_indexes(lo + (1 << level), size)
+            width = 1 << level
+        else:
+            above.append(stored_hash_index(level, lo >> level))
+            lo, width = lo + (1 << level), width - (1 << level)
+    height = width.bit_length() - 1
+    below = [stored_hash_index(level, (index >> level) ^ 1) for level in range(height)]
+    edge = slice(height, height + len(tiling)) if tiling else None
+    return below + tiling + above[::-1], edge
 
 
 def _consistency_ranges(lo: int, hi: int, size1: int) -> list[_Range]:
@@ -164,9 +186,7 @@ def _range_hashes(ranges: Sequence[_Range], reader: HashReader) -> list[bytes]:
 def _read(reader: HashReader, indexes: list[int]) -> list[bytes]:
     if not indexes:
         return []
-    ordered = sorted(set(indexes))
-    hashes = reader.read_hashes(ordered)
-    if len(hashes) != len(ordered) or any(len(h) != HASH_SIZE for h in hashes):
+    hashes = reader.read_hashes(indexes)
+    if len(hashes) != len(indexes) or set(map(len, hashes)) != {HASH_SIZE}:
         raise AuditUnavailable("hash storage returned a wrong number or size of hashes")
-    found = dict(zip(ordered, hashes, strict=True))
-    return [found[index] for index in indexes]
+    return hashes

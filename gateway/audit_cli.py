@@ -83,12 +83,18 @@ def verify(
             "valid cosignature (repeatable)"
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="With --export: processes hashing the leaves; default: cores"),
+    ] = None,
 ) -> None:
     """Verify the whole log against its signed checkpoints and those verified before."""
     if [url is not None, export is not None, local].count(True) != 1:
         raise typer.BadParameter("give exactly one of --url, --export or --local")
     if archive and not local:
         raise typer.BadParameter("--archive checks this database: give it with --local")
+    if workers is not None and export is None:
+        raise typer.BadParameter("--workers hash the leaves of an export: give it with --export")
     if url is not None and not token:
         raise typer.BadParameter("--url needs a regulator token: --token or GATEWAY_AUDIT_TOKEN")
     with _failing("verification FAILED"), _ProgressBar("verifying") as progress:
@@ -101,7 +107,7 @@ def verify(
                 report = verify_remote(client, verifier, remembered, progress)
         elif export is not None:
             verifier = _required(remembered.trusted(key))
-            report = verify_export_file(export, verifier, remembered, progress)
+            report = verify_export_file(export, verifier, remembered, progress, workers)
         else:
             settings = Settings()
             verifier = remembered.trusted(key) or _local_signer(settings).verifier()

@@ -62,6 +62,7 @@ from gateway.audit_log.models import (
 # The PostgreSQL advisory lock of the log (any constant shared by every gateway process).
 LOG_LOCK_KEY = 0x61756469746C6F67  # "auditlog"
 PAGE_SIZE = 10_000
+HASH_CACHE_SIZE = 1 << 15  # stored hashes in each generation of a store's HashCache
 _READ_HASHES = f"SELECT hash_index, hash FROM {HASHES.name} WHERE hash_index IN ({{marks}})"  # noqa: S608
 
 
@@ -155,14 +156,47 @@ def select_hashes(dbapi: DBAPIConnection | None, indexes: Sequence[int]) -> list
     return [found[index] for index in indexes]
 
 
+class HashCache:
+    """Stored hashes read before, in two generations of up to ``size`` each; thread-safe.
+
+    A stored hash never changes once its batch is committed: the log is append-only and each
+    hash is written once, by the batch whose leaf completes its subtree (:mod:`audit.tlog`);
+    the edge of a tree that is still growing is never stored, so never kept. Proofs are served
+    within a signed checkpoint, whose batches are on the disk (the module's notes), so a crash
+    of PostgreSQL cannot take back a hash kept here either.
+
+    Hashes read go to the recent generation; when it is full it becomes the older one and the
+    previous older one is dropped: a hash stays for one to two generations, and one in many
+    proofs (the upper levels of the tree) is read again at most every other generation. So a
+    proof reads little more than the hashes near its leaf. Lookups and updates are single
+    dict operations, atomic under the interpreter lock: no lock is needed (a race between two
+    threads can only drop an entry, costing a read).
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._recent: dict[int, bytes] = {}
+        self._older: dict[int, bytes] = {}
+
+    def get(self, indexes: Sequence[int]) -> list[bytes | None]:
+        """The hash at each of ``indexes``, ``None`` where none is kept."""
+        return list(map(self._recent.get, indexes, map(self._older.get, indexes)))
+
+    def put(self, indexes: Sequence[int], hashes: Sequence[bytes]) -> None:
+        self._recent.update(zip(indexes, hashes, strict=True))
+        if len(self._recent) >= self._size:
+            self._older, self._recent = self._recent, {}
+
+
 class SqlLogStore:
     """The log's durable storage; safe to share between threads and processes."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, cached_hashes: int = HASH_CACHE_SIZE) -> None:
         self._engine = engine
         self._companions: dict[bytes, Companion] = {}
         self._unsettled: dict[bytes, Exception] = {}
         self._companions_lock = threading.Lock()
+        self._hashes = HashCache(cached_hashes)
 
     def append_batch(self, batch: Batch) -> int:
         companions = self._take(batch.leaf_hashes)
@@ -187,11 +221,20 @@ class SqlLogStore:
             raise AuditUnavailable("the audit entry's settlement failed") from failure
 
     def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
+        """Committed hashes, from :class:`HashCache` first: read outside the log's
+        transactions, so never one that a rollback could take back."""
+        hashes = self._hashes.get(indexes)
+        if None not in hashes:
+            return cast("list[bytes]", hashes)
+        missing = [index for index, hashed in zip(indexes, hashes, strict=True) if hashed is None]
         dbapi = self._engine.raw_connection()
         try:
-            return select_hashes(dbapi.dbapi_connection, indexes)
+            read = select_hashes(dbapi.dbapi_connection, missing)
         finally:
             dbapi.close()
+        self._hashes.put(missing, read)
+        fill = iter(read)
+        return [next(fill) if hashed is None else hashed for hashed in hashes]
 
     def expect(self, leaf_hash: bytes, companion: Companion) -> None:
         """Hold ``companion`` for the batch that will write the leaf hashing to ``leaf_hash``."""

@@ -96,9 +96,14 @@ def verify_remote(
 
 
 def verify_export_file(
-    path: Path, verifier: NoteVerifier, state: VerifierState, progress: Progress
+    path: Path,
+    verifier: NoteVerifier,
+    state: VerifierState,
+    progress: Progress,
+    workers: int | None = None,
 ) -> VerificationReport:
-    """Verify an export (:mod:`audit.export`) with the verifier's key, not the file's."""
+    """Verify an export (:mod:`audit.export`) with the verifier's key, not the file's; its
+    leaves hashed on ``workers`` processes (default: one per core)."""
     with path.open("rb") as stream:
         header, _ = read_export(stream)
     total = _claimed_size(header.checkpoints[-1]) if header.checkpoints else 0
@@ -108,6 +113,7 @@ def verify_export_file(
             [verifier],
             seen=state.seen_heads(verifier),
             progress=lambda done: progress(done, total),
+            workers=workers,
         )
     state.record(verifier, header.checkpoints[-1])
     return report

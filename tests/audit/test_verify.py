@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -119,9 +120,13 @@ def test_malformed_export_leaves_are_rejected(line: str) -> None:
         list(leaves)
 
 
-def test_an_export_is_read_in_blocks_from_text_or_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("workers", [1, 3])
+def test_an_export_is_read_in_blocks_from_text_or_bytes(
+    monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
     """Blocks end anywhere in a line; every leaf is read once, from a text or a binary stream,
-    and a malformed line is named by its number whichever block it is in."""
+    and a malformed line is named by its number whichever block it is in - on one process or
+    on several."""
     monkeypatch.setattr("audit.export.BLOCK", 7)
     header = ExportHeader(ORIGIN, (SIGNER.verifier().vkey,), tuple(NOTES))
     out = io.StringIO()
@@ -129,13 +134,66 @@ def test_an_export_is_read_in_blocks_from_text_or_bytes(monkeypatch: pytest.Monk
     text = out.getvalue()
     assert list(read_export(io.StringIO(text))[1]) == LEAVES
     assert list(read_export(io.BytesIO(text.encode()))[1]) == LEAVES
-    assert verify_export(io.BytesIO(text.encode()), TRUSTED).checkpoint.size == 40
-    assert verify_export(io.StringIO(text.rstrip("\n")), TRUSTED).checkpoint.size == 40
+    for stream in (io.BytesIO(text.encode()), io.StringIO(text.rstrip("\n"))):
+        assert verify_export(stream, TRUSTED, workers=workers).checkpoint.size == 40
     lines = text.splitlines()
     for number, broken in [(30, '"AA!A"'), (31, "AAAA"), (40, '"'), (41, '"A"A"'), (3, "")]:
         changed = "\n".join([*lines[: number - 1], broken, *lines[number:]]) + "\n"
         for stream in (io.StringIO(changed), io.BytesIO(changed.encode())):
             with pytest.raises(MalformedExport, match=f"line {number} "):
-                verify_export(stream, TRUSTED)
+                verify_export(stream, TRUSTED, workers=workers)
     with pytest.raises(MalformedExport, match="line 5 is not base64"):
         list(read_export(io.StringIO(text.replace(lines[4], '"AAA\u00e9"')))[1])
+
+
+def test_several_processes_find_what_one_finds(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Blocks of a few lines hashed on worker processes, sent to them or read again by them
+    from the file: the same report, the same progress calls and the same failure - the first
+    in the file's order - as on one process."""
+    monkeypatch.setattr("audit.export.BLOCK", 50)
+    out = io.StringIO()
+    write_export(out, ExportHeader(ORIGIN, (), tuple(NOTES)), LEAVES)
+    lines = out.getvalue().splitlines(keepends=True)
+    changed = [*lines[:12], lines[13], lines[12], *lines[14:]]  # leaves 11 and 12 swapped
+    exports = [
+        lines,
+        [*lines, '"AAAA"\n'],
+        lines[:-3],
+        changed,
+        [*changed[:-1], '"AA!A"\n'],  # the swap fails first, at size 33
+        [*lines[:30], '"AA!A"\n', *lines[31:]],
+        [*lines[:5], lines[6], *lines[5:]],
+    ]
+
+    def outcome(export: list[str], workers: int, in_file: bool) -> tuple[str, list[int]]:
+        path = tmp_path / "export.jsonl"
+        path.write_text("".join(export))
+        done: list[int] = []
+        with path.open("rb") if in_file else io.StringIO("".join(export)) as stream:
+            try:
+                report = verify_export(
+                    stream, TRUSTED, progress=done.append, progress_every=4, workers=workers
+                )
+            except (MalformedExport, VerificationFailed) as exc:
+                return f"{type(exc).__name__}: {exc.detail}", done
+        return f"verified {report.checkpoint.size}", done
+
+    def mismatch(size: int) -> str:
+        return (
+            f"the leaves do not match the signed root of the checkpoint of size {size}: a leaf "
+            f"before index {size} was changed, deleted, reordered or inserted"
+        )
+
+    alone = [outcome(export, 1, in_file=False) for export in exports]
+    assert [found for found, _ in alone] == [
+        "verified 40",
+        "VerificationFailed: the log has more leaves than the latest checkpoint's 40",
+        "VerificationFailed: the log has 37 leaves; the latest checkpoint has 40",
+        *[f"VerificationFailed: {mismatch(33)}"] * 2,
+        "MalformedExport: line 31 is not base64",
+        f"VerificationFailed: {mismatch(10)}",
+    ]
+    for in_file in (False, True):
+        assert [outcome(export, 3, in_file) for export in exports] == alone

@@ -124,7 +124,8 @@ def test_a_rolled_back_export_fails_against_the_state(cli_env: Settings) -> None
     assert runner.invoke(app, ["audit", "export", "--output", "new.jsonl"]).exit_code == 0
 
     def verify(export: str) -> Result:
-        return runner.invoke(app, ["audit", "verify", "--export", export, "--key", key])
+        arguments = ["audit", "verify", "--export", export, "--key", key, "--workers", "2"]
+        return runner.invoke(app, arguments)
 
     assert runner.invoke(app, ["audit", "verify", "--export", "old.jsonl"]).exit_code == 2
     for export in ("old.jsonl", "new.jsonl"):
@@ -134,3 +135,4 @@ def test_a_rolled_back_export_fails_against_the_state(cli_env: Settings) -> None
     assert rolled_back.exit_code == 1
     assert "of size 8 seen before is not among the log's checkpoints" in rolled_back.stderr
     assert runner.invoke(app, ["audit", "verify"]).exit_code == 2
+    assert runner.invoke(app, ["audit", "verify", "--local", "--workers", "2"]).exit_code == 2

@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 
 from audit.errors import AuditUnavailable
 from audit.memory import MemoryLogStore
-from audit.merkle import leaf_hash, verify_inclusion
+from audit.merkle import leaf_hash, verify_consistency, verify_inclusion
 from audit.sequencer import Batch
 from audit.tlog import prove_record, prove_tree, stored_hash_count, tree_hash
 from gateway.audit_log.models import HASHES, LEAVES, OPENINGS
@@ -87,6 +87,22 @@ def test_missing_stored_hashes_raise_rather_than_misalign(engine: Engine) -> Non
     assert len(store.read_hashes([0, 1, 2])) == 3
     with pytest.raises(AuditUnavailable):
         store.read_hashes([0, stored_hash_count(4)])
+
+
+def test_proofs_read_through_the_hash_cache_verify_as_the_log_grows(engine: Engine) -> None:
+    """Hashes read at one size are served again at larger ones, across the cache's turnovers
+    (a generation of 8): only stored hashes are kept, never the edge of a growing tree."""
+    store = SqlLogStore(engine, cached_hashes=8)
+    leaves = distinct_leaves(45)
+    for lo, hi in [(0, 3), (3, 16), (16, 17), (17, 45)]:
+        store.append_batch(batch_of(leaves[lo:hi]))
+        root = mth(leaves[:hi])
+        for index in range(hi):
+            proof = prove_record(index, hi, store)
+            verify_inclusion(leaf_hash(leaves[index]), index, hi, proof, root)
+        for size in range(1, hi):
+            proof = prove_tree(size, hi, store)
+            verify_consistency(size, hi, proof, mth(leaves[:size]), root)
 
 
 def test_openings_are_written_with_their_leaf_and_only_then(engine: Engine) -> None:
