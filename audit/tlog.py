@@ -33,8 +33,9 @@ class HashReader(Protocol):
     """Read access to the stored hashes; the gateway's storage implements it.
 
     ``read_hashes`` returns the hashes at the given stored-hash indexes, in the same order.
-    Indexes come in proof order, each once within a call. A hash that does not exist must
-    raise; it must never be skipped, so that the result lines up with ``indexes``.
+    Indexes come in the order the caller needs them (a proof's, say), each once within a
+    call. A hash that does not exist must raise; it must never be skipped, so that the result
+    lines up with ``indexes``.
     """
 
     def read_hashes(self, indexes: Sequence[int]) -> list[bytes]: ...

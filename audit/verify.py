@@ -128,21 +128,23 @@ def _replay_on_workers(
     """
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
     pending: deque[tuple[int, list[int], Future[list[list[bytes]]]]] = deque()
+
+    def merge_oldest() -> None:
+        count, stops, roots = pending.popleft()
+        replay.add(count, stops, roots.result())
+
     try:
         start = replay.size
         for block in blocks:
             count = source.count(block)
             stops = replay.stops(start, count)
-            pending.append(
-                (count, stops, pool.submit(_hash_block, source.decode, block, start, stops))
-            )
+            roots = pool.submit(_hash_block, source.decode, block, start, stops)
+            pending.append((count, stops, roots))
             start += count
             if len(pending) > AHEAD * workers:
-                count, stops, roots = pending.popleft()
-                replay.add(count, stops, roots.result())
+                merge_oldest()
         while pending:
-            count, stops, roots = pending.popleft()
-            replay.add(count, stops, roots.result())
+            merge_oldest()
     finally:
         pool.shutdown(cancel_futures=True)
 

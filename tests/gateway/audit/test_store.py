@@ -4,6 +4,7 @@ settlements."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -103,6 +104,25 @@ def test_proofs_read_through_the_hash_cache_verify_as_the_log_grows(engine: Engi
         for size in range(1, hi):
             proof = prove_tree(size, hi, store)
             verify_consistency(size, hi, proof, mth(leaves[:size]), root)
+
+
+def test_proofs_read_by_threads_at_once_and_after_close_verify(engine: Engine) -> None:
+    """Threads proving at once share the store (on SQLite one reads through the connection
+    the store keeps, the others through the pool's); closed, the store reads again."""
+    store = SqlLogStore(engine, cached_hashes=8)
+    leaves = distinct_leaves(64)
+    store.append_batch(batch_of(leaves))
+    root = mth(leaves)
+
+    def prove_all(_: int = 0) -> None:
+        for index, leaf in enumerate(leaves):
+            verify_inclusion(leaf_hash(leaf), index, 64, prove_record(index, 64, store), root)
+
+    with ThreadPoolExecutor(4) as threads:
+        list(threads.map(prove_all, range(8)))
+    store.close()
+    prove_all()
+    store.close()
 
 
 def test_openings_are_written_with_their_leaf_and_only_then(engine: Engine) -> None:
