@@ -11,7 +11,6 @@ number: without the master key a pseudonym cannot be recomputed from a guessed i
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 from dataclasses import dataclass
 from functools import lru_cache
@@ -40,7 +39,7 @@ def _requester_key(master_key: bytes, requester_id: str, version: int) -> bytes:
 def pseudonym(master_key: bytes, requester_id: str, subject_key: str, version: int) -> str:
     """The pseudonym of ``subject_key`` (see :attr:`SubjectIdentifier.key`) for one requester."""
     key = _requester_key(master_key, requester_id, version)
-    digest = hmac.new(key, subject_key.encode(), hashlib.sha256).digest()
+    digest = hmac.digest(key, subject_key.encode(), "sha256")
     return f"p{version}-" + base64.b32encode(digest[:20]).decode().lower()
 
 

@@ -52,6 +52,7 @@ from gateway.archive.models import ArchiveFile, CreditSubject, RecordRow, Record
 from gateway.archive.models import SubjectStatement as StatementRow
 from gateway.audit_log.models import LEAVES, OPENINGS, table
 from gateway.keys import GatewayKeys
+from gateway.storage.reads import Query, first_in
 from gateway.subjects import subject_key
 from redaction.changes import BasisChange
 from redaction.identifiers import SubjectIdentifier
@@ -344,8 +345,8 @@ class SqlCreditArchive:
     def revision(self, subject: SubjectIdentifier) -> int | None:
         """The revision of ``subject``'s file (None: nothing was ever held about it)."""
         held_by = subject_key(self._keys, subject)
-        found = self._session.connection().execute(_REVISION, {"held_by": held_by})
-        return found.scalar_one_or_none()
+        row = first_in(self._session, _REVISION, held_by=held_by)
+        return None if row is None else int(row.revision)
 
 
 @dataclass(frozen=True)
@@ -441,7 +442,9 @@ def _held_file(dialect: str) -> Select[str | None, str | None, int | None]:
     return select_columns(versions, statements, revision.scalar_subquery())
 
 
-_REVISION = select_columns(FILES.c.revision).where(FILES.c.subject_key == bindparam("held_by"))
+_REVISION = Query(
+    select_columns(FILES.c.revision).where(FILES.c.subject_key == bindparam("held_by"))
+)
 _HELD_FILE = {dialect: _held_file(dialect) for dialect in ("sqlite", "postgresql")}
 
 

@@ -58,6 +58,7 @@ from gateway.audit_log.models import (
     OPENINGS,
     VERIFICATIONS,
 )
+from gateway.storage.reads import driver_reads
 
 # The PostgreSQL advisory lock of the log (any constant shared by every gateway process).
 LOG_LOCK_KEY = 0x61756469746C6F67  # "auditlog"
@@ -197,8 +198,7 @@ class SqlLogStore:
         self._unsettled: dict[bytes, Exception] = {}
         self._companions_lock = threading.Lock()
         self._hashes = HashCache(cached_hashes)
-        self._reader: DBAPIConnection | None = None  # SQLite: see _select
-        self._reader_lock = threading.Lock()
+        self._reads = driver_reads(engine)
 
     def append_batch(self, batch: Batch) -> int:
         companions = self._take(batch.leaf_hashes)
@@ -234,32 +234,11 @@ class SqlLogStore:
         fill = iter(read)
         return [next(fill) if hashed is None else hashed for hashed in hashes]
 
-    def close(self) -> None:
-        """Close the connection kept for reading hashes, if any (:meth:`_select`)."""
-        with self._reader_lock:
-            if self._reader is not None:
-                self._reader.close()
-                self._reader = None
-
     def _select(self, indexes: Sequence[int]) -> list[bytes]:
-        """On SQLite, through a connection the store keeps for it, while no other thread uses
-        it: the pool's check-out and reset cost about what a proof's query does, and a SELECT
-        outside a transaction holds no lock once it has returned. Otherwise (PostgreSQL, where
-        a query is a round trip anyway, or another thread reading) on one from the pool."""
-        if self._engine.dialect.name == "sqlite" and self._reader_lock.acquire(blocking=False):
-            try:
-                if self._reader is None:
-                    pooled = self._engine.raw_connection()
-                    pooled.detach()  # the store's own from now on, closed by close()
-                    self._reader = pooled.dbapi_connection
-                return select_hashes(self._reader, indexes)
-            finally:
-                self._reader_lock.release()
-        dbapi = self._engine.raw_connection()
-        try:
-            return select_hashes(dbapi.dbapi_connection, indexes)
-        finally:
-            dbapi.close()
+        """At the driver level (:mod:`gateway.storage.reads`): outside the log's
+        transactions, so never a hash that a rollback could take back."""
+        with self._reads.connection() as dbapi:
+            return select_hashes(dbapi, indexes)
 
     def expect(self, leaf_hash: bytes, companion: Companion) -> None:
         """Hold ``companion`` for the batch that will write the leaf hashing to ``leaf_hash``."""

@@ -24,6 +24,7 @@ from consent.grants import Grant, GrantState, SubjectKind, WrittenConsent
 from consent.jws import from_timestamp
 from gateway.audit_log.models import table
 from gateway.consents.models import GrantRow
+from gateway.storage.reads import Query, first_in
 
 ACTIVE_OR_PAUSED = (GrantState.ACTIVE.value, GrantState.PAUSED.value)
 GRANTS = table(GrantRow)
@@ -115,9 +116,9 @@ class SqlGrantStore:
         self._skip_locked = skip_locked
 
     def get(self, grant_id: str) -> Grant | None:
-        """The grant as stored now (read as a Core row: no ORM object to build)."""
-        parameters = {"read_grant": grant_id}
-        row = self._session.connection().execute(_GRANT, parameters).first()
+        """The grant as stored now (read as a Core row: no ORM object to build; at the driver
+        level while the session has begun nothing, :func:`gateway.storage.reads.first_in`)."""
+        row = first_in(self._session, _GRANT, read_grant=grant_id)
         return None if row is None else from_row(row)
 
     def find(self, grant_id: str, *, lock: bool = False) -> StoredGrant | None:
@@ -264,5 +265,5 @@ _COUNTING = {
         "state": "consent_grants.state",
     },
 }
-_GRANT = GRANTS.select().where(GRANTS.c.grant_id == bindparam("read_grant"))
+_GRANT = Query(GRANTS.select().where(GRANTS.c.grant_id == bindparam("read_grant")))
 _COUNT_USE, _COUNT_USE_SKIP_LOCKED = _count_use(skip_locked=False), _count_use(skip_locked=True)

@@ -14,6 +14,7 @@ from consent.rfc9449 import DPoPProof
 from gateway.oauth.models import AssertionJti, DPoPProofJti, RevokedToken, WithdrawnKey
 from gateway.parties.models import Party
 from gateway.parties.repository import party_by_client_id
+from gateway.storage.reads import Query, driver_reads
 
 
 class SqlJtiStore:
@@ -68,10 +69,12 @@ _CLIENT_DISABLED = select(literal(1)).where(
     col(Party.client_id) == bindparam("revoked_client"), col(Party.disabled)
 )
 _REVOKED = union_all(_JTI_REVOKED, _CLIENT_DISABLED)
-_REFUSED = union_all(
-    _JTI_REVOKED,
-    _CLIENT_DISABLED,
-    select(literal(1)).where(col(WithdrawnKey.kid) == bindparam("kid")),
+_REFUSED = Query(
+    union_all(
+        _JTI_REVOKED,
+        _CLIENT_DISABLED,
+        select(literal(1)).where(col(WithdrawnKey.kid) == bindparam("kid")),
+    )
 )
 
 
@@ -103,9 +106,8 @@ class SqlRevokedTokens:
     def is_refused(self, jti: str, client_id: str, kid: str) -> bool:
         """Whether the token ``jti`` of ``client_id`` is revoked (on its own or with its client)
         or its signing key ``kid`` withdrawn (one read)."""
-        parameters = {"revoked_jti": jti, "revoked_client": client_id, "kid": kid}
-        with self._engine.connect() as connection:
-            found = connection.execute(_REFUSED, parameters).first()
+        reads = driver_reads(self._engine)
+        found = reads.first(_REFUSED, revoked_jti=jti, revoked_client=client_id, kid=kid)
         return found is not None
 
 

@@ -54,11 +54,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
 
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Session]:
-    """One transaction: committed when the block ends normally, rolled back otherwise."""
+    """One transaction: committed when the block ends normally, rolled back otherwise; none
+    begun when the block used no storage through the session (an inquiry whose reads were
+    all at the driver level, :mod:`gateway.storage.reads`)."""
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
-            session.commit()
+            if session.in_transaction():
+                session.commit()
         except BaseException:
             session.rollback()
             raise

@@ -11,7 +11,7 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from opentelemetry.trace import SpanKind
 
 from gateway.settings import Exporter, Settings
-from gateway.telemetry import build_providers
+from gateway.telemetry import build_providers, tracer
 
 PERSON = "11010519491231002X"
 
@@ -79,3 +79,21 @@ def test_a_malformed_traceparent_starts_a_trace_of_its_own(
     (server,) = [span for span in spans.get_finished_spans() if span.kind is SpanKind.SERVER]
     assert server.parent is None
     assert server.context.trace_id != 0
+
+
+def test_a_quiet_tracer_records_no_span_and_the_requests_are_answered(
+    client: TestClient, spans: InMemorySpanExporter
+) -> None:
+    """Quiet (no exporter: nothing would read a span), the gateway opens none - neither the
+    server span nor the inquiry path's - and serves as before; loud again, it records."""
+    tracer.quiet = True
+    try:
+        with tracer.start_as_current_span("anything") as span:
+            assert not span.is_recording()
+        assert client.get("/healthz").status_code == 200
+        assert client.get(f"/v1/public/credit-subjects/{PERSON}").status_code == 200
+        assert spans.get_finished_spans() == ()
+    finally:
+        tracer.quiet = False
+    client.get("/healthz")
+    assert [span.name for span in spans.get_finished_spans()] == ["GET /healthz"]

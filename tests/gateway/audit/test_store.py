@@ -106,9 +106,10 @@ def test_proofs_read_through_the_hash_cache_verify_as_the_log_grows(engine: Engi
             verify_consistency(size, hi, proof, mth(leaves[:size]), root)
 
 
-def test_proofs_read_by_threads_at_once_and_after_close_verify(engine: Engine) -> None:
-    """Threads proving at once share the store (on SQLite one reads through the connection
-    the store keeps, the others through the pool's); closed, the store reads again."""
+def test_proofs_read_by_threads_at_once_and_after_dispose_verify(engine: Engine) -> None:
+    """Threads proving at once share the store (on SQLite each reads through a connection of
+    its own, kept); once the engine is disposed - the kept connections closed - it reads
+    again."""
     store = SqlLogStore(engine, cached_hashes=8)
     leaves = distinct_leaves(64)
     store.append_batch(batch_of(leaves))
@@ -120,9 +121,10 @@ def test_proofs_read_by_threads_at_once_and_after_close_verify(engine: Engine) -
 
     with ThreadPoolExecutor(4) as threads:
         list(threads.map(prove_all, range(8)))
-    store.close()
+    store = SqlLogStore(engine, cached_hashes=8)  # nothing cached: every proof reads
+    engine.dispose()
     prove_all()
-    store.close()
+    engine.dispose()
 
 
 def test_openings_are_written_with_their_leaf_and_only_then(engine: Engine) -> None:

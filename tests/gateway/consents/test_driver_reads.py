@@ -1,0 +1,54 @@
+"""The grant read at the driver level (:mod:`gateway.storage.reads`) is the grant the session
+reads, field for field - JSON members and UTC datetimes included - and a session that has
+written reads its own write, not the committed row."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy import update
+
+from consent.grants import GrantState
+from gateway.consents.repository import GRANTS, SqlGrantStore
+from gateway.storage.db import unit_of_work
+from gateway.storage.reads import driver_reads
+from tests.gateway.consents.factories import Flow
+
+
+def test_a_grant_read_at_the_driver_level_is_the_one_the_session_reads(flow: Flow) -> None:
+    grant_id = flow.active()
+    with unit_of_work(flow.engine) as session:
+        at_driver_level = SqlGrantStore(session).get(grant_id)
+        assert not session.in_transaction()  # nothing went through the session
+        session.connection()  # begun: the next read is the session's
+        in_session = SqlGrantStore(session).get(grant_id)
+    assert at_driver_level is not None
+    assert at_driver_level == in_session
+    assert at_driver_level.state is GrantState.ACTIVE
+    assert at_driver_level.expires_at is not None
+    assert at_driver_level.expires_at.tzinfo is not None
+    assert at_driver_level.granted_categories == frozenset({"basic", "untrustworthy"})
+    assert SqlGrantStore(session).get("g-unknown") is None
+
+
+def test_a_session_that_wrote_reads_its_write(flow: Flow) -> None:
+    grant_id = flow.active()
+    with unit_of_work(flow.engine) as session:
+        before = SqlGrantStore(session).get(grant_id)
+        assert before is not None
+        session.connection().execute(
+            update(GRANTS).where(GRANTS.c.grant_id == grant_id).values(uses=7)
+        )
+        assert SqlGrantStore(session).get(grant_id) == replace(before, uses=7)
+        session.rollback()
+    with unit_of_work(flow.engine) as session:
+        assert SqlGrantStore(session).get(grant_id) == before  # the write was never committed
+
+
+def test_kept_connections_are_closed_with_their_engine_and_opened_again(flow: Flow) -> None:
+    grant_id = flow.active()
+    reads = driver_reads(flow.engine)
+    assert reads is driver_reads(flow.engine)  # one per engine
+    flow.engine.dispose()
+    with unit_of_work(flow.engine) as session:
+        assert SqlGrantStore(session).get(grant_id) is not None
