@@ -39,6 +39,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from itertools import count, repeat
 from typing import cast
 
@@ -106,7 +107,6 @@ def locked_log(engine: Engine) -> Iterator[Connection]:
         postgresql = connection.dialect.name == "postgresql"
         with connection.begin():
             if postgresql:
-                connection.exec_driver_sql("SET LOCAL synchronous_commit TO off")
                 connection.execute(_LOCK, {"key": LOG_LOCK_KEY})
             else:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -115,8 +115,14 @@ def locked_log(engine: Engine) -> Iterator[Connection]:
             _flush(connection)
 
 
-_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
-_FLUSH = "SELECT pg_logical_emit_message(true, 'credit-gateway-audit', 'flush')"
+# One statement each, not a SET LOCAL and then the statement: every round trip to the server
+# costs the sequencer a wait for the server and for the interpreter lock. The setting is the
+# transaction's (is_local) and takes effect at its commit, wherever in it it was made.
+_LOCK = text("SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(:key)")
+FLUSH = (
+    "SELECT set_config('synchronous_commit', 'on', true), "
+    "pg_logical_emit_message(true, 'credit-gateway-audit', 'flush')"
+)
 
 
 def _flush(connection: Connection) -> None:
@@ -124,8 +130,7 @@ def _flush(connection: Connection) -> None:
     transaction that writes a WAL record (a logical message nobody needs to decode) with
     ``synchronous_commit`` on, whatever the server's or the session's default."""
     with connection.begin():
-        connection.exec_driver_sql("SET LOCAL synchronous_commit TO on")
-        connection.exec_driver_sql(_FLUSH)
+        connection.exec_driver_sql(FLUSH)
 
 
 class ConnectionHashReader:
@@ -237,8 +242,7 @@ class SqlLogStore:
     def _select(self, indexes: Sequence[int]) -> list[bytes]:
         """At the driver level (:mod:`gateway.storage.reads`): outside the log's
         transactions, so never a hash that a rollback could take back."""
-        with self._reads.connection() as dbapi:
-            return select_hashes(dbapi, indexes)
+        return self._reads.run(partial(select_hashes, indexes=indexes))
 
     def expect(self, leaf_hash: bytes, companion: Companion) -> None:
         """Hold ``companion`` for the batch that will write the leaf hashing to ``leaf_hash``."""

@@ -9,21 +9,20 @@ parameters and the result processors of its columns (JSON, the UTC datetimes) - 
 on the driver's cursor. The statements stay Core, written once for both stores.
 
 Each read is ONE statement outside any transaction of the caller: it sees what is committed,
-never a caller's own uncommitted writes, so it is only for reads that need none. On SQLite
-each thread keeps a connection of its own (a SELECT outside a transaction holds no lock once
-it has returned, and the pool's check-out and reset cost about as much as the lookup); on
-PostgreSQL, where a statement is a round trip anyway, a connection comes from the engine's pool
-for each read.
+never a caller's own uncommitted writes, so it is only for reads that need none. The
+connections are kept open outside the engine's pool (:class:`DriverReads`): the pool's
+check-out, reset and, on PostgreSQL, its ping cost about as much as the lookup - the ping and
+the reset a round trip each.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import namedtuple
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any
-from weakref import WeakKeyDictionary
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary, ref
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection, Dialect
@@ -31,6 +30,9 @@ from sqlalchemy.sql import CompoundSelect, Select
 from sqlmodel import Session
 
 Processor = Callable[[Any], Any] | None
+T = TypeVar("T")
+CONNECTIONS = 8
+"""PostgreSQL: the connections the reads of one engine (one process) open at most."""
 
 
 class Query:
@@ -92,53 +94,93 @@ def _row_type(names: tuple[str, ...]) -> Any:
 
 
 class DriverReads:
-    """The driver-level reads of one engine (:func:`driver_reads`)."""
+    """The driver-level reads of one engine (:func:`driver_reads`), on connections they keep
+    open outside the engine's pool, reading outside any transaction: on SQLite one per thread;
+    on PostgreSQL up to :data:`CONNECTIONS` at once, in autocommit, each kept for the next read
+    once done. No ping before a read (the pool's costs a round trip): a read that fails on a
+    kept connection - which the server may have closed while it was idle - is read once more
+    on a new one (a read changes nothing). The engine is held weakly: reads never keep a
+    dropped engine, and its connections, alive."""
 
     def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._kept: dict[int, DBAPIConnection] = {}
+        self._engine = ref(engine)
+        self._dialect = engine.dialect
+        self._per_thread = engine.dialect.name == "sqlite"
+        self._threads: dict[int, DBAPIConnection] = {}
+        self._idle: list[DBAPIConnection] = []
         self._lock = threading.Lock()
-        self._keeps = engine.dialect.name == "sqlite"
+        self._slots = threading.BoundedSemaphore(CONNECTIONS)
+        self._lost: type[Exception] = engine.dialect.loaded_dbapi.OperationalError
 
     def first(self, query: Query, **parameters: Any) -> Any:
         """The first row of ``query`` (attributes named as its columns), or None."""
-        compiled = query.compiled(self._engine.dialect)
-        with self.connection() as dbapi:
-            cursor = dbapi.cursor()
-            try:
-                cursor.execute(compiled.sql, compiled.parameters(parameters))
-                row = cursor.fetchone()
-            finally:
-                cursor.close()
+        compiled = query.compiled(self._dialect)
+        row = self.run(partial(_fetch_one, compiled.sql, compiled.parameters(parameters)))
         return None if row is None else compiled.result(row)
 
-    @contextmanager
-    def connection(self) -> Iterator[DBAPIConnection]:
-        """A driver connection for reads outside a transaction (see the module's notes)."""
-        if not self._keeps:
-            pooled = self._engine.raw_connection()
-            try:
-                yield pooled.dbapi_connection  # type: ignore[misc]
-            finally:
-                pooled.close()
-            return
-        thread = threading.get_ident()
-        kept = self._kept.get(thread)
-        if kept is None:
-            pooled = self._engine.raw_connection()
-            pooled.detach()  # this thread's from now on, closed by close()
-            kept = pooled.dbapi_connection
-            assert kept is not None
+    def run(self, read: Callable[[DBAPIConnection], T]) -> T:
+        """``read`` on a driver connection, outside any transaction."""
+        if self._per_thread:
+            return read(self._of_this_thread())
+        with self._slots:
             with self._lock:
-                self._kept[thread] = kept
-        yield kept
+                connection = self._idle.pop() if self._idle else None
+            try:
+                if connection is None:
+                    connection = self._open()
+                    result = read(connection)
+                else:
+                    try:
+                        result = read(connection)
+                    except self._lost:
+                        connection.close()
+                        connection = self._open()
+                        result = read(connection)
+            except BaseException:
+                if connection is not None:
+                    connection.close()
+                raise
+            with self._lock:
+                self._idle.append(connection)
+        return result
 
     def close(self) -> None:
-        """Close the kept connections (the engine is being disposed)."""
+        """Close the connections kept (the engine is being disposed); later reads open new
+        ones."""
         with self._lock:
-            kept, self._kept = list(self._kept.values()), {}
+            kept = [*self._threads.values(), *self._idle]
+            self._threads, self._idle = {}, []
         for connection in kept:
             connection.close()
+
+    def _of_this_thread(self) -> DBAPIConnection:
+        thread = threading.get_ident()
+        connection = self._threads.get(thread)
+        if connection is None:
+            connection = self._open()
+            with self._lock:
+                self._threads[thread] = connection
+        return connection
+
+    def _open(self) -> DBAPIConnection:
+        engine = self._engine()
+        assert engine is not None  # reads are reached through their engine
+        pooled = engine.raw_connection()
+        pooled.detach()  # kept by the reads from now on, closed by close()
+        connection = pooled.dbapi_connection
+        assert connection is not None
+        if not self._per_thread:
+            connection.autocommit = True  # psycopg's: no transaction to end after a read
+        return connection
+
+
+def _fetch_one(sql: str, parameters: Any, connection: DBAPIConnection) -> Any:
+    cursor = connection.cursor()
+    try:
+        cursor.execute(sql, parameters)
+        return cursor.fetchone()
+    finally:
+        cursor.close()
 
 
 _READS: WeakKeyDictionary[Engine, DriverReads] = WeakKeyDictionary()

@@ -17,7 +17,7 @@ from audit.leaf import (
     commit,
     new_salt,
 )
-from gateway.audit_log.repository import LOG_LOCK_KEY, Openings
+from gateway.audit_log.repository import FLUSH, LOG_LOCK_KEY, Openings
 from gateway.audit_log.service import AuditLog, running_audit_log
 from gateway.keys import load_keys
 from gateway.settings import Settings
@@ -86,7 +86,7 @@ def flush_probe(engine: Engine) -> Iterator[FlushProbe]:
     def before_the_flush(
         _connection: object, _cursor: object, statement: str, *_args: object
     ) -> None:
-        if statement == "SET LOCAL synchronous_commit TO on":  # the batch has committed
+        if statement == FLUSH:  # the batch has committed
             with engine.connect() as other:
                 free = other.execute(
                     text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": LOG_LOCK_KEY}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import update
+from sqlalchemy import text, update
 
 from consent.grants import GrantState
 from gateway.consents.repository import GRANTS, SqlGrantStore
@@ -52,3 +52,21 @@ def test_kept_connections_are_closed_with_their_engine_and_opened_again(flow: Fl
     flow.engine.dispose()
     with unit_of_work(flow.engine) as session:
         assert SqlGrantStore(session).get(grant_id) is not None
+
+
+def test_a_kept_connection_the_server_closed_is_replaced_for_the_same_read(flow: Flow) -> None:
+    """PostgreSQL: no ping before a read; a read on a kept connection the server closed is read
+    again on a new one. SQLite: the thread reads through the same kept connection each time."""
+    grant_id = flow.active()
+    reads = driver_reads(flow.engine)
+    first = reads.run(lambda connection: connection)
+    assert reads.run(lambda connection: connection) is first  # kept, not reopened
+    if flow.engine.dialect.name == "postgresql":
+        with flow.engine.connect() as other:
+            pid = reads.run(lambda connection: connection.info.backend_pid)
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    with unit_of_work(flow.engine) as session:
+        grant = SqlGrantStore(session).get(grant_id)
+    assert grant is not None and grant.grant_id == grant_id
+    replaced = flow.engine.dialect.name == "postgresql"
+    assert (reads.run(lambda connection: connection) is not first) == replaced
