@@ -128,7 +128,10 @@ FLUSH = (
 def _flush(connection: Connection) -> None:
     """Return once the WAL is on the disk up to the last commit of ``connection``: commit a
     transaction that writes a WAL record (a logical message nobody needs to decode) with
-    ``synchronous_commit`` on, whatever the server's or the session's default."""
+    ``synchronous_commit`` on, whatever the server's or the session's default - one statement
+    in autocommit, its own transaction, in one round trip (no BEGIN, no COMMIT to send); the
+    pool restores the connection's mode when it is returned."""
+    connection.execution_options(isolation_level="AUTOCOMMIT")
     with connection.begin():
         connection.exec_driver_sql(FLUSH)
 
