@@ -98,17 +98,21 @@ def _exporters(settings: Settings) -> tuple[SpanExporter | None, MetricExporter 
     return None, None
 
 
-def build_providers(settings: Settings) -> tuple[TracerProvider, MeterProvider]:
+def build_providers(settings: Settings) -> tuple[TracerProvider, MeterProvider | None]:
+    """The tracer provider, and the meter provider when an exporter reads the metrics (None:
+    the API's own instruments stay no-ops, free on the hot path)."""
     resource = Resource.create({"service.name": "credit-consent-gateway"})
     span_exporter, metric_exporter = _exporters(settings)
     if span_exporter is None:
-        # Nothing would read the spans: none is recorded (each is a no-op, free on the hot path).
+        # Nothing would read the spans: none is recorded (the tracer is quiet, see install).
         tracer_provider = TracerProvider(resource=resource, sampler=ALWAYS_OFF)
     else:
         tracer_provider = TracerProvider(resource=resource)
         tracer_provider.add_span_processor(BatchSpanProcessor(span_exporter))
-    readers = [PeriodicExportingMetricReader(metric_exporter)] if metric_exporter else []
-    return tracer_provider, MeterProvider(resource=resource, metric_readers=readers)
+    if metric_exporter is None:
+        return tracer_provider, None
+    reader = PeriodicExportingMetricReader(metric_exporter)
+    return tracer_provider, MeterProvider(resource=resource, metric_readers=[reader])
 
 
 def install(settings: Settings) -> None:
@@ -118,7 +122,8 @@ def install(settings: Settings) -> None:
     tracer_provider, meter_provider = build_providers(settings)
     tracer.quiet = tracer_provider.sampler is ALWAYS_OFF
     trace.set_tracer_provider(tracer_provider)
-    metrics.set_meter_provider(meter_provider)
+    if meter_provider is not None:
+        metrics.set_meter_provider(meter_provider)
 
 
 TRACE_CONTEXT = TraceContextTextMapPropagator()

@@ -46,9 +46,11 @@ def _exporters(provider: TracerProvider) -> list[object]:
 
 
 def test_exporter_is_chosen_by_settings() -> None:
-    none, _ = build_providers(Settings(otel_exporter=Exporter.none, _env_file=None))
-    console, _ = build_providers(Settings(otel_exporter=Exporter.console, _env_file=None))
+    none, no_meters = build_providers(Settings(otel_exporter=Exporter.none, _env_file=None))
+    console, meters = build_providers(Settings(otel_exporter=Exporter.console, _env_file=None))
     assert _exporters(none) == []
+    assert no_meters is None  # nothing reads them: the API's instruments stay no-ops
+    assert meters is not None
     assert none.sampler is ALWAYS_OFF  # nothing reads them: no span is recorded
     assert console.sampler is not ALWAYS_OFF
     assert [type(e) for e in _exporters(console)] == [ConsoleSpanExporter]
