@@ -62,7 +62,7 @@ from gateway.consents.repository import SqlGrantStore
 from gateway.consents.service import RESTRICTED, SubjectRef
 from gateway.keys import GatewayKeys
 from gateway.parties.accounts import actor_of, caller_identifier
-from gateway.parties.repository import current_legal_bases, party_by_client_id
+from gateway.parties.repository import current_legal_bases_of, sector_of
 from gateway.rights.repository import Received, add_disclosures
 from gateway.subjects import subject_key
 from gateway.telemetry import SPAN_POLICY, count_inquiry, tracer
@@ -299,9 +299,8 @@ def _own(desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision:
 
 def _sharing(desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision:
     client_id = _client_id(statement)
-    party = party_by_client_id(desk.session, client_id)
     sector = check_sharing(
-        party.sector if party else None, statement.duty, statement.categories, archive_catalog()
+        sector_of(desk.session, client_id), statement.duty, statement.categories, archive_catalog()
     )
     return Decision(
         Access.sharing(client_id, subject.identifier, sector),
@@ -312,8 +311,7 @@ def _sharing(desk: InquiryDesk, statement: Statement, subject: Subject) -> Decis
 
 def _authority(desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision:
     client_id = _client_id(statement)
-    party = party_by_client_id(desk.session, client_id)
-    bases = current_legal_bases(desk.session, party.id) if party else []
+    bases = current_legal_bases_of(desk.session, client_id)
     today = local_date(desk.now)
     registered = {
         basis.code: frozenset(ScopeCategory(category) for category in basis.categories)

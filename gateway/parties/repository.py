@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import tuple_
+from sqlalchemy import bindparam, tuple_
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
+from gateway.audit_log.models import table
 from gateway.parties.models import Citizen, LegalBasis, Party, PersonDocument
+from gateway.storage.reads import Query, all_in, first_in
 from problems import Conflict
 
 
@@ -45,7 +48,38 @@ def legal_bases_of(session: Session, party_id: str) -> list[LegalBasis]:
 
 def current_legal_bases(session: Session, party_id: str) -> list[LegalBasis]:
     """The latest version of each of the party's legal bases (withdrawn or not), by code."""
-    return list({basis.code: basis for basis in legal_bases_of(session, party_id)}.values())
+    return _latest(legal_bases_of(session, party_id))
+
+
+def sector_of(session: Session, client_id: str) -> str | None:
+    """The sector the party ``client_id`` serves (None: no such party, or none recorded).
+    Read at the driver level on an inquiry's path (:func:`gateway.storage.reads.first_in`)."""
+    row = first_in(session, _SECTOR, client_id=client_id)
+    return None if row is None else row.sector
+
+
+def current_legal_bases_of(session: Session, client_id: str) -> list[LegalBasis]:
+    """:func:`current_legal_bases` of the party ``client_id`` (none: no such party), in one
+    read at the driver level on an inquiry's path (:func:`gateway.storage.reads.all_in`)."""
+    rows = all_in(session, _BASES_OF_CLIENT, client_id=client_id)
+    return _latest([LegalBasis(**row._asdict()) for row in rows])
+
+
+def _latest(versions: Iterable[LegalBasis]) -> list[LegalBasis]:
+    """The last of each code's versions, given by code and version."""
+    return list({basis.code: basis for basis in versions}.values())
+
+
+_PARTIES, _BASES = table(Party), table(LegalBasis)
+_SECTOR = Query(
+    select_columns(_PARTIES.c.sector).where(_PARTIES.c.client_id == bindparam("client_id"))
+)
+_BASES_OF_CLIENT = Query(
+    select_columns(_BASES)
+    .join(_PARTIES, _PARTIES.c.id == _BASES.c.party_id)
+    .where(_PARTIES.c.client_id == bindparam("client_id"))
+    .order_by(_BASES.c.code, _BASES.c.version)
+)
 
 
 def citizen_by_username(session: Session, username: str) -> Citizen | None:

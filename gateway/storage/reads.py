@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections import namedtuple
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary, ref
@@ -118,6 +118,12 @@ class DriverReads:
         row = self.run(partial(_fetch_one, compiled.sql, compiled.parameters(parameters)))
         return None if row is None else compiled.result(row)
 
+    def all(self, query: Query, **parameters: Any) -> list[Any]:
+        """Every row of ``query`` (attributes named as its columns)."""
+        compiled = query.compiled(self._dialect)
+        rows = self.run(partial(_fetch_all, compiled.sql, compiled.parameters(parameters)))
+        return [compiled.result(row) for row in rows]
+
     def run(self, read: Callable[[DBAPIConnection], T]) -> T:
         """``read`` on a driver connection, outside any transaction."""
         if self._per_thread:
@@ -183,6 +189,15 @@ def _fetch_one(sql: str, parameters: Any, connection: DBAPIConnection) -> Any:
         cursor.close()
 
 
+def _fetch_all(sql: str, parameters: Any, connection: DBAPIConnection) -> Sequence[Any]:
+    cursor = connection.cursor()
+    try:
+        cursor.execute(sql, parameters)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 _READS: WeakKeyDictionary[Engine, DriverReads] = WeakKeyDictionary()
 _READS_LOCK = threading.Lock()
 
@@ -201,11 +216,25 @@ def driver_reads(engine: Engine) -> DriverReads:
 
 
 def first_in(session: Session, query: Query, **parameters: Any) -> Any:
-    """The first row of ``query`` as ``session`` would read it: at the driver level while the
+    """The first row of ``query`` as ``session`` would read it (:func:`all_in`), or None."""
+    reads = _untouched(session)
+    if reads is not None:
+        return reads.first(query, **parameters)
+    return session.connection().execute(query.statement, parameters).first()
+
+
+def all_in(session: Session, query: Query, **parameters: Any) -> list[Any]:
+    """Every row of ``query`` as ``session`` would read it: at the driver level while the
     session has begun no transaction (it has read and written nothing, so a committed read is
     what it would see), else in the session (it may have written what the read must see)."""
-    if not session.in_transaction():
-        bind = session.get_bind()
-        if isinstance(bind, Engine):
-            return driver_reads(bind).first(query, **parameters)
-    return session.connection().execute(query.statement, parameters).first()
+    reads = _untouched(session)
+    if reads is not None:
+        return reads.all(query, **parameters)
+    return list(session.connection().execute(query.statement, parameters))
+
+
+def _untouched(session: Session) -> DriverReads | None:
+    if session.in_transaction():
+        return None
+    bind = session.get_bind()
+    return driver_reads(bind) if isinstance(bind, Engine) else None
