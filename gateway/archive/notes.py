@@ -17,13 +17,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam
+from sqlalchemy import select as select_columns
+from sqlmodel import Session, select
 
 from audit.leaf import AuditEvent, EventKind, Outcome
 from gateway.archive.models import RecordRow, ResponsibilityNote
+from gateway.audit_log.models import table
 from gateway.audit_log.service import seal
 from gateway.parties.accounts import person_identifier
 from gateway.parties.models import Citizen, Entity
+from gateway.storage.reads import Query, all_in
 from gateway.subjects import subject_key
 from redaction.identifiers import IdentifierKind, SubjectIdentifier, SubjectKind, parse_identifier
 from redaction.records import RecordStatus
@@ -114,24 +118,34 @@ def _note(
 
 
 def notes_about(session: Session, person_key: str) -> list[dict[str, str]]:
-    """The person's notes whose listing is still displayed, as the self report shows them."""
-    statement = (
-        select(ResponsibilityNote, RecordRow)
-        .join(RecordRow, col(RecordRow.record_id) == col(ResponsibilityNote.record_id))
-        .where(
-            ResponsibilityNote.person_key == person_key,
-            RecordRow.status == RecordStatus.ACTIVE.value,
-            col(RecordRow.purged_at).is_(None),
-        )
-        .order_by(col(ResponsibilityNote.noted_at))
-    )
+    """The person's notes whose listing is still displayed, as the self report shows them
+    (read at the driver level on the self inquiry's path, :mod:`gateway.storage.reads`)."""
     return [
         {
-            "record_id": note.record_id,
-            "role": note.role,
+            "record_id": row.record_id,
+            "role": row.role,
             "item_code": row.item_code,
             "source": row.provider,
-            "noted_at": note.noted_at.isoformat(),
+            "noted_at": row.noted_at.isoformat(),
         }
-        for note, row in session.exec(statement)
+        for row in all_in(session, _NOTES, person_key=person_key)
     ]
+
+
+_NOTED, _RECORDS = table(ResponsibilityNote), table(RecordRow)
+_NOTES = Query(
+    select_columns(
+        _NOTED.c.record_id,
+        _NOTED.c.role,
+        _RECORDS.c.item_code,
+        _RECORDS.c.provider,
+        _NOTED.c.noted_at,
+    )
+    .join(_RECORDS, _RECORDS.c.record_id == _NOTED.c.record_id)
+    .where(
+        _NOTED.c.person_key == bindparam("person_key"),
+        _RECORDS.c.status == RecordStatus.ACTIVE.value,
+        _RECORDS.c.purged_at.is_(None),
+    )
+    .order_by(_NOTED.c.noted_at)
+)

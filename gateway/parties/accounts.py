@@ -16,13 +16,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, or_, select
 
 from consent.errors import InvalidTokenError
 from consent.rfc9068 import AccessToken
+from gateway.audit_log.models import table
 from gateway.keys import GatewayKeys
 from gateway.parties.models import Citizen, Entity, EntityAgent
+from gateway.storage.reads import Query, first_in
 from gateway.subjects import actor_pseudonym, subject_key
 from problems import PolicyDenied
 from redaction.identifiers import IdentifierKind, SubjectIdentifier, parse_identifier
@@ -87,16 +92,39 @@ def acting_account(session: Session, caller: AccessToken, now: datetime) -> str:
 def account_identifier(session: Session, account_id: str, now: datetime) -> SubjectIdentifier:
     """The archive index (Art. 34) of an account: a person's ID number or other document, an
     entity's credit code."""
-    citizen = session.get(Citizen, account_id)
+    citizen = first_in(session, _DOCUMENTS, account=account_id)
     if citizen is not None:
         return person_identifier(citizen, now)
-    entity = session.get(Entity, account_id)
+    entity = first_in(session, _CREDIT_CODE, account=account_id)
     if entity is None:
         raise InvalidTokenError("the account no longer exists")
     return parse_identifier(IdentifierKind.CREDIT_CODE, entity.credit_code, on=now.date())
 
 
-def person_identifier(citizen: Citizen, now: datetime) -> SubjectIdentifier:
+_CITIZENS, _ENTITIES = table(Citizen), table(Entity)
+# At the driver level on an inquiry's path (gateway.storage.reads): the self inquiry's subject.
+_DOCUMENTS = Query(
+    select_columns(
+        _CITIZENS.c.id_number, _CITIZENS.c.document_type, _CITIZENS.c.document_number
+    ).where(_CITIZENS.c.id == bindparam("account"))
+)
+_CREDIT_CODE = Query(
+    select_columns(_ENTITIES.c.credit_code).where(_ENTITIES.c.id == bindparam("account"))
+)
+
+
+class Documented(Protocol):
+    """A person's archive index as stored: a citizen's row, or the columns read of it."""
+
+    @property
+    def id_number(self) -> str | None: ...
+    @property
+    def document_type(self) -> str | None: ...
+    @property
+    def document_number(self) -> str | None: ...
+
+
+def person_identifier(citizen: Documented, now: datetime) -> SubjectIdentifier:
     if citizen.id_number is not None:
         return parse_identifier(IdentifierKind.ID_NUMBER, citizen.id_number, on=now.date())
     return parse_identifier(

@@ -220,17 +220,18 @@ def first_in(session: Session, query: Query, **parameters: Any) -> Any:
     reads = _untouched(session)
     if reads is not None:
         return reads.first(query, **parameters)
-    return session.connection().execute(query.statement, parameters).first()
+    return session.execute(query.statement, parameters).first()
 
 
 def all_in(session: Session, query: Query, **parameters: Any) -> list[Any]:
     """Every row of ``query`` as ``session`` would read it: at the driver level while the
     session has begun no transaction (it has read and written nothing, so a committed read is
-    what it would see), else in the session (it may have written what the read must see)."""
+    what it would see), else in the session, flushing first what it holds (it may have written
+    what the read must see)."""
     reads = _untouched(session)
     if reads is not None:
         return reads.all(query, **parameters)
-    return list(session.connection().execute(query.statement, parameters))
+    return list(session.execute(query.statement, parameters))
 
 
 def _untouched(session: Session) -> DriverReads | None:
