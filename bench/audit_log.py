@@ -107,6 +107,13 @@ def sql_log(directory: Path) -> tuple[Engine, SqlLogStore]:
 
 
 @cache
+def log_key() -> Ed25519PrivateKey:
+    """One log key for the run: every benchmark that signs a checkpoint of the cached log
+    (the verification here, the tiles) signs with it, so each trusts the others' checkpoints."""
+    return Ed25519PrivateKey.generate()
+
+
+@cache
 def filled_log(scratch: Path, size: int) -> tuple[Engine, SqlLogStore]:
     """A SQLite log of ``size`` leaves, written in large batches (set-up, not measured)."""
     engine, store = sql_log(scratch / f"filled-{size}")
@@ -217,7 +224,7 @@ def timed(prove: Callable[[int], object], indexes: list[int]) -> float:
 def full_verification(context: Context) -> Measurement:
     size = sizes(context).log
     engine, _ = filled_log(context.scratch, size)
-    signer = NoteSigner(ORIGIN, Ed25519PrivateKey.generate())
+    signer = NoteSigner(ORIGIN, log_key())
     note = CheckpointPublisher(engine, [signer], interval=60).publish_now()
     export = context.scratch / f"export-{size}.jsonl"
     with export.open("w") as out:

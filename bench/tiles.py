@@ -20,26 +20,17 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit.tiles import TILE_WIDTH, Tile, TileHashReader
 from audit.tlog import prove_record
 from bench import Context, Measurement, benchmark
-from bench.audit_log import ORIGIN, filled_log, sizes
+from bench.audit_log import ORIGIN, filled_log, log_key, sizes
 from gateway.audit_log.service import AuditLog
 
 READS = 2_000
 PROOFS = 500
 WARMUP = 50
-
-
-@cache
-def log_key() -> Ed25519PrivateKey:
-    """One key for the run: both benchmarks sign checkpoints of the same cached log."""
-    return Ed25519PrivateKey.generate()
 
 
 def signed_log(scratch: Path, size: int) -> AuditLog:
