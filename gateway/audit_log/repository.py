@@ -46,6 +46,7 @@ from typing import cast
 from sqlalchemy import Connection, Engine, Table, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from audit.errors import AuditUnavailable
@@ -103,16 +104,28 @@ def locked_log(engine: Engine) -> Iterator[Connection]:
     """One transaction holding the log's write lock; committed when the block ends normally, and
     on the disk when this returns: on SQLite through ``synchronous=FULL`` (the engine's,
     :mod:`gateway.storage.db`), on PostgreSQL by :func:`_flush` after the lock is released."""
-    with engine.connect() as connection:
-        postgresql = connection.dialect.name == "postgresql"
-        with connection.begin():
-            if postgresql:
-                connection.execute(_LOCK, {"key": LOG_LOCK_KEY})
-            else:
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
-            yield connection
+    with engine.connect() as connection, _locked(connection):
+        yield connection
+
+
+@contextmanager
+def _locked(connection: Connection) -> Iterator[None]:
+    """:func:`locked_log` on ``connection``; :class:`_StaleConnection` when the connection was
+    found lost at the first statement, before anything was written."""
+    postgresql = connection.dialect.name == "postgresql"
+    with connection.begin():
         if postgresql:
-            _flush(connection)
+            try:
+                connection.execute(_LOCK, {"key": LOG_LOCK_KEY})
+            except DBAPIError as exc:
+                if exc.connection_invalidated:  # lost while idle; nothing written on it yet
+                    raise _StaleConnection from exc
+                raise
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        yield
+    if postgresql:
+        _flush(connection)
 
 
 # One statement each, not a SET LOCAL and then the statement: every round trip to the server
@@ -130,10 +143,13 @@ def _flush(connection: Connection) -> None:
     transaction that writes a WAL record (a logical message nobody needs to decode) with
     ``synchronous_commit`` on, whatever the server's or the session's default - one statement
     in autocommit, its own transaction, in one round trip (no BEGIN, no COMMIT to send); the
-    pool restores the connection's mode when it is returned."""
+    connection's mode restored after it (a client-side setting)."""
     connection.execution_options(isolation_level="AUTOCOMMIT")
-    with connection.begin():
-        connection.exec_driver_sql(FLUSH)
+    try:
+        with connection.begin():
+            connection.exec_driver_sql(FLUSH)
+    finally:
+        connection.execution_options(isolation_level=connection.default_isolation_level)
 
 
 class ConnectionHashReader:
@@ -207,21 +223,72 @@ class SqlLogStore:
         self._companions_lock = threading.Lock()
         self._hashes = HashCache(cached_hashes)
         self._reads = driver_reads(engine)
+        self._batches: Connection | None = None  # see _batch_connection
+        self._batches_lock = threading.Lock()
 
     def append_batch(self, batch: Batch) -> int:
+        """Write the batch in one transaction of the log (:func:`locked_log`), its settlements
+        run together; when one of them raises, the transaction is rolled back and the batch
+        written again, each settlement on its own (:func:`_settle`)."""
         companions = self._take(batch.leaf_hashes)
-        with locked_log(self._engine) as connection:
+        try:
+            size, failures = self._write_on_kept(batch, companions)
+        except _StaleConnection:  # the kept connection was lost while idle: on a new one
+            size, failures = self._write_on_kept(batch, companions)
+        with self._companions_lock:  # committed: the failed settlements are their entries' now
+            for offset, failure in failures.items():
+                self._unsettled[batch.leaf_hashes[offset]] = failure
+        return size
+
+    def _write_on_kept(
+        self, batch: Batch, companions: Sequence[Companion | None]
+    ) -> tuple[int, dict[int, Exception]]:
+        with self._batch_connection() as connection:
+            try:
+                return self._write(connection, batch, companions, together=True)
+            except _SettlementFailed:
+                return self._write(connection, batch, companions, together=False)
+
+    @staticmethod
+    def _write(
+        connection: Connection,
+        batch: Batch,
+        companions: Sequence[Companion | None],
+        *,
+        together: bool,
+    ) -> tuple[int, dict[int, Exception]]:
+        with _locked(connection):
             size = log_size(connection)
             hashes = batch.stored_hashes(size, ConnectionHashReader(connection))
             now = datetime.now(UTC)
             insert_leaves(connection, size, batch.leaves, now)
             insert_hashes(connection, stored_hash_count(size), hashes)
             insert_openings(connection, size, [c.openings if c else None for c in companions])
-            failures = _settle(connection, size, companions)
-        with self._companions_lock:  # committed: the failed settlements are their entries' now
-            for offset, failure in failures.items():
-                self._unsettled[batch.leaf_hashes[offset]] = failure
-        return size
+            failures = _settle(connection, size, companions, together=together)
+        return size, failures
+
+    @contextmanager
+    def _batch_connection(self) -> Iterator[Connection]:
+        """The connection the batches are written on, kept from one batch to the next: a
+        check-out of the pool pings the server first, a round trip the sequencer would pay for
+        every batch. One that failed is closed, and the next batch takes a new one - at once
+        when it was found lost before anything was written (:class:`_StaleConnection`)."""
+        with self._batches_lock:
+            if self._batches is None:
+                self._batches = self._engine.connect()
+            try:
+                yield self._batches
+            except BaseException:
+                self._batches.close()
+                self._batches = None
+                raise
+
+    def close(self) -> None:
+        """Return the batches' connection (the log is closing); a later batch takes another."""
+        with self._batches_lock:
+            if self._batches is not None:
+                self._batches.close()
+                self._batches = None
 
     def settled(self, leaf_hash: bytes) -> None:
         """Raise ``AuditUnavailable`` if the settlement of the written leaf raised."""
@@ -261,29 +328,37 @@ class SqlLogStore:
             return [self._companions.pop(hashed, None) for hashed in leaf_hashes]
 
 
+class _StaleConnection(Exception):
+    """The log's connection was lost before the transaction wrote anything."""
+
+
+class _SettlementFailed(Exception):
+    """A settlement of the batch raised: the batch is written again, each on its own."""
+
+
 def _settle(
-    connection: Connection, start: int, companions: Sequence[Companion | None]
+    connection: Connection, start: int, companions: Sequence[Companion | None], *, together: bool
 ) -> dict[int, Exception]:
     """Run the settlements of the batch's leaves on its transaction, in index order (those of
     a class with ``settle_all`` together); returns what raised, by offset in the batch, its
     writes undone.
 
-    All of them in one savepoint first (every statement costs the sequencer a hand-over of the
-    interpreter lock); only when one raises are they run again, each on its own in a savepoint
-    of its own, so that the one that fails fails alone."""
+    ``together``: all of them in the transaction itself, no savepoint (each statement is a
+    round trip the sequencer waits for, and a server's transaction is unusable after an error):
+    :class:`_SettlementFailed` when one raises, and the caller writes the batch again. Else
+    each on its own in a savepoint of its own, so that the one that fails fails alone."""
     settlements = [
         (start + offset, c.settlement) for offset, c in enumerate(companions) if c and c.settlement
     ]
     if not settlements:
         return {}
     with Session(bind=connection) as session:
-        try:
-            with session.begin_nested():
+        if together:
+            try:
                 for settle_all, kind in _kinds(settlements).items():
                     settle_all(session, kind)
-        except Exception:  # noqa: S110 - run again one by one, below, to find which one
-            pass
-        else:
+            except Exception as exc:
+                raise _SettlementFailed from exc
             return {}
         failures: dict[int, Exception] = {}
         for leaf_index, settlement in settlements:

@@ -119,6 +119,7 @@ class AuditLog:
         self._sequencer.close()
         self._publisher.stop()
         self._http.close()
+        self._store.close()
 
     def append(
         self, event: AuditEvent, openings: Openings | None, settlement: Settlement | None = None

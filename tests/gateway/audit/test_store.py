@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, text
 from sqlmodel import Session, col
 
 from audit.errors import AuditUnavailable
@@ -23,6 +23,7 @@ from gateway.audit_log.repository import (
     SqlLogStore,
     iter_hashes,
     iter_leaves,
+    read_leaves,
     read_openings,
 )
 from gateway.oauth.models import RevokedToken
@@ -192,3 +193,26 @@ def test_a_failing_settlement_fails_its_own_entry_only(engine: Engine) -> None:
     with engine.connect() as connection:
         assert connection.execute(select(LEAVES.c.leaf_index)).scalars().all() == [0, 1, 2]
         assert connection.execute(select(OPENINGS.c.leaf_index)).scalars().all() == [0]
+
+
+def test_batches_go_on_one_kept_connection_which_is_replaced_when_lost(engine: Engine) -> None:
+    """The batches reuse one connection (no pool check-out, no ping, per batch), each still
+    one transaction under the log's lock; on PostgreSQL, a kept connection the server closed
+    while it was idle is replaced before anything is written, and the batch is not lost."""
+    store = SqlLogStore(engine)
+    leaves = distinct_leaves(6)
+    assert store.append_batch(batch_of(leaves[:2])) == 0
+    kept = store._batches
+    assert store.append_batch(batch_of(leaves[2:4])) == 2
+    assert store._batches is kept
+    assert kept is not None and not kept.in_transaction()
+    if engine.dialect.name == "postgresql":
+        assert kept.get_isolation_level() == "READ COMMITTED"  # not left in autocommit
+        pid = kept.connection.dbapi_connection.info.backend_pid  # type: ignore[union-attr]
+        with engine.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    assert store.append_batch(batch_of(leaves[4:])) == 4
+    assert (store._batches is kept) == (engine.dialect.name == "sqlite")  # replaced if lost
+    with engine.connect() as connection:
+        assert read_leaves(connection, 0, 6) == leaves
+    store.close()
