@@ -118,7 +118,9 @@ def test_two_processes_append_concurrently(migrated: Settings, tmp_path: Path) -
     indexes = [index for output in outputs for index in output.appended]
     assert sorted(indexes) == list(range(240))  # contiguous: no gap, no duplicate
     owners = [index in outputs[0].appended for index in range(240)]
-    assert sum(a != b for a, b in pairwise(owners)) > 4  # they did append at the same time
+    # They did append at the same time: one's entries on both sides of some of the other's.
+    # (How often they take turns is the machine's scheduling: 3 times on a busy one.)
+    assert sum(a != b for a, b in pairwise(owners)) >= 2
 
     engine = make_engine(migrated.resolved_database_url)
     for output in outputs:
