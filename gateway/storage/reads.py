@@ -1,5 +1,6 @@
-"""Reads at the driver level for the few statements every inquiry runs: a token's revocation,
-a grant, the revision of a subject's file, the audit log's stored hashes.
+"""Reads at the driver level for the statements on the inquiries' path: a token's revocation,
+a grant, the revision of a subject's file, a requester's sector and legal bases, a caller's
+archive index and notes, the audit log's stored hashes.
 
 Why not SQLAlchemy's statement layer there: for a one-row indexed lookup, building the
 statement's cache key, the execution context and the result costs several times the lookup
@@ -9,7 +10,8 @@ parameters and the result processors of its columns (JSON, the UTC datetimes) - 
 on the driver's cursor. The statements stay Core, written once for both stores.
 
 Each read is ONE statement outside any transaction of the caller: it sees what is committed,
-never a caller's own uncommitted writes, so it is only for reads that need none. The
+never a caller's own uncommitted writes - :func:`all_in` and :func:`first_in` read in the
+caller's session instead once it has begun. The
 connections are kept open outside the engine's pool (:class:`DriverReads`): the pool's
 check-out, reset and, on PostgreSQL, its ping cost about as much as the lookup - the ping and
 the reset a round trip each.
@@ -113,10 +115,10 @@ class DriverReads:
         self._lost: type[Exception] = engine.dialect.loaded_dbapi.OperationalError
 
     def first(self, query: Query, **parameters: Any) -> Any:
-        """The first row of ``query`` (attributes named as its columns), or None."""
-        compiled = query.compiled(self._dialect)
-        row = self.run(partial(_fetch_one, compiled.sql, compiled.parameters(parameters)))
-        return None if row is None else compiled.result(row)
+        """The first row of ``query`` (its statements are lookups of a row or a few), or
+        None."""
+        rows = self.all(query, **parameters)
+        return rows[0] if rows else None
 
     def all(self, query: Query, **parameters: Any) -> list[Any]:
         """Every row of ``query`` (attributes named as its columns)."""
@@ -180,15 +182,6 @@ class DriverReads:
         return connection
 
 
-def _fetch_one(sql: str, parameters: Any, connection: DBAPIConnection) -> Any:
-    cursor = connection.cursor()
-    try:
-        cursor.execute(sql, parameters)
-        return cursor.fetchone()
-    finally:
-        cursor.close()
-
-
 def _fetch_all(sql: str, parameters: Any, connection: DBAPIConnection) -> Sequence[Any]:
     cursor = connection.cursor()
     try:
@@ -217,10 +210,8 @@ def driver_reads(engine: Engine) -> DriverReads:
 
 def first_in(session: Session, query: Query, **parameters: Any) -> Any:
     """The first row of ``query`` as ``session`` would read it (:func:`all_in`), or None."""
-    reads = _untouched(session)
-    if reads is not None:
-        return reads.first(query, **parameters)
-    return session.execute(query.statement, parameters).first()
+    rows = all_in(session, query, **parameters)
+    return rows[0] if rows else None
 
 
 def all_in(session: Session, query: Query, **parameters: Any) -> list[Any]:
@@ -228,14 +219,7 @@ def all_in(session: Session, query: Query, **parameters: Any) -> list[Any]:
     session has begun no transaction (it has read and written nothing, so a committed read is
     what it would see), else in the session, flushing first what it holds (it may have written
     what the read must see)."""
-    reads = _untouched(session)
-    if reads is not None:
-        return reads.all(query, **parameters)
-    return list(session.execute(query.statement, parameters))
-
-
-def _untouched(session: Session) -> DriverReads | None:
-    if session.in_transaction():
-        return None
     bind = session.get_bind()
-    return driver_reads(bind) if isinstance(bind, Engine) else None
+    if not session.in_transaction() and isinstance(bind, Engine):
+        return driver_reads(bind).all(query, **parameters)
+    return list(session.execute(query.statement, parameters))
