@@ -3,9 +3,11 @@
 :class:`SqlLogStore` is the :class:`audit.sequencer.LogStore` and :class:`audit.tlog.HashReader`
 of the gateway. One batch is ONE transaction (:func:`locked_log`): the log's write lock first
 (``pg_advisory_xact_lock`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), then the size read
-inside it, the stored hashes computed with a reader on the same connection, Core executemany
-inserts, commit. Several processes may append to one PostgreSQL log: the lock orders them, so
-indexes stay contiguous. Checkpoints are inserted under the same lock.
+inside it, the stored hashes computed with a reader on the same connection, the rows inserted
+(:func:`insert_batch`), commit. On PostgreSQL every round trip under the lock is one every other
+writer waits for: BEGIN, the lock and the size are one, the inserts another. Several processes
+may append to one PostgreSQL log: the lock orders them, so indexes stay contiguous. Checkpoints
+are inserted under the same lock.
 
 What is durable, and when. SQLite (``synchronous=FULL``): the commit syncs the write-ahead log
 to the disk before it returns, and holds the database's one write lock meanwhile (one process
@@ -43,10 +45,9 @@ from functools import partial
 from itertools import count, repeat
 from typing import cast
 
-from sqlalchemy import Connection, Engine, Table, func, insert, select, text
+from sqlalchemy import Connection, Engine, Table, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
-from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from audit.errors import AuditUnavailable
@@ -109,47 +110,74 @@ def locked_log(engine: Engine) -> Iterator[Connection]:
 
 
 @contextmanager
-def _locked(connection: Connection) -> Iterator[None]:
-    """:func:`locked_log` on ``connection``; :class:`_StaleConnection` when the connection was
-    found lost at the first statement, before anything was written."""
-    postgresql = connection.dialect.name == "postgresql"
-    with connection.begin():
-        if postgresql:
-            try:
-                connection.execute(_LOCK, {"key": LOG_LOCK_KEY})
-            except DBAPIError as exc:
-                if exc.connection_invalidated:  # lost while idle; nothing written on it yet
-                    raise _StaleConnection from exc
-                raise
-        else:
+def _locked(connection: Connection) -> Iterator[int]:
+    """:func:`locked_log` on ``connection``, yielding the log's size read under the lock;
+    :class:`_StaleConnection` when the connection was found lost at the first statement, before
+    anything was written.
+
+    On PostgreSQL the connection is in autocommit while the block runs and the transaction is
+    the server's own, begun by :data:`_BEGIN_LOCKED` - BEGIN, the lock and the size in one round
+    trip (the size read by a statement of its own, whose snapshot is taken once the lock is
+    held) - and ended by the driver's COMMIT or ROLLBACK, which it sends because the server
+    reports a transaction open; then :func:`_flush`, in the same mode."""
+    if connection.dialect.name != "postgresql":
+        with connection.begin():
             connection.exec_driver_sql("BEGIN IMMEDIATE")
-        yield
-    if postgresql:
+            yield log_size(connection)
+        return
+    connection.execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with connection.begin():
+            yield _begin_locked(connection)
         _flush(connection)
+    finally:
+        connection.execution_options(isolation_level=connection.default_isolation_level)
 
 
-# One statement each, not a SET LOCAL and then the statement: every round trip to the server
-# costs the sequencer a wait for the server and for the interpreter lock. The setting is the
-# transaction's (is_local) and takes effect at its commit, wherever in it it was made.
-_LOCK = text("SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(:key)")
+# Several statements in one round trip (the driver sends a query without parameters as one
+# simple query): every round trip under the lock is one every other writer waits for too. The
+# setting is the transaction's (is_local) and takes effect at its commit.
+_BEGIN_LOCKED = "; ".join(
+    (
+        "BEGIN",
+        "SELECT set_config('synchronous_commit', 'off', true), "
+        f"pg_advisory_xact_lock({LOG_LOCK_KEY})",
+        f"SELECT max(leaf_index) FROM {LEAVES.name}",  # noqa: S608
+    )
+)
 FLUSH = (
     "SELECT set_config('synchronous_commit', 'on', true), "
     "pg_logical_emit_message(true, 'credit-gateway-audit', 'flush')"
 )
 
 
-def _flush(connection: Connection) -> None:
-    """Return once the WAL is on the disk up to the last commit of ``connection``: commit a
-    transaction that writes a WAL record (a logical message nobody needs to decode) with
-    ``synchronous_commit`` on, whatever the server's or the session's default - one statement
-    in autocommit, its own transaction, in one round trip (no BEGIN, no COMMIT to send); the
-    connection's mode restored after it (a client-side setting)."""
-    connection.execution_options(isolation_level="AUTOCOMMIT")
+def _begin_locked(connection: Connection) -> int:
+    dbapi = connection.connection.dbapi_connection
+    assert dbapi is not None
+    cursor = dbapi.cursor()
     try:
-        with connection.begin():
-            connection.exec_driver_sql(FLUSH)
+        cursor.execute(_BEGIN_LOCKED)
+        cursor.nextset()  # the lock's
+        cursor.nextset()  # the size's
+        row = cursor.fetchone()
+    except connection.dialect.loaded_dbapi.Error as exc:
+        if connection.dialect.is_disconnect(exc, dbapi, cursor):  # lost while idle
+            connection.invalidate(exc)
+            raise _StaleConnection from exc
+        raise
     finally:
-        connection.execution_options(isolation_level=connection.default_isolation_level)
+        cursor.close()
+    assert row is not None
+    return 0 if row[0] is None else int(row[0]) + 1
+
+
+def _flush(connection: Connection) -> None:
+    """Return once the WAL is on the disk up to the last commit of ``connection`` (in
+    autocommit): commit a transaction that writes a WAL record (a logical message nobody needs
+    to decode) with ``synchronous_commit`` on, whatever the server's or the session's default -
+    one statement, its own transaction, in one round trip (no BEGIN, no COMMIT to send)."""
+    with connection.begin():
+        connection.exec_driver_sql(FLUSH)
 
 
 class ConnectionHashReader:
@@ -257,13 +285,10 @@ class SqlLogStore:
         *,
         together: bool,
     ) -> tuple[int, dict[int, Exception]]:
-        with _locked(connection):
-            size = log_size(connection)
+        with _locked(connection) as size:
             hashes = batch.stored_hashes(size, ConnectionHashReader(connection))
-            now = datetime.now(UTC)
-            insert_leaves(connection, size, batch.leaves, now)
-            insert_hashes(connection, stored_hash_count(size), hashes)
-            insert_openings(connection, size, [c.openings if c else None for c in companions])
+            openings = [c.openings if c else None for c in companions]
+            insert_batch(connection, size, batch.leaves, hashes, openings)
             failures = _settle(connection, size, companions, together=together)
         return size, failures
 
@@ -397,31 +422,75 @@ def log_size(connection: Connection) -> int:
     return 0 if last is None else int(last) + 1
 
 
-def insert_leaves(
-    connection: Connection, start: int, leaves: Sequence[bytes], now: datetime
+def insert_batch(
+    connection: Connection,
+    start: int,
+    leaves: Sequence[bytes],
+    hashes: Sequence[bytes],
+    openings: Sequence[Openings | None],
 ) -> None:
-    column_type = LEAVES.c.created_at.type.dialect_impl(connection.dialect)
-    bind_time = column_type.bind_processor(connection.dialect)
-    created_at = bind_time(now) if bind_time else now  # the column's stored form, once
-    rows = zip(count(start), leaves, repeat(created_at))
-    _insert_rows(connection, LEAVES, ("leaf_index", "leaf", "created_at"), rows)
-
-
-def insert_hashes(connection: Connection, start: int, hashes: Sequence[bytes]) -> None:
-    _insert_rows(connection, HASHES, ("hash_index", "hash"), zip(count(start), hashes))
-
-
-def insert_openings(
-    connection: Connection, start: int, openings: Sequence[Openings | None]
-) -> None:
-    rows = [
+    """A batch's rows: its leaves from index ``start``, the hashes it stores and its openings.
+    On PostgreSQL ONE statement, each column an array the server unfolds (a round trip under the
+    log's lock saved per table); on SQLite an ``executemany`` per table (:func:`_insert_rows`)."""
+    now = datetime.now(UTC)
+    hash_start = stored_hash_count(start)
+    opened = [
         (start + offset, opening.subject_salt, opening.response_salt, opening.subject_key)
         for offset, opening in enumerate(openings)
         if opening is not None
     ]
-    if rows:
+    if connection.dialect.name == "postgresql":
+        indexes, subject_salts, response_salts, subject_keys = [
+            list(column) for column in zip(*opened, strict=True)
+        ] or [[], [], [], []]
+        parameters = {
+            "start": start,
+            "leaves": list(leaves),
+            "now": now,
+            "hash_start": hash_start,
+            "hashes": list(hashes),
+            "indexes": indexes,
+            "subject_salts": subject_salts,
+            "response_salts": response_salts,
+            "subject_keys": subject_keys,
+        }
+        dbapi = connection.connection.dbapi_connection
+        assert dbapi is not None
+        cursor = dbapi.cursor()
+        try:
+            cursor.execute(_INSERT_BATCH, parameters)
+        finally:
+            cursor.close()
+        return
+    column_type = LEAVES.c.created_at.type.dialect_impl(connection.dialect)
+    bind_time = column_type.bind_processor(connection.dialect)
+    created_at = bind_time(now) if bind_time else now  # the column's stored form, once
+    _insert_rows(
+        connection,
+        LEAVES,
+        ("leaf_index", "leaf", "created_at"),
+        zip(count(start), leaves, repeat(created_at)),
+    )
+    _insert_rows(connection, HASHES, ("hash_index", "hash"), zip(count(hash_start), hashes))
+    if opened:
         columns = ("leaf_index", "subject_salt", "response_salt", "subject_key")
-        _insert_rows(connection, OPENINGS, columns, rows)
+        _insert_rows(connection, OPENINGS, columns, opened)
+
+
+_INSERT_BATCH = f"""WITH leaves AS (
+  INSERT INTO {LEAVES.name} (leaf_index, leaf, created_at)
+  SELECT %(start)s + position - 1, leaf, %(now)s
+  FROM unnest(%(leaves)s::bytea[]) WITH ORDINALITY AS batch (leaf, position)
+), hashes AS (
+  INSERT INTO {HASHES.name} (hash_index, hash)
+  SELECT %(hash_start)s + position - 1, hash
+  FROM unnest(%(hashes)s::bytea[]) WITH ORDINALITY AS batch (hash, position)
+)
+INSERT INTO {OPENINGS.name} (leaf_index, subject_salt, response_salt, subject_key)
+SELECT * FROM unnest(
+  %(indexes)s::bigint[], %(subject_salts)s::bytea[], %(response_salts)s::bytea[],
+  %(subject_keys)s::text[]
+)"""  # noqa: S608
 
 
 def _insert_rows(

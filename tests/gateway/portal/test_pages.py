@@ -202,7 +202,9 @@ def test_reject_pause_resume_and_revoke(flow: Flow) -> None:
     assert _state(flow, active)["state"] == "paused"
     for action, state in (("resume", "active"), ("revoke", "revoked")):
         response = decide(client, flow, f"/portal/consents/{active}/{action}")
-        assert response.headers["location"] == f"/portal/consents?notice={action}d"
+        assert response.headers.get("location") == f"/portal/consents?notice={action}d", (
+            response.text
+        )
         assert _state(flow, active)["state"] == state
 
 
