@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-from audit.sequencer import Batch
+from audit.sequencer import Batch, More
 
 
 class MemoryLogStore:
@@ -25,8 +25,10 @@ class MemoryLogStore:
     def size(self) -> int:
         return len(self._leaves)
 
-    def append_batch(self, batch: Batch) -> int:
+    def append_batch(self, batch: Batch, more: More | None = None) -> int:
         with self._lock:
+            if more is not None:
+                batch += more()
             size = len(self._leaves)
             hashes = batch.stored_hashes(size, self)
             self._leaves.extend(batch.leaves)

@@ -15,7 +15,11 @@ queue makes batches of up to 8,192 leaves: one commit, one sync of the disk, for
 Several processes may share one log (PostgreSQL under an advisory lock), so the store, not the
 sequencer, decides where a batch lands: inside its transaction it takes the lock, reads the
 current size, calls :meth:`Batch.stored_hashes` with that size and a reader bound to the same
-transaction, writes leaves and hashes, commits, and returns the size it wrote at.
+transaction, writes leaves and hashes, commits, and returns the size it wrote at. Once it holds
+the lock it asks the sequencer for the entries queued while it waited for it (``more``), and
+writes them with the batch: the time a writer waits for the others' batches gathers its own, so
+the more writers share the log, the fewer and fuller the batches - one lock, one commit, one
+sync of the disk for what would have taken several.
 
 Fail closed: if the store raises, every future of the batch fails with
 :class:`~audit.errors.AuditUnavailable` (HTTP 503) and the caller must not answer. A future
@@ -31,7 +35,6 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
-from itertools import count
 from typing import NamedTuple, Protocol
 
 from audit.errors import AuditUnavailable
@@ -63,17 +66,26 @@ class Batch:
         """The hashes to write from ``stored_hash_count(size)`` on, for a log of ``size``."""
         return extend(size, self.leaf_hashes, reader)
 
+    def __add__(self, later: Batch) -> Batch:
+        return Batch(self.leaves + later.leaves, self.leaf_hashes + later.leaf_hashes)
+
+
+More = Callable[[], Batch]
+"""The entries queued since a batch was handed to the store, as a batch to write after it in
+the same transaction (possibly empty)."""
+
 
 class LogStore(Protocol):
     """Durable storage of leaves and stored hashes; the gateway implements it.
 
-    ``append_batch`` runs ONE transaction: lock the log, read its size ``n``, compute
+    ``append_batch`` runs ONE transaction: lock the log, call ``more`` (when given, at most
+    once, holding the lock) and add what it returns to the batch, read its size ``n``, compute
     ``batch.stored_hashes(n, reader)`` with a reader inside the transaction, write leaf ``i``
     of the batch at index ``n + i`` and the hashes from ``stored_hash_count(n)`` on, commit,
     return ``n``. It writes all of it or nothing, and raises when it did not commit.
     """
 
-    def append_batch(self, batch: Batch) -> int: ...
+    def append_batch(self, batch: Batch, more: More | None = None) -> int: ...
 
 
 class Receipt:
@@ -175,11 +187,10 @@ class Sequencer:
         self.close()
 
     def _run(self) -> None:
-        while (first := self._queue.get()) is not None:
+        stop = False
+        while not stop and (first := self._queue.get()) is not None:
             batch, stop = self._gather(first)
-            self._commit(batch)
-            if stop:
-                return
+            stop = self._commit(batch) or stop
 
     def _gather(self, first: Receipt) -> tuple[list[Receipt], bool]:
         """Collect up to ``max_batch`` entries; True when told to stop.
@@ -208,24 +219,58 @@ class Sequencer:
             return self._queue.get_nowait()
         return self._queue.get(timeout=max(deadline - time.monotonic(), 0))
 
-    def _commit(self, pending: Sequence[Receipt]) -> None:
-        live = []
-        with _CLAIMS:
-            for receipt in pending:
-                if receipt._state == _PENDING:
-                    receipt._state = _RUNNING
-                    live.append(receipt)
+    def _commit(self, pending: Sequence[Receipt]) -> bool:
+        """Write ``pending`` and what the store asks for once it holds the log's lock
+        (:data:`More`), then settle their receipts; True when told to stop meanwhile."""
+        live = _claimed(pending)
         if not live:
-            return
-        leaves = tuple(receipt.leaf for receipt in live)
-        hashes = tuple(map(leaf_hash, leaves))
+            return False
+        stop = False
+
+        def more() -> Batch:
+            nonlocal stop
+            later: list[Receipt] = []
+            while len(live) + len(later) < self._max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                later.append(item)
+            claimed = _claimed(later)
+            live.extend(claimed)
+            added = _batch(claimed)
+            hashes.extend(added.leaf_hashes)
+            return added
+
+        batch = _batch(live)
+        hashes = list(batch.leaf_hashes)
         try:
-            start = self._store.append_batch(Batch(leaves, hashes))
+            start = self._store.append_batch(batch, more)
         except Exception as exc:  # any storage failure: fail the whole batch closed
             for receipt in live:
                 error = AuditUnavailable("the audit entry could not be made durable")
                 error.__cause__ = exc
                 receipt._settle(None, error)
-            return
-        for index, receipt, hashed in zip(count(start), live, hashes, strict=False):
+            return stop
+        for index, (receipt, hashed) in enumerate(zip(live, hashes, strict=True), start):
             receipt._settle(Appended(index, hashed), None)
+        return stop
+
+
+def _claimed(pending: Sequence[Receipt]) -> list[Receipt]:
+    """The receipts of ``pending`` not withdrawn, now running (no longer withdrawable)."""
+    live = []
+    with _CLAIMS:
+        for receipt in pending:
+            if receipt._state == _PENDING:
+                receipt._state = _RUNNING
+                live.append(receipt)
+    return live
+
+
+def _batch(receipts: Sequence[Receipt]) -> Batch:
+    leaves = tuple(receipt.leaf for receipt in receipts)
+    return Batch(leaves, tuple(map(leaf_hash, leaves)))

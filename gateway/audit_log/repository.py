@@ -3,7 +3,8 @@
 :class:`SqlLogStore` is the :class:`audit.sequencer.LogStore` and :class:`audit.tlog.HashReader`
 of the gateway. One batch is ONE transaction (:func:`locked_log`): the log's write lock first
 (``pg_advisory_xact_lock`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), then the size read
-inside it, the stored hashes computed with a reader on the same connection, the rows inserted
+inside it, the entries queued while the lock was awaited added to the batch (the sequencer's
+``more``), the stored hashes computed with a reader on the same connection, the rows inserted
 (:func:`insert_batch`), commit. On PostgreSQL every round trip under the lock is one every other
 writer waits for: BEGIN, the lock and the size are one, the inserts another. Several processes
 may append to one PostgreSQL log: the lock orders them, so indexes stay contiguous. Checkpoints
@@ -51,7 +52,7 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlmodel import Session
 
 from audit.errors import AuditUnavailable
-from audit.sequencer import Batch
+from audit.sequencer import Batch, More
 from audit.tlog import stored_hash_count
 from gateway.audit_log.models import (
     CHECKPOINTS,
@@ -254,38 +255,33 @@ class SqlLogStore:
         self._batches: Connection | None = None  # see _batch_connection
         self._batches_lock = threading.Lock()
 
-    def append_batch(self, batch: Batch) -> int:
-        """Write the batch in one transaction of the log (:func:`locked_log`), its settlements
-        run together; when one of them raises, the transaction is rolled back and the batch
-        written again, each settlement on its own (:func:`_settle`)."""
-        companions = self._take(batch.leaf_hashes)
+    def append_batch(self, batch: Batch, more: More | None = None) -> int:
+        """Write the batch - with ``more``'s, asked for once the log's lock is held - in one
+        transaction of the log (:func:`locked_log`), its settlements run together; when one of
+        them raises, the transaction is rolled back and the batch written again, each
+        settlement on its own (:func:`_settle`)."""
+        pending = _Pending(batch, self._take(batch.leaf_hashes), more)
         try:
-            size, failures = self._write_on_kept(batch, companions)
+            size, failures = self._write_on_kept(pending)
         except _StaleConnection:  # the kept connection was lost while idle: on a new one
-            size, failures = self._write_on_kept(batch, companions)
+            size, failures = self._write_on_kept(pending)
         with self._companions_lock:  # committed: the failed settlements are their entries' now
             for offset, failure in failures.items():
-                self._unsettled[batch.leaf_hashes[offset]] = failure
+                self._unsettled[pending.batch.leaf_hashes[offset]] = failure
         return size
 
-    def _write_on_kept(
-        self, batch: Batch, companions: Sequence[Companion | None]
-    ) -> tuple[int, dict[int, Exception]]:
+    def _write_on_kept(self, pending: _Pending) -> tuple[int, dict[int, Exception]]:
         with self._batch_connection() as connection:
             try:
-                return self._write(connection, batch, companions, together=True)
+                return self._write(connection, pending, together=True)
             except _SettlementFailed:
-                return self._write(connection, batch, companions, together=False)
+                return self._write(connection, pending, together=False)
 
-    @staticmethod
     def _write(
-        connection: Connection,
-        batch: Batch,
-        companions: Sequence[Companion | None],
-        *,
-        together: bool,
+        self, connection: Connection, pending: _Pending, *, together: bool
     ) -> tuple[int, dict[int, Exception]]:
         with _locked(connection) as size:
+            batch, companions = pending.completed(self._take)
             hashes = batch.stored_hashes(size, ConnectionHashReader(connection))
             openings = [c.openings if c else None for c in companions]
             insert_batch(connection, size, batch.leaves, hashes, openings)
@@ -351,6 +347,26 @@ class SqlLogStore:
     def _take(self, leaf_hashes: Sequence[bytes]) -> list[Companion | None]:
         with self._companions_lock:
             return [self._companions.pop(hashed, None) for hashed in leaf_hashes]
+
+
+class _Pending:
+    """A batch and its leaves' companions, completed once, under the log's lock, with the
+    entries queued while the lock was awaited (:data:`audit.sequencer.More`); the same for a
+    second attempt."""
+
+    def __init__(self, batch: Batch, companions: list[Companion | None], more: More | None) -> None:
+        self.batch = batch
+        self._companions = companions
+        self._more = more
+
+    def completed(
+        self, take: Callable[[Sequence[bytes]], list[Companion | None]]
+    ) -> tuple[Batch, list[Companion | None]]:
+        if self._more is not None:
+            later, self._more = self._more(), None
+            self.batch += later
+            self._companions += take(later.leaf_hashes)
+        return self.batch, self._companions
 
 
 class _StaleConnection(Exception):

@@ -11,12 +11,13 @@ import pytest
 from audit.errors import AuditUnavailable
 from audit.memory import MemoryLogStore
 from audit.merkle import leaf_hash
-from audit.sequencer import Appended, Batch, Receipt, Sequencer
+from audit.sequencer import Appended, Batch, More, Receipt, Sequencer
 from tests.audit.factories import distinct_leaves, store_with
 
 
 class GatedStore(MemoryLogStore):
-    """Records batch sizes; the first append waits for ``release`` so that others queue up."""
+    """Records the sizes of the batches written; an append waits for ``release`` before it
+    takes the lock, as a writer waits for another's, so that others queue up meanwhile."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -24,11 +25,12 @@ class GatedStore(MemoryLogStore):
         self.release = threading.Event()
         self.batch_sizes: list[int] = []
 
-    def append_batch(self, batch: Batch) -> int:
+    def append_batch(self, batch: Batch, more: More | None = None) -> int:
         self.entered.set()
         self.release.wait(timeout=30)
-        self.batch_sizes.append(len(batch.leaves))
-        return super().append_batch(batch)
+        start = super().append_batch(batch, more)
+        self.batch_sizes.append(self.size - start)
+        return start
 
 
 class FailingReaderStore(MemoryLogStore):
@@ -55,15 +57,47 @@ def test_concurrent_submitters_get_contiguous_indexes_of_their_own_leaves() -> N
     assert store.hashes() == store_with(store.leaves()).hashes()
 
 
-def test_entries_queued_during_a_commit_form_the_next_batch() -> None:
+def test_entries_queued_while_a_batch_waits_for_the_lock_join_it_up_to_the_maximum() -> None:
     store = GatedStore()
     with Sequencer(store, max_batch=4) as sequencer:
         first = sequencer.submit(b"first")
         assert store.entered.wait(timeout=30)
         rest = [sequencer.submit(leaf) for leaf in distinct_leaves(10)]
         store.release.set()
-        assert [f.result(timeout=30).leaf_index for f in (first, *rest)] == list(range(11))
-    assert store.batch_sizes == [1, 4, 4, 2]
+        results = [f.result(timeout=30) for f in (first, *rest)]
+    assert [r.leaf_index for r in results] == list(range(11))
+    assert [r.leaf_hash for r in results] == [leaf_hash(leaf) for leaf in store.leaves()]
+    assert store.batch_sizes == [4, 4, 3]
+
+
+class FailingOnceCompleteStore(GatedStore):
+    """Fails its first batch once ``more`` completed it, writing nothing."""
+
+    failed = False
+
+    def append_batch(self, batch: Batch, more: More | None = None) -> int:
+        if self.failed:
+            return super().append_batch(batch, more)
+        self.entered.set()
+        self.release.wait(timeout=30)
+        assert more is not None
+        self.failed, joined = True, more()
+        raise OSError(f"disk full, {len(batch.leaves) + len(joined.leaves)} entries lost")
+
+
+def test_an_entry_that_joined_a_failed_batch_fails_with_it() -> None:
+    store = FailingOnceCompleteStore()
+    with Sequencer(store) as sequencer:
+        first = sequencer.submit(b"first")
+        assert store.entered.wait(timeout=30)
+        joined = sequencer.submit(b"joined")
+        store.release.set()
+        for receipt in (first, joined):
+            error = receipt.exception(timeout=30)
+            assert isinstance(error, AuditUnavailable)
+            assert str(error.__cause__) == "disk full, 2 entries lost"
+        assert sequencer.submit(b"after").result(timeout=30).leaf_index == 0
+    assert store.leaves() == [b"after"]
 
 
 def test_a_lone_entry_is_committed_without_waiting_for_company() -> None:

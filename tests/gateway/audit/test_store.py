@@ -4,7 +4,7 @@ settlements."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 
 import pytest
@@ -193,6 +193,48 @@ def test_a_failing_settlement_fails_its_own_entry_only(engine: Engine) -> None:
     with engine.connect() as connection:
         assert connection.execute(select(LEAVES.c.leaf_index)).scalars().all() == [0, 1, 2]
         assert connection.execute(select(OPENINGS.c.leaf_index)).scalars().all() == [0]
+
+
+def test_entries_asked_for_under_the_lock_are_written_with_the_batch_and_their_own(
+    engine: Engine, migrated: Settings
+) -> None:
+    """``more`` is asked once the log's lock is held - another writer cannot take it then -
+    and once only, though a failed settlement has the batch written twice (the other writer
+    may take the lock in between); what it returns lands after the batch, with its openings
+    and settlements."""
+    store = SqlLogStore(engine)
+    leaves = distinct_leaves(5)
+    store.append_batch(batch_of(leaves[:1]))
+    other_engine = make_engine(migrated.resolved_database_url)
+    other, pool = SqlLogStore(other_engine), ThreadPoolExecutor(1)
+    waiting: list[Future[int]] = []
+
+    def more() -> Batch:
+        waiting.append(pool.submit(other.append_batch, batch_of([b"other writer"])))
+        assert not wait(waiting, timeout=0.5).done  # the other writer waits for the lock
+        return batch_of(leaves[3:])
+
+    def failing(session: Session, leaf_index: int) -> None:
+        raise OSError(f"settlement of {leaf_index} failed")
+
+    store.expect(leaf_hash(leaves[2]), Companion(settlement=failing))
+    store.expect(leaf_hash(leaves[4]), Companion(Openings(b"s" * 32), _settled))
+    start = store.append_batch(batch_of(leaves[1:3]), more)
+    assert len(waiting) == 1
+    other_start = waiting[0].result(timeout=30)
+    pool.shutdown()
+    other_engine.dispose()
+    assert (start, other_start) in {(1, 5), (2, 1)}
+    written = list(leaves)
+    written.insert(other_start, b"other writer")
+    assert list(iter_leaves(engine, 6)) == written
+    assert tree_hash(6, store) == mth(written)
+    with pytest.raises(AuditUnavailable):
+        store.settled(leaf_hash(leaves[2]))
+    store.settled(leaf_hash(leaves[4]))
+    assert _traces(engine) == [f"settled {start + 3}"]
+    with engine.connect() as connection:
+        assert connection.execute(select(OPENINGS.c.leaf_index)).scalars().all() == [start + 3]
 
 
 def test_batches_go_on_one_kept_connection_which_is_replaced_when_lost(engine: Engine) -> None:
