@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gateway import telemetry
 from gateway.audit_log.service import running_audit_log
-from gateway.auth import authenticate
+from gateway.auth import screen
 from gateway.body_limit import BodyLimitMiddleware
 from gateway.console import registry_pages
 from gateway.console.routes import install_console
@@ -22,12 +22,11 @@ from gateway.keys import load_keys
 from gateway.notifications.transports import Transports
 from gateway.oauth.dpop import DPoPGuard
 from gateway.oauth.service import AuthServer
-from gateway.offload import in_thread
 from gateway.openapi_doc import problem_openapi
 from gateway.parties.oidc import IdentityProvider
 from gateway.portal.routes import install_portal
 from gateway.problem_handlers import add_exception_handlers, problem_responses
-from gateway.ratelimit import RateLimits, enforce_rate_limit
+from gateway.ratelimit import RateLimits
 from gateway.rights.scheduler import JobContext, running_scheduler
 from gateway.rights.service import Deadlines
 from gateway.routes import (
@@ -65,23 +64,6 @@ see) and visible (in a signed, verifiable audit log before the answer leaves).
 Every error is `application/problem+json` (RFC 9457); policy denials name the article of the
 regulation they apply.
 """
-
-
-async def _screen(request: Request) -> None:
-    """App-wide: who is calling, then whether their budget allows it. On the event loop when
-    that only reads SQLite and memory (a bearer token's revocation: one read, which never
-    waits for a writer in WAL mode; the in-process budget) - a hand-over to a thread cost more
-    than the read; in one worker thread otherwise (PostgreSQL, Redis, a DPoP proof's replay
-    record, which is a write)."""
-    if request.app.state.screen_inline and not request.headers.get("dpop"):
-        _screen_now(request)
-    else:
-        await in_thread(_screen_now, request)
-
-
-def _screen_now(request: Request) -> None:
-    authenticate(request)
-    enforce_rate_limit(request)
 
 
 ROUTERS = (
@@ -154,7 +136,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         docs_url=None,
         redoc_url=None,
         responses=problem_responses(413, 429),
-        dependencies=[Depends(_screen)],
+        dependencies=[Depends(screen)],
         # FastAPI's own spans record the raw path and its logs the submitted values; both can
         # hold identifiers, so the gateway's TelemetryMiddleware is the only instrumentation.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
@@ -181,7 +163,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
 
 def _place_reads(app: FastAPI, engine: Engine, settings: Settings) -> None:
-    """SQLite reads run on the event loop (see :func:`_screen` and
+    """SQLite reads run on the event loop (see :func:`gateway.auth.screen` and
     :mod:`gateway.routes.inquiries`); the screen's only when its budget is in memory."""
     app.state.reads_inline = engine.dialect.name == "sqlite"
     app.state.screen_inline = app.state.reads_inline and not settings.redis_url

@@ -1,23 +1,25 @@
 """Who is calling: access tokens (RFC 6750, RFC 9068), DPoP-bound ones with their proof
 (RFC 9449), checked once per request.
 
-``authenticate`` runs for every request before the rate limit: a valid access token puts the
-verified token on ``request.state`` (and the client id the rate limit is keyed by); an invalid
-one is remembered so that a route that needs a caller refuses it with 401, while anonymous
-routes ignore it. Routes never parse a token themselves: they declare one of the typed
-aliases below, each of which admits exactly one role and requires its scope, refusing any
-other caller with 403 ``insufficient_scope`` naming the article that reserves the route to that
-role (an establishment deciding for a citizen is Art. 61(2)) - except the inquiry channels'
-callers: an inquiry route admits any authenticated caller, because whether
-its role may use the channel is the inquiry's own decision, registered in the audit log and
-refused naming its article (Art. 39 para. 2-3). A request without valid credentials at all is
-only counted there. These callers only read what ``authenticate`` found, so they are ``async``:
-FastAPI runs them on the event loop instead of handing each to a worker thread.
+:func:`screen`, the app's one dependency, runs for every request: ``authenticate``, then the
+rate limit. A valid access token puts the verified token on ``request.state`` (and the client
+id the rate limit is keyed by); an invalid one is remembered so that a route that needs a
+caller refuses it with 401, while anonymous routes ignore it. Routes never parse a token
+themselves: they declare one of the typed aliases below, each of which admits exactly one role
+and requires its scope, refusing any other caller with 403 ``insufficient_scope`` naming the
+article that reserves the route to that role (an establishment deciding for a citizen is
+Art. 61(2)) - except the inquiry channels' callers: an inquiry route admits any authenticated
+caller, because whether its role may use the channel is the inquiry's own decision, registered
+in the audit log and refused naming its article (Art. 39 para. 2-3). A request without valid
+credentials at all is only counted there. These callers only read what ``authenticate`` found,
+so they are ``async``: FastAPI runs them on the event loop instead of handing each to a worker
+thread (the inquiry routes call them themselves: :class:`gateway.routes.inquiries.InquiryRoute`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import cache
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -27,6 +29,8 @@ from consent.clients import Role
 from consent.errors import InsufficientScopeError, InvalidTokenError
 from consent.rfc9068 import AccessToken
 from gateway.oauth.service import AuthServer, Presented, verify_presented
+from gateway.offload import in_thread
+from gateway.ratelimit import enforce_rate_limit
 from gateway.telemetry import count_inquiry
 from redaction.policies import Channel
 
@@ -38,6 +42,23 @@ _bearer = HTTPBearer(
 
 
 SCHEMES = frozenset({"bearer", "dpop"})
+
+
+async def screen(request: Request) -> None:
+    """App-wide, before any route: who is calling, then whether their budget allows it. On the
+    event loop when that only reads SQLite and memory (a bearer token's revocation: one read,
+    which never waits for a writer in WAL mode; the in-process budget) - a hand-over to a
+    thread cost more than the read; in one worker thread otherwise (PostgreSQL, Redis, a DPoP
+    proof's replay record, which is a write)."""
+    if request.app.state.screen_inline and not request.headers.get("dpop"):
+        _screen_now(request)
+    else:
+        await in_thread(_screen_now, request)
+
+
+def _screen_now(request: Request) -> None:
+    authenticate(request)
+    enforce_rate_limit(request)
 
 
 def authenticate(request: Request) -> None:
@@ -135,18 +156,26 @@ OperatorCaller = Annotated[AccessToken, _route_of(Role.OPERATOR, "subjects:enrol
 UNAUTHENTICATED = "unauthenticated"
 
 
+def inquiry_caller(request: Request, channel: Channel) -> AccessToken:
+    """Any authenticated caller of an inquiry through ``channel``; one without valid
+    credentials is refused with 401 and counted."""
+    try:
+        return _caller(request)
+    except InvalidTokenError:
+        count_inquiry(channel.value, UNAUTHENTICATED)
+        raise
+
+
+@cache
 def inquirer(channel: Channel) -> Callable[..., Awaitable[AccessToken]]:
-    """A dependency admitting any authenticated caller to an inquiry through ``channel``."""
+    """The dependency of :func:`inquiry_caller` through ``channel`` (one per channel, so that
+    a route can tell it among its dependencies)."""
 
     async def dependency(
         request: Request,
         _documented: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> AccessToken:
-        try:
-            return _caller(request)
-        except InvalidTokenError:
-            count_inquiry(channel.value, UNAUTHENTICATED)
-            raise
+        return inquiry_caller(request, channel)
 
     return dependency
 

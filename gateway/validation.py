@@ -104,12 +104,7 @@ class StrictRoute(APIRoute):
             return handle
 
         async def strict_handler(request: Request) -> Response:
-            checked = _CheckedRequest(request.scope, request.receive)
-            if _is_json(checked):
-                body = await checked.body()
-                if body:
-                    checked.checked = _check(model, body, checked)
-            return await handle(checked)
+            return await handle(await read_checked(model, request))
 
         return strict_handler
 
@@ -118,6 +113,25 @@ class StrictRoute(APIRoute):
         if isinstance(annotation, type) and issubclass(annotation, StrictBody):
             return annotation
         return None
+
+
+async def read_checked(model: type[StrictBody], request: Request) -> Request:
+    """``request`` with its JSON body read and checked against ``model``, once per request
+    (:func:`checked_body` is the outcome)."""
+    if isinstance(request, _CheckedRequest):
+        return request
+    checked = _CheckedRequest(request.scope, request.receive)
+    if _is_json(checked):
+        body = await checked.body()
+        if body:
+            checked.checked = _check(model, body, checked)
+    return checked
+
+
+def checked_body(request: Request) -> StrictBody | None:
+    """The body :func:`read_checked` found valid, or None (none, refused, or no JSON)."""
+    found = getattr(request, "checked", None)
+    return found if isinstance(found, StrictBody) else None
 
 
 def body_errors(request: Request, errors: Sequence[Any]) -> list[Any]:
