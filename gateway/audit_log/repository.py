@@ -39,7 +39,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -155,19 +155,17 @@ FLUSH = (
 def _begin_locked(connection: Connection) -> int:
     dbapi = connection.connection.dbapi_connection
     assert dbapi is not None
-    cursor = dbapi.cursor()
-    try:
-        cursor.execute(_BEGIN_LOCKED)
-        cursor.nextset()  # the lock's
-        cursor.nextset()  # the size's
-        row = cursor.fetchone()
-    except connection.dialect.loaded_dbapi.Error as exc:
-        if connection.dialect.is_disconnect(exc, dbapi, cursor):  # lost while idle
-            connection.invalidate(exc)
-            raise _StaleConnection from exc
-        raise
-    finally:
-        cursor.close()
+    with closing(dbapi.cursor()) as cursor:
+        try:
+            cursor.execute(_BEGIN_LOCKED)
+            cursor.nextset()  # the lock's
+            cursor.nextset()  # the size's
+            row = cursor.fetchone()
+        except connection.dialect.loaded_dbapi.Error as exc:
+            if connection.dialect.is_disconnect(exc, dbapi, cursor):  # lost while idle
+                connection.invalidate(exc)
+                raise _StaleConnection from exc
+            raise
     assert row is not None
     return 0 if row[0] is None else int(row[0]) + 1
 
@@ -199,12 +197,9 @@ def select_hashes(dbapi: DBAPIConnection | None, indexes: Sequence[int]) -> list
     """
     assert dbapi is not None
     mark = "?" if isinstance(dbapi, sqlite3.Connection) else "%s"
-    cursor = dbapi.cursor()
-    try:
+    with closing(dbapi.cursor()) as cursor:
         cursor.execute(_READ_HASHES.format(marks=",".join([mark] * len(indexes))), indexes)
         found: dict[int, bytes] = dict(cursor.fetchall())
-    finally:
-        cursor.close()
     if len(found) != len(set(indexes)):
         raise AuditUnavailable("a stored hash of the audit log is missing")
     return [found[index] for index in indexes]
@@ -472,11 +467,8 @@ def insert_batch(
         }
         dbapi = connection.connection.dbapi_connection
         assert dbapi is not None
-        cursor = dbapi.cursor()
-        try:
+        with closing(dbapi.cursor()) as cursor:
             cursor.execute(_INSERT_BATCH, parameters)
-        finally:
-            cursor.close()
         return
     column_type = LEAVES.c.created_at.type.dialect_impl(connection.dialect)
     bind_time = column_type.bind_processor(connection.dialect)
@@ -521,13 +513,10 @@ def _insert_rows(
     assert dbapi is not None
     mark = "?" if isinstance(dbapi, sqlite3.Connection) else "%s"
     names, marks = ", ".join(columns), ", ".join([mark] * len(columns))
-    cursor = dbapi.cursor()
-    try:
-        statement = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608
+    statement = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608
+    with closing(dbapi.cursor()) as cursor:
         # Both drivers (sqlite3, psycopg) take any iterable; the DB-API protocol says Sequence.
         cursor.executemany(statement, cast("Sequence[Sequence[object]]", rows))
-    finally:
-        cursor.close()
 
 
 def read_leaves(connection: Connection, start: int, end: int) -> list[bytes]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import threading
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import closing
 from functools import partial
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary, ref
@@ -183,12 +184,9 @@ class DriverReads:
 
 
 def _fetch_all(sql: str, parameters: Any, connection: DBAPIConnection) -> Sequence[Any]:
-    cursor = connection.cursor()
-    try:
+    with closing(connection.cursor()) as cursor:
         cursor.execute(sql, parameters)
         return cursor.fetchall()
-    finally:
-        cursor.close()
 
 
 _READS: WeakKeyDictionary[Engine, DriverReads] = WeakKeyDictionary()
