@@ -62,6 +62,7 @@ from gateway.consents.repository import SqlGrantStore
 from gateway.consents.service import RESTRICTED, SubjectRef
 from gateway.keys import GatewayKeys
 from gateway.parties.accounts import actor_of, caller_identifier
+from gateway.parties.models import in_force
 from gateway.parties.repository import current_legal_bases_of, sector_of
 from gateway.rights.repository import Received, add_disclosures
 from gateway.subjects import subject_key
@@ -316,9 +317,9 @@ def _authority(desk: InquiryDesk, statement: Statement, subject: Subject) -> Dec
     registered = {
         basis.code: frozenset(ScopeCategory(category) for category in basis.categories)
         for basis in bases
-        if basis.in_force(today)
+        if in_force(basis, today)
     }
-    lapsed = frozenset(basis.code for basis in bases if not basis.in_force(today))
+    lapsed = frozenset(basis.code for basis in bases if not in_force(basis, today))
     categories = check_authority(
         statement.legal_basis, statement.case_reference, statement.categories, registered, lapsed
     )

@@ -16,6 +16,7 @@ validity), the accounts of credit subjects.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Protocol
 from uuid import uuid4
 
 from sqlalchemy import JSON, Column, UniqueConstraint
@@ -90,11 +91,28 @@ class LegalBasis(SQLModel, table=True):
 
     def in_force(self, today: date) -> bool:
         """Not withdrawn, and ``today`` within its validity."""
-        return (
-            self.withdrawn_at is None
-            and self.valid_from <= today
-            and (self.valid_until is None or today <= self.valid_until)
-        )
+        return in_force(self, today)
+
+
+class Validity(Protocol):
+    """What decides whether a legal basis is in force: a :class:`LegalBasis`, or a row of its
+    table."""
+
+    @property
+    def withdrawn_at(self) -> datetime | None: ...
+    @property
+    def valid_from(self) -> date: ...
+    @property
+    def valid_until(self) -> date | None: ...
+
+
+def in_force(basis: Validity, today: date) -> bool:
+    """Not withdrawn, and ``today`` within its validity."""
+    return (
+        basis.withdrawn_at is None
+        and basis.valid_from <= today
+        and (basis.valid_until is None or today <= basis.valid_until)
+    )
 
 
 class Citizen(SQLModel, table=True):
