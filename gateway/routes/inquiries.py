@@ -51,7 +51,7 @@ from gateway.offload import in_thread, run_to_the_end
 from gateway.problem_handlers import problem_responses, validation_errors
 from gateway.ratelimit import PUBLIC_LOOKUP
 from gateway.routes import links
-from gateway.storage.db import unit_of_work
+from gateway.storage.db import kept_unit_of_work, unit_of_work
 from gateway.validation import Identifier, StrictRoute, checked_body, read_checked
 from redaction.identifiers import IdentifierKind, OtherDocumentType
 from redaction.policies import Channel
@@ -167,7 +167,7 @@ async def _inquiry(state: State, statement: Statement) -> service.Answer:
 
 def _prepare(state: State, statement: Statement) -> service.Prepared:
     """Decided, read and redacted in a unit of work that ends before the registration."""
-    with unit_of_work(state.engine) as session:
+    with kept_unit_of_work(state.engine) as session:
         return service.prepare(_desk(state, session), statement)
 
 

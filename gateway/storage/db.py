@@ -15,6 +15,7 @@ of the server on), a flush awaited after the log's lock is released.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,11 +58,41 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
     """One transaction: committed when the block ends normally, rolled back otherwise; none
     begun when the block used no storage through the session (an inquiry whose reads were
     all at the driver level, :mod:`gateway.storage.reads`)."""
-    with Session(engine, expire_on_commit=False) as session:
-        try:
+    with Session(engine, expire_on_commit=False) as session, _committed(session):
+        yield session
+
+
+_KEPT = threading.local()
+
+
+@contextmanager
+def kept_unit_of_work(engine: Engine) -> Iterator[Session]:
+    """:func:`unit_of_work` on a session the thread keeps for its next one, for the units that
+    run once per inquiry: making and closing a session cost about a twelfth of an inquiry. The
+    session leaves each unit as a new one would start it - no transaction, nothing loaded
+    (closed when the unit began or loaded anything) - and a unit begun inside another on the
+    same thread gets a session of its own."""
+    kept = getattr(_KEPT, "session", None)
+    if kept is not None and kept.bind is engine:
+        session = kept
+    else:
+        session = Session(engine, expire_on_commit=False)
+    _KEPT.session = None
+    try:
+        with _committed(session):
             yield session
-            if session.in_transaction():
-                session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    finally:
+        if session.in_transaction() or session.identity_map:
+            session.close()
+        _KEPT.session = session
+
+
+@contextmanager
+def _committed(session: Session) -> Iterator[None]:
+    try:
+        yield
+        if session.in_transaction():
+            session.commit()
+    except BaseException:
+        session.rollback()
+        raise
