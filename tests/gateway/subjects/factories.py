@@ -14,16 +14,24 @@ import httpx
 from fastapi.testclient import TestClient
 
 from gateway.demo import demo_credit_code, demo_id_number
+from redaction.errors import InvalidIdentifier
+from redaction.identifiers import validate_credit_code
 from tests.gateway.consents.factories import Flow
 from tests.gateway.oidc_provider import CLIENT_ID, Provider
 from tests.gateway.portal.factories import csrf_token
 
 
 def new_id_number(rng: random.Random | None = None) -> str:
-    """A valid, random GB 11643 number (Nanjing, born 1950-2004)."""
+    """A valid, random GB 11643 number (Nanjing, born 1950-2004) that is not also a valid
+    credit code (about one in thirty would be: the public lookup refuses to guess its kind)."""
     rng = rng or random.Random()
-    born = date(1950, 1, 1) + timedelta(days=rng.randrange(20000))
-    return demo_id_number("320102", f"{born:%Y%m%d}", f"{rng.randrange(1000):03d}")
+    while True:
+        born = date(1950, 1, 1) + timedelta(days=rng.randrange(20000))
+        number = demo_id_number("320102", f"{born:%Y%m%d}", f"{rng.randrange(1000):03d}")
+        try:
+            validate_credit_code(number)
+        except InvalidIdentifier:
+            return number
 
 
 def new_credit_code() -> str:
