@@ -70,8 +70,8 @@ def kept_unit_of_work(engine: Engine) -> Iterator[Session]:
     """:func:`unit_of_work` on a session the thread keeps for its next one, for the units that
     run once per inquiry: making and closing a session cost about a twelfth of an inquiry. The
     session leaves each unit as a new one would start it - no transaction, nothing loaded
-    (closed when the unit began or loaded anything) - and a unit begun inside another on the
-    same thread gets a session of its own."""
+    (closed when the unit began a transaction or loaded an object) - and a unit begun inside
+    another on the same thread gets a session of its own."""
     kept = getattr(_KEPT, "session", None)
     if kept is not None and kept.bind is engine:
         session = kept
