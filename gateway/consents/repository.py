@@ -229,41 +229,49 @@ def _count_use(*, skip_locked: bool) -> Update:
 def _count_uses(dialect: str, *, skip_locked: bool) -> TextClause:
     """The ONE conditional statement of :meth:`SqlGrantStore.consume_uses`, built once: the
     uses asked of each grant are a JSON object (grant id: uses) the database unfolds and joins
-    to the grants by their key. On SQLite the state is compared as ``+state`` so that the
-    planner finds each grant by its key rather than scanning every active grant (the index on
-    state and expiry); SQLite has no row locks to skip."""
-    parts = _COUNTING[dialect]
-    free = _FREE.format(**parts) if skip_locked and dialect != "sqlite" else ""
+    to the grants by their key - the only path to a grant the statement leaves the planner,
+    whatever its statistics say: the conditions on state and expiry, which the index on them
+    could serve, would let a planner that expects few active grants (a table never analyzed)
+    scan them all for every batch. On SQLite the state is compared as ``+state``, which no
+    index serves. On PostgreSQL the grants are first locked by key (``FOR UPDATE``, skipping
+    those another transaction holds when ``skip_locked``) and whether each covers its uses is
+    decided on the row so locked - the latest version, re-read once a concurrent change
+    committed - then the usable ones are counted. Each grant is named to the planner as one of
+    an array of keys (``= ANY(ARRAY(...))``), which it expects to be short, where a join with
+    the unfolded JSON, which it expects to hold a hundred rows, made it read a table of a few
+    thousand grants whole. SQLite has no row locks to skip."""
+    statement = _COUNT_USES[dialect].format(skip=" SKIP LOCKED" if skip_locked else "")
     instant = GRANTS.c.expires_at.type
-    return text(_COUNT_USES.format(**parts, free=free)).bindparams(
+    return text(statement).bindparams(
         bindparam("active", GrantState.ACTIVE.value),
         bindparam("first", type_=instant),
         bindparam("last", type_=instant),
     )
 
 
-_COUNT_USES = (
-    "UPDATE consent_grants SET uses = consent_grants.uses + {asked}"
-    " FROM {unfold} AS asked WHERE consent_grants.grant_id = asked.key AND {state} = :active"
-    " AND consent_grants.uses + {asked} <= consent_grants.max_uses"
-    " AND consent_grants.not_before <= :first AND consent_grants.expires_at > :last{free}"
-    " RETURNING consent_grants.grant_id"
-)
-_FREE = (
-    " AND consent_grants.grant_id IN (SELECT grant_id FROM consent_grants"
-    " WHERE grant_id IN (SELECT key FROM {unfold}) FOR UPDATE SKIP LOCKED)"
-)
-_COUNTING = {
-    "sqlite": {
-        "unfold": "json_each(:asked)",
-        "asked": "asked.value",
-        "state": "+consent_grants.state",
-    },
-    "postgresql": {
-        "unfold": "json_each_text(CAST(:asked AS json))",
-        "asked": "CAST(asked.value AS integer)",
-        "state": "consent_grants.state",
-    },
+_COUNT_USES = {
+    "sqlite": (
+        "UPDATE consent_grants SET uses = consent_grants.uses + asked.value"
+        " FROM json_each(:asked) AS asked WHERE consent_grants.grant_id = asked.key"
+        " AND +consent_grants.state = :active"
+        " AND consent_grants.uses + asked.value <= consent_grants.max_uses"
+        " AND consent_grants.not_before <= :first AND consent_grants.expires_at > :last"
+        " RETURNING consent_grants.grant_id"
+    ),
+    "postgresql": (
+        "WITH asked AS MATERIALIZED (SELECT key AS grant_id, CAST(value AS integer) AS uses"
+        " FROM json_each_text(CAST(:asked AS json))),"
+        " locked AS MATERIALIZED (SELECT held.grant_id, asked.uses,"
+        " held.state = :active AND held.uses + asked.uses <= held.max_uses"
+        " AND held.not_before <= :first AND held.expires_at > :last AS usable"
+        " FROM consent_grants AS held JOIN asked ON held.grant_id = asked.grant_id"
+        " WHERE held.grant_id = ANY(ARRAY(SELECT grant_id FROM asked))"
+        " FOR UPDATE OF held{skip})"
+        " UPDATE consent_grants SET uses = consent_grants.uses + locked.uses FROM locked"
+        " WHERE consent_grants.grant_id = locked.grant_id AND locked.usable"
+        " AND consent_grants.grant_id = ANY(ARRAY(SELECT grant_id FROM locked))"
+        " RETURNING consent_grants.grant_id"
+    ),
 }
 _GRANT = Query(GRANTS.select().where(GRANTS.c.grant_id == bindparam("read_grant")))
 _COUNT_USE, _COUNT_USE_SKIP_LOCKED = _count_use(skip_locked=False), _count_use(skip_locked=True)
