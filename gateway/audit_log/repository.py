@@ -4,11 +4,12 @@
 of the gateway. One batch is ONE transaction (:func:`locked_log`): the log's write lock first
 (``pg_advisory_xact_lock`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), then the size read
 inside it, the entries queued while the lock was awaited added to the batch (the sequencer's
-``more``), the stored hashes computed with a reader on the same connection, the rows inserted
-(:func:`insert_batch`), commit. On PostgreSQL every round trip under the lock is one every other
-writer waits for: BEGIN, the lock and the size are one, the inserts another. Several processes
-may append to one PostgreSQL log: the lock orders them, so indexes stay contiguous. Checkpoints
-are inserted under the same lock.
+``more``), the stored hashes computed from the frontier of the tree - kept by the store since
+its last batch unless another process wrote meanwhile, else read on the same connection - the
+rows inserted (:func:`insert_batch`), commit. On PostgreSQL every round trip under the lock is
+one every other writer waits for: BEGIN, the lock and the size are one, the inserts another.
+Several processes may append to one PostgreSQL log: the lock orders them, so indexes stay
+contiguous. Checkpoints are inserted under the same lock.
 
 What is durable, and when. SQLite (``synchronous=FULL``): the commit syncs the write-ahead log
 to the disk before it returns, and holds the database's one write lock meanwhile (one process
@@ -206,7 +207,8 @@ def select_hashes(dbapi: DBAPIConnection | None, indexes: Sequence[int]) -> list
 
 
 class HashCache:
-    """Stored hashes read before, in two generations of up to ``size`` each; thread-safe.
+    """Stored hashes read or written before, in two generations of up to ``size`` each;
+    thread-safe.
 
     A stored hash never changes once its batch is committed: the log is append-only and each
     hash is written once, by the batch whose leaf completes its subtree (:mod:`audit.tlog`);
@@ -232,9 +234,37 @@ class HashCache:
         return list(map(self._recent.get, indexes, map(self._older.get, indexes)))
 
     def put(self, indexes: Sequence[int], hashes: Sequence[bytes]) -> None:
+        """Keep committed hashes (never one a rollback could take back)."""
         self._recent.update(zip(indexes, hashes, strict=True))
         if len(self._recent) >= self._size:
             self._older, self._recent = self._recent, {}
+
+    def read(
+        self, indexes: Sequence[int], select: Callable[[Sequence[int]], list[bytes]]
+    ) -> list[bytes]:
+        """The hashes at ``indexes``: those kept, the others read with ``select`` in one call,
+        which must return committed hashes only, and kept."""
+        hashes = self.get(indexes)
+        if None not in hashes:
+            return cast("list[bytes]", hashes)
+        missing = [index for index, hashed in zip(indexes, hashes, strict=True) if hashed is None]
+        read = select(missing)
+        self.put(missing, read)
+        fill = iter(read)
+        return [next(fill) if hashed is None else hashed for hashed in hashes]
+
+
+class _KeptFirst:
+    """:class:`audit.tlog.HashReader` of a batch's transaction: the hashes ``cache`` keeps,
+    the others read on the transaction's connection - below the size read under the log's
+    lock, so committed by earlier batches."""
+
+    def __init__(self, cache: HashCache, connection: Connection) -> None:
+        self._cache = cache
+        self._select = ConnectionHashReader(connection).read_hashes
+
+    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
+        return self._cache.read(indexes, self._select)
 
 
 class SqlLogStore:
@@ -277,10 +307,13 @@ class SqlLogStore:
     ) -> tuple[int, dict[int, Exception]]:
         with _locked(connection) as size:
             batch, companions = pending.completed(self._take)
-            hashes = batch.stored_hashes(size, ConnectionHashReader(connection))
+            hashes = batch.stored_hashes(size, _KeptFirst(self._hashes, connection))
             openings = [c.openings if c else None for c in companions]
             insert_batch(connection, size, batch.leaves, hashes, openings)
             failures = _settle(connection, size, companions, together=together)
+        # Committed (and on the disk): the next batch finds the frontier of the tree here.
+        first = stored_hash_count(size)
+        self._hashes.put(range(first, first + len(hashes)), hashes)
         return size, failures
 
     @contextmanager
@@ -316,14 +349,7 @@ class SqlLogStore:
     def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
         """Committed hashes, from :class:`HashCache` first, the others in one query: read
         outside the log's transactions, so never one that a rollback could take back."""
-        hashes = self._hashes.get(indexes)
-        if None not in hashes:
-            return cast("list[bytes]", hashes)
-        missing = [index for index, hashed in zip(indexes, hashes, strict=True) if hashed is None]
-        read = self._select(missing)
-        self._hashes.put(missing, read)
-        fill = iter(read)
-        return [next(fill) if hashed is None else hashed for hashed in hashes]
+        return self._hashes.read(indexes, self._select)
 
     def _select(self, indexes: Sequence[int]) -> list[bytes]:
         """At the driver level (:mod:`gateway.storage.reads`): outside the log's

@@ -19,6 +19,7 @@ from audit.tlog import prove_record, prove_tree, stored_hash_count, tree_hash
 from gateway.audit_log.models import HASHES, LEAVES, OPENINGS
 from gateway.audit_log.repository import (
     Companion,
+    ConnectionHashReader,
     Openings,
     SqlLogStore,
     iter_hashes,
@@ -69,6 +70,33 @@ def test_two_stores_on_one_database_share_one_sequence(engine: Engine, migrated:
     assert first.append_batch(batch_of(leaves[9:])) == 9
     other_engine.dispose()
     assert tree_hash(12, first) == mth(leaves)
+
+
+def test_a_batch_reads_the_frontier_only_after_another_store_wrote(
+    engine: Engine, migrated: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store's batch extends the tree from the hashes of its own last batch; after another
+    store's (another process's) batch it reads what that one wrote, and the tree is the same."""
+    reads: list[list[int]] = []
+    read_hashes = ConnectionHashReader.read_hashes
+
+    def counted(reader: ConnectionHashReader, indexes: list[int]) -> list[bytes]:
+        reads.append(list(indexes))
+        return read_hashes(reader, indexes)
+
+    monkeypatch.setattr(ConnectionHashReader, "read_hashes", counted)
+    other_engine = make_engine(migrated.resolved_database_url)
+    first, second = SqlLogStore(engine), SqlLogStore(other_engine)
+    leaves = distinct_leaves(21)
+    for lo, hi in [(0, 5), (5, 9), (9, 16)]:
+        first.append_batch(batch_of(leaves[lo:hi]))
+    assert reads == []
+    second.append_batch(batch_of(leaves[16:19]))  # the frontier of 16 leaves: one subtree
+    assert reads == [[stored_hash_count(16) - 1]]
+    first.append_batch(batch_of(leaves[19:]))  # only what the other store wrote is read
+    assert reads[1:] and all(index >= stored_hash_count(16) for index in reads[1])
+    other_engine.dispose()
+    assert tree_hash(21, first) == tree_hash(21, second) == mth(leaves)
 
 
 def test_a_failing_batch_writes_nothing(engine: Engine) -> None:
