@@ -44,7 +44,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from itertools import count, repeat
+from itertools import count, islice, repeat
 from typing import cast
 
 from sqlalchemy import Connection, Engine, Table, func, insert, select
@@ -68,6 +68,7 @@ from gateway.storage.reads import driver_reads
 # The PostgreSQL advisory lock of the log (any constant shared by every gateway process).
 LOG_LOCK_KEY = 0x61756469746C6F67  # "auditlog"
 PAGE_SIZE = 10_000
+SQLITE_BOUND_VALUES = 32_766  # SQLite's limit on the values one statement binds (3.32 and later)
 HASH_CACHE_SIZE = 1 << 16  # stored hashes in each generation of a store's HashCache (9 MB)
 _READ_HASHES = f"SELECT hash_index, hash FROM {HASHES.name} WHERE hash_index IN ({{marks}})"  # noqa: S608
 
@@ -468,7 +469,7 @@ def insert_batch(
 ) -> None:
     """A batch's rows: its leaves from index ``start``, the hashes it stores and its openings.
     On PostgreSQL ONE statement, each column an array the server unfolds (a round trip under the
-    log's lock saved per table); on SQLite an ``executemany`` per table (:func:`_insert_rows`)."""
+    log's lock saved per table); on SQLite one statement per table (:func:`_insert_rows`)."""
     now = datetime.now(UTC)
     hash_start = stored_hash_count(start)
     opened = [
@@ -530,19 +531,22 @@ SELECT * FROM unnest(
 def _insert_rows(
     connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[tuple[object, ...]]
 ) -> None:
-    """``executemany`` of the driver itself, in the connection's transaction: the rows of a batch
-    are plain tuples (bytes, integers, one timestamp), which SQLAlchemy's per-row parameter
-    processing would cost more to pass on than the database costs to write. Rows may be an
-    iterator (``zip`` of the batch's columns): the driver binds each as it comes, and no list of
-    thousands of tuples is built for the garbage collector to walk."""
+    """The rows in as few statements as SQLite's limit of bound values allows (one for any
+    batch but the largest), each inserting many rows (``VALUES (...), (...)``), run on the
+    driver itself in the connection's transaction. Not ``executemany``: the driver hands the
+    interpreter lock over around every row it writes, and the sequencer - whose batch every
+    waiting inquiry waits for - then waits for it again as many times while the event loop
+    runs; nor SQLAlchemy's insert, whose per-row parameter processing costs more than the
+    write (the rows are plain tuples: bytes, integers, one timestamp)."""
     dbapi = connection.connection.dbapi_connection
     assert dbapi is not None
-    mark = "?" if isinstance(dbapi, sqlite3.Connection) else "%s"
-    names, marks = ", ".join(columns), ", ".join([mark] * len(columns))
-    statement = f"INSERT INTO {table.name} ({names}) VALUES ({marks})"  # noqa: S608
+    names, row_marks = ", ".join(columns), "(" + ", ".join("?" * len(columns)) + ")"
+    rows = iter(rows)
     with closing(dbapi.cursor()) as cursor:
-        # Both drivers (sqlite3, psycopg) take any iterable; the DB-API protocol says Sequence.
-        cursor.executemany(statement, cast("Sequence[Sequence[object]]", rows))
+        while chunk := list(islice(rows, SQLITE_BOUND_VALUES // len(columns))):
+            marks = ", ".join([row_marks] * len(chunk))
+            statement = f"INSERT INTO {table.name} ({names}) VALUES {marks}"  # noqa: S608
+            cursor.execute(statement, [value for row in chunk for value in row])
 
 
 def read_leaves(connection: Connection, start: int, end: int) -> list[bytes]:
