@@ -61,6 +61,24 @@ def test_batches_land_contiguously_in_the_tlog_layout(engine: Engine) -> None:
     assert prove_tree(13, 37, store) == prove_tree(13, 37, memory)
 
 
+def test_a_batch_beyond_one_statement_of_rows_lands_whole(engine: Engine) -> None:
+    """A batch whose rows bind more values than one SQLite statement may (the leaves three
+    each, the hashes two) is written in several, and lands as one."""
+    leaves = distinct_leaves(12_000)
+    with_openings = {index: Companion(Openings(bytes([index % 256]) * 16)) for index in (0, 11_999)}
+    store, memory = SqlLogStore(engine), MemoryLogStore()
+    for index, companion in with_openings.items():
+        store.expect(leaf_hash(leaves[index]), companion)
+    assert store.append_batch(batch_of(leaves[:5])) == 0
+    assert store.append_batch(batch_of(leaves[5:])) == 5
+    memory.append_batch(batch_of(leaves))
+    assert list(iter_leaves(engine, 12_000, page=5_000)) == leaves
+    assert list(iter_hashes(engine, stored_hash_count(12_000), page=5_000)) == memory.hashes()
+    with engine.connect() as connection:
+        assert read_openings(connection, 11_999) == with_openings[11_999].openings
+    assert tree_hash(12_000, store) == mth(leaves)
+
+
 def test_two_stores_on_one_database_share_one_sequence(engine: Engine, migrated: Settings) -> None:
     other_engine = make_engine(migrated.resolved_database_url)
     first, second = SqlLogStore(engine), SqlLogStore(other_engine)
