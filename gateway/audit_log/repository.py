@@ -243,8 +243,8 @@ class HashCache:
     def read(
         self, indexes: Sequence[int], select: Callable[[Sequence[int]], list[bytes]]
     ) -> list[bytes]:
-        """The hashes at ``indexes``: those kept, the others read with ``select`` in one call,
-        which must return committed hashes only, and kept."""
+        """The hashes at ``indexes``: those kept, and the others read with ``select`` in one
+        call (it must return committed hashes only), which are kept from then on."""
         hashes = self.get(indexes)
         if None not in hashes:
             return cast("list[bytes]", hashes)
@@ -531,7 +531,7 @@ SELECT * FROM unnest(
 def _insert_rows(
     connection: Connection, table: Table, columns: Sequence[str], rows: Iterable[tuple[object, ...]]
 ) -> None:
-    """The rows in as few statements as SQLite's limit of bound values allows (one for any
+    """SQLite: the rows in as few statements as its limit of bound values allows (one for any
     batch but the largest), each inserting many rows (``VALUES (...), (...)``), run on the
     driver itself in the connection's transaction. Not ``executemany``: the driver hands the
     interpreter lock over around every row it writes, and the sequencer - whose batch every

@@ -228,18 +228,18 @@ def _count_use(*, skip_locked: bool) -> Update:
 @cache
 def _count_uses(dialect: str, *, skip_locked: bool) -> TextClause:
     """The ONE conditional statement of :meth:`SqlGrantStore.consume_uses`, built once: the
-    uses asked of each grant are a JSON object (grant id: uses) the database unfolds and joins
-    to the grants by their key - the only path to a grant the statement leaves the planner,
-    whatever its statistics say: the conditions on state and expiry, which the index on them
-    could serve, would let a planner that expects few active grants (a table never analyzed)
-    scan them all for every batch. On SQLite the state is compared as ``+state``, which no
-    index serves. On PostgreSQL the grants are first locked by key (``FOR UPDATE``, skipping
+    uses asked of each grant are a JSON object (grant id: uses) the database unfolds, and each
+    grant is reached by its key alone, whatever the planner's statistics say. The conditions on
+    state and expiry are never a path to the grants: the index on them would let a planner that
+    expects few active grants (a table never analyzed) read them all for every batch. On SQLite
+    the state is compared as ``+state``, which no index serves (and there are no row locks to
+    skip). On PostgreSQL the grants asked are first locked by key (``FOR UPDATE``, skipping
     those another transaction holds when ``skip_locked``) and whether each covers its uses is
     decided on the row so locked - the latest version, re-read once a concurrent change
-    committed - then the usable ones are counted. Each grant is named to the planner as one of
-    an array of keys (``= ANY(ARRAY(...))``), which it expects to be short, where a join with
-    the unfolded JSON, which it expects to hold a hundred rows, made it read a table of a few
-    thousand grants whole. SQLite has no row locks to skip."""
+    committed - then the usable ones are counted; both steps name the grants as an array of
+    keys (``= ANY(ARRAY(...))``), which the planner expects to be short, where a join with the
+    unfolded JSON, which it expects to hold a hundred rows, let it read a few thousand grants
+    whole."""
     statement = _COUNT_USES[dialect].format(skip=" SKIP LOCKED" if skip_locked else "")
     instant = GRANTS.c.expires_at.type
     return text(statement).bindparams(
