@@ -5,14 +5,15 @@ grant for every batch (14 ms with 260 grants, 56 ms with 104,000), under the log
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, event, insert, select
+from sqlmodel import Session
 
 from consent.requests import new_grant_id
-from gateway.consents.repository import GRANTS, _count_uses
+from gateway.consents.repository import GRANTS, SqlGrantStore
 from tests.gateway.consents.factories import Flow
 
 ACTIVE_GRANTS = 3000
@@ -26,7 +27,10 @@ def test_the_batch_count_reaches_each_grant_by_its_key(flow: Flow) -> None:
             connection.exec_driver_sql(
                 "DELETE FROM pg_statistic WHERE starelid = 'consent_grants'::regclass"
             )
-        reached = _grant_accesses(connection, {grant_id: 1 for grant_id in asked})
+            connection.commit()
+        statement, parameters = _count_statement(connection, asked)
+        reached = _grant_accesses(connection, statement, parameters)
+        connection.rollback()
     assert reached and all(access == "by key" for access in reached), reached
 
 
@@ -40,20 +44,32 @@ def _active_grants(flow: Flow) -> list[str]:
     return [copy["grant_id"] for copy in copies]
 
 
-def _grant_accesses(connection: Connection, asked: dict[str, int]) -> list[str]:
-    """How the plan of the batch count reads the grants table: "by key", or how else."""
-    dialect = connection.dialect.name
-    compiled = _count_uses(dialect, skip_locked=True).compile(dialect=connection.dialect)
-    now = datetime.now(UTC)
-    given: dict[str, Any] = {"asked": json.dumps(asked), "first": now, "last": now}
-    parameters = {**compiled.params, **given}
-    if dialect == "sqlite":
-        values = [parameters[name] for name in compiled.positiontup or ()]
-        values = [v.isoformat() if isinstance(v, datetime) else v for v in values]
-        rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + compiled.string, tuple(values))
+def _count_statement(connection: Connection, asked: Sequence[str]) -> tuple[str, Any]:
+    """The SQL and the parameters the batch count sends to the driver for ``asked``."""
+    sent: list[tuple[str, Any]] = []
+
+    def keep(*arguments: Any) -> None:
+        _connection, _cursor, statement, parameters, _context, _many = arguments
+        sent.append((statement, parameters))
+
+    event.listen(connection, "before_cursor_execute", keep)
+    try:
+        now = datetime.now(UTC)
+        store = SqlGrantStore(Session(bind=connection), skip_locked=True)
+        assert store.consume_uses({grant_id: 1 for grant_id in asked}, now, now) == set(asked)
+    finally:
+        event.remove(connection, "before_cursor_execute", keep)
+    [counted] = [(sql, parameters) for sql, parameters in sent if "consent_grants" in sql]
+    return counted
+
+
+def _grant_accesses(connection: Connection, statement: str, parameters: Any) -> list[str]:
+    """How the plan of ``statement`` reads the grants table: "by key", or how else."""
+    if connection.dialect.name == "sqlite":
+        rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
         details = [row[-1] for row in rows if " consent_grants" in row[-1]]
         return ["by key" if "(grant_id=?)" in detail else detail for detail in details]
-    plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + compiled.string, parameters)
+    plan = connection.exec_driver_sql("EXPLAIN (FORMAT JSON) " + statement, parameters)
     return [
         "by key" if _index(node) == "consent_grants_pkey" else node["Node Type"]
         for node in _nodes(plan.scalar_one()[0]["Plan"])
