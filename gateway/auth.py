@@ -51,12 +51,13 @@ async def screen(request: Request) -> None:
     thread cost more than the read; in one worker thread otherwise (PostgreSQL, Redis, a DPoP
     proof's replay record, which is a write)."""
     if request.app.state.screen_inline and not request.headers.get("dpop"):
-        _screen_now(request)
+        screen_now(request)
     else:
-        await in_thread(_screen_now, request)
+        await in_thread(screen_now, request)
 
 
-def _screen_now(request: Request) -> None:
+def screen_now(request: Request) -> None:
+    """:func:`screen` in the calling thread."""
     authenticate(request)
     enforce_rate_limit(request)
 

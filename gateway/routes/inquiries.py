@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -32,6 +33,7 @@ from gateway.auth import (
     inquirer,
     inquiry_caller,
     screen,
+    screen_now,
 )
 from gateway.inquiries import service
 from gateway.inquiries.errors import MalformedInquiry
@@ -75,11 +77,12 @@ class InquiryRoute(StrictRoute):
 
     A route that declares only the request, its channel's caller and a body is served without
     the framework's dependency solving, which cost about an eighth of an inquiry under load:
-    once its body is valid, the route class runs what the framework would - the app's screen
-    (:func:`gateway.auth.screen`, its one app-wide dependency), the caller
-    (:func:`gateway.auth.inquiry_caller`) - and calls the endpoint. A body that is not valid,
-    and a route with parameters (the public lookup), go through the framework, which answers
-    them as it answers any route."""
+    once its body is valid, the route class runs what the framework and the endpoint would -
+    the app's screen (:func:`gateway.auth.screen`, its one app-wide dependency), the caller
+    (:func:`gateway.auth.inquiry_caller`), the inquiry asked (:func:`_asked`) - with the screen
+    in the same hand-over to a worker thread as the inquiry's reads where those are handed
+    over (PostgreSQL). A body that is not valid, and a route with parameters (the public
+    lookup), go through the framework, which answers them as it answers any route."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -131,16 +134,12 @@ class InquiryRoute(StrictRoute):
             or (declared.body_params and self._strict_body() is None)
         ):
             return None
-        body_name = declared.body_params[0].name if declared.body_params else None
-        endpoint = self.endpoint
 
         async def direct(request: Request, body: Any) -> Response:
-            await screen(request)
-            arguments = {request_name: request, caller_name: inquiry_caller(request, channel)}
-            if body_name is not None:
-                arguments[body_name] = body
-            response: Response = await endpoint(**arguments)
-            return response
+            def asked() -> Statement:
+                return _asked(channel, inquiry_caller(request, channel), body)
+
+            return await _answer(request, asked, screened=False)
 
         return direct
 
@@ -148,23 +147,50 @@ class InquiryRoute(StrictRoute):
 router = APIRouter(tags=["inquiries"], route_class=InquiryRoute)
 
 
-async def _answer(request: Request, statement: Statement) -> Response:
-    """The inquiry in a task of its own, which finishes - registered - even if the client goes
-    away meanwhile."""
-    answer = await run_to_the_end(_inquiry(request.app.state, statement))
+class _InquiryBody(Protocol):
+    def to_statement(self, caller: AccessToken) -> Statement: ...
+
+
+def _asked(channel: Channel, caller: AccessToken, body: _InquiryBody | None) -> Statement:
+    """What ``caller`` asks through ``channel``'s route: its body's inquiry, or, with no body
+    (the self inquiry), the caller's own file."""
+    return Statement(channel, caller, None) if body is None else body.to_statement(caller)
+
+
+async def _answer(
+    request: Request, asked: Callable[[], Statement], *, screened: bool = True
+) -> Response:
+    """The inquiry ``asked()`` states, in a task of its own, which finishes - registered - even
+    if the client goes away meanwhile. ``screened`` False: the request is screened
+    (:func:`gateway.auth.screen`) first, in that task, and ``asked`` reads its caller then."""
+    answer = await run_to_the_end(_inquiry(request, asked, screened))
     return Response(answer.body, media_type="application/json")
 
 
-async def _inquiry(state: State, statement: Statement) -> service.Answer:
+async def _inquiry(
+    request: Request, asked: Callable[[], Statement], screened: bool
+) -> service.Answer:
     """The reads in their unit of work, then the registration, which awaits its entries on the
     event loop (no thread waits for the log). On SQLite the reads run on the event loop: they
     never wait for a writer (WAL), and handing them to a thread cost more than they do; on
-    PostgreSQL in a worker thread."""
+    PostgreSQL in a worker thread, with the screen when it is still to run: one hand-over per
+    inquiry, not one for the screen and one for the reads."""
+    state = request.app.state
     if state.reads_inline:
-        prepared = _prepare(state, statement)
+        if not screened:
+            await screen(request)
+        prepared = _prepare(state, asked())
     else:
-        prepared = await in_thread(_prepare, state, statement)
+        prepared = await in_thread(_screened_prepare, request, asked, screened)
     return await service.register_async(prepared)
+
+
+def _screened_prepare(
+    request: Request, asked: Callable[[], Statement], screened: bool
+) -> service.Prepared:
+    if not screened:
+        screen_now(request)
+    return _prepare(request.app.state, asked())
 
 
 def _prepare(state: State, statement: Statement) -> service.Prepared:
@@ -191,7 +217,7 @@ def _desk(state: State, session: Session) -> InquiryDesk:
 async def authorized_inquiry(
     request: Request, caller: AuthorizedInquirer, body: AuthorizedInquiryIn
 ) -> Response:
-    return await _answer(request, body.to_statement(caller))
+    return await _answer(request, partial(_asked, Channel.AUTHORIZED, caller, body))
 
 
 @router.post(
@@ -203,7 +229,7 @@ async def authorized_inquiry(
 async def sharing_inquiry(
     request: Request, caller: SharingInquirer, body: SharingInquiryIn
 ) -> Response:
-    return await _answer(request, body.to_statement(caller))
+    return await _answer(request, partial(_asked, Channel.SHARING, caller, body))
 
 
 @router.post(
@@ -215,7 +241,7 @@ async def sharing_inquiry(
 async def authority_inquiry(
     request: Request, caller: AuthorityInquirer, body: AuthorityInquiryIn
 ) -> Response:
-    return await _answer(request, body.to_statement(caller))
+    return await _answer(request, partial(_asked, Channel.AUTHORITY, caller, body))
 
 
 @router.get(
@@ -226,7 +252,7 @@ async def authority_inquiry(
     tags=["citizens"],
 )
 async def my_credit_report(request: Request, caller: SelfInquirer) -> Response:
-    return await _answer(request, Statement(Channel.SELF, caller, None))
+    return await _answer(request, partial(_asked, Channel.SELF, caller, None))
 
 
 @router.get(
@@ -245,4 +271,5 @@ async def public_lookup(
     kind: Annotated[IdentifierKind | None, Query(description="Inferred when absent")] = None,
     document_type: Annotated[OtherDocumentType | None, Query()] = None,
 ) -> Response:
-    return await _answer(request, public_statement(identifier, kind, document_type))
+    statement = public_statement(identifier, kind, document_type)
+    return await _answer(request, lambda: statement)
