@@ -61,7 +61,7 @@ from gateway.archive.repository import (
     statements_of,
     subject_record,
 )
-from gateway.archive.views import Rendered, RenderedViews, ViewKey
+from gateway.archive.views import FileRevision, Rendered, RenderedViews, ViewKey
 from gateway.archive.written_consent_repository import on_file
 from gateway.audit_log.service import AuditLog, seal
 from gateway.keys import GatewayKeys
@@ -683,11 +683,13 @@ def view_for(
     access: Access,
     now: datetime,
     categories: frozenset[ScopeCategory] | None = None,
+    file: FileRevision | None = None,
 ) -> Rendered:
     """The view ``access`` may see of its subject's records at ``now`` (Art. 39-41, 62-66),
     and its document; with ``categories``, only the records of those categories are read and
     only the redactions about what is served are told (:func:`consent.channels.narrow`). What
-    was rendered from the same revision of the file is reused (:mod:`gateway.archive.views`)."""
+    was rendered from the same revision of the file - ``file``'s, read in the same unit of
+    work, else read here - is reused (:mod:`gateway.archive.views`)."""
     catalog = archive_catalog()
 
     def kept(revision: int | None) -> ViewKey:
@@ -696,7 +698,8 @@ def view_for(
 
     archive = SqlCreditArchive(session, keys)
     with tracer.start_as_current_span(SPAN_ARCHIVE) as span:
-        found = _RENDERED.get(kept(archive.revision(access.subject)))
+        revision = archive.revision(access.subject) if file is None else file.revision
+        found = _RENDERED.get(kept(revision))
         span.set_attribute("archive.kept", found is not None)
         if found is not None:
             return found

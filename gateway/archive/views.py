@@ -28,6 +28,15 @@ MAX_VIEWS = 4096
 
 
 @dataclass(frozen=True)
+class FileRevision:
+    """The revision of a subject's file as a read made with another found it (None: nothing
+    was ever held about the subject): :func:`gateway.archive.service.view_for` need not read
+    it again."""
+
+    revision: int | None
+
+
+@dataclass(frozen=True)
 class ViewKey:
     """Everything a view is rendered from; ``revision`` None: nothing was ever held about the
     subject; ``categories`` None: every item, else only those categories' items."""

@@ -56,6 +56,7 @@ from consent.inquiry import Inquiry, check_inquiry, count_uses
 from consent.rfc9068 import AccessToken
 from gateway.archive.notes import notes_about
 from gateway.archive.service import archive_catalog, view_for
+from gateway.archive.views import FileRevision
 from gateway.audit_log.repository import Openings
 from gateway.audit_log.service import AuditLog, Sealed, seal
 from gateway.consents.repository import SqlGrantStore
@@ -154,13 +155,15 @@ class CountedUse:
 @dataclass(frozen=True)
 class Decision:
     """What the channel's rule allowed: the redaction access, the categories the inquiry is
-    registered with (None: those served), the answer's channel members, and the settlement of
-    the view served (None: nothing to settle)."""
+    registered with (None: those served), the answer's channel members, the settlement of
+    the view served (None: nothing to settle) and the revision of the subject's file when the
+    decision read it (None: the view reads it)."""
 
     access: Access
     categories: frozenset[ScopeCategory] | None = None
     terms: Mapping[str, object] = field(default_factory=dict)
     settle: Callable[[CreditView], CountedUse] | None = None
+    file: FileRevision | None = None
 
 
 @dataclass(frozen=True)
@@ -205,7 +208,9 @@ def prepare(desk: InquiryDesk, statement: Statement) -> Prepared:
             _admit(statement)
             subject = subject or _own_subject(desk, statement)
             decision = _DECISIONS[statement.channel](desk, statement, subject)
-        rendered = view_for(desk.session, desk.keys, decision.access, desk.now, decision.categories)
+        rendered = view_for(
+            desk.session, desk.keys, decision.access, desk.now, decision.categories, decision.file
+        )
         view = rendered.view
         served = canonical_json({**rendered.document, **decision.terms})
     except GatewayError as refusal:
@@ -341,7 +346,7 @@ def _authorized(desk: InquiryDesk, statement: Statement, subject: Subject) -> De
         categories=frozenset(category.value for category in statement.categories),
         token_grants=caller.named_grants,
     )
-    grant = SqlGrantStore(desk.session).get(inquiry.grant_id)
+    grant, file = SqlGrantStore(desk.session).get_with_file(inquiry.grant_id, subject.key)
     check_inquiry(grant, inquiry, now=desk.now, restricted=RESTRICTED)
 
     def settle(view: CreditView) -> CountedUse:
@@ -354,7 +359,7 @@ def _authorized(desk: InquiryDesk, statement: Statement, subject: Subject) -> De
         statement.categories & RESTRICTED_CATEGORIES,
     )
     terms = {"grant_id": inquiry.grant_id, "purpose": inquiry.purpose}
-    return Decision(access, statement.categories, terms, settle)
+    return Decision(access, statement.categories, terms, settle, file)
 
 
 _DECISIONS: Mapping[Channel, Callable[[InquiryDesk, Statement, Subject], Decision]] = {

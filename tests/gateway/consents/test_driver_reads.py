@@ -7,8 +7,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from sqlalchemy import text, update
+from sqlmodel import Session
 
 from consent.grants import GrantState
+from gateway.archive.views import FileRevision
 from gateway.consents.repository import GRANTS, SqlGrantStore
 from gateway.storage.db import unit_of_work
 from gateway.storage.reads import driver_reads
@@ -70,3 +72,35 @@ def test_a_kept_connection_the_server_closed_is_replaced_for_the_same_read(flow:
     assert grant is not None and grant.grant_id == grant_id
     replaced = flow.engine.dialect.name == "postgresql"
     assert (reads.run(lambda connection: connection) is not first) == replaced
+
+
+def test_a_grant_and_its_subjects_file_revision_are_read_together(flow: Flow) -> None:
+    """An authorized inquiry reads the grant and the revision its view is kept by in one
+    read: the grant the store reads alone, and the revision the file holds now - drawn anew
+    by any change - or none when nothing is held about the subject."""
+    grant_id = flow.active()
+    with unit_of_work(flow.engine) as session:
+        grant = SqlGrantStore(session).get(grant_id)
+        assert grant is not None
+        found, file = SqlGrantStore(session).get_with_file(grant_id, grant.subject_key)
+        assert found == grant
+        assert file is not None
+        assert file.revision == _revision(session, grant.subject_key)
+        assert SqlGrantStore(session).get_with_file("g-unknown", grant.subject_key) == (None, None)
+        _, nobody = SqlGrantStore(session).get_with_file(grant_id, "p1-nobody")
+        assert nobody == FileRevision(None)
+    held = "UPDATE archive_files SET revision = 41 WHERE subject_key = :k"
+    if file.revision is None:
+        held = "INSERT INTO archive_files (subject_key, revision) VALUES (:k, 41)"
+    with unit_of_work(flow.engine) as session:
+        session.execute(text(held), {"k": grant.subject_key})
+    with unit_of_work(flow.engine) as session:
+        _, changed = SqlGrantStore(session).get_with_file(grant_id, grant.subject_key)
+    assert changed == FileRevision(41)
+
+
+def _revision(session: Session, held_by: str) -> int | None:
+    found = session.execute(
+        text("SELECT revision FROM archive_files WHERE subject_key = :k"), {"k": held_by}
+    ).scalar()
+    return None if found is None else int(found)

@@ -13,8 +13,11 @@ from fastapi import FastAPI, routing
 
 from gateway import offload
 from gateway.auth import inquirer, screen
+from gateway.consents.repository import _GRANT_AND_FILE
+from gateway.oauth.repository import _REFUSED
 from gateway.ratelimit import PUBLIC_LOOKUP
 from gateway.routes.inquiries import CHANNELS, InquiryRoute
+from gateway.storage.reads import DriverReads, Query
 from tests.gateway.inquiries.factories import World
 
 T = TypeVar("T")
@@ -69,3 +72,25 @@ def test_an_inquiry_hands_its_screen_and_its_reads_to_a_thread_at_most_once(
     expected = 0 if world.state.screen_inline else 1
     assert handed == dict.fromkeys(SERVED_BY, expected)
     assert world.state.reads_inline or expected == 1
+
+
+def test_an_authorized_inquiry_reads_its_grant_and_its_files_revision_in_one_statement(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the view is kept: the token's revocation, then the grant with the revision the
+    view is kept by - two reads, not three."""
+    grant_id = world.grant()
+    request, headers = world.authorized(grant_id), world.headers("establishment")
+    read: list[Query] = []
+    real = DriverReads.all
+
+    def counted(reads: DriverReads, query: Query, **parameters: Any) -> list[Any]:
+        read.append(query)
+        return real(reads, query, **parameters)
+
+    monkeypatch.setattr(DriverReads, "all", counted)
+    for _ in range(2):  # the first renders the view, the second finds it kept
+        read.clear()
+        response = world.client.post(request[1], json=request[2], headers=headers)
+        assert response.status_code == 200, response.text
+    assert read == [_REFUSED, _GRANT_AND_FILE]
