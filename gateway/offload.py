@@ -19,11 +19,14 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
+from gateway.storage.reads import CONNECTIONS
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
-# As many as anyio's default limiter: each waits at most for its audit entry's batch.
-THREADS = 40
+# What is handed over is a request's screen and its reads, on PostgreSQL (no thread waits for
+# the log): as many threads as the reads have connections - one more would only wait for one.
+THREADS = CONNECTIONS
 _POOL = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="gateway-request")
 _RUNNING: set[asyncio.Task[Any]] = set()
 

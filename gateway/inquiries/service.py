@@ -244,10 +244,13 @@ async def register_async(prepared: Prepared) -> Answer:
     return await _registration(prepared, prepared.audit_log.append_async)
 
 
-def register_malformed(desk: InquiryDesk, statement: Statement, refusal: GatewayError) -> None:
-    """Register an inquiry refused for its shape (nothing of it could be read: no subject)."""
-    prepared = Prepared(desk.audit_log, desk.now, statement, None)
-    desk.audit_log.append(*_refusal(prepared, None, refusal))
+async def register_malformed(
+    audit_log: AuditLog, now: datetime, statement: Statement, refusal: GatewayError
+) -> None:
+    """Register an inquiry refused for its shape (nothing of it could be read: no subject),
+    awaiting the log on the event loop; the caller lets it finish as :func:`register_async`'s."""
+    prepared = Prepared(audit_log, now, statement, None)
+    await audit_log.append_async(*_refusal(prepared, None, refusal))
 
 
 def canonical_json(document: Mapping[str, object]) -> bytes:

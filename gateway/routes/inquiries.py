@@ -53,7 +53,7 @@ from gateway.offload import in_thread, run_to_the_end
 from gateway.problem_handlers import problem_responses, validation_errors
 from gateway.ratelimit import PUBLIC_LOOKUP
 from gateway.routes import links
-from gateway.storage.db import kept_unit_of_work, unit_of_work
+from gateway.storage.db import kept_unit_of_work
 from gateway.validation import Identifier, StrictRoute, checked_body, read_checked
 from redaction.identifiers import IdentifierKind, OtherDocumentType
 from redaction.policies import Channel
@@ -110,7 +110,11 @@ class InquiryRoute(StrictRoute):
                 elif not isinstance(caller, AccessToken):
                     raise refusal from None
                 statement = Statement(channel, caller, None)
-                await in_thread(_register, request.app.state, statement, refusal)
+                audit_log = request.app.state.audit_log
+                malformed = service.register_malformed(
+                    audit_log, datetime.now(UTC), statement, refusal
+                )
+                await run_to_the_end(malformed)
                 raise refusal from None
 
         return registering
@@ -197,11 +201,6 @@ def _prepare(state: State, statement: Statement) -> service.Prepared:
     """Decided, read and redacted in a unit of work that ends before the registration."""
     with kept_unit_of_work(state.engine) as session:
         return service.prepare(_desk(state, session), statement)
-
-
-def _register(state: State, statement: Statement, refusal: MalformedInquiry) -> None:
-    with unit_of_work(state.engine) as session:
-        service.register_malformed(_desk(state, session), statement, refusal)
 
 
 def _desk(state: State, session: Session) -> InquiryDesk:
