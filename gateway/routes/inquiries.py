@@ -120,9 +120,10 @@ class InquiryRoute(StrictRoute):
         return registering
 
     def direct_call(self, channel: Channel) -> Callable[[Request, Any], Awaitable[Response]] | None:
-        """The endpoint called with the screened request, its caller and its valid body; None
-        when the route declares anything else (a body included that is no strict body: its
-        validity would be unknown here)."""
+        """The route answered with its valid body as its endpoint answers (:func:`_answer` of
+        :func:`_asked`), the request screened in the inquiry's task; None when the route
+        declares anything but the request, its channel's caller and a strict body (the
+        validity of another body would be unknown here)."""
         declared = self.dependant
         parameters = [*declared.path_params, *declared.query_params]
         parameters += [*declared.header_params, *declared.cookie_params]
@@ -192,6 +193,7 @@ async def _inquiry(
 def _screened_prepare(
     request: Request, asked: Callable[[], Statement], screened: bool
 ) -> service.Prepared:
+    """:func:`_prepare` in a worker thread, the request screened first when it is not yet."""
     if not screened:
         screen_now(request)
     return _prepare(request.app.state, asked())
