@@ -17,9 +17,9 @@ server) and left out of the medians; a run with no valid round is marked invalid
 Settings, in one run: SQLite with one worker, every channel (authorized, sharing, authority,
 self, public), each round the bare endpoint and then the five; then, with ``--database-url``
 (``make bench DATABASE_URL=postgresql+psycopg://...``, a fresh schema), PostgreSQL with 1, 2
-and 4 gateway processes (``GATEWAY_WORKERS``; the bare endpoint with as many), the authorized
-inquiry. Where the two stores are compared, it is by each setting's ratio to its own bare
-endpoint and by the gateway's own req/s.
+and 4 gateway processes (``GATEWAY_WORKERS``; the bare endpoint with as many), every channel
+too. Where the two stores are compared, it is by each setting's ratio to its own bare endpoint
+and by the gateway's own req/s.
 
 Set-up (not measured): the demo province and its archive are seeded; the demo establishment
 asks and the demo citizen approves one ``post_loan_management`` grant through the consent
@@ -336,7 +336,7 @@ def authorized_vs_bare(context: Context) -> Measurement:
     settings = [Setting("sqlite", 1, CHANNELS)]
     database_urls: dict[str, str | None] = {"sqlite": None}
     if context.database_url:
-        settings += [Setting("postgresql", n, ("authorized",)) for n in PROCESSES]
+        settings += [Setting("postgresql", n, CHANNELS) for n in PROCESSES]
         database_urls["postgresql"] = context.database_url
     details: dict[str, object] = {"uptime_before": _uptime()}
     for store, url in database_urls.items():
