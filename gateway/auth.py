@@ -28,10 +28,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from consent.clients import Role
 from consent.errors import InsufficientScopeError, InvalidTokenError
 from consent.rfc9068 import AccessToken
+from gateway.oauth.repository import RevocationCheck
 from gateway.oauth.service import AuthServer, Presented, verify_presented
 from gateway.offload import in_thread
 from gateway.ratelimit import enforce_rate_limit
-from gateway.telemetry import count_inquiry
+from gateway.telemetry import UNAUTHENTICATED, count_inquiry
 from redaction.policies import Channel
 
 _bearer = HTTPBearer(
@@ -50,20 +51,33 @@ async def screen(request: Request) -> None:
     which never waits for a writer in WAL mode; the in-process budget) - a hand-over to a
     thread cost more than the read; in one worker thread otherwise (PostgreSQL, Redis, a DPoP
     proof's replay record, which is a write)."""
+    await _screen(request, defer_revocation=False)
+
+
+async def screen_deferring(request: Request) -> None:
+    """:func:`screen` for a request whose own reads check its bearer token's revocation
+    (:func:`revocation_of`)."""
+    await _screen(request, defer_revocation=True)
+
+
+async def _screen(request: Request, *, defer_revocation: bool) -> None:
     if request.app.state.screen_inline and not request.headers.get("dpop"):
-        screen_now(request)
+        screen_now(request, defer_revocation=defer_revocation)
     else:
-        await in_thread(screen_now, request)
+        await in_thread(screen_now, request, defer_revocation=defer_revocation)
 
 
-def screen_now(request: Request) -> None:
-    """:func:`screen` in the calling thread."""
-    authenticate(request)
+def screen_now(request: Request, *, defer_revocation: bool = False) -> None:
+    """:func:`screen` in the calling thread; with ``defer_revocation``,
+    :func:`screen_deferring`."""
+    authenticate(request, defer_revocation=defer_revocation)
     enforce_rate_limit(request)
 
 
-def authenticate(request: Request) -> None:
-    """App-wide: verify an access token when one is sent; never refuses by itself."""
+def authenticate(request: Request, *, defer_revocation: bool = False) -> None:
+    """App-wide: verify an access token when one is sent; never refuses by itself. With
+    ``defer_revocation``, a bearer token's revocation may be left to the request's own reads:
+    :func:`revocation_of` tells."""
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() not in SCHEMES or not credentials:
         return
@@ -75,15 +89,24 @@ def authenticate(request: Request) -> None:
         request.method,
         request.url.path,
     )
+    state = request.app.state
     try:
-        token = verify_presented(
-            server, request.app.state.dpop, request.app.state.engine, presented
+        token, revocation = verify_presented(
+            server, state.dpop, state.engine, presented, defer_revocation=defer_revocation
         )
     except InvalidTokenError as exc:
         request.state.token_error = exc
         return
     request.state.access_token = token
     request.state.client_id = token.client_id
+    request.state.revocation = revocation
+
+
+def revocation_of(request: Request) -> RevocationCheck | None:
+    """The revocation of the request's token left to its reads by :func:`screen_deferring`:
+    they must settle it (:meth:`RevocationCheck.settle`) before anything is served."""
+    revocation = getattr(request.state, "revocation", None)
+    return revocation if isinstance(revocation, RevocationCheck) else None
 
 
 def _caller(request: Request) -> AccessToken:
@@ -153,8 +176,6 @@ RESTORATION = "Art. 66 para. 1"  # the subject applies for credit restoration
 ENROLMENT = "Art. 34"  # archives indexed by verified identity: enrolled by the operator
 CitizenApplicant = Annotated[AccessToken, _route_of(Role.CITIZEN, "restoration:apply", RESTORATION)]
 OperatorCaller = Annotated[AccessToken, _route_of(Role.OPERATOR, "subjects:enrol", ENROLMENT)]
-
-UNAUTHENTICATED = "unauthenticated"
 
 
 def inquiry_caller(request: Request, channel: Channel) -> AccessToken:

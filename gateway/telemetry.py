@@ -71,6 +71,10 @@ CHECKPOINT_LAG = meter.create_gauge(
 )
 
 
+UNAUTHENTICATED = "unauthenticated"
+"""The outcome of an inquiry refused for its caller's credentials (401: not registered)."""
+
+
 def count_inquiry(channel: str, outcome: str) -> None:
     """One inquiry through ``channel`` (Art. 39) ended with ``outcome``."""
     INQUIRIES.add(1, {"inquiry.channel": channel, "inquiry.outcome": outcome})

@@ -27,6 +27,7 @@ from gateway.archive.repository import FILES
 from gateway.archive.views import FileRevision
 from gateway.audit_log.models import table
 from gateway.consents.models import GrantRow
+from gateway.oauth.repository import TOKEN_REFUSED, RevocationCheck
 from gateway.storage.reads import Query, first_in
 
 ACTIVE_OR_PAUSED = (GrantState.ACTIVE.value, GrantState.PAUSED.value)
@@ -125,15 +126,23 @@ class SqlGrantStore:
         return None if row is None else from_row(row)
 
     def get_with_file(
-        self, grant_id: str, held_by: str
+        self, grant_id: str, held_by: str, revocation: RevocationCheck | None = None
     ) -> tuple[Grant, FileRevision] | tuple[None, None]:
         """The grant (:meth:`get`) and the revision of the file held about the subject
         ``held_by`` (a subject key), in ONE read: an authorized inquiry looks its view up by
         that revision, which would otherwise take a read - on PostgreSQL a round trip - of its
-        own. Neither when there is no such grant."""
-        row = first_in(self._session, _GRANT_AND_FILE, read_grant=grant_id, held_by=held_by)
+        own. With ``revocation``, the same read finds whether the inquirer's token is refused
+        (:meth:`RevocationCheck.found`; not when there is no such grant). Neither when there
+        is no such grant."""
+        if revocation is None:
+            row = first_in(self._session, _GRANT_AND_FILE, read_grant=grant_id, held_by=held_by)
+        else:
+            parameters = {"read_grant": grant_id, "held_by": held_by, **revocation.parameters()}
+            row = first_in(self._session, _GRANT_FILE_AND_TOKEN, **parameters)
         if row is None:
             return None, None
+        if revocation is not None:
+            revocation.found(row.token_refused)
         revision = row.file_revision
         return from_row(row), FileRevision(None if revision is None else int(revision))
 
@@ -290,7 +299,7 @@ _COUNT_USES = {
     ),
 }
 _GRANT = Query(GRANTS.select().where(GRANTS.c.grant_id == bindparam("read_grant")))
-_GRANT_AND_FILE = Query(
+_WITH_FILE = (
     GRANTS.select()
     .add_columns(
         select_columns(FILES.c.revision)
@@ -300,4 +309,6 @@ _GRANT_AND_FILE = Query(
     )
     .where(GRANTS.c.grant_id == bindparam("read_grant"))
 )
+_GRANT_AND_FILE = Query(_WITH_FILE)
+_GRANT_FILE_AND_TOKEN = Query(_WITH_FILE.add_columns(TOKEN_REFUSED))
 _COUNT_USE, _COUNT_USE_SKIP_LOCKED = _count_use(skip_locked=False), _count_use(skip_locked=True)

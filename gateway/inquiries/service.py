@@ -52,6 +52,7 @@ from audit.leaf import Channel as LeafChannel
 from audit.sequencer import Appended
 from consent.channels import USE_RESTRICTION, admit, check_authority, check_sharing
 from consent.clients import CITIZEN_REQUESTER, PUBLIC_REQUESTER, Role
+from consent.errors import InvalidTokenError
 from consent.inquiry import Inquiry, check_inquiry, count_uses
 from consent.rfc9068 import AccessToken
 from gateway.archive.notes import notes_about
@@ -62,12 +63,13 @@ from gateway.audit_log.service import AuditLog, Sealed, seal
 from gateway.consents.repository import SqlGrantStore
 from gateway.consents.service import RESTRICTED, SubjectRef
 from gateway.keys import GatewayKeys
+from gateway.oauth.repository import RevocationCheck
 from gateway.parties.accounts import actor_of, caller_identifier
 from gateway.parties.models import in_force
 from gateway.parties.repository import current_legal_bases_of, sector_of
 from gateway.rights.repository import Received, add_disclosures
 from gateway.subjects import subject_key
-from gateway.telemetry import SPAN_POLICY, count_inquiry, tracer
+from gateway.telemetry import SPAN_POLICY, UNAUTHENTICATED, count_inquiry, tracer
 from problems import GatewayError
 from redaction.catalog import RESTRICTED_CATEGORIES, ScopeCategory
 from redaction.engine import CreditView
@@ -90,12 +92,14 @@ LEAF_CHANNELS: Mapping[Channel, LeafChannel] = {
 
 @dataclass(frozen=True)
 class InquiryDesk:
-    """What one unit of work inquires with, and the instant it acts at."""
+    """What one unit of work inquires with, and the instant it acts at; ``revocation``: the
+    inquirer's token still to be checked, by the inquiry's reads (:func:`prepare`)."""
 
     session: Session
     audit_log: AuditLog
     keys: GatewayKeys
     now: datetime
+    revocation: RevocationCheck | None = None
 
 
 @dataclass(frozen=True)
@@ -199,7 +203,20 @@ class Prepared:
 def prepare(desk: InquiryDesk, statement: Statement) -> Prepared:
     """Decide, read and redact in ``desk``'s unit of work; a refusal is returned, not raised,
     so that :func:`register` registers it. Reads only: the unit of work can end before the
-    inquiry is registered."""
+    inquiry is registered. The inquirer's token, when its revocation is still to check, is
+    refused (``InvalidTokenError``, nothing to register) unless a read found it good - the
+    authorized inquiry's own, else one of its own here."""
+    prepared = _prepared(desk, statement)
+    if desk.revocation is not None:
+        try:
+            desk.revocation.settle(desk.session)
+        except InvalidTokenError:
+            count_inquiry(statement.channel.value, UNAUTHENTICATED)
+            raise
+    return prepared
+
+
+def _prepared(desk: InquiryDesk, statement: Statement) -> Prepared:
     subject: Subject | None = None
     refused = partial(Prepared, desk.audit_log, desk.now, statement)
     try:
@@ -349,7 +366,8 @@ def _authorized(desk: InquiryDesk, statement: Statement, subject: Subject) -> De
         categories=frozenset(category.value for category in statement.categories),
         token_grants=caller.named_grants,
     )
-    grant, file = SqlGrantStore(desk.session).get_with_file(inquiry.grant_id, subject.key)
+    store = SqlGrantStore(desk.session)
+    grant, file = store.get_with_file(inquiry.grant_id, subject.key, desk.revocation)
     check_inquiry(grant, inquiry, now=desk.now, restricted=RESTRICTED)
 
     def settle(view: CreditView) -> CountedUse:

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, bindparam, delete, insert, literal, select, union_all
+from sqlalchemy import Engine, Label, bindparam, delete, insert, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from consent.clients import RegisteredClient, Role
-from consent.errors import InvalidDPoPProofError, ReplayedAssertionError
+from consent.errors import InvalidDPoPProofError, InvalidTokenError, ReplayedAssertionError
 from consent.rfc9449 import DPoPProof
 from gateway.oauth.models import AssertionJti, DPoPProofJti, RevokedToken, WithdrawnKey
 from gateway.parties.models import Party
 from gateway.parties.repository import party_by_client_id
-from gateway.storage.reads import Query, driver_reads
+from gateway.storage.reads import Query, driver_reads, first_in
 
 
 class SqlJtiStore:
@@ -69,13 +70,44 @@ _CLIENT_DISABLED = select(literal(1)).where(
     col(Party.client_id) == bindparam("revoked_client"), col(Party.disabled)
 )
 _REVOKED = union_all(_JTI_REVOKED, _CLIENT_DISABLED)
-_REFUSED = Query(
-    union_all(
-        _JTI_REVOKED,
-        _CLIENT_DISABLED,
-        select(literal(1)).where(col(WithdrawnKey.kid) == bindparam("kid")),
-    )
+_REFUSING = union_all(
+    _JTI_REVOKED,
+    _CLIENT_DISABLED,
+    select(literal(1)).where(col(WithdrawnKey.kid) == bindparam("kid")),
 )
+_REFUSED = Query(_REFUSING)
+TOKEN_REFUSED: Label[bool] = _REFUSING.exists().label("token_refused")
+"""A column another read can carry: whether the token of :meth:`RevocationCheck.parameters` is
+refused (:meth:`SqlRevokedTokens.is_refused`), read in the same statement."""
+REVOKED_DETAIL = "token revoked or its signing key withdrawn"
+
+
+@dataclass
+class RevocationCheck:
+    """Whether a token this process verified before is refused now (revoked on its own or
+    with its client, or its signing key withdrawn), still to be read: in another read's
+    statement, which carries :data:`TOKEN_REFUSED` and reports it (:meth:`found`), or on its
+    own when none did (:meth:`settle`). Fail-closed: :meth:`settle` raises unless a read found
+    the token not refused."""
+
+    jti: str
+    client_id: str
+    kid: str
+    refused: bool | None = None
+
+    def parameters(self) -> dict[str, str]:
+        return {"revoked_jti": self.jti, "revoked_client": self.client_id, "kid": self.kid}
+
+    def found(self, refused: object) -> None:
+        self.refused = bool(refused)
+
+    def settle(self, session: Session) -> None:
+        """Raise ``InvalidTokenError`` if the token is refused, reading it in ``session``
+        unless a read reported it already."""
+        if self.refused is None:
+            self.found(first_in(session, _REFUSED, **self.parameters()) is not None)
+        if self.refused:
+            raise InvalidTokenError(REVOKED_DETAIL)
 
 
 class SqlRevokedTokens:
@@ -103,11 +135,9 @@ class SqlRevokedTokens:
             found = connection.execute(_JTI_REVOKED, {"revoked_jti": jti}).first()
         return found is not None
 
-    def is_refused(self, jti: str, client_id: str, kid: str) -> bool:
-        """Whether the token ``jti`` of ``client_id`` is revoked (on its own or with its client)
-        or its signing key ``kid`` withdrawn (one read)."""
-        reads = driver_reads(self._engine)
-        found = reads.first(_REFUSED, revoked_jti=jti, revoked_client=client_id, kid=kid)
+    def is_refused(self, check: RevocationCheck) -> bool:
+        """Whether the token of ``check`` is refused (one read)."""
+        found = driver_reads(self._engine).first(_REFUSED, **check.parameters())
         return found is not None
 
 

@@ -5,7 +5,8 @@ with the keys of the access-token ring that are not withdrawn; its signature, is
 and claims never change, so later requests with the same token only check what does: that it
 is still current, not revoked and its signing key not withdrawn - both read on every request
 in one query, never cached (RFC 7009: refused from the next request on; a withdrawal likewise,
-on every process sharing the database).
+on every process sharing the database). A caller may take that query over
+(:class:`gateway.oauth.repository.RevocationCheck`) to make it part of a read of its own.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from gateway.consents.repository import SqlGrantStore
 from gateway.keys import Document, KeyRings, load_keys, rotate_signing_key
 from gateway.oauth.dpop import DPoPGuard
 from gateway.oauth.repository import (
+    REVOKED_DETAIL,
+    RevocationCheck,
     SqlClientDirectory,
     SqlJtiStore,
     SqlRevokedTokens,
@@ -198,19 +201,33 @@ def revoke_token(
 
 def verify_bearer(server: AuthServer, engine: Engine, token: str) -> AccessToken:
     """The verified access token; raises ``InvalidTokenError`` for anything else."""
-    now, revoked = _now(), SqlRevokedTokens(engine)
+    access, check = _verified(server, engine, token)
+    _refuse_revoked(engine, check)
+    return access
+
+
+def _verified(
+    server: AuthServer, engine: Engine, token: str
+) -> tuple[AccessToken, RevocationCheck | None]:
+    """The access token verified in full, or as this process verified it before, with its
+    revocation still to check then; raises ``InvalidTokenError``."""
+    now = _now()
     verified = server.verified.current(token, now)
     if verified is None:
         keys = server.verifying(Document.ACCESS_TOKEN, engine, now)
+        revoked = SqlRevokedTokens(engine)
         access = verify_access_token(token, keys, server.context, now=now, revoked=revoked)
         server.verified.remember(
             token, access, unverified_header(token, InvalidTokenError).text("kid")
         )
-        return access
+        return access, None
     access, kid = verified
-    if revoked.is_refused(access.jti, access.client_id, kid):
-        raise InvalidTokenError("token revoked or its signing key withdrawn")
-    return access
+    return access, RevocationCheck(access.jti, access.client_id, kid)
+
+
+def _refuse_revoked(engine: Engine, check: RevocationCheck | None) -> None:
+    if check is not None and SqlRevokedTokens(engine).is_refused(check):
+        raise InvalidTokenError(REVOKED_DETAIL)
 
 
 @dataclass(frozen=True)
@@ -226,17 +243,29 @@ class Presented:
 
 
 def verify_presented(
-    server: AuthServer, dpop: DPoPGuard, engine: Engine, presented: Presented
-) -> AccessToken:
+    server: AuthServer,
+    dpop: DPoPGuard,
+    engine: Engine,
+    presented: Presented,
+    *,
+    defer_revocation: bool = False,
+) -> tuple[AccessToken, RevocationCheck | None]:
     """The access token a request presents (RFC 6750; RFC 9449 section 7): a DPoP-bound token
     only under the DPoP scheme with a fresh proof by its key, the DPoP scheme only with a bound
-    token. A refusal of either carries a ``DPoP`` challenge; raises ``InvalidTokenError``."""
+    token. A refusal of either carries a ``DPoP`` challenge; raises ``InvalidTokenError``.
+
+    Returned with the token: its revocation check when it is left to the caller - only with
+    ``defer_revocation``, for a bearer token this process verified before - who must settle
+    it (:meth:`RevocationCheck.settle`) before serving the token anything; else None."""
     confirmation: str | None = None
     try:
-        access = verify_bearer(server, engine, presented.token)
+        access, check = _verified(server, engine, presented.token)
+        if defer_revocation and access.confirmation is None and presented.scheme != DPOP_SCHEME:
+            return access, check
+        _refuse_revoked(engine, check)
         confirmation = access.confirmation
         if confirmation is None and presented.scheme != DPOP_SCHEME:
-            return access
+            return access, None
         if confirmation is None:
             raise InvalidTokenError("the DPoP scheme needs a DPoP-bound token")
         if presented.scheme != DPOP_SCHEME:
@@ -247,7 +276,7 @@ def verify_presented(
         url = server.context.issuer + presented.path
         target = ProofTarget(presented.method, url, presented.token)
         dpop.check(proof, target, _now(), bound_to=confirmation)
-        return access
+        return access, None
     except (InvalidTokenError, InvalidDPoPProofError, UseDPoPNonceError) as exc:
         if presented.scheme != DPOP_SCHEME and confirmation is None:
             raise

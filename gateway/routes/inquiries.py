@@ -32,7 +32,8 @@ from gateway.auth import (
     SharingInquirer,
     inquirer,
     inquiry_caller,
-    screen,
+    revocation_of,
+    screen_deferring,
     screen_now,
 )
 from gateway.inquiries import service
@@ -49,6 +50,7 @@ from gateway.inquiries.schemas import (
     public_statement,
 )
 from gateway.inquiries.service import InquiryDesk, Statement
+from gateway.oauth.repository import RevocationCheck
 from gateway.offload import in_thread, run_to_the_end
 from gateway.problem_handlers import problem_responses, validation_errors
 from gateway.ratelimit import PUBLIC_LOOKUP
@@ -81,8 +83,9 @@ class InquiryRoute(StrictRoute):
     the app's screen (:func:`gateway.auth.screen`, its one app-wide dependency), the caller
     (:func:`gateway.auth.inquiry_caller`), the inquiry asked (:func:`_asked`) - with the screen
     in the same hand-over to a worker thread as the inquiry's reads where those are handed
-    over (PostgreSQL). A body that is not valid, and a route with parameters (the public
-    lookup), go through the framework, which answers them as it answers any route."""
+    over (PostgreSQL), and the token's revocation read by the inquiry (:func:`_inquiry`). A
+    body that is not valid, and a route with parameters (the public lookup), go through the
+    framework, which answers them as it answers any route."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -167,7 +170,8 @@ async def _answer(
 ) -> Response:
     """The inquiry ``asked()`` states, in a task of its own, which finishes - registered - even
     if the client goes away meanwhile. ``screened`` False: the request is screened
-    (:func:`gateway.auth.screen`) first, in that task, and ``asked`` reads its caller then."""
+    (:func:`gateway.auth.screen_deferring`) first, in that task, and ``asked`` reads its caller
+    then."""
     answer = await run_to_the_end(_inquiry(request, asked, screened))
     return Response(answer.body, media_type="application/json")
 
@@ -179,12 +183,14 @@ async def _inquiry(
     event loop (no thread waits for the log). On SQLite the reads run on the event loop: they
     never wait for a writer (WAL), and handing them to a thread cost more than they do; on
     PostgreSQL in a worker thread, with the screen when it is still to run: one hand-over per
-    inquiry, not one for the screen and one for the reads."""
+    inquiry, not one for the screen and one for the reads. A screen run here leaves the
+    token's revocation to the inquiry's reads (:func:`service.prepare`): an authorized
+    inquiry reads it with its grant and its file, in one statement."""
     state = request.app.state
     if state.reads_inline:
         if not screened:
-            await screen(request)
-        prepared = _prepare(state, asked())
+            await screen_deferring(request)
+        prepared = _prepare(state, asked(), revocation_of(request))
     else:
         prepared = await in_thread(_screened_prepare, request, asked, screened)
     return await service.register_async(prepared)
@@ -195,18 +201,20 @@ def _screened_prepare(
 ) -> service.Prepared:
     """:func:`_prepare` in a worker thread, the request screened first when it is not yet."""
     if not screened:
-        screen_now(request)
-    return _prepare(request.app.state, asked())
+        screen_now(request, defer_revocation=True)
+    return _prepare(request.app.state, asked(), revocation_of(request))
 
 
-def _prepare(state: State, statement: Statement) -> service.Prepared:
+def _prepare(
+    state: State, statement: Statement, revocation: RevocationCheck | None = None
+) -> service.Prepared:
     """Decided, read and redacted in a unit of work that ends before the registration."""
     with kept_unit_of_work(state.engine) as session:
-        return service.prepare(_desk(state, session), statement)
+        return service.prepare(_desk(state, session, revocation), statement)
 
 
-def _desk(state: State, session: Session) -> InquiryDesk:
-    return InquiryDesk(session, state.audit_log, state.keys, datetime.now(UTC))
+def _desk(state: State, session: Session, revocation: RevocationCheck | None = None) -> InquiryDesk:
+    return InquiryDesk(session, state.audit_log, state.keys, datetime.now(UTC), revocation)
 
 
 @router.post(

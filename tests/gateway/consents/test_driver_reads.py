@@ -5,13 +5,18 @@ written reads its own write, not the committed row."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import text, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+from consent.errors import InvalidTokenError
 from consent.grants import GrantState
 from gateway.archive.views import FileRevision
 from gateway.consents.repository import GRANTS, SqlGrantStore
+from gateway.oauth.repository import RevocationCheck, SqlRevokedTokens, SqlWithdrawnKeys
+from gateway.parties.models import Party
 from gateway.storage.db import unit_of_work
 from gateway.storage.reads import driver_reads
 from tests.gateway.consents.factories import Flow
@@ -104,3 +109,43 @@ def _revision(session: Session, held_by: str) -> int | None:
         text("SELECT revision FROM archive_files WHERE subject_key = :k"), {"k": held_by}
     ).scalar()
     return None if found is None else int(found)
+
+
+def test_the_grant_read_finds_the_tokens_refusal_as_the_tokens_own_read_does(flow: Flow) -> None:
+    """Read with the grant, a token's refusal - revoked on its own, its client disabled, its
+    signing key withdrawn, or none of them - is what the token's own read finds, at the driver
+    level and in a session that has begun; with no such grant nothing is found and the
+    token's own read settles it (fail-closed: a refused token always raises)."""
+    grant_id = flow.active()
+    disabled = flow.register_establishment()["client_id"]
+    revoked, withdrawn = SqlRevokedTokens(flow.engine), SqlWithdrawnKeys(flow.engine)
+    revoked.revoke("jti-revoked", datetime.now(UTC) + timedelta(hours=1))
+    withdrawn.withdraw("kid-withdrawn", datetime.now(UTC))
+    with unit_of_work(flow.engine) as session:
+        session.execute(update(Party).where(col(Party.client_id) == disabled).values(disabled=True))
+        grant = SqlGrantStore(session).get(grant_id)
+    assert grant is not None
+    cases = [
+        (RevocationCheck("jti-good", "bank", "kid-good"), False),
+        (RevocationCheck("jti-revoked", "bank", "kid-good"), True),
+        (RevocationCheck("jti-good", disabled, "kid-good"), True),
+        (RevocationCheck("jti-good", "bank", "kid-withdrawn"), True),
+    ]
+    for begun in (False, True):
+        for check, refused in cases:
+            assert revoked.is_refused(check) is refused
+            with unit_of_work(flow.engine) as session:
+                if begun:
+                    session.connection()
+                store, read, missing = SqlGrantStore(session), replace(check), replace(check)
+                found, _ = store.get_with_file(grant_id, grant.subject_key, read)
+                assert found == grant and read.refused is refused, (check, begun)
+                assert store.get_with_file("g-unknown", grant.subject_key, missing) == (None, None)
+                assert missing.refused is None
+                for settled in (read, missing):
+                    if refused:
+                        with pytest.raises(InvalidTokenError):
+                            settled.settle(session)
+                    else:
+                        settled.settle(session)
+                    assert settled.refused is refused

@@ -119,8 +119,10 @@ class World:
 
     def send(self, request: Request, persona: str | None) -> httpx.Response:
         """Send ``request`` as a demo persona (``None``: anonymous)."""
+        return self.send_with(request, self.headers(persona))
+
+    def send_with(self, request: Request, headers: dict[str, str]) -> httpx.Response:
         method, path, body = request
-        headers = self.headers(persona)
         response: httpx.Response = (
             self.client.get(path, headers=headers)
             if method == "GET"

@@ -1,24 +1,30 @@
 """The inquiry routes served without the framework's dependency solving run exactly what it
 would have run for them: the app's screen, then the channel's caller - the screen handed to a
-worker thread together with the inquiry's reads where those are handed over."""
+worker thread together with the inquiry's reads where those are handed over, and the token's
+revocation read by the inquiry itself: a token revoked after it was verified is refused 401
+before anything is registered or counted, on every channel and whatever the inquiry asked."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import jwt
 import pytest
 from fastapi import FastAPI, routing
 
 from gateway import offload
 from gateway.auth import inquirer, screen
-from gateway.consents.repository import _GRANT_AND_FILE
-from gateway.oauth.repository import _REFUSED
+from gateway.consents.repository import _GRANT_FILE_AND_TOKEN
+from gateway.oauth.repository import SqlRevokedTokens
 from gateway.ratelimit import PUBLIC_LOOKUP
 from gateway.routes.inquiries import CHANNELS, InquiryRoute
 from gateway.storage.reads import DriverReads, Query
+from tests.gateway.factories import access_token
 from tests.gateway.inquiries.factories import World
+from tests.gateway.test_problems import assert_problem
 
 T = TypeVar("T")
 
@@ -74,11 +80,11 @@ def test_an_inquiry_hands_its_screen_and_its_reads_to_a_thread_at_most_once(
     assert world.state.reads_inline or expected == 1
 
 
-def test_an_authorized_inquiry_reads_its_grant_and_its_files_revision_in_one_statement(
+def test_an_authorized_inquiry_reads_its_tokens_revocation_grant_and_file_in_one_statement(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Once the view is kept: the token's revocation, then the grant with the revision the
-    view is kept by - two reads, not three."""
+    """Once the view is kept, an authorized inquiry reads one statement: whether its token is
+    refused, the grant and the revision the view is kept by."""
     grant_id = world.grant()
     request, headers = world.authorized(grant_id), world.headers("establishment")
     read: list[Query] = []
@@ -93,4 +99,68 @@ def test_an_authorized_inquiry_reads_its_grant_and_its_files_revision_in_one_sta
         read.clear()
         response = world.client.post(request[1], json=request[2], headers=headers)
         assert response.status_code == 200, response.text
-    assert read == [_REFUSED, _GRANT_AND_FILE]
+    assert read == [_GRANT_FILE_AND_TOKEN]
+
+
+def test_a_token_revoked_after_its_verification_is_refused_on_every_channel(
+    world: World,
+) -> None:
+    """Each channel's token serves one inquiry - verified in full, then remembered - and is
+    revoked: its next inquiry is refused 401, with nothing registered and no use counted."""
+    for channel in SERVED_BY:
+        request = world.request(channel)
+        headers = _fresh_headers(world, channel)
+        assert world.send_with(request, headers).status_code == 200
+        _revoke(world, headers)
+        size = world.log_size()
+        grant_id = (request[2] or {}).get("grant_id")
+        uses = None if grant_id is None else world.uses(grant_id)
+        refused = world.send_with(request, headers)
+        assert assert_problem(refused, 401)["error"] == "invalid_token", channel
+        assert refused.headers["www-authenticate"].startswith("Bearer "), channel
+        assert world.log_size() == size, channel
+        assert grant_id is None or world.uses(grant_id) == uses
+
+
+def test_a_revoked_token_is_refused_whatever_its_inquiry_would_have_been_refused_for(
+    world: World,
+) -> None:
+    """An inquiry that would be refused and registered - no such grant (nothing for the
+    token's revocation to be read with), a purpose the grant does not name, a category outside
+    the sharing scope (income) - is refused 401 instead when its token is revoked: the refusal of
+    an unauthenticated caller is not registered."""
+    grant_id = world.grant()
+    asked = {
+        "establishment": [
+            world.authorized("g-no-such-grant"),
+            world.authorized(grant_id, purpose="credit_card_approval"),
+        ],
+        "agency": [world.sharing(categories=["basic", "income"])],
+    }
+    for persona, requests in asked.items():
+        headers = _fresh_headers(world, persona)
+        for request in requests:  # registered refusals while the token is good
+            response = world.send_with(request, headers)
+            assert response.status_code in (403, 404, 422), response.text
+        _revoke(world, headers)
+        size = world.log_size()
+        for request in requests:
+            assert assert_problem(world.send_with(request, headers), 401)
+        assert world.log_size() == size
+    assert world.uses(grant_id) == 0
+
+
+def _fresh_headers(world: World, channel_or_persona: str) -> dict[str, str]:
+    """A token of its own (the module's are kept for other tests)."""
+    persona = SERVED_BY.get(channel_or_persona, channel_or_persona)
+    if persona == "citizen":
+        token = world.flow.citizen_token()
+    else:
+        token = access_token(world.client, world.flow.credentials[persona])
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _revoke(world: World, headers: dict[str, str]) -> None:
+    token = headers["Authorization"].removeprefix("Bearer ")
+    jti = jwt.decode(token, options={"verify_signature": False})["jti"]
+    SqlRevokedTokens(world.flow.engine).revoke(jti, datetime.now(UTC) + timedelta(hours=1))
