@@ -81,15 +81,13 @@ def authenticate(request: Request, *, defer_revocation: bool = False) -> None:
     scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() not in SCHEMES or not credentials:
         return
-    server: AuthServer = request.app.state.auth_server
-    presented = Presented(
-        scheme.lower(),
-        credentials.strip(),
-        tuple(request.headers.getlist("dpop")),
-        request.method,
-        request.url.path,
-    )
     state = request.app.state
+    proofs = tuple(request.headers.getlist("dpop"))
+    # The path a proof must name; with none sent it is never read, and the request's URL,
+    # parsed from its headers, costs about 3 % of an inquiry.
+    path = request.url.path if proofs else ""
+    presented = Presented(scheme.lower(), credentials.strip(), proofs, request.method, path)
+    server: AuthServer = state.auth_server
     try:
         token, revocation = verify_presented(
             server, state.dpop, state.engine, presented, defer_revocation=defer_revocation

@@ -233,7 +233,8 @@ def _refuse_revoked(engine: Engine, check: RevocationCheck | None) -> None:
 @dataclass(frozen=True)
 class Presented:
     """What a request presents: its ``Authorization`` scheme (lower case) and token, its
-    ``DPoP`` header values, and the method and path the proof must name."""
+    ``DPoP`` header values, and the method and path a proof must name (the path is read only
+    when a proof is sent)."""
 
     scheme: str
     token: str
