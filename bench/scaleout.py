@@ -81,7 +81,8 @@ class ScaleOutReport:
             + ", ".join(f"{name}: {n}" for name, n in sorted(self.refused_by.items())),
             f"revocation      {self.revocations} grants revoked under a stream to both; "
             f"{self.inquiries_after_revocation} inquiries sent after the revoke returned, "
-            f"{self.served_after_revocation} served; a token revoked at a refused at b: "
+            f"{self.served_after_revocation} served; a token revoked at a refused at b (an "
+            f"inquiry's too, the token verified at b before): "
             f"{_yes(self.token_refused_by_other)}; an assertion used at a replayed at b "
             f"refused: {_yes(self.replay_refused_by_other)}",
             f"audit indices   {count} leaves, indexes {first}..{last}; answers by process "
@@ -287,13 +288,23 @@ def _revocation_round(
 
 
 def _revoked_token(clients: _Clients, problems: list[str]) -> bool:
-    """An access token revoked at one process is refused by the other at once."""
+    """An access token revoked at one process is refused by the other at once: on a route it
+    never sent there, and on an inquiry route where the other had verified it before (there
+    the inquiry's own read checks the revocation)."""
     token = clients.token("establishment", clients.a)
+    headers = {"Authorization": f"Bearer {token}"}
+    citizen = {"kind": "id_number", "value": clients.credentials["citizen"]["id_number"]}
+    inquiry = {
+        "grant_id": "cg_none",
+        "subject": citizen,
+        "purpose": PURPOSE,
+        "categories": CATEGORIES,
+    }
+    before = clients.b.post("/v1/inquiries/authorized", json=inquiry, headers=headers).status_code
     form = {"token": token, **clients.assertion("establishment")}
     clients.a.post("/oauth/revoke", data=form).raise_for_status()
-    headers = {"Authorization": f"Bearer {token}"}
     body: dict[str, Any] = {
-        "subject": {"kind": "id_number", "value": clients.credentials["citizen"]["id_number"]},
+        "subject": citizen,
         "purpose": PURPOSE,
         "categories": CATEGORIES,
         "validity_days": 30,
@@ -302,7 +313,13 @@ def _revoked_token(clients: _Clients, problems: list[str]) -> bool:
     status = clients.b.post("/v1/consent-requests", json=body, headers=headers).status_code
     if status != 401:
         problems.append(f"a token revoked at a was answered {status} by b")
-    return status == 401
+    inquired = clients.b.post("/v1/inquiries/authorized", json=inquiry, headers=headers)
+    if before == 401 or inquired.status_code != 401:
+        problems.append(
+            f"an inquiry with a token revoked at a was answered {inquired.status_code} by b"
+            f" ({before} before the revocation)"
+        )
+    return status == 401 and inquired.status_code == 401 and before != 401
 
 
 def _replayed_assertion(clients: _Clients, problems: list[str]) -> bool:
