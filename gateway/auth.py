@@ -67,14 +67,14 @@ async def _screen(request: Request, *, defer_revocation: bool) -> None:
         await in_thread(screen_now, request, defer_revocation=defer_revocation)
 
 
-def screen_now(request: Request, *, defer_revocation: bool = False) -> None:
+def screen_now(request: Request, *, defer_revocation: bool) -> None:
     """:func:`screen` in the calling thread; with ``defer_revocation``,
     :func:`screen_deferring`."""
     authenticate(request, defer_revocation=defer_revocation)
     enforce_rate_limit(request)
 
 
-def authenticate(request: Request, *, defer_revocation: bool = False) -> None:
+def authenticate(request: Request, *, defer_revocation: bool) -> None:
     """App-wide: verify an access token when one is sent; never refuses by itself. With
     ``defer_revocation``, a bearer token's revocation may be left to the request's own reads:
     :func:`revocation_of` tells."""

@@ -132,8 +132,8 @@ class SqlGrantStore:
         ``held_by`` (a subject key), in ONE read: an authorized inquiry looks its view up by
         that revision, which would otherwise take a read - on PostgreSQL a round trip - of its
         own. With ``revocation``, the same read finds whether the inquirer's token is refused
-        (:meth:`RevocationCheck.found`; not when there is no such grant). Neither when there
-        is no such grant."""
+        (:meth:`RevocationCheck.found`). Neither the grant nor the revision - and nothing
+        about the token - when there is no such grant."""
         if revocation is None:
             row = first_in(self._session, _GRANT_AND_FILE, read_grant=grant_id, held_by=held_by)
         else:

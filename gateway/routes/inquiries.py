@@ -206,14 +206,14 @@ def _screened_prepare(
 
 
 def _prepare(
-    state: State, statement: Statement, revocation: RevocationCheck | None = None
+    state: State, statement: Statement, revocation: RevocationCheck | None
 ) -> service.Prepared:
     """Decided, read and redacted in a unit of work that ends before the registration."""
     with kept_unit_of_work(state.engine) as session:
         return service.prepare(_desk(state, session, revocation), statement)
 
 
-def _desk(state: State, session: Session, revocation: RevocationCheck | None = None) -> InquiryDesk:
+def _desk(state: State, session: Session, revocation: RevocationCheck | None) -> InquiryDesk:
     return InquiryDesk(session, state.audit_log, state.keys, datetime.now(UTC), revocation)
 
 
