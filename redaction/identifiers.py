@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 from redaction.errors import InvalidIdentifier
 
@@ -244,10 +245,14 @@ def _valid_or_none(validate: Callable[..., str], value: str, **options: date) ->
         return None
 
 
+@lru_cache(maxsize=4096)
 def parse_identifier(
     kind: str, value: str, *, document_type: str | None = None, on: date
 ) -> SubjectIdentifier:
-    """Validate an archive index of the given kind; ``on`` bounds the birth date of ID numbers."""
+    """Validate an archive index of the given kind; ``on`` bounds the birth date of ID numbers.
+    A pure function of its arguments, kept for the last indexes parsed in this process (in
+    memory only): under load the same subjects are asked again and again, and the check
+    characters' arithmetic cost about 2 % of an inquiry."""
     if kind == IdentifierKind.OTHER_DOCUMENT:
         return _validate_document(document_type, value)
     if document_type is not None:

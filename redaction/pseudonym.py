@@ -36,8 +36,11 @@ def _requester_key(master_key: bytes, requester_id: str, version: int) -> bytes:
     return HKDF(algorithm=SHA256(), length=32, salt=None, info=info).derive(master_key)
 
 
+@lru_cache(maxsize=4096)
 def pseudonym(master_key: bytes, requester_id: str, subject_key: str, version: int) -> str:
-    """The pseudonym of ``subject_key`` (see :attr:`SubjectIdentifier.key`) for one requester."""
+    """The pseudonym of ``subject_key`` (see :attr:`SubjectIdentifier.key`) for one requester;
+    the last ones computed are kept in memory (every inquiry derives its subject's internal
+    pseudonym: about 2 % of an inquiry under load)."""
     key = _requester_key(master_key, requester_id, version)
     digest = hmac.digest(key, subject_key.encode(), "sha256")
     return f"p{version}-" + base64.b32encode(digest[:20]).decode().lower()

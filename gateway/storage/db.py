@@ -3,7 +3,8 @@
 SQLite (WAL, foreign keys on, a busy timeout) is the default; PostgreSQL through psycopg 3 for
 scale-out. Services never commit: the unit of work around a request or a command does.
 Engines hide bound parameters (``hide_parameters``): an error that reaches a log names the
-statement, never its values - a jti, a username, a subject's key.
+statement, never its values - a jti, a username, a subject's key. JSON columns are read with
+orjson: the stdlib's decoder was a fifth of reading a grant's row.
 
 Durability: SQLite runs ``synchronous=FULL``, so every commit - the audit log's batches among
 them - syncs the write-ahead log to the disk before it returns and survives a power loss, not
@@ -21,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
@@ -36,11 +38,17 @@ def make_engine(url: str) -> Engine:
             connect_args={"check_same_thread": False, "timeout": 30},
             pool_size=48,
             hide_parameters=True,
+            json_deserializer=orjson.loads,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(
-        url, pool_size=16, max_overflow=16, pool_pre_ping=True, hide_parameters=True
+        url,
+        pool_size=16,
+        max_overflow=16,
+        pool_pre_ping=True,
+        hide_parameters=True,
+        json_deserializer=orjson.loads,
     )
 
 
