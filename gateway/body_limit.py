@@ -2,8 +2,9 @@
 
 A body longer than ``GATEWAY_MAX_BODY_BYTES`` is refused with a 413 problem: before anything
 is read when its ``Content-Length`` says so, otherwise as soon as the bytes received pass the
-ceiling - a chunked body is never buffered beyond it. A refused request reaches no route with
-its body, so nothing of it is stored.
+ceiling - a chunked body is never buffered beyond it (a body of a declared length is not
+counted again: the server reads no more of it than declared). A refused request reaches no
+route with its body, so nothing of it is stored.
 """
 
 from __future__ import annotations
@@ -26,10 +27,16 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await http_problem(TOO_LARGE)(scope, receive, send)
-            return
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length", "")
+        if declared.isdigit():
+            if int(declared) > self.max_bytes:
+                await http_problem(TOO_LARGE)(scope, receive, send)
+                return
+            if "transfer-encoding" not in headers:
+                # The server reads no more of the body than its declared length.
+                await self.app(scope, receive, send)
+                return
         received = 0
 
         async def limited_receive() -> Message:
