@@ -150,7 +150,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     add_exception_handlers(app, https=settings.https)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware, https=settings.https)
-    app.add_middleware(telemetry.TelemetryMiddleware)
+    if not telemetry.tracer.quiet:  # no exporter: no span to record, no layer to pass
+        app.add_middleware(telemetry.TelemetryMiddleware)
     if settings.trusted_proxies:  # the client's address from X-Forwarded-For, only from them
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     mount_docs(app)
