@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import Row, TextClause, Update, and_, bindparam, or_, text, update
+from sqlalchemy import Row, and_, bindparam, or_, text, update
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
@@ -28,7 +28,7 @@ from gateway.archive.views import FileRevision
 from gateway.audit_log.models import table
 from gateway.consents.models import GrantRow
 from gateway.oauth.repository import TOKEN_REFUSED, RevocationCheck
-from gateway.storage.reads import Query, first_in
+from gateway.storage.reads import Query, execute_in, first_in
 
 ACTIVE_OR_PAUSED = (GrantState.ACTIVE.value, GrantState.PAUSED.value)
 GRANTS = table(GrantRow)
@@ -218,18 +218,20 @@ class SqlGrantStore:
 
     def consume_use(self, grant_id: str, now: datetime) -> int | None:
         statement = _COUNT_USE_SKIP_LOCKED if self._skip_locked else _COUNT_USE
-        parameters = {"counted_grant": grant_id, "now": now}
-        remaining = self._session.connection().execute(statement, parameters).scalar_one_or_none()
-        return None if remaining is None else int(remaining)
+        row = execute_in(self._session, statement, counted_grant=grant_id, now=now)
+        return int(row[0].remaining) if row else None
 
     def consume_uses(self, uses: Mapping[str, int], first: datetime, last: datetime) -> set[str]:
-        connection = self._session.connection()
-        statement = _count_uses(connection.dialect.name, skip_locked=self._skip_locked)
-        parameters = {"asked": orjson.dumps(uses).decode(), "first": first, "last": last}
-        return set(connection.execute(statement, parameters).scalars())
+        dialect = self._session.get_bind().dialect.name
+        statement = _count_uses(dialect, skip_locked=self._skip_locked)
+        asked = orjson.dumps(uses).decode()
+        return {
+            row[0]
+            for row in execute_in(self._session, statement, asked=asked, first=first, last=last)
+        }
 
 
-def _count_use(*, skip_locked: bool) -> Update:
+def _count_use(*, skip_locked: bool) -> Query:
     """The ONE conditional statement of :meth:`SqlGrantStore.consume_use`, built once."""
     now = bindparam("now", type_=GRANTS.c.expires_at.type)
     usable = and_(
@@ -242,16 +244,16 @@ def _count_use(*, skip_locked: bool) -> Update:
     if skip_locked:
         free = select(GRANTS.c.grant_id).where(usable).with_for_update(skip_locked=True)
         usable = and_(usable, GRANTS.c.grant_id.in_(free.scalar_subquery()))
-    return (
+    return Query(
         update(GRANTS)
         .where(usable)
         .values(uses=GRANTS.c.uses + 1)
-        .returning(GRANTS.c.max_uses - GRANTS.c.uses)
+        .returning((GRANTS.c.max_uses - GRANTS.c.uses).label("remaining"))
     )
 
 
 @cache
-def _count_uses(dialect: str, *, skip_locked: bool) -> TextClause:
+def _count_uses(dialect: str, *, skip_locked: bool) -> Query:
     """The ONE conditional statement of :meth:`SqlGrantStore.consume_uses`, built once: the
     uses asked of each grant are a JSON object (grant id: uses) the database unfolds, and each
     grant is reached by its key alone, whatever the planner's statistics say. The conditions on
@@ -267,10 +269,12 @@ def _count_uses(dialect: str, *, skip_locked: bool) -> TextClause:
     whole."""
     statement = _COUNT_USES[dialect].format(skip=" SKIP LOCKED" if skip_locked else "")
     instant = GRANTS.c.expires_at.type
-    return text(statement).bindparams(
-        bindparam("active", GrantState.ACTIVE.value),
-        bindparam("first", type_=instant),
-        bindparam("last", type_=instant),
+    return Query(
+        text(statement).bindparams(
+            bindparam("active", GrantState.ACTIVE.value),
+            bindparam("first", type_=instant),
+            bindparam("last", type_=instant),
+        )
     )
 
 

@@ -29,6 +29,7 @@ from gateway.rights.models import (
     ObjectionState,
     RestorationApplication,
 )
+from gateway.storage.reads import Query, execute_in
 from redaction.records import RecordStatus
 
 OPEN = ObjectionState.OPEN.value
@@ -104,8 +105,9 @@ def add_disclosures(session: Session, received: Iterable[Received]) -> None:
         for leaf_index, requester, record_ids in received
     ]
     if any(record_ids for _, _, record_ids in inquiries):
-        parameters = {"received": orjson.dumps(inquiries).decode()}
-        session.execute(_ADD_DISCLOSURES[session.get_bind().dialect.name], parameters)
+        received_json = orjson.dumps(inquiries).decode()
+        statement = _ADD_DISCLOSURES[session.get_bind().dialect.name]
+        execute_in(session, statement, received=received_json)
 
 
 # Written for the authorized inquiries of a batch of the log, in its transaction: ONE statement,
@@ -116,18 +118,23 @@ _DISCLOSED = (
     "INSERT INTO disclosures (leaf_index, record_id, requester) SELECT {columns} FROM {unfold}"
 )
 _ADD_DISCLOSURES = {
-    "sqlite": text(
-        _DISCLOSED.format(
-            columns="json_extract(inquiry.value, '$[0]'), record.value, "
-            "json_extract(inquiry.value, '$[1]')",
-            unfold="json_each(:received) AS inquiry, json_each(inquiry.value, '$[2]') AS record",
+    "sqlite": Query(
+        text(
+            _DISCLOSED.format(
+                columns="json_extract(inquiry.value, '$[0]'), record.value, "
+                "json_extract(inquiry.value, '$[1]')",
+                unfold="json_each(:received) AS inquiry, "
+                "json_each(inquiry.value, '$[2]') AS record",
+            )
         )
     ),
-    "postgresql": text(
-        _DISCLOSED.format(
-            columns="CAST(inquiry ->> 0 AS BIGINT), record, inquiry ->> 1",
-            unfold="json_array_elements(CAST(:received AS json)) AS inquiry, "
-            "json_array_elements_text(inquiry -> 2) AS record",
+    "postgresql": Query(
+        text(
+            _DISCLOSED.format(
+                columns="CAST(inquiry ->> 0 AS BIGINT), record, inquiry ->> 1",
+                unfold="json_array_elements(CAST(:received AS json)) AS inquiry, "
+                "json_array_elements_text(inquiry -> 2) AS record",
+            )
         )
     ),
 }

@@ -1,6 +1,7 @@
 """Reads at the driver level for the statements on the inquiries' path: a token's revocation,
 a grant, the revision of a subject's file, a requester's sector and legal bases, a caller's
-archive index and notes, the audit log's stored hashes.
+archive index and notes, the audit log's stored hashes; and the writes of the log's batches
+that settle an inquiry (a use counted, the records disclosed: :func:`execute_in`).
 
 Why not SQLAlchemy's statement layer there: for a one-row indexed lookup, building the
 statement's cache key, the execution context and the result costs several times the lookup
@@ -27,9 +28,10 @@ from functools import partial
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary, ref
 
-from sqlalchemy import Engine, event
+from sqlalchemy import ColumnElement, Engine, TextClause, event
 from sqlalchemy.engine.interfaces import DBAPIConnection, Dialect
 from sqlalchemy.sql import CompoundSelect, Select
+from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel import Session
 
 Processor = Callable[[Any], Any] | None
@@ -39,9 +41,13 @@ CONNECTIONS = 8
 
 
 class Query:
-    """A Core SELECT run at the driver level: compiled on first use with each dialect."""
+    """A Core statement run at the driver level: compiled on first use with each dialect. A
+    SELECT, or a write (:func:`execute_in`): an UPDATE with its RETURNING, a textual
+    statement."""
 
-    def __init__(self, statement: Select[Any] | CompoundSelect[Any]) -> None:
+    def __init__(
+        self, statement: Select[Any] | CompoundSelect[Any] | UpdateBase | TextClause
+    ) -> None:
         self.statement = statement
         self._compiled: dict[str, _Compiled] = {}
 
@@ -58,37 +64,71 @@ class _Compiled:
         sql: str,
         defaults: Mapping[str, Any],
         positions: tuple[str, ...] | None,
+        binds: Mapping[str, Callable[[Any], Any]],
         processors: tuple[Processor, ...],
         names: tuple[str, ...],
     ) -> None:
         self.sql = sql
         self._defaults = defaults
         self._positions = positions
+        self._binds = binds
         self._processors = processors
-        self._row = _row_type(names)
+        self._row = _row_type(names) if names else None
 
     @classmethod
-    def of(cls, statement: Select[Any] | CompoundSelect[Any], dialect: Dialect) -> _Compiled:
+    def of(
+        cls,
+        statement: Select[Any] | CompoundSelect[Any] | UpdateBase | TextClause,
+        dialect: Dialect,
+    ) -> _Compiled:
         compiled = statement.compile(dialect=dialect)
+        columns = _columns(statement)
         processors = tuple(
             column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in statement.selected_columns
+            for column in columns.values()
         )
-        names = tuple(statement.selected_columns.keys())
+        binds = {
+            name: process
+            for name, bind in compiled.binds.items()
+            if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        }
+        names = tuple(columns)
         positions = tuple(compiled.positiontup) if compiled.positiontup is not None else None
-        return cls(compiled.string, dict(compiled.params), positions, processors, names)
+        return cls(compiled.string, dict(compiled.params), positions, binds, processors, names)
 
     def parameters(self, given: Mapping[str, Any]) -> Any:
         merged = {**self._defaults, **given}
+        for name, process in self._binds.items():  # the columns' stored forms (timestamps)
+            if merged.get(name) is not None:
+                merged[name] = process(merged[name])
         if self._positions is None:
             return merged
-        return [merged[name] for name in self._positions]
+        return tuple(merged[name] for name in self._positions)
 
     def result(self, row: tuple[Any, ...]) -> Any:
+        if self._row is None:  # a textual statement's row, as the driver gives it
+            return row
         return self._row._make(
             value if process is None or value is None else process(value)
             for process, value in zip(self._processors, row, strict=True)
         )
+
+
+def _columns(
+    statement: Select[Any] | CompoundSelect[Any] | UpdateBase | TextClause,
+) -> dict[str, ColumnElement[Any]]:
+    """What a row of ``statement`` holds, by name: its selected or returned columns (none: a
+    textual statement's rows are read as the driver gives them)."""
+    if isinstance(statement, TextClause):
+        return {}
+    collection = (
+        statement.exported_columns
+        if isinstance(statement, UpdateBase)
+        else statement.selected_columns
+    )
+    named = {key: column for key, column in collection.items() if key is not None}
+    assert len(named) == len(collection), "every column a row holds is named (label it)"
+    return named
 
 
 def _row_type(names: tuple[str, ...]) -> Any:
@@ -186,7 +226,7 @@ class DriverReads:
 def _fetch_all(sql: str, parameters: Any, connection: DBAPIConnection) -> Sequence[Any]:
     with closing(connection.cursor()) as cursor:
         cursor.execute(sql, parameters)
-        return cursor.fetchall()
+        return cursor.fetchall() if cursor.description is not None else []
 
 
 _READS: WeakKeyDictionary[Engine, DriverReads] = WeakKeyDictionary()
@@ -221,3 +261,18 @@ def all_in(session: Session, query: Query, **parameters: Any) -> list[Any]:
     if not session.in_transaction() and isinstance(bind, Engine):
         return driver_reads(bind).all(query, **parameters)
     return list(session.execute(query.statement, parameters))
+
+
+def execute_in(session: Session, query: Query, **parameters: Any) -> list[Any]:
+    """Run ``query`` - a write among them - on ``session``'s connection, in its transaction,
+    at the driver level (what the session holds flushed first); return the rows it returns.
+    The statements of the log's batches (a use counted, the records disclosed): SQLAlchemy's
+    execution of one cost several times the statement, in the transaction every waiting
+    inquiry waits for."""
+    session.flush()
+    connection = session.connection()
+    compiled = query.compiled(connection.dialect)
+    dbapi = connection.connection.dbapi_connection
+    assert dbapi is not None  # a session's connection in a transaction is checked out
+    rows = _fetch_all(compiled.sql, compiled.parameters(parameters), dbapi)
+    return [compiled.result(row) for row in rows]

@@ -9,11 +9,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, event, insert, select
+import orjson
+from sqlalchemy import Connection, insert, select
 from sqlmodel import Session
 
 from consent.requests import new_grant_id
-from gateway.consents.repository import GRANTS, SqlGrantStore
+from gateway.consents.repository import GRANTS, SqlGrantStore, _count_uses
 from tests.gateway.consents.factories import Flow
 
 ACTIVE_GRANTS = 3000
@@ -45,22 +46,15 @@ def _active_grants(flow: Flow) -> list[str]:
 
 
 def _count_statement(connection: Connection, asked: Sequence[str]) -> tuple[str, Any]:
-    """The SQL and the parameters the batch count sends to the driver for ``asked``."""
-    sent: list[tuple[str, Any]] = []
-
-    def keep(*arguments: Any) -> None:
-        _connection, _cursor, statement, parameters, _context, _many = arguments
-        sent.append((statement, parameters))
-
-    event.listen(connection, "before_cursor_execute", keep)
-    try:
-        now = datetime.now(UTC)
-        store = SqlGrantStore(Session(bind=connection), skip_locked=True)
-        assert store.consume_uses({grant_id: 1 for grant_id in asked}, now, now) == set(asked)
-    finally:
-        event.remove(connection, "before_cursor_execute", keep)
-    [counted] = [(sql, parameters) for sql, parameters in sent if "consent_grants" in sql]
-    return counted
+    """The SQL and the parameters the batch count sends to the driver for ``asked`` (the
+    statement run at the driver level, as :meth:`SqlGrantStore.consume_uses` runs it)."""
+    now = datetime.now(UTC)
+    uses = {grant_id: 1 for grant_id in asked}
+    compiled = _count_uses(connection.dialect.name, skip_locked=True).compiled(connection.dialect)
+    given = {"asked": orjson.dumps(uses).decode(), "first": now, "last": now}
+    store = SqlGrantStore(Session(bind=connection), skip_locked=True)
+    assert store.consume_uses(uses, now, now) == set(asked)
+    return compiled.sql, compiled.parameters(given)
 
 
 def _grant_accesses(connection: Connection, statement: str, parameters: Any) -> list[str]:
