@@ -28,7 +28,7 @@ from functools import partial
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary, ref
 
-from sqlalchemy import ColumnElement, Engine, TextClause, event
+from sqlalchemy import ColumnElement, Connection, Engine, TextClause, event
 from sqlalchemy.engine.interfaces import DBAPIConnection, Dialect
 from sqlalchemy.sql import CompoundSelect, Select
 from sqlalchemy.sql.dml import UpdateBase
@@ -270,7 +270,11 @@ def execute_in(session: Session, query: Query, **parameters: Any) -> list[Any]:
     execution of one cost several times the statement, in the transaction every waiting
     inquiry waits for."""
     session.flush()
-    connection = session.connection()
+    connection = session.get_bind()
+    # A session on a connection in a transaction (the log's batch) writes in that transaction:
+    # its connection's, without a session transaction set up around it.
+    if not (isinstance(connection, Connection) and connection.in_transaction()):
+        connection = session.connection()
     compiled = query.compiled(connection.dialect)
     dbapi = connection.connection.dbapi_connection
     assert dbapi is not None  # a session's connection in a transaction is checked out
