@@ -249,7 +249,7 @@ def verify_presented(
     engine: Engine,
     presented: Presented,
     *,
-    defer_revocation: bool = False,
+    defer_revocation: bool,
 ) -> tuple[AccessToken, RevocationCheck | None]:
     """The access token a request presents (RFC 6750; RFC 9449 section 7): a DPoP-bound token
     only under the DPoP scheme with a fresh proof by its key, the DPoP scheme only with a bound

@@ -260,15 +260,15 @@ def all_in(session: Session, query: Query, **parameters: Any) -> list[Any]:
     bind = session.get_bind()
     if not session.in_transaction() and isinstance(bind, Engine):
         return driver_reads(bind).all(query, **parameters)
-    return list(session.execute(query.statement, parameters))
+    return execute_in(session, query, **parameters)
 
 
 def execute_in(session: Session, query: Query, **parameters: Any) -> list[Any]:
     """Run ``query`` - a write among them - on ``session``'s connection, in its transaction,
     at the driver level (what the session holds flushed first); return the rows it returns.
-    The statements of the log's batches (a use counted, the records disclosed): SQLAlchemy's
-    execution of one cost several times the statement, in the transaction every waiting
-    inquiry waits for."""
+    The statements of the log's batches (a use counted, the records disclosed), where
+    SQLAlchemy's execution of one cost several times the statement, in the transaction every
+    waiting inquiry waits for; and :func:`all_in`'s reads in a session that has begun."""
     session.flush()
     connection = session.get_bind()
     # A session on a connection in a transaction (the log's batch) writes in that transaction:
