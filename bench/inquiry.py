@@ -89,13 +89,16 @@ QUICK = Plan(seconds=2, warmup=1, rounds=1)
 class Round:
     """One round: the bare endpoint, then each channel; with the CPU time each server spent
     per request (all its processes, user + system), which a shared machine's load does not
-    change as it changes req/s."""
+    change as it changes req/s, and for each channel how busy the workers' event loops were
+    (:func:`loop_seconds` per second of the run and worker): below 1, the loop waited - for the
+    audit log's batches, or for the interpreter lock its other threads held."""
 
     bare: Measured
     channels: Mapping[str, Measured]
     load_average: float
     bare_cpu_ms: float
     cpu_ms: Mapping[str, float]
+    loop_busy: Mapping[str, float]
 
     @property
     def valid(self) -> bool:
@@ -156,12 +159,26 @@ class Served:
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of process ``pid`` and its children (the server's workers)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    total = 0.0
-    for process in [pid, *map(int, children)]:
-        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+    return sum(map(_cpu_seconds, [pid, *_children(pid)]))
+
+
+def loop_seconds(pid: int, workers: int) -> float:
+    """User + system CPU seconds of the main threads of the server's workers - the threads that
+    run their event loops: with one worker ``pid``'s own, else its children's (uvicorn's
+    supervisor runs no loop)."""
+    loops = [pid] if workers == 1 else _children(pid)
+    return sum(_cpu_seconds(worker, worker) for worker in loops)
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """Of process ``pid``, or of its ``thread`` only."""
+    path = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
+    fields = Path(path).read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -369,22 +386,30 @@ def _measure(seed: Seeded, setting: Setting, plan: Plan, scratch: Path) -> list[
         def load(request: Request, seconds: float) -> Measured:
             return run(request, seconds=seconds, connections=plan.connections, scratch=scratch)
 
-        def cpu_per_request(pid: int, request: Request, seconds: float) -> tuple[Measured, float]:
-            before = cpu_seconds(pid)
+        def cpu_per_request(
+            pid: int, request: Request, seconds: float
+        ) -> tuple[Measured, float, float]:
+            workers = setting.workers
+            before, loop_before = cpu_seconds(pid), loop_seconds(pid, workers)
+            start = time.monotonic()
             measured = load(request, seconds)
-            return measured, (cpu_seconds(pid) - before) / max(measured.requests, 1) * 1000
+            cpu = (cpu_seconds(pid) - before) / max(measured.requests, 1) * 1000
+            elapsed = (time.monotonic() - start) * workers
+            return measured, cpu, (loop_seconds(pid, workers) - loop_before) / elapsed
 
         rounds = []
         for number in range(plan.rounds + 1):  # round 0: warm-up, not kept
             seconds = plan.seconds if number else plan.warmup
-            bare_figures, bare_cpu = cpu_per_request(bare.pid, Request(bare.url), seconds)
-            measured, cpu = {}, {}
+            bare_figures, bare_cpu, _ = cpu_per_request(bare.pid, Request(bare.url), seconds)
+            measured, cpu, busy = {}, {}, {}
             for channel in setting.channels:
                 request = channel_request(channel, seed, gateway.url, tokens)
-                measured[channel], cpu[channel] = cpu_per_request(gateway.pid, request, seconds)
+                measured[channel], cpu[channel], busy[channel] = cpu_per_request(
+                    gateway.pid, request, seconds
+                )
             if number:
                 load_average = os.getloadavg()[0]
-                rounds.append(Round(bare_figures, measured, load_average, bare_cpu, cpu))
+                rounds.append(Round(bare_figures, measured, load_average, bare_cpu, cpu, busy))
     _check_errors(setting, rounds)
     _report(setting, rounds, len(seed.answer), plan)
     return rounds
@@ -416,6 +441,7 @@ def _summary(setting: Setting, rounds: Sequence[Round]) -> dict[str, Any]:
             ),
             "median_p99_ms": statistics.median(r.channels[channel].p99_ms for r in counted),
             "median_cpu_ms": statistics.median(r.cpu_ms[channel] for r in counted),
+            "median_loop_busy": statistics.median(r.loop_busy[channel] for r in counted),
         }
     summary["bare_median_cpu_ms"] = statistics.median(r.bare_cpu_ms for r in counted)
     summary["bare_median_rps"] = statistics.median(r.bare.requests_per_second for r in counted)
@@ -427,30 +453,34 @@ def _report(setting: Setting, rounds: Sequence[Round], size: int, plan: Plan) ->
         f"\ninquiry benchmark, {setting.name}: {len(rounds)} rounds of {plan.seconds:.0f} s per "
         f"side over {plan.connections} connections (wrk), answer {size} bytes",
         f"  {'':<28}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/req':>11}{'ratio':>8}"
-        f"{'load':>7}",
+        f"{'loop':>7}{'load':>7}",
     ]
     for number, measured in enumerate(rounds, 1):
         mark = "" if measured.valid else f"  INVALID: bare below {VALID_BARE:,.0f} req/s"
-        bare_line = _line(f"{number}: bare FastAPI", measured.bare, measured.bare_cpu_ms, "", "")
-        lines.append(bare_line + mark)
+        bare = _line(f"{number}: bare FastAPI", measured.bare, measured.bare_cpu_ms, "", "", "")
+        lines.append(bare + mark)
         for channel, figures in measured.channels.items():
             ratio, load = f"{measured.ratio(channel):.3f}", f"{measured.load_average:.1f}"
-            cpu = measured.cpu_ms[channel]
-            lines.append(_line(f"{number}: {channel}", figures, cpu, ratio, load))
+            cpu, busy = measured.cpu_ms[channel], f"{measured.loop_busy[channel]:.0%}"
+            lines.append(_line(f"{number}: {channel}", figures, cpu, ratio, busy, load))
     counted = [r for r in rounds if r.valid] or list(rounds)
     for channel in setting.channels:
         median = statistics.median(r.ratio(channel) for r in counted)
         cpu = statistics.median(r.cpu_ms[channel] for r in counted)
-        lines.append(f"  {channel}: median ratio {median:.3f}, CPU {cpu:.2f} ms per request")
+        loop = statistics.median(r.loop_busy[channel] for r in counted)
+        lines.append(
+            f"  {channel}: median ratio {median:.3f}, CPU {cpu:.2f} ms per request, "
+            f"event loop busy {loop:.0%}"
+        )
     if not any(r.valid for r in rounds):
         lines.append(f"  INVALID RUN: the bare endpoint stayed below {VALID_BARE:,.0f} req/s")
     print("\n".join(lines), flush=True)
 
 
-def _line(name: str, figures: Measured, cpu_ms: float, ratio: str, load: str) -> str:
+def _line(name: str, figures: Measured, cpu_ms: float, ratio: str, busy: str, load: str) -> str:
     return (
         f"  {name:<28}{figures.requests_per_second:>10,.0f}{figures.p50_ms:>9.1f}"
-        f"{figures.p99_ms:>9.1f}{cpu_ms:>11.2f}{ratio:>8}{load:>7}"
+        f"{figures.p99_ms:>9.1f}{cpu_ms:>11.2f}{ratio:>8}{busy:>7}{load:>7}"
     )
 
 
