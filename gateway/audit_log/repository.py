@@ -43,13 +43,13 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
+from functools import cache, partial
 from itertools import count, islice, repeat
 from typing import cast
 
-from sqlalchemy import Connection, Engine, Table, func, insert, select
+from sqlalchemy import Connection, Engine, Table, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.engine.interfaces import DBAPIConnection, Dialect
 from sqlmodel import Session
 
 from audit.errors import AuditUnavailable
@@ -63,7 +63,7 @@ from gateway.audit_log.models import (
     OPENINGS,
     VERIFICATIONS,
 )
-from gateway.storage.reads import driver_reads
+from gateway.storage.reads import Query, driver_reads, execute_on
 
 # The PostgreSQL advisory lock of the log (any constant shared by every gateway process).
 LOG_LOCK_KEY = 0x61756469746C6F67  # "auditlog"
@@ -125,7 +125,7 @@ def _locked(connection: Connection) -> Iterator[int]:
     reports a transaction open; then :func:`_flush`, in the same mode."""
     if connection.dialect.name != "postgresql":
         with connection.begin():
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            execute_on(connection, _BEGIN_IMMEDIATE)
             yield log_size(connection)
         return
     connection.execution_options(isolation_level="AUTOCOMMIT")
@@ -452,11 +452,15 @@ def _one_by_one(session: Session, settlements: Sequence[Indexed]) -> None:
 
 
 # Run for every batch of appends: built once, so only their execution is paid for.
-_LOG_SIZE = select(func.max(LEAVES.c.leaf_index))
+_LOG_SIZE = Query(select(func.max(LEAVES.c.leaf_index).label("last")))
+_BEGIN_IMMEDIATE = Query(text("BEGIN IMMEDIATE"))
 
 
 def log_size(connection: Connection) -> int:
-    last = connection.execute(_LOG_SIZE).scalar_one()
+    """The number of leaves, read at the driver level: in a batch of the log (SQLite), under
+    its lock, the statement layer had cost more than the read - time the sequencer holds the
+    interpreter, which the event loop then waits for."""
+    last = execute_on(connection, _LOG_SIZE)[0].last
     return 0 if last is None else int(last) + 1
 
 
@@ -497,8 +501,7 @@ def insert_batch(
         with closing(dbapi.cursor()) as cursor:
             cursor.execute(_INSERT_BATCH, parameters)
         return
-    column_type = LEAVES.c.created_at.type.dialect_impl(connection.dialect)
-    bind_time = column_type.bind_processor(connection.dialect)
+    bind_time = _stored_time(connection.dialect)
     created_at = bind_time(now) if bind_time else now  # the column's stored form, once
     _insert_rows(
         connection,
@@ -510,6 +513,12 @@ def insert_batch(
     if opened:
         columns = ("leaf_index", "subject_salt", "response_salt", "subject_key")
         _insert_rows(connection, OPENINGS, columns, opened)
+
+
+@cache
+def _stored_time(dialect: Dialect) -> Callable[[datetime], object] | None:
+    """What turns a leaf's time into its column's stored form on ``dialect``, made once."""
+    return LEAVES.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
 
 
 _INSERT_BATCH = f"""WITH leaves AS (

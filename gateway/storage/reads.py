@@ -275,6 +275,14 @@ def execute_in(session: Session, query: Query, **parameters: Any) -> list[Any]:
     # its connection's, without a session transaction set up around it.
     if not (isinstance(connection, Connection) and connection.in_transaction()):
         connection = session.connection()
+    return execute_on(connection, query, **parameters)
+
+
+def execute_on(connection: Connection, query: Query, **parameters: Any) -> list[Any]:
+    """Run ``query`` on ``connection`` at the driver level, in its transaction (begun first
+    when none is, as the connection's own ``execute`` would); return the rows it returns."""
+    if not connection.in_transaction():
+        connection.begin()
     compiled = query.compiled(connection.dialect)
     dbapi = connection.connection.dbapi_connection
     assert dbapi is not None  # a session's connection in a transaction is checked out
