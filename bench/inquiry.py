@@ -10,8 +10,9 @@ The load is ``wrk`` (:mod:`bench.wrk`, C): 16 keep-alive connections, a fixed ti
 The bare endpoint and the gateway are measured in alternation, several rounds in one run, so
 that both meet the same load of a shared machine; a figure is the median of the rounds' ratios,
 each round's gateway figure divided by that round's bare one. Every round prints req/s, p50 and
-p99 of both sides and the machine's load average. A round whose bare endpoint served fewer than
-:data:`VALID_BARE` req/s is invalid (the machine or the load generator bounds it, not the
+p99 of both sides, the CPU time per request, how busy the gateway's event loops were
+(:func:`loop_seconds`) and the machine's load average. A round whose bare endpoint served fewer
+than :data:`VALID_BARE` req/s is invalid (the machine or the load generator bounds it, not the
 server) and left out of the medians; a run with no valid round is marked invalid.
 
 Settings, in one run: SQLite with one worker, every channel (authorized, sharing, authority,
