@@ -285,6 +285,6 @@ def execute_on(connection: Connection, query: Query, **parameters: Any) -> list[
         connection.begin()
     compiled = query.compiled(connection.dialect)
     dbapi = connection.connection.dbapi_connection
-    assert dbapi is not None  # a session's connection in a transaction is checked out
+    assert dbapi is not None  # a connection in a transaction is checked out
     rows = _fetch_all(compiled.sql, compiled.parameters(parameters), dbapi)
     return [compiled.result(row) for row in rows]
