@@ -54,6 +54,7 @@ from gateway.security_headers import SecurityHeadersMiddleware
 from gateway.settings import Settings
 from gateway.storage.db import make_engine
 from gateway.storage.migrate import require_current
+from gateway.storage.reads import driver_reads
 from gateway.webhooks.worker import running_webhook_worker
 
 DESCRIPTION = """\
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                 yield
             finally:
                 gc.unfreeze()
+                await driver_reads(engine).close_on_loop()
 
     app = FastAPI(
         title="Credit-inquiry consent gateway",
@@ -144,7 +146,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.rate_limits = RateLimits(settings)
-    _place_reads(app, engine, settings)
+    _place_reads(app, settings)
 
     app.openapi = lambda: problem_openapi(app)  # type: ignore[method-assign]
     add_exception_handlers(app, https=settings.https)
@@ -163,11 +165,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     return app
 
 
-def _place_reads(app: FastAPI, engine: Engine, settings: Settings) -> None:
-    """SQLite reads run on the event loop (see :func:`gateway.auth.screen` and
-    :mod:`gateway.routes.inquiries`); the screen's only when its budget is in memory."""
-    app.state.reads_inline = engine.dialect.name == "sqlite"
-    app.state.screen_inline = app.state.reads_inline and not settings.redis_url
+def _place_reads(app: FastAPI, settings: Settings) -> None:
+    """Where a request's screen and reads run (:func:`gateway.auth.screen_waits`): on the event
+    loop unless the screen may wait for Redis."""
+    app.state.shared_budget = bool(settings.redis_url)
 
 
 def _jobs(app: FastAPI, engine: Engine, settings: Settings) -> JobContext:

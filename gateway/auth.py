@@ -32,6 +32,7 @@ from gateway.oauth.repository import RevocationCheck
 from gateway.oauth.service import AuthServer, Presented, verify_presented
 from gateway.offload import in_thread
 from gateway.ratelimit import enforce_rate_limit
+from gateway.storage.bridge import run_on_loop
 from gateway.telemetry import UNAUTHENTICATED, count_inquiry
 from redaction.policies import Channel
 
@@ -47,29 +48,26 @@ SCHEMES = frozenset({"bearer", "dpop"})
 
 async def screen(request: Request) -> None:
     """App-wide, before any route: who is calling, then whether their budget allows it. On the
-    event loop when that only reads SQLite and memory (a bearer token's revocation: one read,
-    which never waits for a writer in WAL mode; the in-process budget) - a hand-over to a
-    thread cost more than the read; in one worker thread otherwise (PostgreSQL, Redis, a DPoP
-    proof's replay record, which is a write)."""
-    await _screen(request, defer_revocation=False)
-
-
-async def screen_deferring(request: Request) -> None:
-    """:func:`screen` for a request whose own reads check its bearer token's revocation
-    (:func:`revocation_of`)."""
-    await _screen(request, defer_revocation=True)
-
-
-async def _screen(request: Request, *, defer_revocation: bool) -> None:
-    if request.app.state.screen_inline and not request.headers.get("dpop"):
-        screen_now(request, defer_revocation=defer_revocation)
+    event loop when that only reads (a bearer token's revocation, once this process verified it;
+    the in-process budget): on PostgreSQL the read is awaited there
+    (:func:`gateway.storage.bridge.run_on_loop`), on SQLite made there (it never waits for a
+    writer in WAL mode) - a hand-over to a thread cost more than the read; in one worker thread
+    when it may wait for more (:func:`screen_waits`)."""
+    if screen_waits(request):
+        await in_thread(screen_now, request, defer_revocation=False)
     else:
-        await in_thread(screen_now, request, defer_revocation=defer_revocation)
+        await run_on_loop(screen_now, request, defer_revocation=False)
+
+
+def screen_waits(request: Request) -> bool:
+    """Whether screening ``request`` may wait for more than a read, and so runs in a worker
+    thread: a DPoP proof (its replay record is a write), a budget kept in Redis."""
+    return bool(request.app.state.shared_budget or request.headers.get("dpop"))
 
 
 def screen_now(request: Request, *, defer_revocation: bool) -> None:
-    """:func:`screen` in the calling thread; with ``defer_revocation``,
-    :func:`screen_deferring`."""
+    """:func:`screen` in the calling thread; with ``defer_revocation``, a bearer token's
+    revocation may be left to the request's own reads (:func:`authenticate`)."""
     authenticate(request, defer_revocation=defer_revocation)
     enforce_rate_limit(request)
 
@@ -101,8 +99,8 @@ def authenticate(request: Request, *, defer_revocation: bool) -> None:
 
 
 def revocation_of(request: Request) -> RevocationCheck | None:
-    """The revocation of the request's token left to its reads by :func:`screen_deferring`:
-    they must settle it (:meth:`RevocationCheck.settle`) before anything is served."""
+    """The revocation of the request's token left to its reads by :func:`screen_now`: they
+    must settle it (:meth:`RevocationCheck.settle`) before anything is served."""
     revocation = getattr(request.state, "revocation", None)
     return revocation if isinstance(revocation, RevocationCheck) else None
 

@@ -24,11 +24,12 @@ from gateway.storage.reads import CONNECTIONS
 P = ParamSpec("P")
 T = TypeVar("T")
 
-# What is handed over is a request's screen and its reads, on PostgreSQL (no thread waits for
-# the log): each holds a thread for a round trip or two and a little Python. Four overlap
-# enough of them; more only contend for the interpreter lock (measured against 8 and 40: 3 to
-# 5 % more inquiries per second, one and two processes). Never more than the reads have
-# connections, or a thread would wait for one.
+# What is handed over is a request's screen that may wait for more than a read (a budget in
+# Redis, a DPoP proof's replay record), with an inquiry's reads then, and the writes of a few
+# routes (no thread waits for the log): each holds a thread for a round trip or two and a
+# little Python. Four overlap enough of them; more only contend for the interpreter lock
+# (measured against 8 and 40: 3 to 5 % more inquiries per second, one and two processes).
+# Never more than the reads have connections, or a thread would wait for one.
 THREADS = min(4, CONNECTIONS)
 _POOL = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="gateway-request")
 _RUNNING: set[asyncio.Task[Any]] = set()

@@ -325,10 +325,10 @@ class SqlCreditArchive:
         self, subject: SubjectIdentifier, item_codes: Collection[str] | None = None
     ) -> HeldFile:
         """:meth:`records_of` with the file's revision, read in the same statement."""
-        connection = self._session.connection()
-        held = _HELD_FILE[connection.dialect.name]
-        document = connection.execute(held, {"held_by": subject_key(self._keys, subject)})
-        held_versions, held_statements, revision = document.one()
+        held = _HELD_FILE[self._session.get_bind().dialect.name]
+        document = first_in(self._session, held, held_by=subject_key(self._keys, subject))
+        assert document is not None  # a row of three subqueries: always one
+        held_versions, held_statements, revision = document
         versions = [
             row
             for row in json.loads(held_versions or "[]")
@@ -423,9 +423,9 @@ def _json_rows(dialect: str, columns: Sequence[ColumnElement[Any]]) -> ColumnEle
     return func.json_group_array(func.json_array(*parsed), type_=Text)
 
 
-def _held_file(dialect: str) -> Select[str | None, str | None, int | None]:
+def _held_file(dialect: str) -> Query:
     """The subject's versions, and what the subject stated about them, as two JSON arrays
-    (text), and the file's revision, in ONE row."""
+    (text), and the file's revision, in ONE row (read at the driver level)."""
     held_by: BindParameter[str] = bindparam("held_by")
     versions = (
         select_columns(_json_rows(dialect, _VERSION_COLUMNS))
@@ -439,7 +439,12 @@ def _held_file(dialect: str) -> Select[str | None, str | None, int | None]:
         .scalar_subquery()
     )
     revision = select_columns(FILES.c.revision).where(FILES.c.subject_key == held_by)
-    return select_columns(versions, statements, revision.scalar_subquery())
+    held: list[ColumnElement[Any]] = [
+        versions.label("versions"),
+        statements.label("statements"),
+        revision.scalar_subquery().label("revision"),
+    ]
+    return Query(select_columns(*held))
 
 
 _REVISION = Query(

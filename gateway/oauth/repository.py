@@ -69,7 +69,8 @@ _JTI_REVOKED = select(literal(1)).where(col(RevokedToken.jti) == bindparam("revo
 _CLIENT_DISABLED = select(literal(1)).where(
     col(Party.client_id) == bindparam("revoked_client"), col(Party.disabled)
 )
-_REVOKED = union_all(_JTI_REVOKED, _CLIENT_DISABLED)
+_REVOKED = Query(union_all(_JTI_REVOKED, _CLIENT_DISABLED))
+_WITHDRAWN = Query(select(col(WithdrawnKey.kid)))
 _REFUSING = union_all(
     _JTI_REVOKED,
     _CLIENT_DISABLED,
@@ -124,10 +125,9 @@ class SqlRevokedTokens:
             return  # revoked concurrently: the outcome is the same
 
     def is_revoked(self, jti: str, client_id: str) -> bool:
-        with self._engine.connect() as connection:
-            found = connection.execute(
-                _REVOKED, {"revoked_jti": jti, "revoked_client": client_id}
-            ).first()
+        found = driver_reads(self._engine).first(
+            _REVOKED, revoked_jti=jti, revoked_client=client_id
+        )
         return found is not None
 
     def _jti_revoked(self, jti: str) -> bool:
@@ -155,8 +155,7 @@ class SqlWithdrawnKeys:
             return  # withdrawn already: the outcome is the same
 
     def kids(self) -> frozenset[str]:
-        with self._engine.connect() as connection:
-            return frozenset(connection.execute(select(col(WithdrawnKey.kid))).scalars())
+        return frozenset(row.kid for row in driver_reads(self._engine).all(_WITHDRAWN))
 
 
 class SqlClientDirectory:

@@ -3,7 +3,7 @@ government affairs sharing, inquiries based on authority, the real-name verified
 and authorized inquiries. Each route parses on the event loop; the inquiry then takes the one
 path every channel takes (:func:`gateway.inquiries.service.prepare`, then
 :func:`~gateway.inquiries.service.register_async`): its reads in their own unit of work (on
-the event loop on SQLite, in a worker thread on PostgreSQL) and its registration, which awaits
+the event loop, on PostgreSQL awaited there) and its registration, which awaits
 on the event loop until the entry is durable - both in a task a cancelled request does not
 stop; the route answers with the bytes it registered. Refusals are
 problem+json naming the article (403), and are registered in the audit log like every answer;
@@ -33,8 +33,8 @@ from gateway.auth import (
     inquirer,
     inquiry_caller,
     revocation_of,
-    screen_deferring,
     screen_now,
+    screen_waits,
 )
 from gateway.inquiries import service
 from gateway.inquiries.errors import MalformedInquiry
@@ -55,6 +55,7 @@ from gateway.offload import in_thread, run_to_the_end
 from gateway.problem_handlers import problem_responses, validation_errors
 from gateway.ratelimit import PUBLIC_LOOKUP
 from gateway.routes import links
+from gateway.storage.bridge import run_on_loop
 from gateway.storage.db import kept_unit_of_work
 from gateway.validation import Identifier, StrictRoute, checked_body, read_checked
 from redaction.identifiers import IdentifierKind, OtherDocumentType
@@ -170,8 +171,8 @@ async def _answer(
 ) -> Response:
     """The inquiry ``asked()`` states, in a task of its own, which finishes - registered - even
     if the client goes away meanwhile. ``screened`` False: the request is screened
-    (:func:`gateway.auth.screen_deferring`) first, in that task, and ``asked`` reads its caller
-    then."""
+    (:func:`gateway.auth.screen_now`, its token's revocation left to the reads) first, in that
+    task, and ``asked`` reads its caller then."""
     answer = await run_to_the_end(_inquiry(request, asked, screened))
     return Response(answer.body, media_type="application/json")
 
@@ -180,17 +181,15 @@ async def _inquiry(
     request: Request, asked: Callable[[], Statement], screened: bool
 ) -> service.Answer:
     """The reads in their unit of work, then the registration, which awaits its entries on the
-    event loop (no thread waits for the log). On SQLite the reads run on the event loop: they
-    never wait for a writer (WAL), and handing them to a thread cost more than they do; on
-    PostgreSQL in a worker thread, with the screen when it is still to run: one hand-over per
-    inquiry, not one for the screen and one for the reads. A screen run here leaves the
-    token's revocation to the inquiry's reads (:func:`service.prepare`): an authorized
-    inquiry reads it with its grant and its file, in one statement."""
-    state = request.app.state
-    if state.reads_inline:
-        if not screened:
-            await screen_deferring(request)
-        prepared = _prepare(state, asked(), revocation_of(request))
+    event loop (no thread waits for the log). The reads run on the event loop - on PostgreSQL
+    each awaited there (:func:`gateway.storage.bridge.run_on_loop`), on SQLite made there: they
+    never wait for a writer (WAL) - with the screen when it is still to run and only reads
+    (:func:`screen_waits`); else in one worker thread, screen and reads together: one hand-over
+    per inquiry. A screen run here leaves the token's revocation to the inquiry's reads
+    (:func:`service.prepare`): an authorized inquiry reads it with its grant and its file, in
+    one statement."""
+    if screened or not screen_waits(request):
+        prepared = await run_on_loop(_screened_prepare, request, asked, screened)
     else:
         prepared = await in_thread(_screened_prepare, request, asked, screened)
     return await service.register_async(prepared)
@@ -199,7 +198,7 @@ async def _inquiry(
 def _screened_prepare(
     request: Request, asked: Callable[[], Statement], screened: bool
 ) -> service.Prepared:
-    """:func:`_prepare` in a worker thread, the request screened first when it is not yet."""
+    """:func:`_prepare`, the request screened first when it is not yet."""
     if not screened:
         screen_now(request, defer_revocation=True)
     return _prepare(request.app.state, asked(), revocation_of(request))

@@ -1,5 +1,5 @@
 """Reads at the driver level for the statements on the inquiries' path: a token's revocation,
-a grant, the revision of a subject's file, a requester's sector and legal bases, a caller's
+a grant, a subject's file and its revision, a requester's sector and legal bases, a caller's
 archive index and notes, the audit log's stored hashes; and the writes of the log's batches
 that settle an inquiry (a use counted, the records disclosed: :func:`execute_in`).
 
@@ -9,6 +9,11 @@ statement's cache key, the execution context and the result costs several times 
 :class:`Query` is a Core statement compiled once per dialect - its SQL, the order of its
 parameters and the result processors of its columns (JSON, the UTC datetimes) - run straight
 on the driver's cursor. The statements stay Core, written once for both stores.
+
+On PostgreSQL a read made on the event loop - in a function that
+:func:`~gateway.storage.bridge.run_on_loop` runs: the screen's and the inquiries' - is awaited
+there on an asynchronous connection (:class:`LoopReads`): the loop goes on serving while the
+statement is in flight, and no thread is handed the read.
 
 Each read is ONE statement outside any transaction of the caller: it sees what is committed,
 never a caller's own uncommitted writes - :func:`all_in` and :func:`first_in` read in the
@@ -20,6 +25,7 @@ the reset a round trip each.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
@@ -28,11 +34,14 @@ from functools import partial
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary, ref
 
+import psycopg
 from sqlalchemy import ColumnElement, Connection, Engine, TextClause, event
 from sqlalchemy.engine.interfaces import DBAPIConnection, Dialect
 from sqlalchemy.sql import CompoundSelect, Select
 from sqlalchemy.sql.dml import UpdateBase
 from sqlmodel import Session
+
+from gateway.storage.bridge import on_loop, wait_for
 
 Processor = Callable[[Any], Any] | None
 T = TypeVar("T")
@@ -154,6 +163,7 @@ class DriverReads:
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(CONNECTIONS)
         self._lost: type[Exception] = engine.dialect.loaded_dbapi.OperationalError
+        self._on_loop = None if self._per_thread else LoopReads(engine, self._lost)
 
     def first(self, query: Query, **parameters: Any) -> Any:
         """The first row of ``query`` (its statements are lookups of a row or a few), or
@@ -162,9 +172,15 @@ class DriverReads:
         return rows[0] if rows else None
 
     def all(self, query: Query, **parameters: Any) -> list[Any]:
-        """Every row of ``query`` (attributes named as its columns)."""
+        """Every row of ``query`` (attributes named as its columns): on PostgreSQL, for a
+        caller on the event loop (:func:`gateway.storage.bridge.run_on_loop`), awaited there on
+        an asynchronous connection."""
         compiled = query.compiled(self._dialect)
-        rows = self.run(partial(_fetch_all, compiled.sql, compiled.parameters(parameters)))
+        sql, values = compiled.sql, compiled.parameters(parameters)
+        if self._on_loop is not None and on_loop():
+            rows = wait_for(self._on_loop.fetch_all(sql, values))
+        else:
+            rows = self.run(partial(_fetch_all, sql, values))
         return [compiled.result(row) for row in rows]
 
     def run(self, read: Callable[[DBAPIConnection], T]) -> T:
@@ -192,6 +208,12 @@ class DriverReads:
             with self._lock:
                 self._idle.append(connection)
         return result
+
+    async def close_on_loop(self) -> None:
+        """Close the asynchronous connections kept for the running event loop (the application
+        serving on it stops)."""
+        if self._on_loop is not None:
+            await self._on_loop.close()
 
     def close(self) -> None:
         """Close the connections kept (the engine is being disposed); later reads open new
@@ -221,6 +243,65 @@ class DriverReads:
         if not self._per_thread:
             connection.autocommit = True  # psycopg's: no transaction to end after a read
         return connection
+
+
+class LoopReads:
+    """PostgreSQL: the driver-level reads awaited on an event loop, on asynchronous connections
+    of the same server and settings (psycopg's, in autocommit), kept per loop - a connection
+    serves the loop it was opened on - up to :data:`CONNECTIONS` at once, each kept for the
+    next read. As :class:`DriverReads`: no ping, a read that fails on a kept connection is read
+    once more on a new one."""
+
+    def __init__(self, engine: Engine, lost: type[Exception]) -> None:
+        arguments, options = engine.dialect.create_connect_args(engine.url)
+        self._connect = partial(
+            psycopg.AsyncConnection.connect, *arguments, autocommit=True, **options
+        )
+        self._lost = lost
+        self._loops: WeakKeyDictionary[asyncio.AbstractEventLoop, _Kept] = WeakKeyDictionary()
+
+    async def fetch_all(self, sql: str, parameters: Any) -> Sequence[Any]:
+        loop = asyncio.get_running_loop()
+        kept = self._loops.get(loop) or self._loops.setdefault(loop, _Kept())
+        async with kept.slots:
+            connection = kept.idle.pop() if kept.idle else None
+            try:
+                if connection is None:
+                    connection = await self._connect()
+                    rows = await _fetch_all_async(sql, parameters, connection)
+                else:
+                    try:
+                        rows = await _fetch_all_async(sql, parameters, connection)
+                    except self._lost:
+                        await connection.close()
+                        connection = await self._connect()
+                        rows = await _fetch_all_async(sql, parameters, connection)
+            except BaseException:
+                if connection is not None:
+                    await connection.close()
+                raise
+            kept.idle.append(connection)
+        return rows
+
+    async def close(self) -> None:
+        """Close the connections kept for the running loop (its application stops)."""
+        kept = self._loops.pop(asyncio.get_running_loop(), None)
+        for connection in kept.idle if kept is not None else ():
+            await connection.close()
+
+
+class _Kept:
+    def __init__(self) -> None:
+        self.idle: list[psycopg.AsyncConnection[Any]] = []
+        self.slots = asyncio.Semaphore(CONNECTIONS)
+
+
+async def _fetch_all_async(
+    sql: str, parameters: Any, connection: psycopg.AsyncConnection[Any]
+) -> Sequence[Any]:
+    async with connection.cursor() as cursor:
+        await cursor.execute(sql, parameters)
+        return await cursor.fetchall() if cursor.description is not None else []
 
 
 def _fetch_all(sql: str, parameters: Any, connection: DBAPIConnection) -> Sequence[Any]:

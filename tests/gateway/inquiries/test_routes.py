@@ -1,12 +1,12 @@
 """The inquiry routes served without the framework's dependency solving run exactly what it
-would have run for them: the app's screen, then the channel's caller - the screen handed to a
-worker thread together with the inquiry's reads where those are handed over, and the token's
-revocation read by the inquiry itself: a token revoked after it was verified is refused 401
+would have run for them: the app's screen, then the channel's caller - the screen run with the
+inquiry's reads, on the event loop or, when it may wait for more than a read, in one worker
+thread with them, and the token's revocation read by the inquiry itself: a token revoked after it was verified is refused 401
 before anything is registered or counted, on every channel and whatever the inquiry asked."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -14,14 +14,19 @@ from typing import Any, TypeVar
 import jwt
 import pytest
 from fastapi import FastAPI, routing
+from sqlalchemy import event
 
 from gateway import offload
+from gateway.archive import service as archive_service
+from gateway.archive.views import RenderedViews
 from gateway.auth import inquirer, screen
 from gateway.consents.repository import _GRANT_FILE_AND_TOKEN
 from gateway.oauth.repository import SqlRevokedTokens
+from gateway.oauth.service import VerifiedTokens
 from gateway.ratelimit import PUBLIC_LOOKUP
 from gateway.routes.inquiries import CHANNELS, InquiryRoute
-from gateway.storage.reads import DriverReads, Query
+from gateway.storage.bridge import on_loop
+from gateway.storage.reads import DriverReads, LoopReads, Query
 from tests.gateway.factories import access_token
 from tests.gateway.inquiries.factories import World
 from tests.gateway.test_problems import assert_problem
@@ -50,12 +55,13 @@ SERVED_BY = {
 }
 
 
-def test_an_inquiry_hands_its_screen_and_its_reads_to_a_thread_at_most_once(
-    world: World, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("shared_budget", [False, True], ids=["budget-in-memory", "redis"])
+def test_an_inquiry_hands_its_screen_and_its_reads_to_a_thread_only_when_the_screen_waits(
+    world: World, monkeypatch: pytest.MonkeyPatch, shared_budget: bool
 ) -> None:
-    """Where the reads go to a worker thread (PostgreSQL), the screen goes with them in one
-    hand-over; where they run on the event loop (SQLite), only a screen that must (Redis) is
-    handed over."""
+    """With the budget in memory the screen and the reads run on the event loop, on both
+    stores; with a budget kept in Redis (a screen that may wait for it) they go to a worker
+    thread together: one hand-over per inquiry."""
     asked = {
         channel: (world.request(channel), world.headers(persona))
         for channel, persona in SERVED_BY.items()
@@ -67,6 +73,7 @@ def test_an_inquiry_hands_its_screen_and_its_reads_to_a_thread_at_most_once(
             submitted.append(function)
             return super().submit(function, *args, **kwargs)
 
+    monkeypatch.setitem(world.state._state, "shared_budget", shared_budget)
     handed = {}
     with Counting(max_workers=2) as pool:
         monkeypatch.setattr(offload, "_POOL", pool)
@@ -75,9 +82,51 @@ def test_an_inquiry_hands_its_screen_and_its_reads_to_a_thread_at_most_once(
             response = world.client.request(method, path, json=body, headers=headers)
             assert response.status_code == 200, response.text
             handed[channel] = len(submitted) - before
-    expected = 0 if world.state.screen_inline else 1
-    assert handed == dict.fromkeys(SERVED_BY, expected)
-    assert world.state.reads_inline or expected == 1
+    assert handed == dict.fromkeys(SERVED_BY, 1 if shared_budget else 0)
+
+
+def test_on_postgresql_every_read_of_an_inquiry_is_awaited_on_the_event_loop(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every channel, its view rendered anew and its token verified in full: on PostgreSQL no
+    statement blocks the event loop - each read is awaited on an asynchronous connection -;
+    on SQLite the reads are made on the loop (they never wait for a writer)."""
+    on_the_loop: list[str] = []
+    awaited: list[str] = []
+    engine = world.state.engine
+    real_run, real_fetch = DriverReads.run, LoopReads.fetch_all
+
+    def run(reads: DriverReads, read: Callable[[Any], T]) -> T:
+        if on_loop():
+            on_the_loop.append("driver read")
+        return real_run(reads, read)
+
+    async def fetch_all(reads: LoopReads, sql: str, parameters: Any) -> Sequence[Any]:
+        awaited.append(sql)
+        return await real_fetch(reads, sql, parameters)
+
+    def executed(*_: object) -> None:
+        if on_loop():
+            on_the_loop.append("statement")
+
+    monkeypatch.setattr(DriverReads, "run", run)
+    monkeypatch.setattr(LoopReads, "fetch_all", fetch_all)
+    monkeypatch.setattr(VerifiedTokens, "current", lambda *_: None)  # each verified in full
+    monkeypatch.setattr(archive_service, "_RENDERED", RenderedViews())  # render every view
+    event.listen(engine, "before_cursor_execute", executed)
+    try:
+        for channel, persona in {**SERVED_BY, "public": None}.items():
+            method, path, body = world.request(channel)
+            response = world.client.request(method, path, json=body, headers=world.headers(persona))
+            assert response.status_code == 200, response.text
+    finally:
+        event.remove(engine, "before_cursor_execute", executed)
+    if engine.dialect.name == "postgresql":
+        assert on_the_loop == []
+        assert len(awaited) >= len(SERVED_BY) + 1
+    else:
+        assert "driver read" in on_the_loop
+        assert awaited == []
 
 
 def test_an_authorized_inquiry_reads_its_tokens_revocation_grant_and_file_in_one_statement(
