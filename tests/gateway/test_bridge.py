@@ -109,22 +109,23 @@ def test_a_kept_greenlet_holds_nothing_of_the_function_it_ran() -> None:
     class Held:
         pass
 
-    given, returned = Held(), Held()
-    references = [weakref.ref(given), weakref.ref(returned)]
-
-    def keeping(argument: Held) -> Held:
-        wait_for(asyncio.sleep(0))
-        return returned
-
-    def failing(argument: Held) -> None:
-        raise LookupError(argument)
+    references: list[weakref.ref[Held]] = []
 
     async def run() -> None:
+        given, returned = Held(), Held()
+        references.extend([weakref.ref(given), weakref.ref(returned)])
+
+        def keeping(argument: Held) -> Held:
+            wait_for(asyncio.sleep(0))
+            return returned
+
+        def failing(argument: Held) -> None:
+            raise LookupError(argument)
+
         assert await run_on_loop(keeping, given) is returned
         with pytest.raises(LookupError):
             await run_on_loop(failing, given)
 
     asyncio.run(run())
-    del given, returned
     gc.collect()
     assert [reference() for reference in references] == [None, None]

@@ -1,8 +1,9 @@
 """The inquiry routes served without the framework's dependency solving run exactly what it
 would have run for them: the app's screen, then the channel's caller - the screen run with the
 inquiry's reads, on the event loop or, when it may wait for more than a read, in one worker
-thread with them, and the token's revocation read by the inquiry itself: a token revoked after it was verified is refused 401
-before anything is registered or counted, on every channel and whatever the inquiry asked."""
+thread with them, and the token's revocation read by the inquiry itself: a token revoked after
+it was verified is refused 401 before anything is registered or counted, on every channel and
+whatever the inquiry asked."""
 
 from __future__ import annotations
 
