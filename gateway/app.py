@@ -146,7 +146,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine
     app.state.rate_limits = RateLimits(settings)
-    _place_reads(app, settings)
 
     app.openapi = lambda: problem_openapi(app)  # type: ignore[method-assign]
     add_exception_handlers(app, https=settings.https)
@@ -163,12 +162,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_console(app)
     app.include_router(registry_pages.router)
     return app
-
-
-def _place_reads(app: FastAPI, settings: Settings) -> None:
-    """Where a request's screen and reads run (:func:`gateway.auth.screen_waits`): on the event
-    loop unless the screen may wait for Redis."""
-    app.state.shared_budget = bool(settings.redis_url)
 
 
 def _jobs(app: FastAPI, engine: Engine, settings: Settings) -> JobContext:

@@ -31,7 +31,7 @@ from consent.rfc9068 import AccessToken
 from gateway.oauth.repository import RevocationCheck
 from gateway.oauth.service import AuthServer, Presented, verify_presented
 from gateway.offload import in_thread
-from gateway.ratelimit import enforce_rate_limit
+from gateway.ratelimit import RateLimits, enforce_rate_limit
 from gateway.storage.bridge import run_on_loop
 from gateway.telemetry import UNAUTHENTICATED, count_inquiry
 from redaction.policies import Channel
@@ -62,7 +62,8 @@ async def screen(request: Request) -> None:
 def screen_waits(request: Request) -> bool:
     """Whether screening ``request`` may wait for more than a read, and so runs in a worker
     thread: a DPoP proof (its replay record is a write), a budget kept in Redis."""
-    return bool(request.app.state.shared_budget or request.headers.get("dpop"))
+    limits: RateLimits = request.app.state.rate_limits
+    return bool(limits.shared or request.headers.get("dpop"))
 
 
 def screen_now(request: Request, *, defer_revocation: bool) -> None:

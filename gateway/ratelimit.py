@@ -92,6 +92,8 @@ class RateLimits:
             storage_uri=settings.redis_url or IN_MEMORY,
             key_prefix="gateway",
         )
+        self.shared = bool(settings.redis_url)
+        """Whether the counters are kept in Redis (a check waits for it), not in this process."""
         self.default = parse_many(settings.rate_limit_default)
         self.sign_in = parse_many(settings.rate_limit_sign_in)
         self.per_route = {

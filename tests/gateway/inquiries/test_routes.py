@@ -74,7 +74,7 @@ def test_an_inquiry_hands_its_screen_and_its_reads_to_a_thread_only_when_the_scr
             submitted.append(function)
             return super().submit(function, *args, **kwargs)
 
-    monkeypatch.setitem(world.state._state, "shared_budget", shared_budget)
+    monkeypatch.setattr(world.state.rate_limits, "shared", shared_budget)
     handed = {}
     with Counting(max_workers=2) as pool:
         monkeypatch.setattr(offload, "_POOL", pool)
