@@ -9,7 +9,9 @@ its last batch unless another process wrote meanwhile, else read on the same con
 rows inserted (:func:`insert_batch`), commit. On PostgreSQL every round trip under the lock is
 one every other writer waits for: BEGIN, the lock and the size are one, the inserts another.
 Several processes may append to one PostgreSQL log: the lock orders them, so indexes stay
-contiguous. Checkpoints are inserted under the same lock.
+contiguous. Checkpoints are inserted under the same lock. A batch whose transaction ended
+under it - a statement failed and its error was handled - fails whole before its commit
+(:func:`_require_open`): the driver's commit would return as if it had written it.
 
 What is durable, and when. SQLite (``synchronous=FULL``): the commit syncs the write-ahead log
 to the disk before it returns, and holds the database's one write lock meanwhile (one process
@@ -47,6 +49,8 @@ from functools import cache, partial
 from itertools import count, islice, repeat
 from typing import cast
 
+import psycopg
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, Engine, Table, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection, Dialect
@@ -127,11 +131,13 @@ def _locked(connection: Connection) -> Iterator[int]:
         with connection.begin():
             execute_on(connection, _BEGIN_IMMEDIATE)
             yield log_size(connection)
+            _require_open(connection)
         return
     connection.execution_options(isolation_level="AUTOCOMMIT")
     try:
         with connection.begin():
             yield _begin_locked(connection)
+            _require_open(connection)
         _flush(connection)
     finally:
         connection.execution_options(isolation_level=connection.default_isolation_level)
@@ -152,6 +158,22 @@ FLUSH = (
     "SELECT set_config('synchronous_commit', 'on', true), "
     "pg_logical_emit_message(true, 'credit-gateway-audit', 'flush')"
 )
+
+
+def _require_open(connection: Connection) -> None:
+    """Raise when the batch's transaction ended under it - a statement failed and its error
+    was handled (PostgreSQL aborts the transaction), or SQLite rolled it back itself (a full
+    disk) - for the driver's commit would then return as if it had committed: PostgreSQL
+    answers COMMIT in an aborted transaction by rolling it back, and SQLite's driver commits
+    nothing when no transaction is open."""
+    dbapi = connection.connection.dbapi_connection
+    if isinstance(dbapi, psycopg.Connection):
+        ended = dbapi.info.transaction_status == TransactionStatus.INERROR
+    else:
+        assert isinstance(dbapi, sqlite3.Connection)
+        ended = not dbapi.in_transaction
+    if ended:
+        raise AuditUnavailable("a statement of the audit log's batch failed: nothing was written")
 
 
 def _begin_locked(connection: Connection) -> int:
@@ -427,6 +449,10 @@ def _settle(
         for leaf_index, settlement in settlements:
             try:
                 with session.begin_nested():
+                    # The savepoint set now, not at the session's first statement: a
+                    # settlement may write at the driver level (execute_in), which the session
+                    # does not see.
+                    session.connection()
                     settlement(session, leaf_index)
             except Exception as exc:  # the entry's own failure, reported to it alone
                 failures[leaf_index - start] = exc

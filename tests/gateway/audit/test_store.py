@@ -3,12 +3,14 @@ settlements."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import closing
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Engine, bindparam, insert, select, text
 from sqlmodel import Session, col
 
 from audit.errors import AuditUnavailable
@@ -30,6 +32,7 @@ from gateway.audit_log.repository import (
 from gateway.oauth.models import RevokedToken
 from gateway.settings import Settings
 from gateway.storage.db import make_engine
+from gateway.storage.reads import Query, execute_in
 from tests.audit.factories import distinct_leaves, mth
 
 
@@ -217,16 +220,33 @@ def test_settlements_are_written_in_the_transaction_of_their_leaf(engine: Engine
         assert connection.execute(select(OPENINGS.c.leaf_index)).scalars().all() == [3]
 
 
-def test_a_failing_settlement_fails_its_own_entry_only(engine: Engine) -> None:
+_TRACE = Query(
+    insert(RevokedToken.__table__).values(  # type: ignore[attr-defined]
+        jti=bindparam("jti"), expires_at=bindparam("expires_at")
+    )
+)
+
+
+def _raises(session: Session, leaf_index: int) -> None:
+    _settled(session, leaf_index)
+    raise OSError("the disk is full")
+
+
+def _refused_by_the_database(session: Session, _leaf_index: int) -> None:
+    """Writes at the driver level (:func:`execute_in`, which the session does not see) the
+    trace leaf 0's settlement wrote: the key is refused, and on PostgreSQL the refusal aborts
+    the transaction unless a savepoint was set before the statement."""
+    execute_in(session, _TRACE, jti="settled 0", expires_at=datetime.now(UTC))
+
+
+@pytest.mark.parametrize("failing", [_raises, _refused_by_the_database])
+def test_a_failing_settlement_fails_its_own_entry_only(
+    engine: Engine, failing: Callable[[Session, int], None]
+) -> None:
     """Its writes are undone and its entry reported failed; the batch, the other entries and
     their settlements are written (one failure does not fail unrelated inquiries)."""
     store = SqlLogStore(engine)
     leaves = distinct_leaves(3)
-
-    def failing(session: Session, leaf_index: int) -> None:
-        _settled(session, leaf_index)
-        raise OSError("the disk is full")
-
     store.expect(leaf_hash(leaves[0]), Companion(Openings(b"s" * 32), _settled))
     store.expect(leaf_hash(leaves[1]), Companion(settlement=failing))
     store.expect(leaf_hash(leaves[2]), Companion(settlement=_settled))
@@ -239,6 +259,34 @@ def test_a_failing_settlement_fails_its_own_entry_only(engine: Engine) -> None:
     with engine.connect() as connection:
         assert connection.execute(select(LEAVES.c.leaf_index)).scalars().all() == [0, 1, 2]
         assert connection.execute(select(OPENINGS.c.leaf_index)).scalars().all() == [0]
+
+
+def test_a_batch_whose_transaction_ended_under_it_is_refused_not_committed(
+    engine: Engine,
+) -> None:
+    """A statement of the batch failed and was swallowed (PostgreSQL: the transaction is
+    aborted), or the database rolled it back itself (SQLite, on a full disk): the driver's
+    commit would return as if it had committed. The batch is refused and nothing of it is
+    written."""
+    store = SqlLogStore(engine)
+    leaves = distinct_leaves(2)
+
+    def end_the_transaction(session: Session, _leaf_index: int) -> None:
+        dbapi = session.connection().connection.dbapi_connection
+        assert dbapi is not None
+        with closing(dbapi.cursor()) as cursor:
+            if engine.dialect.name == "sqlite":
+                cursor.execute("ROLLBACK")
+            else:
+                with contextlib.suppress(Exception):
+                    cursor.execute("SELECT 1 / 0")
+
+    store.expect(leaf_hash(leaves[1]), Companion(settlement=end_the_transaction))
+    with pytest.raises(AuditUnavailable, match="nothing was written"):
+        store.append_batch(batch_of(leaves))
+    with engine.connect() as connection:
+        assert connection.execute(select(LEAVES.c.leaf_index)).scalars().all() == []
+    assert store.append_batch(batch_of(leaves[:1])) == 0  # the next batch is written
 
 
 def test_entries_asked_for_under_the_lock_are_written_with_the_batch_and_their_own(
