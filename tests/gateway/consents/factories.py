@@ -162,11 +162,16 @@ class Flow(RunningGateway):
         return [event for event in self.log_events() if event.grant_id == grant_id]
 
 
+STEP_MARGIN = 6
+
+
 def totp_codes(secret: str) -> tuple[str, str, str]:
     """The codes of the previous, the current and the next time step (all in the window),
-    taken clear of a step boundary so that the server sees the same steps."""
-    if time.time() % PERIOD > PERIOD - 2:
-        time.sleep(3)
+    taken at least :data:`STEP_MARGIN` seconds before a step boundary, so that the server sees
+    the same steps while a test on a loaded machine uses them."""
+    remaining = PERIOD - time.time() % PERIOD
+    if remaining < STEP_MARGIN:
+        time.sleep(remaining + 0.1)
     now = datetime.now(UTC)
     step = timedelta(seconds=PERIOD)
     return code_at(secret, now - step), code_at(secret, now), code_at(secret, now + step)
