@@ -221,9 +221,7 @@ def test_settlements_are_written_in_the_transaction_of_their_leaf(engine: Engine
 
 
 _TRACE = Query(
-    insert(RevokedToken.__table__).values(  # type: ignore[attr-defined]
-        jti=bindparam("jti"), expires_at=bindparam("expires_at")
-    )
+    insert(RevokedToken).values(jti=bindparam("jti"), expires_at=bindparam("expires_at"))
 )
 
 
