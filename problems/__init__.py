@@ -55,6 +55,11 @@ class GatewayError(Exception):
         self.extra = extra or {}
         self.headers = dict(type(self).response_headers)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickled as its state, not re-made from its arguments (keyword-only ones among
+        them): a refusal crosses processes whole (the log's writer process returns it)."""
+        return _restored, (type(self), self.args, self.__dict__)
+
     @property
     def type_uri(self) -> str:
         return PROBLEM_BASE_URI + self.slug
@@ -71,6 +76,15 @@ class GatewayError(Exception):
             body["article"] = self.instance_article
         body.update(self.extra)
         return body
+
+
+def _restored(
+    kind: type[GatewayError], args: tuple[object, ...], state: dict[str, object]
+) -> GatewayError:
+    error = kind.__new__(kind)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class InvalidInput(GatewayError):
