@@ -43,7 +43,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -159,8 +159,9 @@ class Served:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` and its children (the server's workers)."""
-    return sum(map(_cpu_seconds, [pid, *_children(pid)]))
+    """User + system CPU seconds of process ``pid`` and its descendants (the server's workers,
+    the audit log's writer processes)."""
+    return sum(map(_cpu_seconds, [pid, *_descendants(pid)]))
 
 
 def loop_seconds(pid: int, workers: int) -> float:
@@ -171,8 +172,20 @@ def loop_seconds(pid: int, workers: int) -> float:
     return sum(_cpu_seconds(worker, worker) for worker in loops)
 
 
-def _children(pid: int) -> list[int]:
-    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+def _children(pid: int, thread: int | None = None) -> list[int]:
+    """The processes that ``pid``'s ``thread`` (its main thread by default) started."""
+    path = Path(f"/proc/{pid}/task/{thread or pid}/children")
+    return [int(child) for child in path.read_text().split()]
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process under ``pid``, whichever of its threads started it."""
+    found = []
+    for thread in Path(f"/proc/{pid}/task").iterdir():
+        with suppress(OSError):  # a thread that ended meanwhile
+            for child in _children(pid, int(thread.name)):
+                found += [child, *_descendants(child)]
+    return found
 
 
 def _cpu_seconds(pid: int, thread: int | None = None) -> float:

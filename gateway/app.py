@@ -18,6 +18,7 @@ from gateway.body_limit import BodyLimitMiddleware
 from gateway.console import registry_pages
 from gateway.console.routes import install_console
 from gateway.docs import mount_docs
+from gateway.inquiries.service import CountedUse
 from gateway.keys import load_keys
 from gateway.notifications.transports import Transports
 from gateway.oauth.dpop import DPoPGuard
@@ -91,6 +92,9 @@ ROUTERS = (
     registry.router,
 )
 """The API's routers, in the order requests are matched and of the OpenAPI document."""
+SETTLEMENTS = (CountedUse.__module__,)
+"""The modules of the settlements the log's writer process receives, imported before it is
+ready (:mod:`gateway.audit_log.writer`): the registries' changes are written in this process."""
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -108,7 +112,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         app.state.dpop = DPoPGuard.of(settings, engine, app.state.keys)
         app.state.identity_provider = IdentityProvider.configured(settings)
         with (
-            running_audit_log(engine, settings, app.state.keys) as app.state.audit_log,
+            running_audit_log(
+                engine, settings, app.state.keys, settings.audit_writer, SETTLEMENTS
+            ) as app.state.audit_log,
             running_webhook_worker(
                 engine,
                 settings.webhook_interval,

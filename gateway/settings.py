@@ -21,6 +21,10 @@ class Exporter(StrEnum):
     otlp = "otlp"
 
 
+Writer = Literal["process", "thread"]
+"""Who writes the audit log's batches on SQLite (:mod:`gateway.audit_log.writer`)."""
+
+
 class Settings(BaseSettings):
     """Everything the gateway reads from its environment.
 
@@ -37,6 +41,11 @@ class Settings(BaseSettings):
         None,
         description="SQLAlchemy URL; default SQLite at <var_dir>/gateway.db. "
         "PostgreSQL: postgresql+psycopg://user@host/db",
+    )
+    audit_writer: Writer = Field(
+        "process",
+        description="SQLite: the serving process hands the audit log's batches to a process "
+        "of its own (process), or writes them in a thread (thread); PostgreSQL: a thread",
     )
     redis_url: str | None = Field(
         None, description="Redis URL for shared rate limits; in-memory limits when unset"

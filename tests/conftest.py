@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,11 @@ from gateway.storage import migrate
 from tests.services import postgres_schema
 
 BACKENDS = ["sqlite", "postgresql"]
+
+# The suite's many in-process apps write their logs in a thread: a writer process each would cost
+# a second of start-up per app. The served gateways of the proof runs (bench.harness, which sets
+# every GATEWAY_ variable itself) and tests/gateway/audit/test_writer.py write through one.
+os.environ["GATEWAY_AUDIT_WRITER"] = "thread"
 
 
 @pytest.fixture(params=BACKENDS)

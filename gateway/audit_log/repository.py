@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -308,15 +308,28 @@ class SqlLogStore:
         transaction of the log (:func:`locked_log`), its settlements run together; when one of
         them raises, the transaction is rolled back and the batch written again, each
         settlement on its own (:func:`_settle`)."""
-        pending = _Pending(batch, self._take(batch.leaf_hashes), more)
+        leaf_hashes, size, failures = self.write(batch, self.take(batch.leaf_hashes), more)
+        self.unsettled({leaf_hashes[offset]: failure for offset, failure in failures.items()})
+        return size
+
+    def write(
+        self, batch: Batch, companions: list[Companion | None], more: More | None = None
+    ) -> tuple[Sequence[bytes], int, dict[int, Exception]]:
+        """:meth:`append_batch` of ``batch`` and its leaves' ``companions`` (:meth:`take`):
+        the leaf hashes written (``more``'s too), the size written at and the settlements that
+        raised, by offset in the batch - for :meth:`unsettled` to report."""
+        pending = _Pending(batch, companions, more)
         try:
             size, failures = self._write_on_kept(pending)
         except _StaleConnection:  # the kept connection was lost while idle: on a new one
             size, failures = self._write_on_kept(pending)
-        with self._companions_lock:  # committed: the failed settlements are their entries' now
-            for offset, failure in failures.items():
-                self._unsettled[pending.batch.leaf_hashes[offset]] = failure
-        return size
+        return pending.batch.leaf_hashes, size, failures
+
+    def unsettled(self, failures: Mapping[bytes, Exception]) -> None:
+        """The settlements of written leaves that raised, by leaf hash: :meth:`settled` raises
+        for them."""
+        with self._companions_lock:
+            self._unsettled.update(failures)
 
     def _write_on_kept(self, pending: _Pending) -> tuple[int, dict[int, Exception]]:
         with self._batch_connection() as connection:
@@ -329,7 +342,7 @@ class SqlLogStore:
         self, connection: Connection, pending: _Pending, *, together: bool
     ) -> tuple[int, dict[int, Exception]]:
         with _locked(connection) as size:
-            batch, companions = pending.completed(self._take)
+            batch, companions = pending.completed(self.take)
             hashes = batch.stored_hashes(size, _KeptFirst(self._hashes, connection))
             openings = [c.openings if c else None for c in companions]
             insert_batch(connection, size, batch.leaves, hashes, openings)
@@ -388,7 +401,8 @@ class SqlLogStore:
         with self._companions_lock:
             self._companions.pop(leaf_hash, None)
 
-    def _take(self, leaf_hashes: Sequence[bytes]) -> list[Companion | None]:
+    def take(self, leaf_hashes: Sequence[bytes]) -> list[Companion | None]:
+        """The companions held for these leaves (:meth:`expect`), no longer held."""
         with self._companions_lock:
             return [self._companions.pop(hashed, None) for hashed in leaf_hashes]
 

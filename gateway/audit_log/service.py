@@ -44,7 +44,7 @@ from audit.note import (
     split_note,
     verify_cosignature,
 )
-from audit.sequencer import Appended, Receipt, Sequencer
+from audit.sequencer import Appended, LogStore, Receipt, Sequencer
 from audit.tiles import Tile, TileCache, entry_bundle, read_tile, require_available
 from audit.tlog import prove_record, prove_tree
 from gateway.audit_log.checkpointer import CheckpointPublisher, checkpoint_size
@@ -65,8 +65,9 @@ from gateway.audit_log.repository import (
     read_leaves,
 )
 from gateway.audit_log.witness import request_cosignature
+from gateway.audit_log.writer import ProcessLogStore
 from gateway.keys import GatewayKeys
-from gateway.settings import Settings
+from gateway.settings import Settings, Writer
 from gateway.telemetry import AUDIT_APPEND_DURATION, SPAN_AUDIT, tracer
 from problems import GatewayError
 
@@ -92,6 +93,8 @@ class AuditLog:
         witness_keys: Sequence[str] = (),
         witness_urls: Mapping[str, str] | None = None,
         append_timeout: float = APPEND_TIMEOUT,
+        writer: Writer = "thread",
+        preload: Sequence[str] = (),
     ) -> None:
         self._engine = engine
         self._timeout = append_timeout
@@ -105,18 +108,27 @@ class AuditLog:
         self._store = SqlLogStore(engine)
         self._signer = NoteSigner(origin, log_key)
         self._signers = [self._signer, *(NoteSigner(origin, key) for key in retiring_keys)]
-        self._sequencer = Sequencer(self._store)
+        self._writer: LogStore = self._store
+        if writer == "process" and engine.dialect.name == "sqlite":
+            url = engine.url.render_as_string(hide_password=False)
+            self._writer = ProcessLogStore(self._store, url, preload)
+        self._sequencer = Sequencer(self._writer)
         self._publisher = CheckpointPublisher(
             engine, self._signers, interval, after=self.collect_cosignatures
         )
 
     def start(self) -> None:
-        """Start publishing checkpoints in the background (every ``interval`` seconds)."""
+        """Start publishing checkpoints in the background (every ``interval`` seconds), and
+        the writer process when there is one."""
+        if isinstance(self._writer, ProcessLogStore):
+            self._writer.start()
         self._publisher.start()
 
     def close(self) -> None:
         """Write what was submitted, sign it, stop the threads; later appends fail closed."""
         self._sequencer.close()
+        if isinstance(self._writer, ProcessLogStore):
+            self._writer.close()
         self._publisher.stop()
         self._http.close()
         self._store.close()
@@ -325,8 +337,16 @@ class AuditLog:
 
 
 @contextmanager
-def running_audit_log(engine: Engine, settings: Settings, keys: GatewayKeys) -> Iterator[AuditLog]:
-    """The gateway's log with its checkpoint thread running; flushed and stopped on exit."""
+def running_audit_log(
+    engine: Engine,
+    settings: Settings,
+    keys: GatewayKeys,
+    writer: Writer = "thread",
+    preload: Sequence[str] = (),
+) -> Iterator[AuditLog]:
+    """The gateway's log with its checkpoint thread running; flushed and stopped on exit.
+    ``writer``: who writes its batches on SQLite (:data:`Writer`); a writer process imports
+    the modules of ``preload`` first (those of the settlements it will receive)."""
     audit_log = AuditLog(
         engine,
         origin=settings.log_origin,
@@ -335,6 +355,8 @@ def running_audit_log(engine: Engine, settings: Settings, keys: GatewayKeys) -> 
         retiring_keys=keys.log_retiring,
         witness_keys=settings.audit_witness_keys,
         witness_urls=settings.audit_witness_urls,
+        writer=writer,
+        preload=preload,
     )
     audit_log.start()
     try:
