@@ -5,15 +5,17 @@ process (``GATEWAY_AUDIT_WRITER=thread``), a batch is hashed, bound, settled and
 while that thread holds the interpreter lock the event loop needs, and hands it back and forth
 around every statement. Measured under load (one process, authorized inquiries, alternated
 with the thread on one province; README, "Proof"): 12 to 26 % more inquiries served, and a
-lower p99, with the batches written by a child
-process. :class:`ProcessLogStore` is the :class:`audit.sequencer.LogStore` of the serving
-process: each batch - its leaves, and their companions (:class:`~gateway.audit_log.repository.
-Companion`: openings, settlements) - goes to the child over a pipe, which writes it with a
-:class:`~gateway.audit_log.repository.SqlLogStore` of its own in ONE transaction, as the thread does
-(``synchronous=FULL``: on the disk when it answers) and answers with the index written at, the
-settlements that raised and the settlements as it settled them (a use counted reports its
-denial on itself: :class:`gateway.inquiries.service.CountedUse`), which update the serving
-process's own. Entries queued meanwhile form the next batch.
+lower p99, with the batches written by a child process.
+
+:class:`ProcessLogStore` is the :class:`audit.sequencer.LogStore` of the serving process: each
+batch - its leaves, and their companions (openings, settlements:
+:class:`~gateway.audit_log.repository.Companion`) - goes to the child over a pipe. The child
+writes it with a :class:`~gateway.audit_log.repository.SqlLogStore` of its own in ONE
+transaction, as the thread does (``synchronous=FULL``: on the disk when it answers), and
+answers with the index written at, the settlements that raised and the settlements as it
+settled them (a use counted reports its denial on itself:
+:class:`gateway.inquiries.service.CountedUse`), which update the serving process's own.
+Entries queued meanwhile form the next batch.
 
 Fail closed: a batch whose answer does not come back - the child died, the pipe broke - fails
 whole (``AuditUnavailable``; its entries may be written, none is answered), and the next batch
