@@ -148,7 +148,8 @@ def serve(pipe: Connection, database_url: str, preload: Sequence[str]) -> None:
     for module in preload:
         importlib.import_module(module)
     store = SqlLogStore(make_engine(database_url))
-    with closing(store), closing(pipe), suppress(EOFError, BrokenPipeError):
+    # The pipe closed, or the serving process died (a socket pair: reset when it had unread data)
+    with closing(store), closing(pipe), suppress(EOFError, ConnectionError):
         pipe.send_bytes(b"ready")
         while True:
             batch, companions = pickle.loads(pipe.recv_bytes())  # noqa: S301 (the module's notes)
