@@ -308,7 +308,14 @@ class SqlLogStore:
         transaction of the log (:func:`locked_log`), its settlements run together; when one of
         them raises, the transaction is rolled back and the batch written again, each
         settlement on its own (:func:`_settle`)."""
-        leaf_hashes, size, failures = self.write(batch, self.take(batch.leaf_hashes), more)
+        return self.append_taken(batch, self.take(batch.leaf_hashes), more)
+
+    def append_taken(
+        self, batch: Batch, companions: list[Companion | None], more: More | None = None
+    ) -> int:
+        """:meth:`append_batch` of ``batch`` with its leaves' ``companions``, already taken
+        (:meth:`take`)."""
+        leaf_hashes, size, failures = self.write(batch, companions, more)
         self.unsettled({leaf_hashes[offset]: failure for offset, failure in failures.items()})
         return size
 
@@ -317,7 +324,7 @@ class SqlLogStore:
     ) -> tuple[Sequence[bytes], int, dict[int, Exception]]:
         """:meth:`append_batch` of ``batch`` and its leaves' ``companions`` (:meth:`take`):
         the leaf hashes written (``more``'s too), the size written at and the settlements that
-        raised, by offset in the batch - for :meth:`unsettled` to report."""
+        raised, by offset in the batch, not yet reported (:meth:`unsettled`)."""
         pending = _Pending(batch, companions, more)
         try:
             size, failures = self._write_on_kept(pending)

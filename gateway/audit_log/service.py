@@ -44,7 +44,7 @@ from audit.note import (
     split_note,
     verify_cosignature,
 )
-from audit.sequencer import Appended, LogStore, Receipt, Sequencer
+from audit.sequencer import Appended, Receipt, Sequencer
 from audit.tiles import Tile, TileCache, entry_bundle, read_tile, require_available
 from audit.tlog import prove_record, prove_tree
 from gateway.audit_log.checkpointer import CheckpointPublisher, checkpoint_size
@@ -108,11 +108,11 @@ class AuditLog:
         self._store = SqlLogStore(engine)
         self._signer = NoteSigner(origin, log_key)
         self._signers = [self._signer, *(NoteSigner(origin, key) for key in retiring_keys)]
-        self._writer: LogStore = self._store
+        self._process: ProcessLogStore | None = None
         if writer == "process" and engine.dialect.name == "sqlite":
             url = engine.url.render_as_string(hide_password=False)
-            self._writer = ProcessLogStore(self._store, url, preload)
-        self._sequencer = Sequencer(self._writer)
+            self._process = ProcessLogStore(self._store, url, preload)
+        self._sequencer = Sequencer(self._process or self._store)
         self._publisher = CheckpointPublisher(
             engine, self._signers, interval, after=self.collect_cosignatures
         )
@@ -120,15 +120,15 @@ class AuditLog:
     def start(self) -> None:
         """Start publishing checkpoints in the background (every ``interval`` seconds), and
         the writer process when there is one."""
-        if isinstance(self._writer, ProcessLogStore):
-            self._writer.start()
+        if self._process is not None:
+            self._process.start()
         self._publisher.start()
 
     def close(self) -> None:
         """Write what was submitted, sign it, stop the threads; later appends fail closed."""
         self._sequencer.close()
-        if isinstance(self._writer, ProcessLogStore):
-            self._writer.close()
+        if self._process is not None:
+            self._process.close()
         self._publisher.stop()
         self._http.close()
         self._store.close()

@@ -72,9 +72,7 @@ class ProcessLogStore:
         try:
             message = pickle.dumps((batch, companions), pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError):  # a closure: written here
-            leaf_hashes, size, raised = self._local.write(batch, companions, more)
-            self._local.unsettled({leaf_hashes[offset]: f for offset, f in raised.items()})
-            return size
+            return self._local.append_taken(batch, companions, more)
         with self._lock:
             reply = self._exchange(message)
         if isinstance(reply, str):
