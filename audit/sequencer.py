@@ -25,10 +25,18 @@ Fail closed: if the store raises, every future of the batch fails with
 :class:`~audit.errors.AuditUnavailable` (HTTP 503) and the caller must not answer. A future
 cancelled before its batch starts is dropped, never written. :meth:`Sequencer.close` flushes
 what was submitted, then stops; later submissions fail with ``AuditUnavailable``.
+
+:class:`LoopSequencer` is the same group commit on an event loop, for a store that writes a
+batch while the loop awaits it (:class:`AsyncLogStore`: another process writes it). No thread
+is involved: the entries submitted on the loop while a batch is being written form the next
+one, and their receipts are settled on the loop, where their callers wait. A thread of the
+same process would hold the interpreter lock the loop needs while it hands batches over and
+settles them, and wake the loop through a pipe for every batch.
 """
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 import time
@@ -86,6 +94,13 @@ class LogStore(Protocol):
     """
 
     def append_batch(self, batch: Batch, more: More | None = None) -> int: ...
+
+
+class AsyncLogStore(Protocol):
+    """A :class:`LogStore` whose batches the event loop awaits, one at a time: the same
+    transaction, the same outcome (the size written at, or an exception and nothing written)."""
+
+    async def append_batch(self, batch: Batch) -> int: ...
 
 
 class Receipt:
@@ -250,14 +265,77 @@ class Sequencer:
         try:
             start = self._store.append_batch(batch, more)
         except Exception as exc:  # any storage failure: fail the whole batch closed
-            for receipt in live:
-                error = AuditUnavailable("the audit entry could not be made durable")
-                error.__cause__ = exc
-                receipt._settle(None, error)
+            _fail(live, exc)
             return stop
-        for index, (receipt, hashed) in enumerate(zip(live, hashes, strict=True), start):
-            receipt._settle(Appended(index, hashed), None)
+        _settle(live, hashes, start)
         return stop
+
+
+class LoopSequencer:
+    """Group commit on the running event loop (the module's notes): :meth:`submit` and
+    :meth:`close` are called on that loop only. One batch is written at a time; the entries
+    submitted meanwhile, up to ``max_batch``, form the next."""
+
+    def __init__(self, store: AsyncLogStore, *, max_batch: int = MAX_BATCH) -> None:
+        self._store = store
+        self._max_batch = max_batch
+        self._queued: list[Receipt] = []
+        self._writing: asyncio.Task[None] | None = None
+        self._closed = False
+
+    def submit(self, leaf: bytes, notify: Callable[[], None] | None = None) -> Receipt:
+        """Queue an encoded leaf; the receipt resolves once it is durable (or failed), and then
+        ``notify`` is called, on the loop. Not notified when withdrawn (:meth:`Receipt.cancel`)."""
+        if self._closed:
+            raise AuditUnavailable("the audit log is shut down")
+        receipt = Receipt(bytes(leaf), notify)
+        self._queued.append(receipt)
+        if self._writing is None:
+            self._writing = asyncio.get_running_loop().create_task(self._write())
+        return receipt
+
+    async def close(self) -> None:
+        """Write everything submitted so far; later submissions fail with ``AuditUnavailable``."""
+        self._closed = True
+        if self._writing is not None:
+            await asyncio.shield(self._writing)
+
+    def abandon(self) -> None:
+        """Refuse later submissions and fail what is queued and not yet being written (the loop
+        is gone: nothing will write it)."""
+        self._closed = True
+        queued, self._queued = self._queued, []
+        _fail(_claimed(queued), AuditUnavailable("the audit log is shut down"))
+
+    async def _write(self) -> None:
+        try:
+            while self._queued:
+                queued = self._queued[: self._max_batch]
+                del self._queued[: self._max_batch]
+                live = _claimed(queued)
+                if not live:
+                    continue
+                batch = _batch(live)
+                try:
+                    start = await self._store.append_batch(batch)
+                except Exception as exc:  # any storage failure: fail the whole batch closed
+                    _fail(live, exc)
+                    continue
+                _settle(live, batch.leaf_hashes, start)
+        finally:
+            self._writing = None
+
+
+def _settle(live: Sequence[Receipt], hashes: Sequence[bytes], start: int) -> None:
+    for index, (receipt, hashed) in enumerate(zip(live, hashes, strict=True), start):
+        receipt._settle(Appended(index, hashed), None)
+
+
+def _fail(live: Sequence[Receipt], cause: Exception) -> None:
+    for receipt in live:
+        error = AuditUnavailable("the audit entry could not be made durable")
+        error.__cause__ = cause
+        receipt._settle(None, error)
 
 
 def _claimed(pending: Sequence[Receipt]) -> list[Receipt]:

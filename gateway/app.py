@@ -134,6 +134,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                 yield
             finally:
                 gc.unfreeze()
+                await app.state.audit_log.close_on_loop()
                 await driver_reads(engine).close_on_loop()
 
     app = FastAPI(

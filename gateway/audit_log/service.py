@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from functools import partial
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -44,7 +45,7 @@ from audit.note import (
     split_note,
     verify_cosignature,
 )
-from audit.sequencer import Appended, Receipt, Sequencer
+from audit.sequencer import Appended, LoopSequencer, Receipt, Sequencer
 from audit.tiles import Tile, TileCache, entry_bundle, read_tile, require_available
 from audit.tlog import prove_record, prove_tree
 from gateway.audit_log.checkpointer import CheckpointPublisher, checkpoint_size
@@ -112,21 +113,35 @@ class AuditLog:
         if writer == "process" and engine.dialect.name == "sqlite":
             url = engine.url.render_as_string(hide_password=False)
             self._process = ProcessLogStore(self._store, url, preload)
-        self._sequencer = Sequencer(self._process or self._store)
+        self._sequencer = Sequencer(self._store)
+        self._on_loop: tuple[asyncio.AbstractEventLoop, LoopSequencer] | None = None
         self._publisher = CheckpointPublisher(
             engine, self._signers, interval, after=self.collect_cosignatures
         )
 
     def start(self) -> None:
         """Start publishing checkpoints in the background (every ``interval`` seconds), and
-        the writer process when there is one."""
+        the writer process when there is one: started on an event loop, the appends awaited on
+        that loop go to the process (:class:`audit.sequencer.LoopSequencer`); the others - and
+        all of them when there is no loop running - are written by the sequencer's thread."""
         if self._process is not None:
-            self._process.start()
+            with suppress(RuntimeError):  # no loop running: no appends awaited on one
+                loop = asyncio.get_running_loop()
+                self._process.start()
+                self._on_loop = loop, LoopSequencer(self._process)
         self._publisher.start()
+
+    async def close_on_loop(self) -> None:
+        """Write what was submitted on the event loop (the application serving on it stops);
+        later appends awaited there fail closed. Before :meth:`close`."""
+        if self._on_loop is not None:
+            await self._on_loop[1].close()
 
     def close(self) -> None:
         """Write what was submitted, sign it, stop the threads; later appends fail closed."""
         self._sequencer.close()
+        if self._on_loop is not None:
+            self._on_loop[1].abandon()  # anything not written by close_on_loop never will be
         if self._process is not None:
             self._process.close()
         self._publisher.stop()
@@ -147,7 +162,7 @@ class AuditLog:
         append timeout is withdrawn (never written) and ``AuditUnavailable`` raised; one whose
         batch is being written by then is waited for, and its outcome is the answer.
         """
-        with self._appending(event, openings, settlement) as receipt:
+        with self._appending(event, openings, settlement, self._sequencer.submit) as receipt:
             _wait(receipt, self._timeout)
         return receipt.result()
 
@@ -157,8 +172,13 @@ class AuditLog:
         """:meth:`append` awaited on the event loop: no thread waits for the entry, the
         sequencer wakes the loop once it is settled. Same rules; a caller whose wait is
         cancelled withdraws its entry if its batch has not started (else it is written)."""
-        waiter = _Waiter(asyncio.get_running_loop())
-        with self._appending(event, openings, settlement, waiter) as receipt:
+        loop = asyncio.get_running_loop()
+        waiter = _Waiter(loop)
+        if self._on_loop is not None and self._on_loop[0] is loop:
+            submit = partial(self._on_loop[1].submit, notify=waiter.wake)
+        else:
+            submit = partial(self._sequencer.submit, notify=waiter)
+        with self._appending(event, openings, settlement, submit) as receipt:
             await waiter.wait(self._timeout)
             if not receipt.done():
                 if receipt.cancel():
@@ -306,11 +326,12 @@ class AuditLog:
         event: AuditEvent,
         openings: Openings | None,
         settlement: Settlement | None,
-        notify: Callable[[], None] | None = None,
+        submit: Callable[[bytes], Receipt],
     ) -> Iterator[Receipt]:
-        """One append, from its submission to its outcome: the block waits for the receipt
-        (and raises what failed it). The entry's companions are held for its batch meanwhile,
-        and dropped if it is withdrawn or fails; its settlement's failure is raised here."""
+        """One append, from its submission (to ``submit``) to its outcome: the block waits for
+        the receipt (and raises what failed it). The entry's companions are held for its batch
+        meanwhile, and dropped if it is withdrawn or fails; its settlement's failure is raised
+        here."""
         leaf = encode(event)
         _check_openings(event, openings)
         hashed = leaf_hash(leaf)
@@ -322,7 +343,7 @@ class AuditLog:
                     self._store.expect(hashed, Companion(openings, settlement))
                 receipt = None
                 try:
-                    receipt = self._sequencer.submit(leaf, notify)
+                    receipt = submit(leaf)
                     yield receipt
                 except BaseException:
                     if receipt is None or receipt.cancel() or receipt.done():
@@ -375,8 +396,9 @@ def _wait(future: Receipt, timeout: float) -> Appended:
 
 
 class _Waiter:
-    """What an append awaited on the event loop waits on: woken by the sequencer's thread once
-    the receipt is settled, or by the loop's timer when the wait times out first."""
+    """What an append awaited on the event loop waits on: woken once the receipt is settled -
+    by the sequencer's thread (called), or on the loop (:meth:`wake`) - or by the loop's timer
+    when the wait times out first."""
 
     __slots__ = ("_loop", "_woken")
 
@@ -387,21 +409,22 @@ class _Waiter:
     def __call__(self) -> None:
         """The receipt is settled (called on the sequencer's thread)."""
         with suppress(RuntimeError):  # the loop is closed: nobody waits any more
-            self._loop.call_soon_threadsafe(self._wake)
+            self._loop.call_soon_threadsafe(self.wake)
 
     async def wait(self, timeout: float | None) -> None:
         """Until the receipt is settled or ``timeout`` seconds passed (None: no limit). Called
         with no ``await`` since the receipt was submitted or found pending: a wake-up the
         sequencer sent meanwhile runs on the loop only once this waits, so it is never lost."""
         self._woken = self._loop.create_future()
-        timer = None if timeout is None else self._loop.call_later(timeout, self._wake)
+        timer = None if timeout is None else self._loop.call_later(timeout, self.wake)
         try:
             await self._woken
         finally:
             if timer is not None:
                 timer.cancel()
 
-    def _wake(self) -> None:
+    def wake(self) -> None:
+        """The receipt is settled or the wait timed out (on the loop)."""
         if self._woken is not None and not self._woken.done():
             self._woken.set_result(None)
 

@@ -1,17 +1,20 @@
-"""The group-commit sequencer: contiguous indexes, one transaction per batch, fail closed."""
+"""The group-commit sequencers, in a thread and on an event loop: contiguous indexes, one
+transaction per batch, fail closed."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import CancelledError, ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
 from audit.errors import AuditUnavailable
 from audit.memory import MemoryLogStore
 from audit.merkle import leaf_hash
-from audit.sequencer import Appended, Batch, More, Receipt, Sequencer
+from audit.sequencer import Appended, Batch, LoopSequencer, More, Receipt, Sequencer
 from tests.audit.factories import distinct_leaves, store_with
 
 
@@ -190,3 +193,105 @@ def test_a_receipt_times_out_while_its_batch_waits_and_can_then_be_withdrawn() -
         assert first.result(timeout=30).leaf_index == 0
         assert first.done() and first.exception() is None
     assert store.leaves() == [b"first"]
+
+
+class LoopStore:
+    """An :class:`~audit.sequencer.AsyncLogStore` over a memory store: each batch is awaited
+    until ``release`` is set, as the loop awaits a writer process; ``failing`` fails them."""
+
+    def __init__(self) -> None:
+        self.memory = FailingReaderStore()
+        self.release = asyncio.Event()
+        self.batch_sizes: list[int] = []
+
+    async def append_batch(self, batch: Batch) -> int:
+        await self.release.wait()
+        start = self.memory.append_batch(batch)
+        self.batch_sizes.append(len(batch.leaves))
+        return start
+
+
+def on_a_loop(scenario: Callable[[LoopStore], Coroutine[Any, Any, None]]) -> LoopStore:
+    store = LoopStore()
+    asyncio.run(scenario(store))
+    return store
+
+
+async def outcome(receipt: Receipt) -> Appended:
+    """The receipt's outcome, once the batches written on the loop settled it."""
+    while not receipt.done():
+        await asyncio.sleep(0)
+    return receipt.result()
+
+
+def test_on_a_loop_entries_submitted_during_a_batch_form_the_next_up_to_the_maximum() -> None:
+    results: list[Appended] = []
+
+    async def scenario(store: LoopStore) -> None:
+        sequencer = LoopSequencer(store, max_batch=4)
+        first = sequencer.submit(b"first")
+        await asyncio.sleep(0)  # its batch is being written
+        rest = [sequencer.submit(leaf) for leaf in distinct_leaves(10)]
+        store.release.set()
+        results.extend([await outcome(receipt) for receipt in (first, *rest)])
+        await sequencer.close()
+
+    store = on_a_loop(scenario)
+    assert [r.leaf_index for r in results] == list(range(11))
+    assert [r.leaf_hash for r in results] == [leaf_hash(leaf) for leaf in store.memory.leaves()]
+    assert store.batch_sizes == [1, 4, 4, 2]
+    assert store.memory.hashes() == store_with(store.memory.leaves()).hashes()
+
+
+def test_on_a_loop_a_failed_batch_fails_closed_and_the_next_batch_is_written() -> None:
+    async def scenario(store: LoopStore) -> None:
+        store.release.set()
+        sequencer = LoopSequencer(store)
+        assert await outcome(sequencer.submit(b"before")) == Appended(0, leaf_hash(b"before"))
+        store.memory.failing = True
+        failed = [sequencer.submit(leaf) for leaf in (b"lost 1", b"lost 2")]
+        for receipt in failed:
+            with pytest.raises(AuditUnavailable) as raised:
+                await outcome(receipt)
+            assert isinstance(raised.value.__cause__, OSError)
+        store.memory.failing = False
+        assert (await outcome(sequencer.submit(b"after"))).leaf_index == 1
+        await sequencer.close()
+
+    assert on_a_loop(scenario).memory.leaves() == [b"before", b"after"]
+
+
+def test_on_a_loop_an_entry_withdrawn_before_its_batch_is_never_written() -> None:
+    async def scenario(store: LoopStore) -> None:
+        sequencer = LoopSequencer(store)
+        first = sequencer.submit(b"first")
+        await asyncio.sleep(0)
+        withdrawn, kept = sequencer.submit(b"withdrawn"), sequencer.submit(b"kept")
+        assert withdrawn.cancel() and not first.cancel()  # first is being written
+        store.release.set()
+        assert (await outcome(kept)).leaf_index == 1
+
+    assert on_a_loop(scenario).memory.leaves() == [b"first", b"kept"]
+
+
+def test_on_a_loop_close_writes_what_was_submitted_and_abandon_fails_what_is_queued() -> None:
+    async def scenario(store: LoopStore) -> None:
+        sequencer = LoopSequencer(store)
+        written = [sequencer.submit(leaf) for leaf in distinct_leaves(5)]
+        store.release.set()
+        await sequencer.close()
+        assert all(receipt.done() and receipt.exception() is None for receipt in written)
+        with pytest.raises(AuditUnavailable, match="shut down"):
+            sequencer.submit(b"late")
+        store.release.clear()
+        abandoned = LoopSequencer(store)
+        in_flight = abandoned.submit(b"in flight")
+        await asyncio.sleep(0)
+        queued = abandoned.submit(b"queued")
+        abandoned.abandon()
+        assert isinstance(queued.exception(timeout=0), AuditUnavailable)
+        assert not in_flight.done()  # being written: its batch settles it
+        store.release.set()
+        assert (await outcome(in_flight)).leaf_index == 5
+
+    assert on_a_loop(scenario).memory.size == 6

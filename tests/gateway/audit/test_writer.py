@@ -1,18 +1,21 @@
-"""The log's batches written by a process of their own on SQLite (ProcessLogStore): the same
-rows, openings and settlements as a thread writes, in another process; outcomes reported back;
-a closure written in the serving process; a writer that dies fails its batch closed and is
-replaced."""
+"""The log's batches written by a process of their own on SQLite (ProcessLogStore), awaited on
+the event loop: the same rows, openings and settlements as a thread writes, in another process;
+outcomes reported back; a closure written in the serving process; a writer that dies fails its
+batch closed and is replaced; a log serving on a loop sends what is awaited there to the process
+and writes what threads append itself, in one contiguous log."""
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
 import pickle
 import signal
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import Engine, insert, select
@@ -42,7 +45,9 @@ from gateway.settings import Settings
 from gateway.storage import migrate
 from gateway.storage.db import make_engine
 from tests.audit.factories import distinct_leaves
-from tests.gateway.audit.factories import append_entries
+from tests.gateway.audit.factories import append_entries, entry
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -69,6 +74,15 @@ def writer(local: SqlLogStore, url: str) -> Iterator[ProcessLogStore]:
     writer = ProcessLogStore(local, url)
     yield writer
     writer.close()
+
+
+def on_a_loop(scenario: Callable[[], Awaitable[T]]) -> T:
+    """``scenario`` on one event loop, as the serving process runs the writer's batches."""
+
+    async def run() -> T:
+        return await scenario()
+
+    return asyncio.run(run())
 
 
 def batch_of(leaves: list[bytes]) -> Batch:
@@ -114,7 +128,12 @@ def test_the_writer_process_writes_what_a_thread_would(
     local.expect(leaf_hash(leaves[3]), Companion(opening, _settled))
     local.expect(leaf_hash(leaves[20]), Companion(settlement=_settled))
     memory = MemoryLogStore()
-    starts = [writer.append_batch(batch_of(leaves[lo:hi])) for lo, hi in [(0, 1), (1, 9), (9, 40)]]
+
+    async def appended() -> list[int]:
+        parts = [(0, 1), (1, 9), (9, 40)]
+        return [await writer.append_batch(batch_of(leaves[lo:hi])) for lo, hi in parts]
+
+    starts = on_a_loop(appended)
     memory.append_batch(batch_of(leaves))
     assert starts == [0, 1, 9]
     assert list(iter_leaves(engine, 40)) == leaves
@@ -137,7 +156,7 @@ def test_a_settlement_comes_back_as_settled_and_a_failing_one_fails_its_entry_al
     local.expect(leaf_hash(leaves[0]), Companion(settlement=refusing))
     local.expect(leaf_hash(leaves[1]), Companion(settlement=_raises))
     local.expect(leaf_hash(leaves[2]), Companion(settlement=_settled))
-    assert writer.append_batch(batch_of(leaves)) == 0
+    assert on_a_loop(lambda: writer.append_batch(batch_of(leaves))) == 0
     assert refusing.settled_by not in (0, os.getpid())
     assert refusing.denial is not None
     assert refusing.denial.to_problem()["reason"] == "exhausted"
@@ -153,15 +172,18 @@ def test_a_settlement_that_cannot_cross_processes_is_written_here(
     writer: ProcessLogStore, local: SqlLogStore, engine: Engine
 ) -> None:
     leaves = distinct_leaves(4)
-    assert writer.append_batch(batch_of(leaves[:2])) == 0
     marks: list[int] = []
 
     def closure(session: Session, leaf_index: int) -> None:
         marks.append(leaf_index)
         _settled(session, leaf_index)
 
-    local.expect(leaf_hash(leaves[3]), Companion(settlement=closure))
-    assert writer.append_batch(batch_of(leaves[2:])) == 2
+    async def appended() -> list[int]:
+        first = await writer.append_batch(batch_of(leaves[:2]))
+        local.expect(leaf_hash(leaves[3]), Companion(settlement=closure))
+        return [first, await writer.append_batch(batch_of(leaves[2:]))]
+
+    assert on_a_loop(appended) == [0, 2]
     assert marks == [3]
     assert _traces(engine) == [f"3 by {os.getpid()}"]
     assert list(iter_leaves(engine, 4)) == leaves
@@ -171,14 +193,18 @@ def test_a_writer_that_dies_fails_its_batch_closed_and_the_next_starts_another(
     writer: ProcessLogStore, engine: Engine
 ) -> None:
     leaves = distinct_leaves(3)
-    assert writer.append_batch(batch_of(leaves[:1])) == 0
-    (child,) = [p for p in multiprocessing.active_children() if p.name == "audit-writer"]
-    assert child.pid is not None
-    os.kill(child.pid, signal.SIGKILL)
-    child.join()
-    with pytest.raises(AuditUnavailable, match="writer process stopped"):
-        writer.append_batch(batch_of(leaves[1:2]))
-    assert writer.append_batch(batch_of(leaves[2:])) == 1
+
+    async def appended() -> list[int]:
+        first = await writer.append_batch(batch_of(leaves[:1]))
+        (child,) = [p for p in multiprocessing.active_children() if p.name == "audit-writer"]
+        assert child.pid is not None
+        os.kill(child.pid, signal.SIGKILL)
+        child.join()
+        with pytest.raises(AuditUnavailable, match="writer process stopped"):
+            await writer.append_batch(batch_of(leaves[1:2]))
+        return [first, await writer.append_batch(batch_of(leaves[2:]))]
+
+    assert on_a_loop(appended) == [0, 1]
     assert list(iter_leaves(engine, 2)) == [leaves[0], leaves[2]]
 
 
@@ -203,19 +229,34 @@ def test_the_writer_ignores_the_signals_that_stop_the_server(
     for stop in (signal.SIGINT, signal.SIGTERM):
         os.kill(child.pid, stop)
     leaves = distinct_leaves(2)
-    assert writer.append_batch(batch_of(leaves)) == 0
+    assert on_a_loop(lambda: writer.append_batch(batch_of(leaves))) == 0
     assert child.is_alive()
     assert list(iter_leaves(engine, 2)) == leaves
 
 
-def test_a_log_served_with_a_writer_process_writes_everything_before_it_closes(
+def test_a_log_served_on_a_loop_sends_its_awaited_appends_to_the_process_and_writes_the_rest(
     url: str, tmp_path: Path, engine: Engine
 ) -> None:
+    """Appends awaited on the loop go to the writer process; appends from threads meanwhile are
+    written in the serving process; one log, contiguous, every entry written before it closes."""
     settings = Settings(var_dir=tmp_path / "var", database_url=url, _env_file=None)
-    with running_audit_log(engine, settings, load_keys(settings), "process") as audit_log:
-        (child,) = [p for p in multiprocessing.active_children() if p.name == "audit-writer"]
-        indexes = append_entries(audit_log, 5)
-    assert indexes == [0, 1, 2, 3, 4]
+
+    async def served() -> tuple[multiprocessing.process.BaseProcess, list[int], list[int]]:
+        with running_audit_log(engine, settings, load_keys(settings), "process") as audit_log:
+            (child,) = [p for p in multiprocessing.active_children() if p.name == "audit-writer"]
+            awaited = [audit_log.append_async(*entry(n), _settled) for n in range(30)]
+            from_threads = asyncio.to_thread(append_entries, audit_log, 10, 30)
+            on_loop, in_threads = await asyncio.gather(asyncio.gather(*awaited), from_threads)
+            await audit_log.close_on_loop()
+            with pytest.raises(AuditUnavailable, match="shut down"):
+                await audit_log.append_async(*entry(40))
+        return child, [appended.leaf_index for appended in on_loop], in_threads
+
+    child, on_loop, in_threads = on_a_loop(served)
+    assert sorted(on_loop + in_threads) == list(range(40))
     assert not child.is_alive()
+    written_by = {int(index): pid for index, _, pid in map(str.split, _traces(engine))}
+    assert written_by == {index: str(child.pid) for index in on_loop}
     with engine.connect() as connection:
-        assert latest_checkpoint_size(connection) == 5  # signed at the clean stop
+        assert latest_checkpoint_size(connection) == 40  # signed at the clean stop
+        assert all(read_openings(connection, index) is not None for index in range(40))
