@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import secrets
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 from hashlib import sha256
@@ -136,7 +136,7 @@ def encode(event: AuditEvent) -> bytes:
         event.legal_basis.encode(),
         event.grant_id.encode(),
         event.purpose.encode(),
-        b"".join(_prefixed(c) for c in sorted(c.encode() for c in event.item_categories)),
+        _joined(sorted(category.encode() for category in event.item_categories)),
         event.outcome.value.encode(),
         event.reason_code.encode(),
         event.subject_commitment,
@@ -145,7 +145,7 @@ def encode(event: AuditEvent) -> bytes:
     if event.actor:
         fields.append(event.actor.encode())
     version = ACTOR_LEAF_VERSION if event.actor else LEAF_VERSION
-    return bytes([version]) + b"".join(_prefixed(field) for field in fields)
+    return bytes([version]) + _joined(fields)
 
 
 def decode(leaf: bytes) -> AuditEvent:
@@ -200,8 +200,8 @@ def check_commitment(
         raise CommitmentMismatch("the value and salt do not open this commitment")
 
 
-def _prefixed(field: bytes) -> bytes:
-    return join_prefixed([field], InvalidLeaf, "a leaf field")
+def _joined(fields: Iterable[bytes]) -> bytes:
+    return join_prefixed(fields, InvalidLeaf, "a leaf field")
 
 
 def _split_prefixed(data: bytes) -> Iterator[bytes]:
