@@ -44,8 +44,9 @@ class Settings(BaseSettings):
     )
     audit_writer: Writer = Field(
         "process",
-        description="SQLite: the serving process hands the audit log's batches to a process "
-        "of its own (process), or writes them in a thread (thread); PostgreSQL: a thread",
+        description="SQLite: the serving process hands the batches its event loop awaits (the "
+        "inquiries') to a process of its own and writes the others in a thread (process), or "
+        "writes them all in a thread (thread); PostgreSQL: a thread",
     )
     redis_url: str | None = Field(
         None, description="Redis URL for shared rate limits; in-memory limits when unset"

@@ -124,11 +124,9 @@ class AuditLog:
         the writer process when there is one: started on an event loop, the appends awaited on
         that loop go to the process (:class:`audit.sequencer.LoopSequencer`); the others - and
         all of them when there is no loop running - are written by the sequencer's thread."""
-        if self._process is not None:
-            with suppress(RuntimeError):  # no loop running: no appends awaited on one
-                loop = asyncio.get_running_loop()
-                self._process.start()
-                self._on_loop = loop, LoopSequencer(self._process)
+        if self._process is not None and (loop := _running_loop()) is not None:
+            self._process.start()
+            self._on_loop = loop, LoopSequencer(self._process)
         self._publisher.start()
 
     async def close_on_loop(self) -> None:
@@ -384,6 +382,13 @@ def running_audit_log(
         yield audit_log
     finally:
         audit_log.close()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:  # none running: no appends are awaited on one
+        return None
 
 
 def _wait(future: Receipt, timeout: float) -> Appended:
