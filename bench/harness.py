@@ -18,7 +18,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -205,17 +205,38 @@ class Gateway:
                 self.kill()
 
     def rss_bytes(self) -> int:
-        """The resident set size of the serving process now."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-        raise RuntimeError("no VmRSS in /proc status")
+        """The resident set size of the serving process and of the processes it started (the
+        audit log's writer) now."""
+        return sum(map(_rss_bytes, [self.pid, *descendants(self.pid)]))
 
     def __enter__(self) -> Gateway:
         return self.start()
 
     def __exit__(self, *_: object) -> None:
         self.stop()
+
+
+def _rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS in /proc status")
+
+
+def children(pid: int, thread: int | None = None) -> list[int]:
+    """The processes that ``pid``'s ``thread`` (its main thread by default) started."""
+    path = Path(f"/proc/{pid}/task/{thread or pid}/children")
+    return [int(child) for child in path.read_text().split()]
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process under ``pid``, whichever of its threads started it."""
+    found = []
+    for thread in Path(f"/proc/{pid}/task").iterdir():
+        with suppress(OSError):  # a thread that ended meanwhile
+            for child in children(pid, int(thread.name)):
+                found += [child, *descendants(child)]
+    return found
 
 
 @contextmanager

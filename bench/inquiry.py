@@ -43,7 +43,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,7 @@ from fastapi import FastAPI
 from sqlalchemy import insert, select
 
 from bench import Context, Measurement, benchmark
-from bench.harness import Province, free_port, scratch_database
+from bench.harness import Province, children, descendants, free_port, scratch_database
 from bench.load import CASE_REFERENCE, token_request
 from bench.passkey import SoftPasskey, StepUp
 from bench.wrk import Measured, Request, require_wrk, run
@@ -161,31 +161,15 @@ class Served:
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of process ``pid`` and its descendants (the server's workers,
     the audit log's writer processes)."""
-    return sum(map(_cpu_seconds, [pid, *_descendants(pid)]))
+    return sum(map(_cpu_seconds, [pid, *descendants(pid)]))
 
 
 def loop_seconds(pid: int, workers: int) -> float:
     """User + system CPU seconds of the main threads of the server's workers - the threads that
     run their event loops: with one worker ``pid``'s own, else its children's (uvicorn's
     supervisor runs no loop)."""
-    loops = [pid] if workers == 1 else _children(pid)
+    loops = [pid] if workers == 1 else children(pid)
     return sum(_cpu_seconds(worker, worker) for worker in loops)
-
-
-def _children(pid: int, thread: int | None = None) -> list[int]:
-    """The processes that ``pid``'s ``thread`` (its main thread by default) started."""
-    path = Path(f"/proc/{pid}/task/{thread or pid}/children")
-    return [int(child) for child in path.read_text().split()]
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every process under ``pid``, whichever of its threads started it."""
-    found = []
-    for thread in Path(f"/proc/{pid}/task").iterdir():
-        with suppress(OSError):  # a thread that ended meanwhile
-            for child in _children(pid, int(thread.name)):
-                found += [child, *_descendants(child)]
-    return found
 
 
 def _cpu_seconds(pid: int, thread: int | None = None) -> float:

@@ -6,12 +6,13 @@ with revocations, ingestion and corrections, the access log, audit proofs - from
 threads for ``--duration`` seconds, while the server's resident memory is sampled every second.
 
 It reports the error rate (every answer the scenario did not expect; target 0), p50 / p99 per
-operation, and the server's memory after the warm-up, at the end, at its peak and its trend
-(MB per minute, least squares over the samples after the warm-up). Then, with the gateway
-stopped, it checks what :mod:`bench.invariants` states - every answer in the log, consents and
-records as acknowledged, nothing else changed - verifies the log as a regulator would
-(``gateway audit verify --local``) and scans the server's output for secrets. Exit status 1 if
-anything failed. The report is also written to ``bench/results/soak.json``.
+operation, and the server's memory - its processes', the audit log's writer too - after the
+warm-up, at the end, at its peak and its trend (MB per minute, least squares over the samples
+after the warm-up). Then, with the gateway stopped, it checks what :mod:`bench.invariants`
+states - every answer in the log, consents and records as acknowledged, nothing else changed -
+verifies the log as a regulator would (``gateway audit verify --local``) and scans the server's
+output for secrets. Exit status 1 if anything failed. The report is also written to
+``bench/results/soak.json``.
 """
 
 from __future__ import annotations
