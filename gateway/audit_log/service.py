@@ -1,10 +1,12 @@
 """The audit log service: query registration before the answer (Art. 39 para. 3, Art. 61(3)).
 
-:class:`AuditLog` owns the single :class:`audit.sequencer.Sequencer` of this process and the
-checkpoint publisher. :meth:`AuditLog.append` returns only once the entry is durable (group
-commit); any failure is :class:`audit.errors.AuditUnavailable` (503), and the caller must not
-answer (fail closed). Proofs (RFC 9162 sections 2.1.3, 2.1.4) and leaves are served only up to
-the latest signed checkpoint: a proof is useful only against a tree head the log signed.
+:class:`AuditLog` owns the single :class:`audit.sequencer.Sequencer` of this process - and, on
+SQLite with a writer process, the :class:`audit.sequencer.LoopSequencer` of the event loop it
+serves on (:mod:`gateway.audit_log.writer`) - and the checkpoint publisher.
+:meth:`AuditLog.append` returns only once the entry is durable (group commit); any failure is
+:class:`audit.errors.AuditUnavailable` (503), and the caller must not answer (fail closed).
+Proofs (RFC 9162 sections 2.1.3, 2.1.4) and leaves are served only up to the latest signed
+checkpoint: a proof is useful only against a tree head the log signed.
 
 Every entry about a credit subject is sealed the same way (:func:`seal`): fresh salts, the
 commitments :func:`audit.leaf.commit` makes of the subject's internal key (and of the response),
