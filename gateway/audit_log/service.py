@@ -136,6 +136,8 @@ class AuditLog:
         later appends awaited there fail closed. Before :meth:`close`."""
         if self._on_loop is not None:
             await self._on_loop[1].close()
+        if self._process is not None:
+            await self._process.disconnect()
 
     def close(self) -> None:
         """Write what was submitted, sign it, stop the threads; later appends fail closed."""

@@ -107,6 +107,7 @@ class ProcessLogStore:
             (length,) = _HEADER.unpack(await reader.readexactly(_HEADER.size))
             reply: _Reply = pickle.loads(await reader.readexactly(length))  # noqa: S301 (the module's notes)
         except (EOFError, OSError) as exc:  # the child is gone: the next batch starts another
+            await self.disconnect()
             self.close()
             raise AuditUnavailable("the audit log's writer process stopped") from exc
         return reply
@@ -150,8 +151,19 @@ class ProcessLogStore:
                 self._child.join()
         self._socket, self._stream, self._child = None, None, None
 
+    async def disconnect(self) -> None:
+        """Close the event loop's side of the pipe, on the loop: a loop may keep a socket of its
+        own (uvloop duplicates it), closed only once the loop runs again - the child would not
+        see the pipe close while :meth:`close` waits for it. Then :meth:`close`."""
+        if self._stream is not None:
+            writer = self._stream[1]
+            writer.close()
+            with suppress(OSError):  # the pipe broke already
+                await writer.wait_closed()
+
     def close(self) -> None:
-        """End the child once it has written what it was given (the log is closing)."""
+        """End the child once it has written what it was given (the log is closing); on a
+        loop, after :meth:`disconnect`."""
         with self._lock:
             self._stop()
 
