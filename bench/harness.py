@@ -45,6 +45,7 @@ LOAD_LIMITS = {
     "rate_limit_sign_in": "10000000/minute",
 }
 READY_TIMEOUT = 90.0
+STOP_TIMEOUT = 30.0
 
 
 def free_port() -> int:
@@ -196,13 +197,17 @@ class Gateway:
             self._process.wait()
 
     def stop(self) -> None:
-        """SIGTERM, as an orchestrator stops it: the log is flushed and a checkpoint signed."""
+        """SIGTERM, as an orchestrator stops it: the log is flushed and a checkpoint signed. A
+        gateway that has not stopped 30 s later is killed, and the run fails: a clean stop that
+        hangs loses the last checkpoint."""
         if self._process is not None and self._process.poll() is None:
             self._process.send_signal(signal.SIGTERM)
             try:
-                self._process.wait(timeout=30)
+                self._process.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 self.kill()
+                message = f"the gateway did not stop {STOP_TIMEOUT:.0f} s after SIGTERM; see"
+                raise RuntimeError(f"{message} {self.log}") from None
 
     def rss_bytes(self) -> int:
         """The resident set size of the serving process and of the processes it started (the
