@@ -206,8 +206,9 @@ class Gateway:
                 self._process.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 self.kill()
-                message = f"the gateway did not stop {STOP_TIMEOUT:.0f} s after SIGTERM; see"
-                raise RuntimeError(f"{message} {self.log}") from None
+                raise RuntimeError(
+                    f"the gateway did not stop {STOP_TIMEOUT:.0f} s after SIGTERM; see {self.log}"
+                ) from None
 
     def rss_bytes(self) -> int:
         """The resident set size of the serving process and of the processes it started (the
@@ -222,7 +223,11 @@ class Gateway:
 
 
 def _rss_bytes(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:  # it ended since it was listed
+        return 0
+    for line in status.splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     raise RuntimeError("no VmRSS in /proc status")
