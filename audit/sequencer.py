@@ -112,10 +112,13 @@ class Receipt:
     they hold is one more for the garbage collector to walk.
     """
 
-    __slots__ = ("_done", "_error", "_notify", "_result", "_state", "leaf")
+    __slots__ = ("_done", "_error", "_notify", "_result", "_state", "leaf", "leaf_hash")
 
-    def __init__(self, leaf: bytes, notify: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, leaf: bytes, notify: Callable[[], None] | None = None, hashed: bytes | None = None
+    ) -> None:
         self.leaf = leaf
+        self.leaf_hash = leaf_hash(leaf) if hashed is None else hashed
         self._notify = notify
         self._state = _PENDING
         self._result: Appended | None = None
@@ -176,11 +179,14 @@ class Sequencer:
         self._thread = threading.Thread(target=self._run, name="audit-sequencer", daemon=True)
         self._thread.start()
 
-    def submit(self, leaf: bytes, notify: Callable[[], None] | None = None) -> Receipt:
+    def submit(
+        self, leaf: bytes, notify: Callable[[], None] | None = None, *, hashed: bytes | None = None
+    ) -> Receipt:
         """Queue an encoded leaf; the receipt resolves once it is durable (or failed), and then
         ``notify`` is called, on the sequencer's thread: it must be quick and must not raise.
-        A receipt withdrawn with :meth:`Receipt.cancel` is not notified (its canceller knows)."""
-        receipt = Receipt(bytes(leaf), notify)
+        A receipt withdrawn with :meth:`Receipt.cancel` is not notified (its canceller knows).
+        ``hashed``: the leaf's hash, when the caller has it already (else it is computed)."""
+        receipt = Receipt(bytes(leaf), notify, hashed)
         with self._lock:
             if self._closed:
                 raise AuditUnavailable("the audit log is shut down")
@@ -283,12 +289,15 @@ class LoopSequencer:
         self._writing: asyncio.Task[None] | None = None
         self._closed = False
 
-    def submit(self, leaf: bytes, notify: Callable[[], None] | None = None) -> Receipt:
+    def submit(
+        self, leaf: bytes, notify: Callable[[], None] | None = None, *, hashed: bytes | None = None
+    ) -> Receipt:
         """Queue an encoded leaf; the receipt resolves once it is durable (or failed), and then
-        ``notify`` is called, on the loop. Not notified when withdrawn (:meth:`Receipt.cancel`)."""
+        ``notify`` is called, on the loop. Not notified when withdrawn (:meth:`Receipt.cancel`).
+        ``hashed`` as for :meth:`Sequencer.submit`."""
         if self._closed:
             raise AuditUnavailable("the audit log is shut down")
-        receipt = Receipt(bytes(leaf), notify)
+        receipt = Receipt(bytes(leaf), notify, hashed)
         self._queued.append(receipt)
         if self._writing is None:
             self._writing = asyncio.get_running_loop().create_task(self._write())
@@ -350,5 +359,7 @@ def _claimed(pending: Sequence[Receipt]) -> list[Receipt]:
 
 
 def _batch(receipts: Sequence[Receipt]) -> Batch:
-    leaves = tuple(receipt.leaf for receipt in receipts)
-    return Batch(leaves, tuple(map(leaf_hash, leaves)))
+    return Batch(
+        tuple(receipt.leaf for receipt in receipts),
+        tuple(receipt.leaf_hash for receipt in receipts),
+    )

@@ -20,10 +20,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Protocol
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -328,7 +329,7 @@ class AuditLog:
         event: AuditEvent,
         openings: Openings | None,
         settlement: Settlement | None,
-        submit: Callable[[bytes], Receipt],
+        submit: _Submit,
     ) -> Iterator[Receipt]:
         """One append, from its submission (to ``submit``) to its outcome: the block waits for
         the receipt (and raises what failed it). The entry's companions are held for its batch
@@ -345,7 +346,7 @@ class AuditLog:
                     self._store.expect(hashed, Companion(openings, settlement))
                 receipt = None
                 try:
-                    receipt = submit(leaf)
+                    receipt = submit(leaf, hashed=hashed)
                     yield receipt
                 except BaseException:
                     if receipt is None or receipt.cancel() or receipt.done():
@@ -386,6 +387,12 @@ def running_audit_log(
         yield audit_log
     finally:
         audit_log.close()
+
+
+class _Submit(Protocol):
+    """A sequencer's ``submit``, its ``notify`` given."""
+
+    def __call__(self, leaf: bytes, *, hashed: bytes) -> Receipt: ...
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
