@@ -571,16 +571,16 @@ def _stored_time(dialect: Dialect) -> Callable[[datetime], object] | None:
 _INSERT_BATCH = f"""WITH leaves AS (
   INSERT INTO {LEAVES.name} (leaf_index, leaf, created_at)
   SELECT %(start)s + position - 1, leaf, %(now)s
-  FROM unnest(%(leaves)s::bytea[]) WITH ORDINALITY AS batch (leaf, position)
+  FROM unnest(%(leaves)b::bytea[]) WITH ORDINALITY AS batch (leaf, position)
 ), hashes AS (
   INSERT INTO {HASHES.name} (hash_index, hash)
   SELECT %(hash_start)s + position - 1, hash
-  FROM unnest(%(hashes)s::bytea[]) WITH ORDINALITY AS batch (hash, position)
+  FROM unnest(%(hashes)b::bytea[]) WITH ORDINALITY AS batch (hash, position)
 )
 INSERT INTO {OPENINGS.name} (leaf_index, subject_salt, response_salt, subject_key)
 SELECT * FROM unnest(
-  %(indexes)s::bigint[], %(subject_salts)s::bytea[], %(response_salts)s::bytea[],
-  %(subject_keys)s::text[]
+  %(indexes)b::bigint[], %(subject_salts)b::bytea[], %(response_salts)b::bytea[],
+  %(subject_keys)b::text[]
 )"""  # noqa: S608
 
 

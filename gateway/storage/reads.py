@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 from weakref import WeakKeyDictionary, ref
 
 import psycopg
+from psycopg.pq import ExecStatus
 from sqlalchemy import ColumnElement, Connection, Engine, TextClause, event
 from sqlalchemy.engine.interfaces import DBAPIConnection, Dialect
 from sqlalchemy.sql import CompoundSelect, Select
@@ -301,7 +302,10 @@ async def _fetch_all_async(
 ) -> Sequence[Any]:
     async with connection.cursor() as cursor:
         await cursor.execute(sql, parameters)
-        return await cursor.fetchall() if cursor.description is not None else []
+        # The result's status, not ``description``: psycopg builds that anew, a column object
+        # for every column, each time it is asked for.
+        returned = cursor.pgresult is not None and cursor.pgresult.status == ExecStatus.TUPLES_OK
+        return await cursor.fetchall() if returned else []
 
 
 def _fetch_all(sql: str, parameters: Any, connection: DBAPIConnection) -> Sequence[Any]:
