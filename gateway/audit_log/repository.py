@@ -568,6 +568,8 @@ def _stored_time(dialect: Dialect) -> Callable[[datetime], object] | None:
     return LEAVES.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
 
 
+# The arrays bound in binary (``%(name)b``): in text, psycopg escapes every ``bytea`` in Python,
+# 262 us for a batch of 10 against 33 - in the sequencer, holding the interpreter lock.
 _INSERT_BATCH = f"""WITH leaves AS (
   INSERT INTO {LEAVES.name} (leaf_index, leaf, created_at)
   SELECT %(start)s + position - 1, leaf, %(now)s
