@@ -304,7 +304,8 @@ async def _fetch_all_async(
         await cursor.execute(sql, parameters)
         # The result's status, not ``description``: psycopg builds that anew, a column object
         # for every column, each time it is asked for.
-        returned = cursor.pgresult is not None and cursor.pgresult.status == ExecStatus.TUPLES_OK
+        result = cursor.pgresult
+        returned = result is not None and result.status == ExecStatus.TUPLES_OK
         return await cursor.fetchall() if returned else []
 
 
