@@ -4,7 +4,8 @@
   (a record, or an assessment or market information at a named holder), who must answer and by
   which day, the answer; the audit leaves of each step.
 * ``disclosures`` - which establishment received which record in which authorized inquiry (the
-  inquiry's leaf index), written with the inquiry: whom to tell when its display stops.
+  inquiry's leaf index), written with the inquiry: whom to tell when its display stops. Keyed
+  by record, then leaf: the notices look them up by record.
 * ``deletion_notices`` - one notice per record and establishment that received it (unique), its
   cause, its acknowledgement deadline and acknowledgement (Art. 67, 70(8)). A record with a
   notice has been announced: the display sweep never announces it again.
@@ -69,8 +70,8 @@ class Objection(SQLModel, table=True):
 class Disclosure(SQLModel, table=True):
     __tablename__ = "disclosures"
 
+    record_id: str = Field(primary_key=True, max_length=40)
     leaf_index: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    record_id: str = Field(primary_key=True, max_length=40, index=True)
     requester: str = Field(max_length=64)
 
 
