@@ -1,7 +1,8 @@
 """Disclosures keyed by record, then by inquiry (Art. 67): the notices look them up by record,
 so the key serves them and the index on the record alone goes. Each authorized inquiry wrote
 each of its records into the table and two indexes; it now writes them into the table and one.
-Every row is kept as it was.
+Every row is kept as it was. The key is rebuilt: SQLite copies the table, PostgreSQL builds the
+new key's index holding the table's exclusive lock - on a large table, an upgrade to plan for.
 
 Revision ID: 0034_disclosures_by_record
 Revises: 0007_rights
