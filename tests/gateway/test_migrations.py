@@ -31,6 +31,9 @@ def test_upgrade_is_idempotent(migrated: Settings) -> None:
     engine.dispose()
 
 
+DISCLOSE = "INSERT INTO disclosures (leaf_index, record_id, requester) VALUES (:l, :r, :q)"
+
+
 def test_disclosures_keep_every_row_when_keyed_by_record(database_url: str) -> None:
     """0034 changes the key of ``disclosures`` (record, then leaf) and drops the index on the
     record alone; both ways, every row stays as it was."""
@@ -38,12 +41,12 @@ def test_disclosures_keep_every_row_when_keyed_by_record(database_url: str) -> N
     config = migrate.alembic_config(database_url)
     command.upgrade(config, "0007_rights")
     engine = make_engine(database_url)
-    with engine.begin() as connection:
-        connection.execute(
-            text("INSERT INTO disclosures (leaf_index, record_id, requester) VALUES (:l, :r, :q)"),
-            [{"l": leaf, "r": record, "q": requester} for leaf, record, requester in rows],
-        )
     try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(DISCLOSE),
+                [{"l": leaf, "r": record, "q": requester} for leaf, record, requester in rows],
+            )
         command.upgrade(config, "heads")
         assert _disclosures(engine) == rows
         assert _keys(engine) == (["record_id", "leaf_index"], [])
