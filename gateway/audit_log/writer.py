@@ -4,9 +4,10 @@ On SQLite one process writes the log. Written by the sequencer's thread in the s
 process (``GATEWAY_AUDIT_WRITER=thread``), a batch is hashed, bound, settled and committed
 while that thread holds the interpreter lock the event loop needs, and hands it back and forth
 around every statement. Measured under load (one process, authorized inquiries, alternated
-with the thread on one province; README, "Proof"): 12 to 26 % more inquiries served, and a
-lower p99, with the batches written by a child process - and about 20 % more again once the
-loop itself hands the batches over, with no thread of the serving process in between.
+with the thread on one province; `bench/RUNS.md`, the runs of 4 December 03:44 and 08:09): 12
+to 26 % more inquiries served, and a lower p99, with the batches written by a child process -
+and about 20 % more again once the loop itself hands the batches over, with no thread of the
+serving process in between.
 
 :class:`ProcessLogStore` is the :class:`audit.sequencer.AsyncLogStore` of the serving
 process's :class:`audit.sequencer.LoopSequencer`: the appends awaited on the event loop (the
