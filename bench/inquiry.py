@@ -43,7 +43,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -90,9 +91,10 @@ QUICK = Plan(seconds=2, warmup=1, rounds=1)
 class Round:
     """One round: the bare endpoint, then each channel; with the CPU time each server spent
     per request (all its processes, user + system), which a shared machine's load does not
-    change as it changes req/s, and for each channel how busy the workers' event loops were
+    change as it changes req/s, for each channel how busy the workers' event loops were
     (:func:`loop_seconds` per second of the run and worker): below 1, the loop waited - for the
-    audit log's batches, or for the interpreter lock its other threads held."""
+    audit log's batches, or for the interpreter lock its other threads held - and, with several
+    workers, how wrk's connections were split among them (:func:`connections_per_worker`)."""
 
     bare: Measured
     channels: Mapping[str, Measured]
@@ -100,6 +102,7 @@ class Round:
     bare_cpu_ms: float
     cpu_ms: Mapping[str, float]
     loop_busy: Mapping[str, float]
+    split: Mapping[str, tuple[int, ...]]
 
     @property
     def valid(self) -> bool:
@@ -170,6 +173,50 @@ def loop_seconds(pid: int, workers: int) -> float:
     supervisor runs no loop)."""
     loops = [pid] if workers == 1 else children(pid)
     return sum(_cpu_seconds(worker, worker) for worker in loops)
+
+
+def connections_per_worker(pid: int, workers: int, port: int) -> tuple[int, ...]:
+    """How many established connections to ``port`` each worker of server ``pid`` holds, most
+    first. Several workers share one listening socket, and whichever is awake when connections
+    arrive accepts them, all those queued then: a few long-lived connections, such as wrk's,
+    can land unevenly. Read from ``/proc``: the workers' sockets against the kernel's TCP
+    table."""
+    states = _tcp_states(port)
+    split = []
+    for worker in [pid] if workers == 1 else children(pid):
+        held = [states[inode] for inode in _socket_inodes(worker) if inode in states]
+        if _LISTEN in held:  # a worker (the server's other children do not listen)
+            split.append(held.count(_ESTABLISHED))
+    return tuple(sorted(split, reverse=True))
+
+
+_ESTABLISHED, _LISTEN = "01", "0A"
+
+
+def _tcp_states(port: int) -> dict[str, str]:
+    """The state of each TCP socket whose local port is ``port``, by inode."""
+    states = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                states[fields[9]] = fields[3]
+    return states
+
+
+def _socket_inodes(pid: int) -> list[str]:
+    inodes = []
+    for descriptor in Path(f"/proc/{pid}/fd").iterdir():
+        with suppress(OSError):  # closed meanwhile
+            target = os.readlink(descriptor)
+            if target.startswith("socket:["):
+                inodes.append(target[len("socket:[") : -1])
+    return inodes
+
+
+def _halfway(seconds: float, pid: int, workers: int, port: int) -> tuple[int, ...]:
+    time.sleep(seconds / 2)
+    return connections_per_worker(pid, workers, port)
 
 
 def _cpu_seconds(pid: int, thread: int | None = None) -> float:
@@ -378,7 +425,12 @@ def _measure(seed: Seeded, setting: Setting, plan: Plan, scratch: Path) -> list[
     with ExitStack() as servers:
         bare = servers.enter_context(serving_bare(port(), setting.workers, payload))
         gateway = servers.enter_context(province.gateway(port()))
-        client = servers.enter_context(httpx.Client(base_url=gateway.url, timeout=30))
+        # No connection kept between token requests: the gateway's connections are wrk's.
+        no_keepalive = httpx.Limits(max_keepalive_connections=0)
+        client = servers.enter_context(
+            httpx.Client(base_url=gateway.url, timeout=30, limits=no_keepalive)
+        )
+        sampler = servers.enter_context(ThreadPoolExecutor(1))
         tokens = Tokens(client, province.credentials)
 
         def load(request: Request, seconds: float) -> Measured:
@@ -395,19 +447,26 @@ def _measure(seed: Seeded, setting: Setting, plan: Plan, scratch: Path) -> list[
             elapsed = (time.monotonic() - start) * workers
             return measured, cpu, (loop_seconds(pid, workers) - loop_before) / elapsed
 
+        def split_halfway(seconds: float) -> Future[tuple[int, ...]]:
+            """The gateway's connections per worker, counted halfway through a run."""
+            return sampler.submit(_halfway, seconds, gateway.pid, setting.workers, gateway.port)
+
         rounds = []
         for number in range(plan.rounds + 1):  # round 0: warm-up, not kept
             seconds = plan.seconds if number else plan.warmup
             bare_figures, bare_cpu, _ = cpu_per_request(bare.pid, Request(bare.url), seconds)
-            measured, cpu, busy = {}, {}, {}
+            measured, cpu, busy, split = {}, {}, {}, {}
             for channel in setting.channels:
                 request = channel_request(channel, seed, gateway.url, tokens)
+                halfway = split_halfway(seconds)
                 measured[channel], cpu[channel], busy[channel] = cpu_per_request(
                     gateway.pid, request, seconds
                 )
+                split[channel] = halfway.result()
             if number:
                 load_average = os.getloadavg()[0]
-                rounds.append(Round(bare_figures, measured, load_average, bare_cpu, cpu, busy))
+                figures = (bare_figures, measured, load_average, bare_cpu, cpu, busy, split)
+                rounds.append(Round(*figures))
     _check_errors(setting, rounds)
     _report(setting, rounds, len(seed.answer), plan)
     return rounds
@@ -451,7 +510,7 @@ def _report(setting: Setting, rounds: Sequence[Round], size: int, plan: Plan) ->
         f"\ninquiry benchmark, {setting.name}: {len(rounds)} rounds of {plan.seconds:.0f} s per "
         f"side over {plan.connections} connections (wrk), answer {size} bytes",
         f"  {'':<28}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/req':>11}{'ratio':>8}"
-        f"{'loop':>7}{'load':>7}",
+        f"{'loop':>7}{'load':>7}  connections per worker",
     ]
     for number, measured in enumerate(rounds, 1):
         mark = "" if measured.valid else f"  INVALID: bare below {VALID_BARE:,.0f} req/s"
@@ -460,7 +519,8 @@ def _report(setting: Setting, rounds: Sequence[Round], size: int, plan: Plan) ->
         for channel, figures in measured.channels.items():
             ratio, load = f"{measured.ratio(channel):.3f}", f"{measured.load_average:.1f}"
             cpu, busy = measured.cpu_ms[channel], f"{measured.loop_busy[channel]:.0%}"
-            lines.append(_line(f"{number}: {channel}", figures, cpu, ratio, busy, load))
+            split = "/".join(map(str, measured.split[channel]))
+            lines.append(_line(f"{number}: {channel}", figures, cpu, ratio, busy, load, split))
     counted = [r for r in rounds if r.valid] or list(rounds)
     for channel in setting.channels:
         median = statistics.median(r.ratio(channel) for r in counted)
@@ -475,11 +535,13 @@ def _report(setting: Setting, rounds: Sequence[Round], size: int, plan: Plan) ->
     print("\n".join(lines), flush=True)
 
 
-def _line(name: str, figures: Measured, cpu_ms: float, ratio: str, busy: str, load: str) -> str:
+def _line(
+    name: str, figures: Measured, cpu_ms: float, ratio: str, busy: str, load: str, split: str = ""
+) -> str:
     return (
         f"  {name:<28}{figures.requests_per_second:>10,.0f}{figures.p50_ms:>9.1f}"
-        f"{figures.p99_ms:>9.1f}{cpu_ms:>11.2f}{ratio:>8}{busy:>7}{load:>7}"
-    )
+        f"{figures.p99_ms:>9.1f}{cpu_ms:>11.2f}{ratio:>8}{busy:>7}{load:>7}  {split}"
+    ).rstrip()
 
 
 def _uptime() -> str:
