@@ -11,7 +11,8 @@ The bare endpoint and the gateway are measured in alternation, several rounds in
 that both meet the same load of a shared machine; a figure is the median of the rounds' ratios,
 each round's gateway figure divided by that round's bare one. Every round prints req/s, p50 and
 p99 of both sides, the CPU time per request, how busy the gateway's event loops were
-(:func:`loop_seconds`) and the machine's load average. A round whose bare endpoint served fewer
+(:func:`loop_seconds`), the machine's load average and how wrk's connections were split among
+the gateway's workers (:func:`connections_per_worker`). A round whose bare endpoint served fewer
 than :data:`VALID_BARE` req/s is invalid (the machine or the load generator bounds it, not the
 server) and left out of the medians; a run with no valid round is marked invalid.
 
@@ -93,8 +94,8 @@ class Round:
     per request (all its processes, user + system), which a shared machine's load does not
     change as it changes req/s, for each channel how busy the workers' event loops were
     (:func:`loop_seconds` per second of the run and worker): below 1, the loop waited - for the
-    audit log's batches, or for the interpreter lock its other threads held - and, with several
-    workers, how wrk's connections were split among them (:func:`connections_per_worker`)."""
+    audit log's batches, or for the interpreter lock its other threads held - and how wrk's
+    connections were split among the gateway's workers (:func:`connections_per_worker`)."""
 
     bare: Measured
     channels: Mapping[str, Measured]
