@@ -170,10 +170,14 @@ def cpu_seconds(pid: int) -> float:
 
 def loop_seconds(pid: int, workers: int) -> float:
     """User + system CPU seconds of the main threads of the server's workers - the threads that
-    run their event loops: with one worker ``pid``'s own, else its children's (uvicorn's
-    supervisor runs no loop)."""
-    loops = [pid] if workers == 1 else children(pid)
-    return sum(_cpu_seconds(worker, worker) for worker in loops)
+    run their event loops."""
+    return sum(_cpu_seconds(worker, worker) for worker in _workers(pid, workers))
+
+
+def _workers(pid: int, workers: int) -> list[int]:
+    """The processes of server ``pid`` that serve: with one worker ``pid`` itself, else its
+    children (uvicorn's supervisor serves nothing)."""
+    return [pid] if workers == 1 else children(pid)
 
 
 def connections_per_worker(pid: int, workers: int, port: int) -> tuple[int, ...]:
@@ -184,7 +188,7 @@ def connections_per_worker(pid: int, workers: int, port: int) -> tuple[int, ...]
     table."""
     states = _tcp_states(port)
     split = []
-    for worker in [pid] if workers == 1 else children(pid):
+    for worker in _workers(pid, workers):
         held = [states[inode] for inode in _socket_inodes(worker) if inode in states]
         if _LISTEN in held:  # a worker (the server's other children do not listen)
             split.append(held.count(_ESTABLISHED))
@@ -466,8 +470,9 @@ def _measure(seed: Seeded, setting: Setting, plan: Plan, scratch: Path) -> list[
                 split[channel] = halfway.result()
             if number:
                 load_average = os.getloadavg()[0]
-                figures = (bare_figures, measured, load_average, bare_cpu, cpu, busy, split)
-                rounds.append(Round(*figures))
+                rounds.append(
+                    Round(bare_figures, measured, load_average, bare_cpu, cpu, busy, split)
+                )
     _check_errors(setting, rounds)
     _report(setting, rounds, len(seed.answer), plan)
     return rounds
