@@ -39,7 +39,7 @@ format: $(STAMP)
 # make soak DURATION=seconds (it runs make fuzz first: EXAMPLES=n per operation, role and mode,
 # SCENARIOS=n walks of the OpenAPI links, SEED=n repeats a run), make crash ROUNDS=n;
 # DATABASE_URL=... (a fresh schema on PostgreSQL) for soak, crash and scaleout; REDIS_URL=...
-# for scaleout (it is emptied first).
+# for scaleout (it is emptied first), WORKERS=N (each of its two gateways with N workers).
 BENCH_ARGS := $(if $(QUICK),--quick) $(foreach name,$(ONLY),--only $(name))
 PROOF_DB := $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
 
@@ -58,7 +58,8 @@ crash: $(STAMP)
 	$(BIN)/python -m bench.crash --rounds $(or $(ROUNDS),10) $(PROOF_DB)
 
 scaleout: $(STAMP)
-	$(BIN)/python -m bench.scaleout $(PROOF_DB) $(if $(REDIS_URL),--redis-url $(REDIS_URL))
+	$(BIN)/python -m bench.scaleout $(PROOF_DB) $(if $(REDIS_URL),--redis-url $(REDIS_URL)) \
+	$(if $(WORKERS),--gateway-workers $(WORKERS))
 
 openapi: $(STAMP)
 	$(BIN)/gateway openapi

@@ -249,6 +249,49 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def process_cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """User + system CPU seconds of process ``pid``, or of its ``thread`` only."""
+    path = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
+    fields = Path(path).read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def serving_processes(pid: int, workers: int, port: int) -> list[int]:
+    """The processes of server ``pid`` that serve ``port``: with one worker ``pid`` itself, else
+    those of its children that listen there - uvicorn's supervisor serves nothing, and its other
+    children (multiprocessing's helper, the audit log's writers) do not listen."""
+    if workers == 1:
+        return [pid]
+    listening = {inode for inode, state in tcp_states(port).items() if state == LISTEN}
+    return [child for child in children(pid) if listening.intersection(socket_inodes(child))]
+
+
+ESTABLISHED, LISTEN = "01", "0A"
+"""TCP states as ``/proc/net/tcp`` writes them."""
+
+
+def tcp_states(port: int) -> dict[str, str]:
+    """The state of each TCP socket whose local port is ``port``, by inode."""
+    states = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                states[fields[9]] = fields[3]
+    return states
+
+
+def socket_inodes(pid: int) -> list[str]:
+    """The inodes of the sockets process ``pid`` holds."""
+    inodes = []
+    for descriptor in Path(f"/proc/{pid}/fd").iterdir():
+        with suppress(OSError):  # closed meanwhile
+            target = os.readlink(descriptor)
+            if target.startswith("socket:["):
+                inodes.append(target[len("socket:[") : -1])
+    return inodes
+
+
 @contextmanager
 def scratch_database(url: str | None) -> Iterator[str | None]:
     """``url`` itself for SQLite; a fresh schema for PostgreSQL (dropped afterwards); None

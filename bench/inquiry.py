@@ -45,7 +45,7 @@ import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -55,7 +55,17 @@ from fastapi import FastAPI
 from sqlalchemy import insert, select
 
 from bench import Context, Measurement, benchmark
-from bench.harness import Province, children, descendants, free_port, scratch_database
+from bench.harness import (
+    ESTABLISHED,
+    Province,
+    descendants,
+    free_port,
+    process_cpu_seconds,
+    scratch_database,
+    serving_processes,
+    socket_inodes,
+    tcp_states,
+)
 from bench.load import CASE_REFERENCE, token_request
 from bench.passkey import SoftPasskey, StepUp
 from bench.wrk import Measured, Request, require_wrk, run
@@ -160,24 +170,20 @@ def bare_app() -> FastAPI:
 class Served:
     url: str
     pid: int
+    port: int
 
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of process ``pid`` and its descendants (the server's workers,
     the audit log's writer processes)."""
-    return sum(map(_cpu_seconds, [pid, *descendants(pid)]))
+    return sum(map(process_cpu_seconds, [pid, *descendants(pid)]))
 
 
-def loop_seconds(pid: int, workers: int) -> float:
+def loop_seconds(pid: int, workers: int, port: int) -> float:
     """User + system CPU seconds of the main threads of the server's workers - the threads that
     run their event loops."""
-    return sum(_cpu_seconds(worker, worker) for worker in _workers(pid, workers))
-
-
-def _workers(pid: int, workers: int) -> list[int]:
-    """The processes of server ``pid`` that serve: with one worker ``pid`` itself, else its
-    children (uvicorn's supervisor serves nothing)."""
-    return [pid] if workers == 1 else children(pid)
+    serving = serving_processes(pid, workers, port)
+    return sum(process_cpu_seconds(worker, worker) for worker in serving)
 
 
 def connections_per_worker(pid: int, workers: int, port: int) -> tuple[int, ...]:
@@ -186,49 +192,17 @@ def connections_per_worker(pid: int, workers: int, port: int) -> tuple[int, ...]
     arrive accepts them, all those queued then: a few long-lived connections, such as wrk's,
     can land unevenly. Read from ``/proc``: the workers' sockets against the kernel's TCP
     table."""
-    states = _tcp_states(port)
+    states = tcp_states(port)
     split = []
-    for worker in _workers(pid, workers):
-        held = [states[inode] for inode in _socket_inodes(worker) if inode in states]
-        if _LISTEN in held:  # a worker (the server's other children do not listen)
-            split.append(held.count(_ESTABLISHED))
+    for worker in serving_processes(pid, workers, port):
+        held = [states[inode] for inode in socket_inodes(worker) if inode in states]
+        split.append(held.count(ESTABLISHED))
     return tuple(sorted(split, reverse=True))
-
-
-_ESTABLISHED, _LISTEN = "01", "0A"
-
-
-def _tcp_states(port: int) -> dict[str, str]:
-    """The state of each TCP socket whose local port is ``port``, by inode."""
-    states = {}
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == port:
-                states[fields[9]] = fields[3]
-    return states
-
-
-def _socket_inodes(pid: int) -> list[str]:
-    inodes = []
-    for descriptor in Path(f"/proc/{pid}/fd").iterdir():
-        with suppress(OSError):  # closed meanwhile
-            target = os.readlink(descriptor)
-            if target.startswith("socket:["):
-                inodes.append(target[len("socket:[") : -1])
-    return inodes
 
 
 def _halfway(seconds: float, pid: int, workers: int, port: int) -> tuple[int, ...]:
     time.sleep(seconds / 2)
     return connections_per_worker(pid, workers, port)
-
-
-def _cpu_seconds(pid: int, thread: int | None = None) -> float:
-    """Of process ``pid``, or of its ``thread`` only."""
-    path = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
-    fields = Path(path).read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager
@@ -241,7 +215,7 @@ def serving_bare(port: int, workers: int, payload: Path) -> Iterator[Served]:
     url = f"http://127.0.0.1:{port}/bare"
     try:
         _wait_for(url, server)
-        yield Served(url, server.pid)
+        yield Served(url, server.pid, port)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -442,15 +416,15 @@ def _measure(seed: Seeded, setting: Setting, plan: Plan, scratch: Path) -> list[
             return run(request, seconds=seconds, connections=plan.connections, scratch=scratch)
 
         def cpu_per_request(
-            pid: int, request: Request, seconds: float
+            pid: int, port: int, request: Request, seconds: float
         ) -> tuple[Measured, float, float]:
             workers = setting.workers
-            before, loop_before = cpu_seconds(pid), loop_seconds(pid, workers)
+            before, loop_before = cpu_seconds(pid), loop_seconds(pid, workers, port)
             start = time.monotonic()
             measured = load(request, seconds)
             cpu = (cpu_seconds(pid) - before) / max(measured.requests, 1) * 1000
             elapsed = (time.monotonic() - start) * workers
-            return measured, cpu, (loop_seconds(pid, workers) - loop_before) / elapsed
+            return measured, cpu, (loop_seconds(pid, workers, port) - loop_before) / elapsed
 
         def split_halfway(seconds: float) -> Future[tuple[int, ...]]:
             """The gateway's connections per worker, counted halfway through a run."""
@@ -459,13 +433,15 @@ def _measure(seed: Seeded, setting: Setting, plan: Plan, scratch: Path) -> list[
         rounds = []
         for number in range(plan.rounds + 1):  # round 0: warm-up, not kept
             seconds = plan.seconds if number else plan.warmup
-            bare_figures, bare_cpu, _ = cpu_per_request(bare.pid, Request(bare.url), seconds)
+            bare_figures, bare_cpu, _ = cpu_per_request(
+                bare.pid, bare.port, Request(bare.url), seconds
+            )
             measured, cpu, busy, split = {}, {}, {}, {}
             for channel in setting.channels:
                 request = channel_request(channel, seed, gateway.url, tokens)
                 halfway = split_halfway(seconds)
                 measured[channel], cpu[channel], busy[channel] = cpu_per_request(
-                    gateway.pid, request, seconds
+                    gateway.pid, gateway.port, request, seconds
                 )
                 split[channel] = halfway.result()
             if number:

@@ -19,6 +19,11 @@ to both. It shows:
   both processes appended and signed checkpoints, and the log verifies
   (``gateway audit verify --local``) - with the other invariants of :mod:`bench.invariants`.
 
+With ``--gateway-workers N`` each gateway serves with N uvicorn worker processes, as ``gateway
+serve`` does with ``GATEWAY_WORKERS=N``. The revocation streams send each inquiry on a
+connection of its own, so that every worker of a gateway receives some, and the run fails if a
+worker's CPU time shows that it served (next to) nothing.
+
 Exit status 1 on any problem; the report is written to ``bench/results/scaleout.json``.
 """
 
@@ -38,7 +43,15 @@ import httpx
 import redis
 from sqlalchemy import func, select
 
-from bench.harness import Gateway, Province, free_port, scratch_database, write_report
+from bench.harness import (
+    Gateway,
+    Province,
+    free_port,
+    process_cpu_seconds,
+    scratch_database,
+    serving_processes,
+    write_report,
+)
 from bench.invariants import Snapshot, answered, check_all, failures_in, secrets_in
 from bench.load import ASSERTION_TYPE, CATEGORIES, DEFAULT_MIX, PURPOSE, Plan, run_load
 from bench.passkey import SoftPasskey, StepUp
@@ -46,9 +59,12 @@ from gateway.audit_log.models import AuditCheckpoint, AuditLeaf, table
 from gateway.demo import client_assertion
 
 LEAVES, CHECKPOINTS = table(AuditLeaf), table(AuditCheckpoint)
+NO_KEEPALIVE = httpx.Limits(max_keepalive_connections=0)
 PACE = 0.06
 """Seconds between the inquiries of one stream (a grant allows 12 uses in all)."""
 BEFORE_REVOKE, AFTER_REVOKE = 0.25, 0.3
+BUSY_WORKER = 0.5
+"""CPU seconds a worker process spends at the least while the run loads it."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,7 @@ class ScaleOutReport:
     token_refused_by_other: bool
     replay_refused_by_other: bool
     answers_by_process: dict[str, int]
+    worker_cpu_seconds: dict[str, list[float]]
     log_leaves: int
     log_indexes: tuple[int, int, int]
     checkpoints: int
@@ -88,6 +105,11 @@ class ScaleOutReport:
             f"audit indices   {count} leaves, indexes {first}..{last}; answers by process "
             + ", ".join(f"{name}: {n}" for name, n in sorted(self.answers_by_process.items()))
             + f"; {self.checkpoints} checkpoints",
+            "workers         "
+            + "; ".join(
+                f"{name}: {len(seconds)}, CPU " + ", ".join(f"{s:.2f}" for s in seconds) + " s"
+                for name, seconds in sorted(self.worker_cpu_seconds.items())
+            ),
             f"audit log       {self.log.splitlines()[0] if self.log else 'NOT verified'}",
         ]
         lines += [f"PROBLEM  {problem}" for problem in self.problems]
@@ -104,14 +126,17 @@ def scaleout(
     workers: int = 6,
     revocations: int = 5,
     budget: int = 20,
+    gateway_workers: int = 1,
 ) -> ScaleOutReport:
-    """Seed, serve twice, and show each property; see the module docstring."""
+    """Seed, serve twice - each gateway with ``gateway_workers`` worker processes - and show
+    each property; see the module docstring."""
     redis.Redis.from_url(redis_url).flushdb()
     province = Province.create(
         directory,
         database_url=database_url,
         redis_url=redis_url,
         rate_limit_public=f"{budget}/hour",
+        workers=str(gateway_workers),
     )
     problems: list[str] = []
     engine = province.engine()
@@ -121,6 +146,11 @@ def scaleout(
         province.gateway(free_port(), name="b") as b,
         _Clients(province, a, b) as clients,
     ):
+        serving = {
+            name: serving_processes(gateway.pid, gateway_workers, gateway.port)
+            for name, gateway in (("a", a), ("b", b))
+        }
+        cpu_before = {pid: process_cpu_seconds(pid) for pids in serving.values() for pid in pids}
         served, refused_by = _shared_budget(clients, province, budget, problems)
         streams = [_revocation_round(clients, number, problems) for number in range(revocations)]
         token_refused = _revoked_token(clients, problems)
@@ -128,6 +158,11 @@ def scaleout(
         mix = {name: weight for name, weight in DEFAULT_MIX.items() if name != "public"}
         plan = Plan([a.url, b.url], province.credentials, duration, workers, mix=mix)
         exchanges = run_load(plan, directory)
+        worker_cpu = {
+            name: [round(process_cpu_seconds(pid) - cpu_before[pid], 2) for pid in pids]
+            for name, pids in serving.items()
+        }
+    problems += idle_workers(worker_cpu, gateway_workers)
     provider = province.credentials["provider"]["client_id"]
     problems += check_all(engine, exchanges, provider, snapshot)
     for gateway in (a, b):
@@ -161,6 +196,7 @@ def scaleout(
         token_refused_by_other=token_refused,
         replay_refused_by_other=replay_refused,
         answers_by_process=dict(by_process),
+        worker_cpu_seconds=worker_cpu,
         log_leaves=count,
         log_indexes=(first, last, count),
         checkpoints=int(checkpoints or 0),
@@ -206,6 +242,19 @@ class _Clients:
             "client_assertion_type": ASSERTION_TYPE,
             "client_assertion": client_assertion(self.credentials[persona], audience),
         }
+
+
+def idle_workers(worker_cpu: dict[str, list[float]], expected: int) -> list[str]:
+    """Each gateway's workers, found and busy: a worker whose CPU time grew by less than
+    :data:`BUSY_WORKER` seconds served (next to) nothing, and the run did not show that every
+    worker of a gateway behaves as one."""
+    problems = []
+    for name, seconds in worker_cpu.items():
+        if len(seconds) != expected:
+            problems.append(f"gateway {name} serves with {len(seconds)} workers, not {expected}")
+        if any(spent < BUSY_WORKER for spent in seconds):
+            problems.append(f"a worker of gateway {name} served (next to) nothing: {seconds} s")
+    return problems
 
 
 def _shared_budget(
@@ -260,7 +309,8 @@ def _revocation_round(
     give_up = time.time() + 30
 
     def stream(client: httpx.Client) -> None:
-        with httpx.Client(base_url=str(client.base_url)) as own:
+        # Each inquiry on a connection of its own: the workers of a gateway all receive some.
+        with httpx.Client(base_url=str(client.base_url), limits=NO_KEEPALIVE) as own:
             while time.time() < (revoked_at[0] + AFTER_REVOKE if revoked_at else give_up):
                 started = time.time()
                 status = own.post("/v1/inquiries/authorized", json=inquiry, headers=bank)
@@ -351,6 +401,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=30, help="seconds of mixed load (30)")
     parser.add_argument("--workers", type=int, default=6, help="load threads (6)")
     parser.add_argument("--revocations", type=int, default=10, help="revocation rounds (10)")
+    parser.add_argument(
+        "--gateway-workers",
+        type=int,
+        default=1,
+        help="worker processes of each gateway (GATEWAY_WORKERS, 1)",
+    )
     arguments = parser.parse_args(argv)
     with (
         tempfile.TemporaryDirectory(prefix="gateway-scaleout-") as scratch,
@@ -364,6 +420,7 @@ def main(argv: list[str] | None = None) -> int:
             duration=arguments.duration,
             workers=arguments.workers,
             revocations=arguments.revocations,
+            gateway_workers=arguments.gateway_workers,
         )
     print(report.text())
     print(f"\nresults: {write_report('scaleout', report)}")

@@ -12,7 +12,7 @@ import pytest
 
 from bench.crash import crash
 from bench.invariants import failures_in, secrets_in
-from bench.scaleout import scaleout
+from bench.scaleout import idle_workers, scaleout
 from bench.soak import soak
 from tests.gateway.inquiries.factories import World
 from tests.services import postgres_schema, redis_url
@@ -43,10 +43,18 @@ def test_kill_minus_nine_loses_no_answer_and_breaks_no_log(
 
 @pytest.mark.postgres
 @pytest.mark.redis
-def test_two_processes_behave_as_one_gateway(tmp_path: Path) -> None:
+@pytest.mark.parametrize("gateway_workers", [1, 2])
+def test_two_processes_behave_as_one_gateway(tmp_path: Path, gateway_workers: int) -> None:
+    """Two gateways on one PostgreSQL and one Redis; with ``gateway_workers`` 2, each serves
+    with two uvicorn workers (``GATEWAY_WORKERS``), and every worker serves."""
     with postgres_schema() as database_url:
         report = scaleout(
-            tmp_path, database_url=database_url, redis_url=redis_url(), duration=5, revocations=3
+            tmp_path,
+            database_url=database_url,
+            redis_url=redis_url(),
+            duration=5,
+            revocations=3,
+            gateway_workers=gateway_workers,
         )
     assert report.passed, report.text()
     assert report.served_of_budget == report.budget
@@ -55,6 +63,17 @@ def test_two_processes_behave_as_one_gateway(tmp_path: Path) -> None:
     assert report.token_refused_by_other
     assert report.replay_refused_by_other
     assert set(report.answers_by_process) == {"a", "b"}
+    assert [len(seconds) for seconds in report.worker_cpu_seconds.values()] == [gateway_workers] * 2
+
+
+def test_a_gateway_worker_that_served_nothing_fails_the_scale_out_run() -> None:
+    assert idle_workers({"a": [1.4, 0.9], "b": [2.0, 0.6]}, 2) == []
+    assert idle_workers({"a": [1.4, 0.9], "b": [2.0, 0.1]}, 2) == [
+        "a worker of gateway b served (next to) nothing: [2.0, 0.1] s"
+    ]
+    assert idle_workers({"a": [1.4], "b": [2.0, 0.6]}, 2) == [
+        "gateway a serves with 1 workers, not 2"
+    ]
 
 
 def test_the_output_scans_find_what_they_look_for(world: World) -> None:
