@@ -10,8 +10,8 @@ Durability: SQLite runs ``synchronous=FULL``, so every commit - the audit log's 
 them - syncs the write-ahead log to the disk before it returns and survives a power loss, not
 only a crash of the process. On PostgreSQL the log makes its batches durable itself
 (:func:`gateway.audit_log.repository.locked_log`), whatever the server's or the session's
-``synchronous_commit``: a batch is answered once the WAL is flushed past its commit (``fsync``
-of the server on), a flush awaited after the log's lock is released.
+``synchronous_commit``: a batch's transaction commits with it on, so a batch is answered once
+the WAL is flushed past its commit (``fsync`` of the server on).
 """
 
 from __future__ import annotations
