@@ -14,6 +14,10 @@ to both. It shows:
   was acknowledged is served by either. An access token revoked at one (``/oauth/revoke``)
   is refused by the other at once, and a client assertion used at one is refused by the other
   (replay, RFC 7523 ``jti``);
+* **use counts exact** - a grant of ``SPENT_USES`` uses, ``SPENT_ATTEMPTS`` inquiries under it
+  sent at once, half through each process, each on a connection of its own: exactly
+  ``SPENT_USES`` are served, the others refused ``exhausted``, and the grant counts exactly
+  ``SPENT_USES`` uses;
 * **audit indices contiguous** - under the mixed load of :mod:`bench.load` on both processes,
   the log's indices are exactly ``0 .. n-1``, every answer's leaf is in it, at its own index,
   both processes appended and signed checkpoints, and the log verifies
@@ -35,13 +39,14 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import redis
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 
 from bench.harness import (
     Gateway,
@@ -52,7 +57,7 @@ from bench.harness import (
     serving_processes,
     write_report,
 )
-from bench.invariants import Snapshot, answered, check_all, failures_in, secrets_in
+from bench.invariants import GRANTS, Snapshot, answered, check_all, failures_in, secrets_in
 from bench.load import ASSERTION_TYPE, CATEGORIES, DEFAULT_MIX, PURPOSE, Plan, run_load
 from bench.passkey import SoftPasskey, StepUp
 from gateway.audit_log.models import AuditCheckpoint, AuditLeaf, table
@@ -61,7 +66,9 @@ from gateway.demo import client_assertion
 LEAVES, CHECKPOINTS = table(AuditLeaf), table(AuditCheckpoint)
 NO_KEEPALIVE = httpx.Limits(max_keepalive_connections=0)
 PACE = 0.06
-"""Seconds between the inquiries of one stream (a grant allows 12 uses in all)."""
+"""Seconds between the inquiries of one stream (a grant allows :data:`STREAM_USES` in all)."""
+STREAM_USES = 12
+SPENT_USES, SPENT_ATTEMPTS = 5, 24
 BEFORE_REVOKE, AFTER_REVOKE = 0.25, 0.3
 BUSY_WORKER = 0.5
 """CPU seconds a worker process spends at the least while the run loads it."""
@@ -75,6 +82,9 @@ class ScaleOutReport:
     revocations: int
     inquiries_after_revocation: int
     served_after_revocation: int
+    spent_served: int
+    spent_refused: dict[str, int]
+    spent_uses: int
     token_refused_by_other: bool
     replay_refused_by_other: bool
     answers_by_process: dict[str, int]
@@ -102,6 +112,10 @@ class ScaleOutReport:
             f"inquiry's too, the token verified at b before): "
             f"{_yes(self.token_refused_by_other)}; an assertion used at a replayed at b "
             f"refused: {_yes(self.replay_refused_by_other)}",
+            f"use count       {SPENT_ATTEMPTS} inquiries at once under a grant of {SPENT_USES} "
+            f"uses, through both: {self.spent_served} served, refused "
+            + ", ".join(f"{reason}: {n}" for reason, n in sorted(self.spent_refused.items()))
+            + f"; the grant counts {self.spent_uses} uses",
             f"audit indices   {count} leaves, indexes {first}..{last}; answers by process "
             + ", ".join(f"{name}: {n}" for name, n in sorted(self.answers_by_process.items()))
             + f"; {self.checkpoints} checkpoints",
@@ -153,6 +167,7 @@ def scaleout(
         cpu_before = {pid: process_cpu_seconds(pid) for pids in serving.values() for pid in pids}
         served, refused_by = _shared_budget(clients, province, budget, problems)
         streams = [_revocation_round(clients, number, problems) for number in range(revocations)]
+        spent_served, spent_refused, spent_uses = _exact_uses(clients, engine, problems)
         token_refused = _revoked_token(clients, problems)
         replay_refused = _replayed_assertion(clients, problems)
         mix = {name: weight for name, weight in DEFAULT_MIX.items() if name != "public"}
@@ -193,6 +208,9 @@ def scaleout(
         revocations=revocations,
         inquiries_after_revocation=len(after),
         served_after_revocation=sum(1 for status, _ in after if status == 200),
+        spent_served=spent_served,
+        spent_refused=dict(spent_refused),
+        spent_uses=spent_uses,
         token_refused_by_other=token_refused,
         replay_refused_by_other=replay_refused,
         answers_by_process=dict(by_process),
@@ -273,12 +291,20 @@ def _shared_budget(
     return served, dict(refused)
 
 
-def _revocation_round(
-    clients: _Clients, number: int, problems: list[str]
-) -> list[tuple[int, float]]:
-    """Revoke through one process while both serve a stream of inquiries under the grant;
-    returns the ``(status, seconds after the revocation was acknowledged)`` of every inquiry
-    sent after it."""
+@dataclass(frozen=True)
+class _Approved:
+    """A grant the demo citizen approved, and what its inquiries send."""
+
+    grant: str
+    bank: dict[str, str]
+    citizen: dict[str, str]
+    step_up: StepUp
+    inquiry: dict[str, Any]
+
+
+def _approved(clients: _Clients, number: int, max_uses: int) -> _Approved:
+    """Request a grant through one process and approve it through the other (``number``
+    chooses which is which)."""
     one, other = clients.pair(number)
     bank = {"Authorization": f"Bearer {clients.token('establishment', one)}"}
     citizen = {"Authorization": f"Bearer {clients.token('citizen', other)}"}
@@ -288,7 +314,7 @@ def _revocation_round(
         "purpose": PURPOSE,
         "categories": CATEGORIES,
         "validity_days": 30,
-        "max_uses": 12,
+        "max_uses": max_uses,
     }
     grant = one.post("/v1/consent-requests", json=request, headers=bank).json()["grant_id"]
     passkey = SoftPasskey.from_json(
@@ -301,8 +327,56 @@ def _revocation_round(
         headers=citizen,
     )
     approval.raise_for_status()
-    revocation = {"second_factor": step_up.proof("revoke", grant)}
     inquiry = {"grant_id": grant, "subject": subject, "purpose": PURPOSE, "categories": CATEGORIES}
+    return _Approved(grant, bank, citizen, step_up, inquiry)
+
+
+def _exact_uses(
+    clients: _Clients, engine: Engine, problems: list[str]
+) -> tuple[int, Counter[str], int]:
+    """:data:`SPENT_ATTEMPTS` inquiries at once under a grant of :data:`SPENT_USES` uses, half
+    through each process, each on a connection of its own (so through every worker): exactly
+    that many served, the others refused ``exhausted``, and the grant counts exactly that many.
+    Returns (served, the refusals' reasons, the uses the grant counts)."""
+    approved = _approved(clients, 0, SPENT_USES)
+    start = threading.Barrier(SPENT_ATTEMPTS)
+
+    def attempt(number: int) -> httpx.Response:
+        via = clients.pair(number)[0]
+        with httpx.Client(base_url=str(via.base_url), timeout=60) as own:
+            start.wait()
+            return own.post(
+                "/v1/inquiries/authorized", json=approved.inquiry, headers=approved.bank
+            )
+
+    with ThreadPoolExecutor(SPENT_ATTEMPTS) as pool:
+        responses = list(pool.map(attempt, range(SPENT_ATTEMPTS)))
+    served = sum(1 for response in responses if response.status_code == 200)
+    refused = Counter(
+        str(response.json().get("reason")) for response in responses if response.status_code != 200
+    )
+    with engine.connect() as connection:
+        uses = connection.execute(
+            select(GRANTS.c.uses).where(GRANTS.c.grant_id == approved.grant)
+        ).scalar_one()
+    if served != SPENT_USES or uses != SPENT_USES or set(refused) != {"exhausted"}:
+        problems.append(
+            f"{SPENT_ATTEMPTS} inquiries at once under a grant of {SPENT_USES} uses: {served} "
+            f"served, refused {dict(refused)}, the grant counts {uses} uses"
+        )
+    return served, refused, int(uses)
+
+
+def _revocation_round(
+    clients: _Clients, number: int, problems: list[str]
+) -> list[tuple[int, float]]:
+    """Revoke through one process while both serve a stream of inquiries under the grant;
+    returns the ``(status, seconds after the revocation was acknowledged)`` of every inquiry
+    sent after it."""
+    one, other = clients.pair(number)
+    approved = _approved(clients, number, STREAM_USES)
+    inquiry, bank = approved.inquiry, approved.bank
+    revocation = {"second_factor": approved.step_up.proof("revoke", approved.grant)}
     revoked_at: list[float] = []
     sent: list[tuple[float, int]] = []
 
@@ -321,7 +395,9 @@ def _revocation_round(
     for thread in threads:
         thread.start()
     time.sleep(BEFORE_REVOKE)
-    one.post(f"/v1/me/consents/{grant}/revoke", json=revocation, headers=citizen).raise_for_status()
+    one.post(
+        f"/v1/me/consents/{approved.grant}/revoke", json=revocation, headers=approved.citizen
+    ).raise_for_status()
     revoked_at.append(time.time())
     next_one = other.post("/v1/inquiries/authorized", json=inquiry, headers=bank)
     for thread in threads:

@@ -12,7 +12,7 @@ import pytest
 
 from bench.crash import crash
 from bench.invariants import failures_in, secrets_in
-from bench.scaleout import idle_workers, scaleout
+from bench.scaleout import SPENT_USES, idle_workers, scaleout
 from bench.soak import soak
 from tests.gateway.inquiries.factories import World
 from tests.services import postgres_schema, redis_url
@@ -60,6 +60,7 @@ def test_two_processes_behave_as_one_gateway(tmp_path: Path, gateway_workers: in
     assert report.served_of_budget == report.budget
     assert report.inquiries_after_revocation > 0
     assert report.served_after_revocation == 0
+    assert report.spent_served == report.spent_uses == SPENT_USES
     assert report.token_refused_by_other
     assert report.replay_refused_by_other
     assert set(report.answers_by_process) == {"a", "b"}
