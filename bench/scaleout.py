@@ -339,7 +339,7 @@ def _exact_uses(
     that many served, the others refused ``exhausted``, and the grant counts exactly that many.
     Returns (served, the refusals' reasons, the uses the grant counts)."""
     approved = _approved(clients, 0, SPENT_USES)
-    start = threading.Barrier(SPENT_ATTEMPTS)
+    start = threading.Barrier(SPENT_ATTEMPTS, timeout=60)  # one never there: an error, no hang
 
     def attempt(number: int) -> httpx.Response:
         via = clients.pair(number)[0]

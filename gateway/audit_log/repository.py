@@ -19,10 +19,10 @@ writes the log). PostgreSQL: the batch's transaction sets ``synchronous_commit``
 whatever the server's or the session's default, so its COMMIT returns only once the WAL is
 flushed past its commit record (and the synchronous standbys have it, if any are named); the
 advisory lock is released with that commit. A batch's callers are answered only after
-:func:`locked_log` returns. Holding the lock through the flush costs the other writers nothing
-they would not spend anyway: the entries they queue meanwhile join their next batch, which
-shares one lock, one commit and one flush (measured against a flush of its own after the lock,
-in a second transaction: faster with 1, 2 and 4 processes, in every round). The one sequence
+:func:`locked_log` returns. The other writers wait for the lock through the flush, and the
+entries they queue meanwhile join their next batch, which shares one lock, one commit and one
+flush (measured against a flush of its own after the lock, in a second transaction: faster
+with 1, 2 and 4 processes, in every round). The one sequence
 survives a crash of the database: the WAL is replayed as a prefix, and no other transaction
 can see a batch before it is on the disk.
 
