@@ -13,7 +13,8 @@ on the driver's cursor. The statements stay Core, written once for both stores.
 On PostgreSQL a read made on the event loop - in a function that
 :func:`~gateway.storage.bridge.run_on_loop` runs: the screen's and the inquiries' - is awaited
 there on an asynchronous connection (:class:`LoopReads`): the loop goes on serving while the
-statement is in flight, and no thread is handed the read.
+statement is in flight, and no thread is handed the read; the reads made while one is in flight
+go to the server together, in the next round trip.
 
 Each read is ONE statement outside any transaction of the caller: it sees what is committed,
 never a caller's own uncommitted writes - :func:`all_in` and :func:`first_in` read in the
@@ -47,7 +48,8 @@ from gateway.storage.bridge import on_loop, wait_for
 Processor = Callable[[Any], Any] | None
 T = TypeVar("T")
 CONNECTIONS = 8
-"""PostgreSQL: the connections the reads of one engine (one process) open at most."""
+"""PostgreSQL: the connections the reads of one engine (one process) open at most in threads;
+the reads awaited on an event loop share one (:class:`LoopReads`)."""
 
 
 class Query:
@@ -247,11 +249,29 @@ class DriverReads:
 
 
 class LoopReads:
-    """PostgreSQL: the driver-level reads awaited on an event loop, on asynchronous connections
-    of the same server and settings (psycopg's, in autocommit), kept per loop - a connection
-    serves the loop it was opened on - up to :data:`CONNECTIONS` at once, each kept for the
-    next read. As :class:`DriverReads`: no ping, a read that fails on a kept connection is read
-    once more on a new one."""
+    """PostgreSQL: the driver-level reads awaited on an event loop, sent in groups on ONE
+    asynchronous connection per loop (psycopg's, in autocommit, of the same server and
+    settings). A read made while none is in flight is sent at once (on the loop's next turn);
+    the reads made while a group is in flight wait for it and are sent next, together, in one
+    round trip: psycopg's pipeline mode, the statements one after the other, their results read
+    at one synchronization point. Under load the loop's concurrent inquiries share their round
+    trips - and the database server's wake-ups - as the log's entries share a batch's commit;
+    a lone read waits for nothing. Each read is still one statement reading what is committed
+    when it runs.
+
+    A group in which a statement failed is read again statement by statement, so that each read
+    has its own outcome (a pipeline's failed statement aborts the ones after it). As
+    :class:`DriverReads`: no ping, a group that fails on the kept connection with the
+    connection lost is read once more on a new one. A caller cancelled while its read waits
+    takes nothing of the group's: its read is dropped when not yet sent, its rows unclaimed when
+    sent.
+
+    Why a group rather than a connection per read: with the database server on the same cores,
+    a round trip cost the server 22 us of CPU for ``SELECT 1`` and the inquiry's read 61 to
+    69 us, of which 24 us executing it; on the gateway's side the machinery of each await.
+    Measured on the authorized inquiry, two processes, alternated (4 December 22:30): the
+    reads grouped by about five, the server's CPU per inquiry 0.57 -> 0.46 ms.
+    """
 
     def __init__(self, engine: Engine, lost: type[Exception]) -> None:
         arguments, options = engine.dialect.create_connect_args(engine.url)
@@ -264,37 +284,120 @@ class LoopReads:
     async def fetch_all(self, sql: str, parameters: Any) -> Sequence[Any]:
         loop = asyncio.get_running_loop()
         kept = self._loops.get(loop) or self._loops.setdefault(loop, _Kept())
-        async with kept.slots:
-            connection = kept.idle.pop() if kept.idle else None
-            try:
-                if connection is None:
-                    connection = await self._connect()
-                    rows = await _fetch_all_async(sql, parameters, connection)
-                else:
-                    try:
-                        rows = await _fetch_all_async(sql, parameters, connection)
-                    except self._lost:
-                        await connection.close()
-                        connection = await self._connect()
-                        rows = await _fetch_all_async(sql, parameters, connection)
-            except BaseException:
-                if connection is not None:
-                    await connection.close()
-                raise
-            kept.idle.append(connection)
+        read = _Read(sql, parameters, loop.create_future())
+        kept.waiting.append(read)
+        if kept.sending is None:
+            kept.sending = loop.create_task(self._send(kept))
+        rows: Sequence[Any] = await read.rows
         return rows
 
     async def close(self) -> None:
-        """Close the connections kept for the running loop (its application stops)."""
+        """Close the connection kept for the running loop, once its reads are answered (its
+        application stops)."""
         kept = self._loops.pop(asyncio.get_running_loop(), None)
-        for connection in kept.idle if kept is not None else ():
-            await connection.close()
+        if kept is None:
+            return
+        if kept.sending is not None:
+            await kept.sending
+        if kept.connection is not None:
+            await kept.connection.close()
+
+    async def _send(self, kept: _Kept) -> None:
+        """Send what waits, a group at a time, until nothing does. Stopped (its loop is
+        closing), it cancels the reads it leaves unanswered."""
+        group: list[_Read] = []
+        try:
+            while kept.waiting:
+                group = [read for read in kept.waiting if not read.rows.done()]
+                kept.waiting = []
+                if group:
+                    _answer(group, await self._outcomes(kept, group))
+        finally:
+            kept.sending = None
+            for read in (*group, *kept.waiting):
+                read.rows.cancel()  # none when it ended: all answered
+
+    async def _outcomes(self, kept: _Kept, group: list[_Read]) -> list[Sequence[Any] | Exception]:
+        """Each read's rows or error; the group's error for all when none could be read."""
+        try:
+            if kept.connection is None:
+                kept.connection = await self._connect()
+                return await self._read(kept.connection, group)
+            try:
+                return await self._read(kept.connection, group)
+            except self._lost:
+                await kept.connection.close()
+                kept.connection = await self._connect()
+                return await self._read(kept.connection, group)
+        except Exception as error:
+            if kept.connection is not None:
+                await kept.connection.close()
+                kept.connection = None
+            return [error] * len(group)
+
+    async def _read(
+        self, connection: psycopg.AsyncConnection[Any], group: list[_Read]
+    ) -> list[Sequence[Any] | Exception]:
+        if len(group) > 1:
+            try:
+                return list(await _pipelined(connection, group))
+            except self._lost:
+                raise
+            except psycopg.Error:
+                pass  # one statement failed: each read on its own, below
+        outcomes: list[Sequence[Any] | Exception] = []
+        for read in group:
+            try:
+                outcomes.append(await _fetch_all_async(read.sql, read.parameters, connection))
+            except self._lost:
+                raise
+            except psycopg.Error as error:
+                outcomes.append(error)
+        return outcomes
+
+
+class _Read:
+    __slots__ = ("parameters", "rows", "sql")
+
+    def __init__(self, sql: str, parameters: Any, rows: asyncio.Future[Sequence[Any]]) -> None:
+        self.sql = sql
+        self.parameters = parameters
+        self.rows = rows
 
 
 class _Kept:
+    """A loop's connection, the reads waiting for the next group and the task sending them."""
+
     def __init__(self) -> None:
-        self.idle: list[psycopg.AsyncConnection[Any]] = []
-        self.slots = asyncio.Semaphore(CONNECTIONS)
+        self.connection: psycopg.AsyncConnection[Any] | None = None
+        self.waiting: list[_Read] = []
+        self.sending: asyncio.Task[None] | None = None
+
+
+def _answer(group: list[_Read], outcomes: list[Sequence[Any] | Exception]) -> None:
+    for read, outcome in zip(group, outcomes, strict=True):
+        if read.rows.done():  # its caller was cancelled meanwhile
+            continue
+        if isinstance(outcome, Exception):
+            read.rows.set_exception(outcome)
+        else:
+            read.rows.set_result(outcome)
+
+
+async def _pipelined(
+    connection: psycopg.AsyncConnection[Any], group: list[_Read]
+) -> list[Sequence[Any]]:
+    cursors = []
+    try:
+        async with connection.pipeline():
+            for read in group:
+                cursor = connection.cursor()
+                cursors.append(cursor)
+                await cursor.execute(read.sql, read.parameters)
+        return [await _rows(cursor) for cursor in cursors]
+    finally:
+        for cursor in cursors:
+            await cursor.close()
 
 
 async def _fetch_all_async(
@@ -302,11 +405,15 @@ async def _fetch_all_async(
 ) -> Sequence[Any]:
     async with connection.cursor() as cursor:
         await cursor.execute(sql, parameters)
-        # The result's status, not ``description``: psycopg builds that anew, a column object
-        # for every column, each time it is asked for.
-        result = cursor.pgresult
-        returned = result is not None and result.status == ExecStatus.TUPLES_OK
-        return await cursor.fetchall() if returned else []
+        return await _rows(cursor)
+
+
+async def _rows(cursor: psycopg.AsyncCursor[Any]) -> Sequence[Any]:
+    # The result's status, not ``description``: psycopg builds that anew, a column object for
+    # every column, each time it is asked for.
+    result = cursor.pgresult
+    returned = result is not None and result.status == ExecStatus.TUPLES_OK
+    return await cursor.fetchall() if returned else []
 
 
 def _fetch_all(sql: str, parameters: Any, connection: DBAPIConnection) -> Sequence[Any]:
