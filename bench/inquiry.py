@@ -292,12 +292,7 @@ def _approved_grant(client: httpx.Client, tokens: Tokens, credentials: Mapping[s
     grant_id: str = asked.json()["grant_id"]
     citizen = tokens.header("citizen")  # the passkey's proof is bound to this access token
     passkey = SoftPasskey.from_json(credentials["base_url"], credentials["citizen"]["passkey"])
-    approval = {
-        "categories": CATEGORIES,
-        "second_factor": StepUp(client, citizen, passkey).proof("approve", grant_id),
-    }
-    path = f"/v1/me/consents/{grant_id}/approve"
-    client.post(path, json=approval, headers=citizen).raise_for_status()
+    StepUp(client, citizen, passkey).approve(grant_id, CATEGORIES)
     return grant_id
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from hashlib import sha256
@@ -192,6 +193,12 @@ class StepUp:
             "credential": self.passkey.get(ceremony["options"]),
         }
         return self._proof({**decision, "passkey": assertion})
+
+    def approve(self, grant_id: str, categories: Sequence[str]) -> None:
+        """Approve the requested grant for ``categories`` with a proof of the passkey."""
+        body = {"categories": list(categories), "second_factor": self.proof("approve", grant_id)}
+        path = f"/v1/me/consents/{grant_id}/approve"
+        self._ok(self.client.post(path, json=body, headers=self.headers))
 
     def proof_with_totp(self, action: str, grant_id: str | None, secret: str) -> str:
         return self._proof({"action": action, "grant_id": grant_id, "totp": totp_code(secret)})

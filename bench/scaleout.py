@@ -321,12 +321,7 @@ def _approved(clients: _Clients, number: int, max_uses: int) -> _Approved:
         clients.credentials["base_url"], clients.credentials["citizen"]["passkey"]
     )
     step_up = StepUp(other, citizen, passkey)
-    approval = other.post(
-        f"/v1/me/consents/{grant}/approve",
-        json={"categories": CATEGORIES, "second_factor": step_up.proof("approve", grant)},
-        headers=citizen,
-    )
-    approval.raise_for_status()
+    step_up.approve(grant, CATEGORIES)
     inquiry = {"grant_id": grant, "subject": subject, "purpose": PURPOSE, "categories": CATEGORIES}
     return _Approved(grant, bank, citizen, step_up, inquiry)
 
