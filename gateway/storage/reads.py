@@ -257,7 +257,9 @@ class LoopReads:
     at one synchronization point. Under load the loop's concurrent inquiries share their round
     trips - and the database server's wake-ups - as the log's entries share a batch's commit;
     a lone read waits for nothing. Each read is still one statement reading what is committed
-    when it runs.
+    when it runs. The price of one connection: a slow statement holds back the loop's reads made
+    after it until it returns - the reads sent this way are the screen's and the inquiries'
+    lookups, each a few rows by an index.
 
     A group in which a statement failed is read again statement by statement, so that each read
     has its own outcome (a pipeline's failed statement aborts the ones after it). As
