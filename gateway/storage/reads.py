@@ -332,10 +332,12 @@ class LoopReads:
                 await kept.connection.close()
                 kept.connection = await self._connect()
                 return await self._read(kept.connection, group)
-        except Exception as error:
+        except BaseException as error:  # the connection's state unknown: not kept
             if kept.connection is not None:
                 await kept.connection.close()
                 kept.connection = None
+            if not isinstance(error, Exception):  # the sender stopped (its loop is closing)
+                raise
             return [error] * len(group)
 
     async def _read(
