@@ -66,7 +66,14 @@ from bench.harness import (
     socket_inodes,
     tcp_states,
 )
-from bench.load import CASE_REFERENCE, token_request
+from bench.load import (
+    CASE_REFERENCE,
+    CATEGORIES,
+    authorized_inquiry,
+    consent_request,
+    demo_citizen,
+    token_request,
+)
 from bench.passkey import SoftPasskey, StepUp
 from bench.wrk import Measured, Request, require_wrk, run
 from consent.requests import new_grant_id
@@ -75,9 +82,7 @@ from gateway.consents.repository import GRANTS
 PAYLOAD_VARIABLE = "BENCH_BARE_PAYLOAD"
 PORTS_VARIABLE = "BENCH_PORTS"
 """``first-last``: the TCP ports the servers of the run listen on (default: any free port)."""
-PURPOSE = "post_loan_management"
 DUTY = "市场监管执法检查"  # the duty a sharing inquiry states (Art. 40 para. 1), as bench.load's
-CATEGORIES = ["basic", "untrustworthy"]
 GRANT_COPIES = 64
 USES_PER_COPY = 1_000_000_000
 OTHER_GRANTS = 50_000
@@ -278,13 +283,7 @@ class Tokens:
 
 
 def _approved_grant(client: httpx.Client, tokens: Tokens, credentials: Mapping[str, Any]) -> str:
-    request = {
-        "subject": _citizen(credentials),
-        "purpose": PURPOSE,
-        "categories": CATEGORIES,
-        "validity_days": 30,
-        "max_uses": 12,
-    }
+    request = consent_request(demo_citizen(credentials), 12)
     asked = client.post(
         "/v1/consent-requests", json=request, headers=tokens.header("establishment")
     )
@@ -311,17 +310,8 @@ def _copies(province: Province, grant_id: str) -> tuple[str, ...]:
     return tuple(copy["grant_id"] for copy in copies[:GRANT_COPIES])
 
 
-def _citizen(credentials: Mapping[str, Any]) -> dict[str, str]:
-    return {"kind": "id_number", "value": credentials["citizen"]["id_number"]}
-
-
 def inquiry(credentials: Mapping[str, Any], grant_id: str) -> dict[str, Any]:
-    return {
-        "grant_id": grant_id,
-        "subject": _citizen(credentials),
-        "purpose": PURPOSE,
-        "categories": CATEGORIES,
-    }
+    return authorized_inquiry(demo_citizen(credentials), grant_id)
 
 
 def channel_request(channel: str, seed: Seeded, base_url: str, tokens: Tokens) -> Request:
@@ -339,11 +329,11 @@ def channel_request(channel: str, seed: Seeded, base_url: str, tokens: Tokens) -
         bodies = [inquiry(credentials, grant) for grant in seed.grants]
         persona = "establishment"
     elif channel == "sharing":
-        bodies = [{"subject": _citizen(credentials), "categories": ["basic"], "duty": DUTY}]
+        bodies = [{"subject": demo_citizen(credentials), "categories": ["basic"], "duty": DUTY}]
         persona = "agency"
     else:
         basis = credentials["agency"]["legal_bases"][0]
-        citizen = _citizen(credentials)
+        citizen = demo_citizen(credentials)
         bodies = [{"subject": citizen, "legal_basis": basis, "case_reference": CASE_REFERENCE}]
         persona = "agency"
     texts = tuple(json.dumps(body, ensure_ascii=False) for body in bodies)

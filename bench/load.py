@@ -296,7 +296,7 @@ class Worker:
 
     @property
     def citizen(self) -> dict[str, str]:
-        return {"kind": "id_number", "value": self.credentials["citizen"]["id_number"]}
+        return demo_citizen(self.credentials)
 
     def fresh_subject(self) -> dict[str, str]:
         born = date(1950, 1, 1) + timedelta(days=self.random.randrange(18000))
@@ -304,6 +304,28 @@ class Worker:
             "320102", born.strftime("%Y%m%d"), f"{self.random.randrange(1000):03d}"
         )
         return {"kind": "id_number", "value": number}
+
+
+def demo_citizen(credentials: Mapping[str, Any]) -> dict[str, str]:
+    """The demo citizen of the credentials file, as a request names its subject."""
+    return {"kind": "id_number", "value": credentials["citizen"]["id_number"]}
+
+
+def consent_request(subject: dict[str, str], max_uses: int) -> dict[str, Any]:
+    """An establishment's consent request about ``subject``: the run's purpose and categories,
+    for 30 days."""
+    return {
+        "subject": subject,
+        "purpose": PURPOSE,
+        "categories": CATEGORIES,
+        "validity_days": 30,
+        "max_uses": max_uses,
+    }
+
+
+def authorized_inquiry(subject: dict[str, str], grant_id: str) -> dict[str, Any]:
+    """An authorized inquiry about ``subject`` under the grant, for its purpose and categories."""
+    return {"grant_id": grant_id, "subject": subject, "purpose": PURPOSE, "categories": CATEGORIES}
 
 
 def token_request(credentials: Mapping[str, Any], persona: str) -> tuple[str, dict[str, str]]:
@@ -350,13 +372,7 @@ def _verdict(
 
 def churn(worker: Worker) -> None:
     """Ask, approve, inquire; maybe pause, be refused, resume; revoke, be refused."""
-    request = {
-        "subject": worker.citizen,
-        "purpose": PURPOSE,
-        "categories": CATEGORIES,
-        "validity_days": 30,
-        "max_uses": INQUIRIES_PER_GRANT + 2,
-    }
+    request = consent_request(worker.citizen, INQUIRIES_PER_GRANT + 2)
     created = worker.call(
         "consent.request",
         "POST",
@@ -367,12 +383,7 @@ def churn(worker: Worker) -> None:
     )
     grant: str = created.json()["grant_id"]
     _decide(worker, grant, "approve", "active", {"categories": CATEGORIES})
-    inquiry = {
-        "grant_id": grant,
-        "subject": worker.citizen,
-        "purpose": PURPOSE,
-        "categories": CATEGORIES,
-    }
+    inquiry = authorized_inquiry(worker.citizen, grant)
     for _ in range(INQUIRIES_PER_GRANT):
         worker.inquiry("authorized", "/v1/inquiries/authorized", inquiry, grant=grant)
     if worker.random.random() < 0.3:

@@ -58,7 +58,16 @@ from bench.harness import (
     write_report,
 )
 from bench.invariants import GRANTS, Snapshot, answered, check_all, failures_in, secrets_in
-from bench.load import ASSERTION_TYPE, CATEGORIES, DEFAULT_MIX, PURPOSE, Plan, run_load
+from bench.load import (
+    ASSERTION_TYPE,
+    CATEGORIES,
+    DEFAULT_MIX,
+    Plan,
+    authorized_inquiry,
+    consent_request,
+    demo_citizen,
+    run_load,
+)
 from bench.passkey import SoftPasskey, StepUp
 from gateway.audit_log.models import AuditCheckpoint, AuditLeaf, table
 from gateway.demo import client_assertion
@@ -308,22 +317,15 @@ def _approved(clients: _Clients, number: int, max_uses: int) -> _Approved:
     one, other = clients.pair(number)
     bank = {"Authorization": f"Bearer {clients.token('establishment', one)}"}
     citizen = {"Authorization": f"Bearer {clients.token('citizen', other)}"}
-    subject = {"kind": "id_number", "value": clients.credentials["citizen"]["id_number"]}
-    request = {
-        "subject": subject,
-        "purpose": PURPOSE,
-        "categories": CATEGORIES,
-        "validity_days": 30,
-        "max_uses": max_uses,
-    }
+    subject = demo_citizen(clients.credentials)
+    request = consent_request(subject, max_uses)
     grant = one.post("/v1/consent-requests", json=request, headers=bank).json()["grant_id"]
     passkey = SoftPasskey.from_json(
         clients.credentials["base_url"], clients.credentials["citizen"]["passkey"]
     )
     step_up = StepUp(other, citizen, passkey)
     step_up.approve(grant, CATEGORIES)
-    inquiry = {"grant_id": grant, "subject": subject, "purpose": PURPOSE, "categories": CATEGORIES}
-    return _Approved(grant, bank, citizen, step_up, inquiry)
+    return _Approved(grant, bank, citizen, step_up, authorized_inquiry(subject, grant))
 
 
 def _exact_uses(
@@ -414,23 +416,12 @@ def _revoked_token(clients: _Clients, problems: list[str]) -> bool:
     the inquiry's own read checks the revocation)."""
     token = clients.token("establishment", clients.a)
     headers = {"Authorization": f"Bearer {token}"}
-    citizen = {"kind": "id_number", "value": clients.credentials["citizen"]["id_number"]}
-    inquiry = {
-        "grant_id": "cg_none",
-        "subject": citizen,
-        "purpose": PURPOSE,
-        "categories": CATEGORIES,
-    }
+    citizen = demo_citizen(clients.credentials)
+    inquiry = authorized_inquiry(citizen, "cg_none")
     before = clients.b.post("/v1/inquiries/authorized", json=inquiry, headers=headers).status_code
     form = {"token": token, **clients.assertion("establishment")}
     clients.a.post("/oauth/revoke", data=form).raise_for_status()
-    body: dict[str, Any] = {
-        "subject": citizen,
-        "purpose": PURPOSE,
-        "categories": CATEGORIES,
-        "validity_days": 30,
-        "max_uses": 1,
-    }
+    body = consent_request(citizen, 1)
     status = clients.b.post("/v1/consent-requests", json=body, headers=headers).status_code
     if status != 401:
         problems.append(f"a token revoked at a was answered {status} by b")
