@@ -48,7 +48,7 @@ from audit.note import (
     split_note,
     verify_cosignature,
 )
-from audit.sequencer import Appended, LoopSequencer, Receipt, Sequencer
+from audit.sequencer import MAX_DELAY, Appended, LoopSequencer, Receipt, Sequencer
 from audit.tiles import Tile, TileCache, entry_bundle, read_tile, require_available
 from audit.tlog import prove_record, prove_tree
 from gateway.audit_log.checkpointer import CheckpointPublisher, checkpoint_size
@@ -116,7 +116,7 @@ class AuditLog:
         if writer == "process" and engine.dialect.name == "sqlite":
             url = engine.url.render_as_string(hide_password=False)
             self._process = ProcessLogStore(self._store, url, preload)
-        self._sequencer = Sequencer(self._store)
+        self._sequencer = Sequencer(self._store, max_delay=batch_window(engine))
         self._on_loop: tuple[asyncio.AbstractEventLoop, LoopSequencer] | None = None
         self._publisher = CheckpointPublisher(
             engine, self._signers, interval, after=self.collect_cosignatures
@@ -393,6 +393,16 @@ class _Submit(Protocol):
     """A sequencer's ``submit``, its ``notify`` given."""
 
     def __call__(self, leaf: bytes, *, hashed: bytes) -> Receipt: ...
+
+
+def batch_window(engine: Engine) -> float:
+    """How long a batch of several entries waits for more (:class:`audit.sequencer.Sequencer`).
+    None on PostgreSQL: the writers waiting for the log's lock are queued, and a batch takes
+    the entries queued while it waited (:data:`audit.sequencer.More`), so a window only delays
+    the callers, who are waiting for their answers - two processes, alternated: 1,670 -> 2,086
+    inquiries/s without it (5 December). SQLite's writers wait for its write lock by polling:
+    the window is where another process's writer gets its turn."""
+    return 0.0 if engine.dialect.name == "postgresql" else MAX_DELAY
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

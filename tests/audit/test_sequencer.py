@@ -36,6 +36,13 @@ class GatedStore(MemoryLogStore):
         return start
 
 
+class AloneStore(GatedStore):
+    """A :class:`GatedStore` that writes its batch alone: it takes no entry queued meanwhile."""
+
+    def append_batch(self, batch: Batch, more: More | None = None) -> int:
+        return super().append_batch(batch)
+
+
 class FailingReaderStore(MemoryLogStore):
     """Fails inside the transaction, after computing started, while ``failing`` is set."""
 
@@ -111,6 +118,20 @@ def test_a_lone_entry_is_committed_without_waiting_for_company() -> None:
         assert sequencer.submit(b"alone").result(timeout=30).leaf_index == 0
         assert sequencer.submit(b"alone again").result(timeout=30).leaf_index == 1
     assert store.batch_sizes == [1, 1]
+
+
+def test_without_a_window_entries_queued_together_are_committed_at_once() -> None:
+    """``max_delay`` 0 (the log on PostgreSQL): a batch of several takes what is queued and
+    waits for no more; with a window it would wait for company that never comes."""
+    store = AloneStore()
+    with Sequencer(store, max_delay=0) as sequencer:
+        first = sequencer.submit(b"first")
+        assert store.entered.wait(timeout=30)
+        queued = [sequencer.submit(leaf) for leaf in distinct_leaves(2)]
+        store.release.set()
+        results = [receipt.result(timeout=5) for receipt in (first, *queued)]
+        assert [result.leaf_index for result in results] == [0, 1, 2]
+        assert store.batch_sizes == [1, 2]
 
 
 def test_a_failed_transaction_fails_every_future_of_its_batch_and_writes_nothing() -> None:

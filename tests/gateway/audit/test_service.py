@@ -16,11 +16,11 @@ from audit.errors import AuditUnavailable, InconsistentCheckpoint, InvalidLeaf, 
 from audit.leaf import AuditEvent, encode
 from audit.merkle import leaf_hash, verify_consistency
 from audit.note import parse_verifier_key
-from audit.sequencer import Appended
+from audit.sequencer import MAX_DELAY, Appended
 from audit.tlog import stored_hash_index
 from gateway.audit_log.errors import CheckpointNotPublished, InvalidLeafRange
 from gateway.audit_log.repository import Openings, read_openings
-from gateway.audit_log.service import MAX_LEAVES_PAGE, AuditLog
+from gateway.audit_log.service import MAX_LEAVES_PAGE, AuditLog, batch_window
 from gateway.keys import load_keys
 from gateway.settings import Settings
 from gateway.storage.db import make_engine
@@ -86,6 +86,15 @@ def test_storage_failure_fails_the_append_closed(audit_log: AuditLog, migrated: 
         audit_log.append(*entry(0))
     assert failure.value.status == 503
     assert failure.value.to_problem()["article"] == "Art. 39"
+
+
+def test_only_sqlite_holds_a_window_open_for_more_entries(migrated: Settings) -> None:
+    """PostgreSQL queues the writers waiting for the log's lock and gathers meanwhile; on
+    SQLite the window is the other processes' turn at the write lock."""
+    engine = make_engine(migrated.resolved_database_url)
+    expected = 0.0 if engine.dialect.name == "postgresql" else MAX_DELAY
+    assert batch_window(engine) == expected
+    engine.dispose()
 
 
 def test_a_closed_log_refuses_appends(audit_log: AuditLog) -> None:
