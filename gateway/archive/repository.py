@@ -447,9 +447,12 @@ def _held_file(dialect: str) -> Query:
     return Query(select_columns(*held))
 
 
-_REVISION = Query(
-    select_columns(FILES.c.revision).where(FILES.c.subject_key == bindparam("held_by"))
-)
+_REVISION_HELD = select_columns(FILES.c.revision).where(FILES.c.subject_key == bindparam("held_by"))
+_REVISION = Query(_REVISION_HELD)
+FILE_REVISION = _REVISION_HELD.scalar_subquery().label("file_revision")
+"""A column another read can carry: the revision of the file held about the subject key
+``held_by`` (NULL: nothing was ever held), read in the same statement
+(:class:`gateway.archive.views.FileRevision`)."""
 _HELD_FILE = {dialect: _held_file(dialect) for dialect in ("sqlite", "postgresql")}
 
 

@@ -18,12 +18,11 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Row, and_, bindparam, or_, text, update
-from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from consent.grants import Grant, GrantState, SubjectKind, WrittenConsent
 from consent.jws import from_timestamp
-from gateway.archive.repository import FILES
+from gateway.archive.repository import FILE_REVISION
 from gateway.archive.views import FileRevision
 from gateway.audit_log.models import table
 from gateway.consents.models import GrantRow
@@ -304,14 +303,7 @@ _COUNT_USES = {
 }
 _GRANT = Query(GRANTS.select().where(GRANTS.c.grant_id == bindparam("read_grant")))
 _WITH_FILE = (
-    GRANTS.select()
-    .add_columns(
-        select_columns(FILES.c.revision)
-        .where(FILES.c.subject_key == bindparam("held_by"))
-        .scalar_subquery()
-        .label("file_revision")
-    )
-    .where(GRANTS.c.grant_id == bindparam("read_grant"))
+    GRANTS.select().add_columns(FILE_REVISION).where(GRANTS.c.grant_id == bindparam("read_grant"))
 )
 _GRANT_AND_FILE = Query(_WITH_FILE)
 _GRANT_FILE_AND_TOKEN = Query(_WITH_FILE.add_columns(TOKEN_REFUSED))

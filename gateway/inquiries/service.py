@@ -62,11 +62,11 @@ from gateway.audit_log.repository import Openings
 from gateway.audit_log.service import AuditLog, Sealed, seal
 from gateway.consents.repository import SqlGrantStore
 from gateway.consents.service import RESTRICTED, SubjectRef
+from gateway.inquiries.reads import current_legal_bases_of, sector_of
 from gateway.keys import GatewayKeys
 from gateway.oauth.repository import RevocationCheck
 from gateway.parties.accounts import actor_of, caller_identifier
 from gateway.parties.models import in_force
-from gateway.parties.repository import current_legal_bases_of, sector_of
 from gateway.rights.repository import Received, add_disclosures
 from gateway.subjects import subject_key
 from gateway.telemetry import SPAN_POLICY, UNAUTHENTICATED, count_inquiry, tracer
@@ -325,19 +325,19 @@ def _own(desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision:
 
 def _sharing(desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision:
     client_id = _client_id(statement)
-    sector = check_sharing(
-        sector_of(desk.session, client_id), statement.duty, statement.categories, archive_catalog()
-    )
+    found, file = sector_of(desk.session, client_id, subject.key, desk.revocation)
+    sector = check_sharing(found, statement.duty, statement.categories, archive_catalog())
     return Decision(
         Access.sharing(client_id, subject.identifier, sector),
         statement.categories,
         {"sector": sector.value, "duty": statement.duty, "use_restriction": USE_RESTRICTION},
+        file=file,
     )
 
 
 def _authority(desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision:
     client_id = _client_id(statement)
-    bases = current_legal_bases_of(desk.session, client_id)
+    bases, file = current_legal_bases_of(desk.session, client_id, subject.key, desk.revocation)
     today = local_date(desk.now)
     registered = {
         basis.code: frozenset(ScopeCategory(category) for category in basis.categories)
@@ -353,7 +353,8 @@ def _authority(desk: InquiryDesk, statement: Statement, subject: Subject) -> Dec
         "case_reference": statement.case_reference,
         "use_restriction": USE_RESTRICTION,
     }
-    return Decision(Access.authority(client_id, subject.identifier, categories), categories, terms)
+    access = Access.authority(client_id, subject.identifier, categories)
+    return Decision(access, categories, terms, file=file)
 
 
 def _authorized(desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision:

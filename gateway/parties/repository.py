@@ -11,7 +11,6 @@ from sqlmodel import Session, col, select
 
 from gateway.audit_log.models import table
 from gateway.parties.models import Citizen, LegalBasis, Party, PersonDocument, Validity
-from gateway.storage.reads import Query, all_in, first_in
 from problems import Conflict
 
 
@@ -49,14 +48,7 @@ def legal_bases_of(session: Session, party_id: str) -> list[LegalBasis]:
 
 def current_legal_bases(session: Session, party_id: str) -> list[LegalBasis]:
     """The latest version of each of the party's legal bases (withdrawn or not), by code."""
-    return _latest(legal_bases_of(session, party_id))
-
-
-def sector_of(session: Session, client_id: str) -> str | None:
-    """The sector the party ``client_id`` serves (None: no such party, or none recorded).
-    Read at the driver level on an inquiry's path (:func:`gateway.storage.reads.first_in`)."""
-    row = first_in(session, _SECTOR, client_id=client_id)
-    return None if row is None else row.sector
+    return latest(legal_bases_of(session, party_id))
 
 
 class BasisRow(Validity, Protocol):
@@ -68,33 +60,26 @@ class BasisRow(Validity, Protocol):
     def categories(self) -> list[str]: ...
 
 
-def current_legal_bases_of(session: Session, client_id: str) -> list[BasisRow]:
-    """:func:`current_legal_bases` of the party ``client_id`` (none: no such party), in one
-    read at the driver level on an inquiry's path (:func:`gateway.storage.reads.all_in`), as
-    rows (no model to build: one cost a fifth of an inquiry based on authority); whether each
-    is in force: :func:`gateway.parties.models.in_force`."""
-    rows: list[BasisRow] = all_in(session, _BASES_OF_CLIENT, client_id=client_id)
-    return _latest(rows)
-
-
 Coded = TypeVar("Coded", LegalBasis, BasisRow)
 
 
-def _latest(versions: Iterable[Coded]) -> list[Coded]:
+def latest(versions: Iterable[Coded]) -> list[Coded]:
     """The last of each code's versions, given by code and version."""
     return list({basis.code: basis for basis in versions}.values())
 
 
 _PARTIES, _BASES = table(Party), table(LegalBasis)
-_SECTOR = Query(
-    select_columns(_PARTIES.c.sector).where(_PARTIES.c.client_id == bindparam("client_id"))
+SECTOR_OF_CLIENT = select_columns(_PARTIES.c.sector).where(
+    _PARTIES.c.client_id == bindparam("client_id")
 )
-_BASES_OF_CLIENT = Query(
+"""The sector the party ``client_id`` serves: no row, no such party; NULL, none recorded."""
+BASES_OF_CLIENT = (
     select_columns(_BASES)
     .join(_PARTIES, _PARTIES.c.id == _BASES.c.party_id)
     .where(_PARTIES.c.client_id == bindparam("client_id"))
-    .order_by(_BASES.c.code, _BASES.c.version)
 )
+"""Every version of the legal bases of the party ``client_id`` (:class:`BasisRow`); the
+current ones, read by code and version: :func:`latest`."""
 
 
 def citizen_by_username(session: Session, username: str) -> Citizen | None:

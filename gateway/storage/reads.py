@@ -37,7 +37,8 @@ from weakref import WeakKeyDictionary, ref
 
 import psycopg
 from psycopg.pq import ExecStatus
-from sqlalchemy import ColumnElement, Connection, Engine, TextClause, event
+from sqlalchemy import ColumnElement, Connection, Engine, TextClause, event, true
+from sqlalchemy import select as select_columns
 from sqlalchemy.engine.interfaces import DBAPIConnection, Dialect
 from sqlalchemy.sql import CompoundSelect, Select
 from sqlalchemy.sql.dml import UpdateBase
@@ -68,6 +69,22 @@ class Query:
         if found is None:
             found = self._compiled[dialect.name] = _Compiled.of(self.statement, dialect)
         return found
+
+
+def with_context(
+    rows: Select[Any], context: Sequence[ColumnElement[Any]], order_by: Sequence[str] = ()
+) -> Select[Any]:
+    """Each row of ``rows`` with the ``context`` columns, ordered by ``order_by`` (columns of
+    ``rows``); when ``rows`` finds none, one row of the context alone, the other columns NULL.
+    So a decision's rows and what it reads besides - a token's refusal, a file's revision -
+    take ONE statement, and on PostgreSQL one round trip, where each would take its own."""
+    found = rows.subquery("found")
+    alone = select_columns(*context).subquery("context")
+    return (
+        select_columns(alone, found)
+        .select_from(alone.outerjoin(found, true()))
+        .order_by(*(found.c[name] for name in order_by))
+    )
 
 
 class _Compiled:

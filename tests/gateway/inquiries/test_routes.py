@@ -22,6 +22,7 @@ from gateway.archive import service as archive_service
 from gateway.archive.views import RenderedViews
 from gateway.auth import inquirer, screen
 from gateway.consents.repository import _GRANT_FILE_AND_TOKEN
+from gateway.inquiries import reads as channel_reads
 from gateway.oauth.repository import SqlRevokedTokens
 from gateway.oauth.service import VerifiedTokens
 from gateway.ratelimit import PUBLIC_LOOKUP
@@ -130,13 +131,22 @@ def test_on_postgresql_every_read_of_an_inquiry_is_awaited_on_the_event_loop(
         assert awaited == []
 
 
-def test_an_authorized_inquiry_reads_its_tokens_revocation_grant_and_file_in_one_statement(
-    world: World, monkeypatch: pytest.MonkeyPatch
+ONE_READ = {
+    "authorized": _GRANT_FILE_AND_TOKEN,
+    "sharing": channel_reads._SECTOR[1],
+    "authority": channel_reads._BASES[1],
+}
+
+
+@pytest.mark.parametrize("channel", ONE_READ)
+def test_once_its_view_is_kept_an_inquiry_reads_its_decision_file_and_token_in_one_statement(
+    world: World, monkeypatch: pytest.MonkeyPatch, channel: str
 ) -> None:
-    """Once the view is kept, an authorized inquiry reads one statement: whether its token is
-    refused, the grant and the revision the view is kept by."""
-    grant_id = world.grant()
-    request, headers = world.authorized(grant_id), world.headers("establishment")
+    """Once the view is kept, an inquiry reads one statement: what its channel decides on (the
+    grant, the requester's sector or its legal bases), the revision the view is kept by and
+    whether its token is refused."""
+    method, path, body = world.request(channel)
+    headers = world.headers(SERVED_BY[channel])
     read: list[Query] = []
     real = DriverReads.all
 
@@ -147,9 +157,9 @@ def test_an_authorized_inquiry_reads_its_tokens_revocation_grant_and_file_in_one
     monkeypatch.setattr(DriverReads, "all", counted)
     for _ in range(2):  # the first renders the view, the second finds it kept
         read.clear()
-        response = world.client.post(request[1], json=request[2], headers=headers)
+        response = world.client.request(method, path, json=body, headers=headers)
         assert response.status_code == 200, response.text
-    assert read == [_GRANT_FILE_AND_TOKEN]
+    assert read == [ONE_READ[channel]]
 
 
 def test_a_token_revoked_after_its_verification_is_refused_on_every_channel(
