@@ -13,13 +13,13 @@ their own credit report (``responsibility_notes``) while the listing is displaye
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as select_columns
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from audit.leaf import AuditEvent, EventKind, Outcome
 from gateway.archive.models import RecordRow, ResponsibilityNote
@@ -27,7 +27,6 @@ from gateway.audit_log.models import table
 from gateway.audit_log.service import seal
 from gateway.parties.accounts import person_identifier
 from gateway.parties.models import Citizen, Entity
-from gateway.storage.reads import Query, all_in
 from gateway.subjects import subject_key
 from redaction.identifiers import IdentifierKind, SubjectIdentifier, SubjectKind, parse_identifier
 from redaction.records import RecordStatus
@@ -117,9 +116,8 @@ def _note(
     )
 
 
-def notes_about(session: Session, person_key: str) -> list[dict[str, str]]:
-    """The person's notes whose listing is still displayed, as the self report shows them
-    (read at the driver level on the self inquiry's path, :mod:`gateway.storage.reads`)."""
+def as_shown(rows: Iterable[Any]) -> list[dict[str, str]]:
+    """Rows of :data:`NOTES_ABOUT` as the self report shows them."""
     return [
         {
             "record_id": row.record_id,
@@ -128,12 +126,12 @@ def notes_about(session: Session, person_key: str) -> list[dict[str, str]]:
             "source": row.provider,
             "noted_at": row.noted_at.isoformat(),
         }
-        for row in all_in(session, _NOTES, person_key=person_key)
+        for row in rows
     ]
 
 
 _NOTED, _RECORDS = table(ResponsibilityNote), table(RecordRow)
-_NOTES = Query(
+NOTES_ABOUT = (
     select_columns(
         _NOTED.c.record_id,
         _NOTED.c.role,
@@ -147,5 +145,6 @@ _NOTES = Query(
         _RECORDS.c.status == RecordStatus.ACTIVE.value,
         _RECORDS.c.purged_at.is_(None),
     )
-    .order_by(_NOTED.c.noted_at)
 )
+"""The notes about the person ``person_key`` whose listing is still displayed, each one
+record's (read on the self inquiry's path, :mod:`gateway.inquiries.reads`, by ``noted_at``)."""

@@ -1,8 +1,10 @@
-"""The one read of the sharing and authority inquiries' decisions (Art. 39 para. 2 and 4): the
-requester's sector or its legal bases, the revision of the subject's file and, when it is still
-to be read, whether the requester's token is refused - ONE statement, and on PostgreSQL one
-round trip, where each took its own. The authorized inquiry's is the grant's
-(:meth:`gateway.consents.repository.SqlGrantStore.get_with_file`).
+"""The one read of the sharing, authority and self inquiries' decisions (Art. 39 para. 2, 4
+and 5): the requester's sector, its legal bases or the notes about the citizen, with the
+revision of the subject's file and, when it is still to be read, whether the requester's token
+is refused - ONE statement, and on PostgreSQL one round trip, where each took its own. The
+authorized inquiry's is the grant's
+(:meth:`gateway.consents.repository.SqlGrantStore.get_with_file`); a self inquiry reads the
+citizen's identifier before it (the subject key is computed from it).
 
 Each is read as before, only together: the rows as :mod:`gateway.parties.repository` selects
 them, the revision as :func:`gateway.archive.service.view_for` would read it
@@ -18,6 +20,7 @@ from typing import Any
 from sqlalchemy import Select
 from sqlmodel import Session
 
+from gateway.archive.notes import NOTES_ABOUT, as_shown
 from gateway.archive.repository import FILE_REVISION
 from gateway.archive.views import FileRevision
 from gateway.oauth.repository import TOKEN_REFUSED, RevocationCheck
@@ -43,6 +46,15 @@ def current_legal_bases_of(
     rows, file = _read(session, _BASES, held_by, revocation, client_id=client_id)
     bases: list[BasisRow] = [row for row in rows if row.code is not None]
     return latest(bases), file
+
+
+def notes_about(
+    session: Session, person_key: str, revocation: RevocationCheck | None
+) -> tuple[list[dict[str, str]], FileRevision]:
+    """The notes about the person ``person_key`` whose listing is still displayed, as the self
+    report shows them (Art. 32), and the revision of the person's file."""
+    rows, file = _read(session, _NOTES, person_key, revocation, person_key=person_key)
+    return as_shown(row for row in rows if row.record_id is not None), file
 
 
 def _read(
@@ -72,3 +84,4 @@ def _with_file(rows: Select[Any], order_by: Sequence[str] = ()) -> tuple[Query, 
 
 _SECTOR = _with_file(SECTOR_OF_CLIENT)
 _BASES = _with_file(BASES_OF_CLIENT, order_by=("code", "version"))
+_NOTES = _with_file(NOTES_ABOUT, order_by=("noted_at",))

@@ -55,14 +55,13 @@ from consent.clients import CITIZEN_REQUESTER, PUBLIC_REQUESTER, Role
 from consent.errors import InvalidTokenError
 from consent.inquiry import Inquiry, check_inquiry, count_uses
 from consent.rfc9068 import AccessToken
-from gateway.archive.notes import notes_about
 from gateway.archive.service import archive_catalog, view_for
 from gateway.archive.views import FileRevision
 from gateway.audit_log.repository import Openings
 from gateway.audit_log.service import AuditLog, Sealed, seal
 from gateway.consents.repository import SqlGrantStore
 from gateway.consents.service import RESTRICTED, SubjectRef
-from gateway.inquiries.reads import current_legal_bases_of, sector_of
+from gateway.inquiries.reads import current_legal_bases_of, notes_about, sector_of
 from gateway.keys import GatewayKeys
 from gateway.oauth.repository import RevocationCheck
 from gateway.parties.accounts import actor_of, caller_identifier
@@ -315,11 +314,12 @@ def _public(_desk: InquiryDesk, _statement: Statement, subject: Subject) -> Deci
 def _own(desk: InquiryDesk, statement: Statement, subject: Subject) -> Decision:
     """The whole file, or the categories the subject chose (a report of some, Art. 39
     para. 5), with the Art. 32 notes of the entities the person is responsible for."""
-    notes = notes_about(desk.session, subject.key)
+    notes, file = notes_about(desk.session, subject.key, desk.revocation)
     return Decision(
         Access.own(CITIZEN_REQUESTER, subject.identifier),
         statement.categories or None,
         {"responsibility_notes": notes},
+        file=file,
     )
 
 

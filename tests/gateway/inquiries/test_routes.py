@@ -25,6 +25,7 @@ from gateway.consents.repository import _GRANT_FILE_AND_TOKEN
 from gateway.inquiries import reads as channel_reads
 from gateway.oauth.repository import SqlRevokedTokens
 from gateway.oauth.service import VerifiedTokens
+from gateway.parties import accounts
 from gateway.ratelimit import PUBLIC_LOOKUP
 from gateway.routes.inquiries import CHANNELS, InquiryRoute
 from gateway.storage.bridge import on_loop
@@ -131,20 +132,22 @@ def test_on_postgresql_every_read_of_an_inquiry_is_awaited_on_the_event_loop(
         assert awaited == []
 
 
-ONE_READ = {
-    "authorized": _GRANT_FILE_AND_TOKEN,
-    "sharing": channel_reads._SECTOR[1],
-    "authority": channel_reads._BASES[1],
+READS = {
+    "authorized": [_GRANT_FILE_AND_TOKEN],
+    "sharing": [channel_reads._SECTOR[1]],
+    "authority": [channel_reads._BASES[1]],
+    "self": [accounts._DOCUMENTS, channel_reads._NOTES[1]],
 }
 
 
-@pytest.mark.parametrize("channel", ONE_READ)
+@pytest.mark.parametrize("channel", READS)
 def test_once_its_view_is_kept_an_inquiry_reads_its_decision_file_and_token_in_one_statement(
     world: World, monkeypatch: pytest.MonkeyPatch, channel: str
 ) -> None:
     """Once the view is kept, an inquiry reads one statement: what its channel decides on (the
-    grant, the requester's sector or its legal bases), the revision the view is kept by and
-    whether its token is refused."""
+    grant, the requester's sector or legal bases, the notes about the citizen), the revision the
+    view is kept by and whether its token is refused - a self inquiry after the citizen's
+    identifier, which its subject key is computed from."""
     method, path, body = world.request(channel)
     headers = world.headers(SERVED_BY[channel])
     read: list[Query] = []
@@ -159,7 +162,7 @@ def test_once_its_view_is_kept_an_inquiry_reads_its_decision_file_and_token_in_o
         read.clear()
         response = world.client.request(method, path, json=body, headers=headers)
         assert response.status_code == 200, response.text
-    assert read == [ONE_READ[channel]]
+    assert read == READS[channel]
 
 
 def test_a_token_revoked_after_its_verification_is_refused_on_every_channel(
