@@ -397,7 +397,7 @@ class _Submit(Protocol):
 
 def batch_window(engine: Engine) -> float:
     """How long a batch of several entries waits for more (:class:`audit.sequencer.Sequencer`).
-    None on PostgreSQL: the writers waiting for the log's lock are queued, and a batch takes
+    Not at all on PostgreSQL: the writers waiting for the log's lock are queued, and a batch takes
     the entries queued while it waited (:data:`audit.sequencer.More`), so a window only delays
     the callers, who are waiting for their answers - two processes, alternated: 1,670 -> 2,086
     inquiries/s without it (5 December). SQLite's writers wait for its write lock by polling:
