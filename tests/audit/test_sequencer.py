@@ -36,6 +36,16 @@ class GatedStore(MemoryLogStore):
         return start
 
 
+def queued_behind_a_batch(sequencer: Sequencer, store: GatedStore, count: int) -> list[Appended]:
+    """One entry submitted, then ``count`` more while its batch waits in ``store``, which is
+    then released: every entry's result, in the order submitted."""
+    first = sequencer.submit(b"first")
+    assert store.entered.wait(timeout=30)
+    rest = [sequencer.submit(leaf) for leaf in distinct_leaves(count)]
+    store.release.set()
+    return [receipt.result(timeout=30) for receipt in (first, *rest)]
+
+
 class AloneStore(GatedStore):
     """A :class:`GatedStore` that writes its batch alone: it takes no entry queued meanwhile."""
 
@@ -70,11 +80,7 @@ def test_concurrent_submitters_get_contiguous_indexes_of_their_own_leaves() -> N
 def test_entries_queued_while_a_batch_waits_for_the_lock_join_it_up_to_the_maximum() -> None:
     store = GatedStore()
     with Sequencer(store, max_batch=4) as sequencer:
-        first = sequencer.submit(b"first")
-        assert store.entered.wait(timeout=30)
-        rest = [sequencer.submit(leaf) for leaf in distinct_leaves(10)]
-        store.release.set()
-        results = [f.result(timeout=30) for f in (first, *rest)]
+        results = queued_behind_a_batch(sequencer, store, 10)
     assert [r.leaf_index for r in results] == list(range(11))
     assert [r.leaf_hash for r in results] == [leaf_hash(leaf) for leaf in store.leaves()]
     assert store.batch_sizes == [4, 4, 3]
@@ -125,11 +131,7 @@ def test_without_a_window_entries_queued_together_are_committed_at_once() -> Non
     waits for no more; with a window it would wait for company that never comes."""
     store = AloneStore()
     with Sequencer(store, max_delay=0) as sequencer:
-        first = sequencer.submit(b"first")
-        assert store.entered.wait(timeout=30)
-        queued = [sequencer.submit(leaf) for leaf in distinct_leaves(2)]
-        store.release.set()
-        results = [receipt.result(timeout=5) for receipt in (first, *queued)]
+        results = queued_behind_a_batch(sequencer, store, 2)
         assert [result.leaf_index for result in results] == [0, 1, 2]
         assert store.batch_sizes == [1, 2]
 
