@@ -40,7 +40,14 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
-from redaction.catalog import FREE_CONTENT_TYPES, Catalog, CatalogItem, FieldSpec, ScopeCategory
+from redaction.catalog import (
+    FREE_CONTENT_TYPES,
+    Catalog,
+    CatalogItem,
+    Category,
+    FieldSpec,
+    ScopeCategory,
+)
 from redaction.identifiers import SubjectIdentifier, SubjectKind
 from redaction.masking import mask_identifiers_in_text, mask_personal
 from redaction.periods import local_date
@@ -104,6 +111,7 @@ class ViewItem:
     record_id: str
     item_code: str
     scope_category: ScopeCategory
+    category: Category  # the catalog's (not in the document: its scope category is)
     version: int
     source: str
     occurred_on: date
@@ -244,6 +252,7 @@ class _ViewBuilder:
             record_id=version.record_id,
             item_code=version.item_code,
             scope_category=item.scope_category,
+            category=item.category,
             version=version.version,
             source=version.source,
             occurred_on=version.occurred_on,

@@ -70,7 +70,7 @@ from gateway.rights.repository import Received, add_disclosures
 from gateway.subjects import subject_key
 from gateway.telemetry import SPAN_POLICY, UNAUTHENTICATED, count_inquiry, tracer
 from problems import GatewayError
-from redaction.catalog import RESTRICTED_CATEGORIES, ScopeCategory
+from redaction.catalog import RESTRICTED_CATEGORIES, Category, ScopeCategory
 from redaction.engine import CreditView
 from redaction.identifiers import SubjectIdentifier, parse_identifier
 from redaction.periods import local_date
@@ -127,7 +127,9 @@ class Subject:
 class CountedUse:
     """The settlement of an authorized inquiry (:data:`gateway.audit_log.repository.Settlement`),
     written in the transaction of its allowed entry: one use of the grant counted atomically
-    and the records the establishment received, by the entry's index - or, when the grant
+    and the records of information on untrustworthiness the establishment received, by the
+    entry's index (``record_ids``: whom Art. 67 has the gateway tell when their display stops,
+    :mod:`gateway.rights.notices`; no other record is kept as received) - or, when the grant
     changed since the decision, neither, and the denial naming what changed. The uses of a
     batch's inquiries are settled together (:meth:`settle_all`)."""
 
@@ -372,7 +374,8 @@ def _authorized(desk: InquiryDesk, statement: Statement, subject: Subject) -> De
     check_inquiry(grant, inquiry, now=desk.now, restricted=RESTRICTED)
 
     def settle(view: CreditView) -> CountedUse:
-        return CountedUse(inquiry, desk.now, tuple(item.record_id for item in view.items))
+        untrustworthy = (item for item in view.items if item.category is Category.UNTRUSTWORTHY)
+        return CountedUse(inquiry, desk.now, tuple(item.record_id for item in untrustworthy))
 
     access = Access.authorized(
         inquiry.requester,

@@ -3,9 +3,10 @@
 * ``objections`` - one row per objection a credit subject filed (Art. 64): what it is about
   (a record, or an assessment or market information at a named holder), who must answer and by
   which day, the answer; the audit leaves of each step.
-* ``disclosures`` - which establishment received which record in which authorized inquiry (the
-  inquiry's leaf index), written with the inquiry: whom to tell when its display stops. Keyed
-  by record, then leaf: the notices look them up by record.
+* ``disclosures`` - which establishment received which record of information on
+  untrustworthiness in which authorized inquiry (the inquiry's leaf index), written with the
+  inquiry: whom to tell when its display stops (Art. 67, which covers no other information, so
+  no other record is kept). Keyed by record, then leaf: the notices look them up by record.
 * ``deletion_notices`` - one notice per record and establishment that received it (unique), its
   cause, its acknowledgement deadline and acknowledgement (Art. 67, 70(8)). A record with a
   notice has been announced: the display sweep never announces it again.

@@ -4,16 +4,17 @@ delete it, and says so. The article covers information on untrustworthiness only
 ``untrustworthy`` items): other information whose display ends is not announced.
 
 The gateway knows who received what: every authorized inquiry writes, with its audit entry,
-which records it served to which establishment (``disclosures``, see
-:mod:`gateway.inquiries.service`). :func:`announce_stopped` - a job of the scheduler - finds the
-disclosed records whose display has stopped and that were not announced yet: their display
-period ended (Art. 41 para. 2), or they were restored (Art. 66), deleted after an objection
-(Art. 64) or revoked with their basis document (Art. 65). For each record it sends exactly one
-notice to each establishment that received it (one per record and establishment, unique in the
-table) - an establishment whose inquiry committed after a round announced the record to the
-others is told at the next round -, registered in the audit log, and queued as a signed webhook
-in the outbox of :mod:`gateway.webhooks` - the delivery mechanism of the consent notifications,
-with its retries.
+which records of information on untrustworthiness it served to which establishment
+(``disclosures``, see :mod:`gateway.inquiries.service`), and no others.
+:func:`announce_stopped` - a job of the scheduler - finds the disclosed records whose display
+has stopped and that were not announced yet: their display period ended (Art. 41 para. 2), or
+they were restored (Art. 66), deleted after an objection (Art. 64) or revoked with their basis
+document (Art. 65). For each record it sends exactly one notice to each establishment that
+received it (one per record and establishment, unique in the table) - an establishment whose
+inquiry committed after a round announced the record to the others is told at the next round -,
+registered in the audit log, and queued as a signed webhook in the outbox of
+:mod:`gateway.webhooks` - the delivery mechanism of the consent notifications, with its
+retries.
 
 The establishment acknowledges the notice through the API (:func:`acknowledge`), within
 ``GATEWAY_NOTICE_DEADLINE`` working days; regulators see the notices overdue per establishment

@@ -12,8 +12,10 @@ from typing import Any
 
 import jwt
 import pytest
+from sqlmodel import col, select
 
 from audit.leaf import EventKind
+from gateway.rights.models import Disclosure
 from gateway.rights.notices import DELETION_NOTICE
 from gateway.rights.repository import Received, add_disclosures
 from gateway.storage.db import unit_of_work
@@ -218,3 +220,22 @@ def test_art_67_only_information_on_untrustworthiness_is_announced(rights: Right
     rights.run("display-stops", now=datetime(2027, 1, 10, 12, tzinfo=UTC))  # both ended
     assert [notice.recipient for notice in rights.notices(penalty)] == [bank]
     assert rights.notices(honour) == []  # basic information: not Art. 67's
+
+
+def test_art_67_an_inquiry_keeps_as_received_only_its_information_on_untrustworthiness(
+    rights: Rights,
+) -> None:
+    """Whom to tell is all the gateway keeps of who received what: the records of information
+    on untrustworthiness an establishment was served, not the others it was served with them."""
+    honour = rights.record(build=qualification, decided_on="2022-01-10", occurred_on="2022-01-02")
+    penalty = rights.record(decided_on="2024-01-10", occurred_on="2024-01-02")
+    bank, grant_id = rights.bank()  # basic and untrustworthy information
+    response = rights.world.send(rights.world.authorized(grant_id), bank)
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    untrustworthy = {i["record_id"] for i in items if i["scope_category"] == "untrustworthy"}
+    assert penalty in untrustworthy and honour not in untrustworthy
+    assert {i["record_id"] for i in items} > untrustworthy  # basic information served too
+    with unit_of_work(rights.engine) as session:
+        statement = select(Disclosure.record_id).where(col(Disclosure.requester) == bank)
+        assert set(session.exec(statement)) == untrustworthy
