@@ -110,34 +110,40 @@ def locked_log(engine: Engine) -> Iterator[Connection]:
     on the disk when this returns: on SQLite through ``synchronous=FULL`` (the engine's,
     :mod:`gateway.storage.db`), on PostgreSQL through the transaction's own
     ``synchronous_commit`` (:data:`_BEGIN_LOCKED`)."""
-    with engine.connect() as connection, _locked(connection):
+    with _log_connection(engine) as connection, _locked(connection):
         yield connection
+
+
+def _log_connection(engine: Engine) -> Connection:
+    """A connection for the log's transactions (:func:`_locked`): on PostgreSQL in autocommit,
+    set once for the connection's life. Each change of the setting queues its undoing for the
+    connection's return to the pool, which the batches' connection, kept from one batch to the
+    next, never reaches: set and reset for every batch, it grew the process by a few objects a
+    batch, and every full garbage collection - and the inquiries' p99 - with them."""
+    connection = engine.connect()
+    if connection.dialect.name == "postgresql":
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+    return connection
 
 
 @contextmanager
 def _locked(connection: Connection) -> Iterator[int]:
-    """:func:`locked_log` on ``connection``, yielding the log's size read under the lock;
-    :class:`_StaleConnection` when the connection was found lost at the first statement, before
-    anything was written.
+    """:func:`locked_log` on ``connection`` (one of :func:`_log_connection`), yielding the log's
+    size read under the lock; :class:`_StaleConnection` when the connection was found lost at
+    the first statement, before anything was written.
 
-    On PostgreSQL the connection is in autocommit while the block runs and the transaction is
-    the server's own, begun by :data:`_BEGIN_LOCKED` - BEGIN, the lock and the size in one round
-    trip (the size read by a statement of its own, whose snapshot is taken once the lock is
-    held) - and ended by the driver's COMMIT or ROLLBACK, which it sends because the server
-    reports a transaction open."""
-    if connection.dialect.name != "postgresql":
-        with connection.begin():
+    On PostgreSQL the connection is in autocommit and the transaction is the server's own, begun
+    by :data:`_BEGIN_LOCKED` - BEGIN, the lock and the size in one round trip (the size read by a
+    statement of its own, whose snapshot is taken once the lock is held) - and ended by the
+    driver's COMMIT or ROLLBACK, which it sends because the server reports a transaction
+    open."""
+    with connection.begin():
+        if connection.dialect.name == "postgresql":
+            yield _begin_locked(connection)
+        else:
             execute_on(connection, _BEGIN_IMMEDIATE)
             yield log_size(connection)
-            _require_open(connection)
-        return
-    connection.execution_options(isolation_level="AUTOCOMMIT")
-    try:
-        with connection.begin():
-            yield _begin_locked(connection)
-            _require_open(connection)
-    finally:
-        connection.execution_options(isolation_level=connection.default_isolation_level)
+        _require_open(connection)
 
 
 # Several statements in one round trip (the driver sends a query without parameters as one
@@ -352,7 +358,7 @@ class SqlLogStore:
         when it was found lost before anything was written (:class:`_StaleConnection`)."""
         with self._batches_lock:
             if self._batches is None:
-                self._batches = self._engine.connect()
+                self._batches = _log_connection(self._engine)
             try:
                 yield self._batches
             except BaseException:

@@ -4,6 +4,8 @@ settlements."""
 from __future__ import annotations
 
 import contextlib
+import functools
+import gc
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import closing
@@ -350,3 +352,31 @@ def test_batches_go_on_one_kept_connection_which_is_replaced_when_lost(engine: E
     with engine.connect() as connection:
         assert read_leaves(connection, 0, 6) == leaves
     store.close()
+
+
+def test_the_batches_connection_accumulates_nothing_from_one_batch_to_the_next(
+    engine: Engine,
+) -> None:
+    """The connection the batches are written on is kept for the process's life: what a batch
+    sets on it must not queue anything for the connection's return to the pool, which it never
+    reaches (a change of its isolation level per batch once queued its undoing each time: four
+    objects a batch, a garbage collection slower with every batch)."""
+    store = SqlLogStore(engine)
+    leaves = distinct_leaves(41)
+    store.append_batch(batch_of(leaves[:1]))
+    queued = _undoings()
+    for index in range(1, 41):
+        store.append_batch(batch_of(leaves[index : index + 1]))
+    assert _undoings() == queued
+    assert tree_hash(41, store) == mth(leaves)
+
+
+def _undoings() -> int:
+    """The changes of a connection's settings waiting to be undone at its return to the pool
+    (SQLAlchemy's ``_reset_characteristics``), in the whole process."""
+    return sum(
+        1
+        for found in gc.get_objects()
+        if isinstance(found, functools.partial)
+        and getattr(found.func, "__name__", "") == "_reset_characteristics"
+    )
