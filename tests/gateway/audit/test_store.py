@@ -359,8 +359,8 @@ def test_the_batches_connection_accumulates_nothing_from_one_batch_to_the_next(
 ) -> None:
     """The connection the batches are written on is kept for the process's life: what a batch
     sets on it must not queue anything for the connection's return to the pool, which it never
-    reaches (a change of its isolation level per batch once queued its undoing each time: four
-    objects a batch, a garbage collection slower with every batch)."""
+    reaches (its isolation level set and reset for every batch once queued both undoings each
+    time: the process grew a batch at a time, and each full garbage collection with it)."""
     store = SqlLogStore(engine)
     leaves = distinct_leaves(41)
     store.append_batch(batch_of(leaves[:1]))
