@@ -96,6 +96,11 @@ class Category(StrEnum):
     OTHER = "other"
 
 
+ANNOUNCED_WHEN_STOPPED = Category.UNTRUSTWORTHY
+"""Art. 67: the information whose recipients are told to stop using and delete it when its
+display stops - so the only information the gateway keeps a record of having served."""
+
+
 class Sensitivity(StrEnum):
     ORDINARY = "ordinary"
     RESTRICTED_FINANCIAL = "restricted-financial"

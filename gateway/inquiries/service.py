@@ -70,7 +70,7 @@ from gateway.rights.repository import Received, add_disclosures
 from gateway.subjects import subject_key
 from gateway.telemetry import SPAN_POLICY, UNAUTHENTICATED, count_inquiry, tracer
 from problems import GatewayError
-from redaction.catalog import RESTRICTED_CATEGORIES, Category, ScopeCategory
+from redaction.catalog import ANNOUNCED_WHEN_STOPPED, RESTRICTED_CATEGORIES, ScopeCategory
 from redaction.engine import CreditView
 from redaction.identifiers import SubjectIdentifier, parse_identifier
 from redaction.periods import local_date
@@ -374,8 +374,8 @@ def _authorized(desk: InquiryDesk, statement: Statement, subject: Subject) -> De
     check_inquiry(grant, inquiry, now=desk.now, restricted=RESTRICTED)
 
     def settle(view: CreditView) -> CountedUse:
-        untrustworthy = (item for item in view.items if item.category is Category.UNTRUSTWORTHY)
-        return CountedUse(inquiry, desk.now, tuple(item.record_id for item in untrustworthy))
+        announced = (item for item in view.items if item.category is ANNOUNCED_WHEN_STOPPED)
+        return CountedUse(inquiry, desk.now, tuple(item.record_id for item in announced))
 
     access = Access.authorized(
         inquiry.requester,

@@ -34,7 +34,7 @@ from gateway.rights.errors import NoticeNotFound
 from gateway.rights.models import DeletionNotice
 from gateway.rights.repository import Stopped
 from gateway.rights.service import RightsDesk, Step, register
-from redaction.catalog import Category
+from redaction.catalog import ANNOUNCED_WHEN_STOPPED
 from redaction.records import RecordStatus
 
 DELETION_NOTICE = "record.deletion_notice"
@@ -66,7 +66,7 @@ def announce_stopped(desk: RightsDesk, limit: int = SWEEP_LIMIT) -> int:
     latest = {
         item.code: latest_start_ended(item.display_period, today)
         for item in archive_catalog().items
-        if item.category is Category.UNTRUSTWORTHY
+        if item.category is ANNOUNCED_WHEN_STOPPED
     }
     stopped = repository.stopped_unannounced(desk.session, latest, limit)
     received = repository.recipients(desk.session, [record.record_id for record in stopped])
