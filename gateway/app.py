@@ -9,9 +9,11 @@ from functools import partial
 
 from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
+from starlette.types import Scope
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from gateway import telemetry
+from gateway.archive.service import archive_catalog
 from gateway.audit_log.service import running_audit_log
 from gateway.auth import screen
 from gateway.body_limit import BodyLimitMiddleware
@@ -55,7 +57,7 @@ from gateway.security_headers import SecurityHeadersMiddleware
 from gateway.settings import Settings
 from gateway.storage.db import make_engine
 from gateway.storage.migrate import require_current
-from gateway.storage.reads import driver_reads
+from gateway.storage.reads import Query, driver_reads
 from gateway.webhooks.worker import running_webhook_worker
 
 DESCRIPTION = """\
@@ -127,6 +129,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                 enabled=settings.scheduler_enabled,
             ),
         ):
+            _build_before_serving(app, engine)
             # What start-up built lives while requests are served: the garbage collector need
             # not walk it again on every full collection meanwhile.
             gc.freeze()
@@ -169,6 +172,20 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     install_console(app)
     app.include_router(registry_pages.router)
     return app
+
+
+def _build_before_serving(app: FastAPI, engine: Engine) -> None:
+    """Build now what a process would otherwise build on its first requests, once: the catalog
+    in force (its file parsed, every item screened for prohibited information, Art. 62), each
+    route's state (FastAPI builds it when a request is first matched against the route's
+    router) and the statements read at the driver level. Built on demand, they held up each
+    new process's first inquiry for 130 ms, and the first seconds of four processes started
+    under load for 300 ms and more at the p99."""
+    archive_catalog()
+    probe: Scope = {"type": "http", "method": "GET", "path": "/", "root_path": "", "headers": []}
+    for route in app.router.routes:
+        route.matches(probe)
+    Query.compile_all(engine.dialect)
 
 
 def _jobs(app: FastAPI, engine: Engine, settings: Settings) -> JobContext:

@@ -32,8 +32,8 @@ from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
 from functools import partial
-from typing import Any, TypeVar
-from weakref import WeakKeyDictionary, ref
+from typing import Any, ClassVar, TypeVar
+from weakref import WeakKeyDictionary, WeakSet, ref
 
 import psycopg
 from psycopg.pq import ExecStatus
@@ -54,15 +54,25 @@ the reads awaited on an event loop share one (:class:`LoopReads`)."""
 
 
 class Query:
-    """A Core statement run at the driver level: compiled on first use with each dialect. A
-    SELECT, or a write (:func:`execute_in`): an UPDATE with its RETURNING, a textual
-    statement."""
+    """A Core statement run at the driver level: compiled on first use with each dialect, or
+    before, by :meth:`compile_all`. A SELECT, or a write (:func:`execute_in`): an UPDATE with
+    its RETURNING, a textual statement."""
+
+    _made: ClassVar[WeakSet[Query]] = WeakSet()
 
     def __init__(
         self, statement: Select[Any] | CompoundSelect[Any] | UpdateBase | TextClause
     ) -> None:
         self.statement = statement
         self._compiled: dict[str, _Compiled] = {}
+        Query._made.add(self)
+
+    @classmethod
+    def compile_all(cls, dialect: Dialect) -> None:
+        """Compile with ``dialect`` every query made so far - those of the modules imported -
+        so that no request pays for it (a serving process, before it serves)."""
+        for query in list(cls._made):
+            query.compiled(dialect)
 
     def compiled(self, dialect: Dialect) -> _Compiled:
         found = self._compiled.get(dialect.name)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import fastapi.routing
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import literal, select, text
 
 from gateway.app import create_app
+from gateway.archive.service import archive_catalog
 from gateway.settings import Settings
+from gateway.storage import reads
 from gateway.storage.db import make_engine
 from gateway.storage.migrate import SchemaNotCurrent
 from tests.gateway.test_problems import assert_problem
@@ -34,6 +38,31 @@ def test_app_refuses_to_start_on_an_unmigrated_database(settings: Settings) -> N
     app = create_app(settings)
     with pytest.raises(SchemaNotCurrent, match="run `gateway db upgrade` first"), TestClient(app):
         pass
+
+
+def test_a_process_builds_before_it_serves_what_its_first_requests_would_build(
+    app: FastAPI, migrated: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The catalog in force, the routes' state and the driver-level statements are built at
+    start-up: a request that would build one of them fails here. FastAPI's route state is
+    watched where FastAPI builds it (a private name: a release that renames it fails this test
+    at ``setattr``, and the warm-up must be checked against it)."""
+    archive_catalog.cache_clear()
+    made_before = reads.Query(select(literal(1)))  # as each module's queries are, at import
+    dialect = make_engine(migrated.resolved_database_url).dialect
+
+    def built_on_a_request(*_: object, **__: object) -> None:
+        raise AssertionError("built on a request, not before serving")
+
+    with TestClient(app) as client:
+        assert archive_catalog.cache_info().currsize == 1
+        monkeypatch.setattr(reads._Compiled, "of", built_on_a_request)
+        monkeypatch.setattr(
+            fastapi.routing._EffectiveRouteContext, "from_api_route", built_on_a_request
+        )
+        made_before.compiled(dialect)
+        assert client.get("/nowhere").status_code == 404  # matched against every route
+        assert client.get("/healthz").status_code == 200
 
 
 def test_readyz_is_503_when_the_schema_falls_behind(client: TestClient, migrated: Settings) -> None:
