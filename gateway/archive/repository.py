@@ -444,7 +444,7 @@ def _held_file(dialect: str) -> Query:
         statements.label("statements"),
         revision.scalar_subquery().label("revision"),
     ]
-    return Query(select_columns(*held))
+    return Query(select_columns(*held), dialect)
 
 
 _REVISION_HELD = select_columns(FILES.c.revision).where(FILES.c.subject_key == bindparam("held_by"))

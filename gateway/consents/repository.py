@@ -273,7 +273,8 @@ def _count_uses(dialect: str, *, skip_locked: bool) -> Query:
             bindparam("active", GrantState.ACTIVE.value),
             bindparam("first", type_=instant),
             bindparam("last", type_=instant),
-        )
+        ),
+        dialect,
     )
 
 

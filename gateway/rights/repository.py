@@ -128,7 +128,8 @@ _ADD_DISCLOSURES = {
                 unfold="json_each(:received) AS inquiry, "
                 "json_each(inquiry.value, '$[2]') AS record",
             )
-        )
+        ),
+        "sqlite",
     ),
     "postgresql": Query(
         text(
@@ -137,7 +138,8 @@ _ADD_DISCLOSURES = {
                 unfold="jsonb_array_elements(CAST(:received AS jsonb)) AS inquiry, "
                 "jsonb_array_elements_text(inquiry -> 2) AS record",
             )
-        )
+        ),
+        "postgresql",
     ),
 }
 

@@ -56,23 +56,28 @@ the reads awaited on an event loop share one (:class:`LoopReads`)."""
 class Query:
     """A Core statement run at the driver level: compiled on first use with each dialect, or
     before, by :meth:`compile_all`. A SELECT, or a write (:func:`execute_in`): an UPDATE with
-    its RETURNING, a textual statement."""
+    its RETURNING, a textual statement. ``dialect``: the name of the only dialect it is
+    written for (None: any)."""
 
     _made: ClassVar[WeakSet[Query]] = WeakSet()
 
     def __init__(
-        self, statement: Select[Any] | CompoundSelect[Any] | UpdateBase | TextClause
+        self,
+        statement: Select[Any] | CompoundSelect[Any] | UpdateBase | TextClause,
+        dialect: str | None = None,
     ) -> None:
         self.statement = statement
+        self.dialect = dialect
         self._compiled: dict[str, _Compiled] = {}
         Query._made.add(self)
 
     @classmethod
     def compile_all(cls, dialect: Dialect) -> None:
-        """Compile with ``dialect`` every query made so far - those of the modules imported -
-        so that no request pays for it (a serving process, before it serves)."""
+        """Compile with ``dialect`` every query made so far for it - those of the modules
+        imported - so that no request pays for it (a serving process, before it serves)."""
         for query in list(cls._made):
-            query.compiled(dialect)
+            if query.dialect in (None, dialect.name):
+                query.compiled(dialect)
 
     def compiled(self, dialect: Dialect) -> _Compiled:
         found = self._compiled.get(dialect.name)

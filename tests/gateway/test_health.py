@@ -7,6 +7,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import literal, select, text
+from sqlalchemy.dialects import sqlite
 
 from gateway.app import create_app
 from gateway.archive.service import archive_catalog
@@ -63,6 +64,25 @@ def test_a_process_builds_before_it_serves_what_its_first_requests_would_build(
         made_before.compiled(dialect)
         assert client.get("/nowhere").status_code == 404  # matched against every route
         assert client.get("/healthz").status_code == 200
+
+
+def test_only_the_queries_written_for_the_dialect_in_use_are_built_before_serving(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A query written for one dialect alone (the other's twin is chosen by dialect name) is
+    neither compiled nor checked with the other at start-up."""
+    for_any = reads.Query(select(literal(1)))
+    for_postgresql = reads.Query(text("SELECT CAST(:value AS jsonb)"), "postgresql")
+    dialect = sqlite.dialect()
+    reads.Query.compile_all(dialect)
+
+    def built_now(*_: object, **__: object) -> None:
+        raise AssertionError("built now, not before")
+
+    monkeypatch.setattr(reads._Compiled, "of", built_now)
+    for_any.compiled(dialect)
+    with pytest.raises(AssertionError, match="built now"):
+        for_postgresql.compiled(dialect)
 
 
 def test_readyz_is_503_when_the_schema_falls_behind(client: TestClient, migrated: Settings) -> None:
