@@ -129,7 +129,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
                 enabled=settings.scheduler_enabled,
             ),
         ):
-            _build_before_serving(app, engine)
+            _build_before_serving(app, engine, routes=settings.prepare_routes)
             # What start-up built lives while requests are served: the garbage collector need
             # not walk it again on every full collection meanwhile.
             gc.freeze()
@@ -174,17 +174,28 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     return app
 
 
-def _build_before_serving(app: FastAPI, engine: Engine) -> None:
+def _build_before_serving(app: FastAPI, engine: Engine, *, routes: bool) -> None:
     """Build now what a process would otherwise build on its first requests, once: the catalog
     in force (its file parsed, every item screened for prohibited information, Art. 62), each
     route's state (FastAPI builds it when a request is first matched against the route's
     router) and the statements read at the driver level. Built on demand, they held up each
     new process's first inquiry for 130 ms, and the first seconds of four processes started
-    under load for 300 ms and more at the p99."""
+    under load for 300 ms and more at the p99.
+
+    The catalog and the statements are built once a process; the routes' state once an app
+    (about 0.3 s), unless ``routes`` is off (``GATEWAY_PREPARE_ROUTES``): the test suite's
+    thousands of apps serve a few requests each."""
     archive_catalog()
-    probe: Scope = {"type": "http", "method": "GET", "path": "/", "root_path": "", "headers": []}
-    for route in app.router.routes:
-        route.matches(probe)
+    if routes:
+        probe: Scope = {
+            "type": "http",
+            "method": "GET",
+            "path": "/",
+            "root_path": "",
+            "headers": [],
+        }
+        for route in app.router.routes:
+            route.matches(probe)
     Query.compile_all(engine.dialect)
 
 

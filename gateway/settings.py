@@ -48,6 +48,11 @@ class Settings(BaseSettings):
         "inquiries') to a process of its own and writes the others in a thread (process), or "
         "writes them all in a thread (thread); PostgreSQL: a thread",
     )
+    prepare_routes: bool = Field(
+        True,
+        description="Build every route's state at start-up (about 0.3 s) rather than on the "
+        "route's first request; off only for apps that serve a few requests each (the tests)",
+    )
     redis_url: str | None = Field(
         None, description="Redis URL for shared rate limits; in-memory limits when unset"
     )

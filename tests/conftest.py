@@ -25,6 +25,9 @@ BACKENDS = ["sqlite", "postgresql"]
 # a second of start-up per app. The served gateways of the proof runs (bench.harness, which sets
 # every GATEWAY_ variable itself) and tests/gateway/audit/test_writer.py write through one.
 os.environ["GATEWAY_AUDIT_WRITER"] = "thread"
+# And build each route's state on its first request: built for all of them at start-up, every
+# app of the suite paid 0.3 s for routes it never served (tests/gateway/test_health.py builds).
+os.environ["GATEWAY_PREPARE_ROUTES"] = "false"
 
 
 @pytest.fixture(params=BACKENDS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import fastapi.routing
 import pytest
 from fastapi import FastAPI
@@ -42,12 +44,13 @@ def test_app_refuses_to_start_on_an_unmigrated_database(settings: Settings) -> N
 
 
 def test_a_process_builds_before_it_serves_what_its_first_requests_would_build(
-    app: FastAPI, migrated: Settings, monkeypatch: pytest.MonkeyPatch
+    migrated: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The catalog in force, the routes' state and the driver-level statements are built at
     start-up: a request that would build one of them fails here. FastAPI's route state is
     watched where FastAPI builds it (a private name: a release that renames it fails this test
     at ``setattr``, and the warm-up must be checked against it)."""
+    app = create_app(migrated.model_copy(update={"prepare_routes": True}))
     archive_catalog.cache_clear()
     made_before = reads.Query(select(literal(1)))  # as each module's queries are, at import
     dialect = make_engine(migrated.resolved_database_url).dialect
@@ -64,6 +67,24 @@ def test_a_process_builds_before_it_serves_what_its_first_requests_would_build(
         made_before.compiled(dialect)
         assert client.get("/nowhere").status_code == 404  # matched against every route
         assert client.get("/healthz").status_code == 200
+
+
+def test_without_prepare_routes_a_route_is_built_on_its_first_request(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``GATEWAY_PREPARE_ROUTES=false`` (the suite's apps): a route's state waits for it."""
+    assert app.state.settings.prepare_routes is False
+    built = fastapi.routing._EffectiveRouteContext.from_api_route
+    calls: list[object] = []
+
+    def counted(**kwargs: Any) -> object:
+        calls.append(kwargs["original_route"])
+        return built(**kwargs)
+
+    with TestClient(app) as client:
+        monkeypatch.setattr(fastapi.routing._EffectiveRouteContext, "from_api_route", counted)
+        assert client.get("/healthz").status_code == 200
+    assert calls
 
 
 def test_only_the_queries_written_for_the_dialect_in_use_are_built_before_serving(
