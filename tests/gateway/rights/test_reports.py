@@ -17,7 +17,7 @@ import pytest
 from audit.leaf import Channel, EventKind
 from bench.passkey import StepUp
 from gateway.reports import pdf
-from tests.gateway.archive.factories import penalty_fields
+from tests.gateway.archive.factories import penalty_fields, qualification
 from tests.gateway.rights.factories import Rights, pdf_fonts, pdf_text, refused
 from tests.gateway.test_problems import assert_problem
 
@@ -162,6 +162,10 @@ def test_issuance_is_a_registered_self_inquiry_in_the_access_log(rights: Rights)
 
 
 def test_a_report_of_chosen_categories_holds_only_those(rights: Rights) -> None:
+    rights.record()  # an administrative penalty: untrustworthy
+    rights.record(build=qualification)  # a qualification: basic information
+    full = signed(rights, issue(rights, "loan")["number"])["report"]
+    assert {"untrustworthy", "basic"} <= {item["scope_category"] for item in full["items"]}
     issued = issue(rights, "loan", categories=["untrustworthy"])
     report = signed(rights, issued["number"])["report"]
     assert report["categories"] == ["untrustworthy"] == issued["categories"]
