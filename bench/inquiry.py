@@ -6,7 +6,11 @@
   document (the authorized answer, the same size). The headline is ONE worker on SQLite (the
   gateway as ``make run`` serves it); target >= 0.20, aim 0.5.
 
-The load is ``wrk`` (:mod:`bench.wrk`, C): 16 keep-alive connections, a fixed time per run.
+The load is ``wrk`` (:mod:`bench.wrk`, C): 16 keep-alive connections, a fixed time per run;
+then, each round, the authorized inquiry again with 64 (:attr:`Plan.capacity`): with 16, each of
+four processes serves four at a time and its log's batches hold as few entries, so the
+throughput measured there is bounded by the latency of one inquiry (16 / latency) as much as by
+what the processes can do; 64 keep every process of every setting busy.
 The bare endpoint and the gateway are measured in alternation, several rounds in one run, so
 that both meet the same load of a shared machine; a figure is the median of the rounds' ratios,
 each round's gateway figure divided by that round's bare one. Every round prints req/s, p50 and
@@ -21,7 +25,9 @@ self, public), each round the bare endpoint and then the five; then, with ``--da
 (``make bench DATABASE_URL=postgresql+psycopg://...``, a fresh schema), PostgreSQL with 1, 2
 and 4 gateway processes (``GATEWAY_WORKERS``; the bare endpoint with as many), every channel
 too. Where the two stores are compared, it is by each setting's ratio to its own bare endpoint
-and by the gateway's own req/s.
+and by the gateway's own req/s; the run ends with PostgreSQL's two targets judged at both loads
+(:func:`scale_out`): two processes serve at least as many authorized inquiries a second as one
+SQLite worker, and throughput does not fall from 1 to 2 to 4 processes.
 
 Set-up (not measured): the demo province and its archive are seeded; the demo establishment
 asks and the demo citizen approves one ``post_loan_management`` grant through the consent
@@ -36,6 +42,7 @@ Every request gets a 200 or the run fails.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
@@ -93,10 +100,14 @@ PROCESSES = (1, 2, 4)
 
 @dataclass(frozen=True)
 class Plan:
+    """``connections``: every channel's load; ``capacity``: the authorized inquiry's again, with
+    that many connections, enough to keep every process of every setting busy."""
+
     seconds: float
     warmup: float
     rounds: int
     connections: int = 16
+    capacity: int = 64
 
 
 FULL = Plan(seconds=6, warmup=2, rounds=3)
@@ -110,7 +121,9 @@ class Round:
     change as it changes req/s, for each channel how busy the workers' event loops were
     (:func:`loop_seconds` per second of the run and worker): below 1, the loop waited - for the
     audit log's batches, or for the interpreter lock its other threads held - and how wrk's
-    connections were split among the gateway's workers (:func:`connections_per_worker`)."""
+    connections were split among the gateway's workers (:func:`connections_per_worker`);
+    ``capacity``: the authorized inquiry at :attr:`Plan.capacity` connections, and its CPU time
+    per request."""
 
     bare: Measured
     channels: Mapping[str, Measured]
@@ -119,6 +132,8 @@ class Round:
     cpu_ms: Mapping[str, float]
     loop_busy: Mapping[str, float]
     split: Mapping[str, tuple[int, ...]]
+    capacity: Measured
+    capacity_cpu_ms: float
 
     @property
     def valid(self) -> bool:
@@ -371,12 +386,57 @@ def authorized_vs_bare(context: Context) -> Measurement:
             for setting in (s for s in settings if s.store == store):
                 rounds = _measure(seed, setting, plan, scratch)
                 details[setting.name] = _summary(setting, rounds)
-    if not context.database_url:
+    if context.database_url:
+        verdicts = scale_out(settings, details, plan)
+        details["scale_out"] = verdicts
+        print(_scale_out_report(verdicts), flush=True)
+    else:
         print("PostgreSQL not measured: make bench DATABASE_URL=postgresql+psycopg://...")
     details["uptime_after"] = _uptime()
     headline = details[settings[0].name]
     assert isinstance(headline, dict)
     return Measurement(headline["authorized"]["median_ratio"], 1.0, details, headline["valid"])
+
+
+def scale_out(
+    settings: Sequence[Setting], details: Mapping[str, Any], plan: Plan
+) -> list[dict[str, Any]]:
+    """PostgreSQL's two targets by the run's medians of the authorized inquiry, at the run's
+    connections and at its capacity load: two processes serve at least as many inquiries a
+    second as one SQLite worker, and throughput does not fall from 1 to 2 to 4 processes."""
+    verdicts = []
+    for connections, figure in ((plan.connections, "authorized"), (plan.capacity, "capacity")):
+        rps = {s.name: details[s.name][figure]["median_rps"] for s in settings}
+        sqlite = rps[Setting("sqlite", 1, ()).name]
+        processes = {n: rps[Setting("postgresql", n, ()).name] for n in PROCESSES}
+        series = [processes[n] for n in PROCESSES]
+        verdicts.append(
+            {
+                "connections": connections,
+                "sqlite_1_rps": sqlite,
+                "postgresql_rps": processes,
+                "two_against_sqlite": processes[2] / sqlite,
+                "two_at_least_sqlite": processes[2] >= sqlite,
+                "not_falling": all(a <= b for a, b in itertools.pairwise(series)),
+            }
+        )
+    return verdicts
+
+
+def _scale_out_report(verdicts: Sequence[Mapping[str, Any]]) -> str:
+    lines = ["\nPostgreSQL's targets, the authorized inquiry's medians:"]
+    for verdict in verdicts:
+        processes = " / ".join(f"{rps:,.0f}" for rps in verdict["postgresql_rps"].values())
+        two = "met" if verdict["two_at_least_sqlite"] else "not met"
+        falling = "met" if verdict["not_falling"] else "not met"
+        lines += [
+            f"  {verdict['connections']} connections: one SQLite worker "
+            f"{verdict['sqlite_1_rps']:,.0f} req/s; PostgreSQL with 1 / 2 / 4 processes "
+            f"{processes}",
+            f"    two processes >= one SQLite worker: {verdict['two_against_sqlite']:.0%} "
+            f"({two}); not falling from 1 to 2 to 4 processes: {falling}",
+        ]
+    return "\n".join(lines)
 
 
 def _measure(seed: Seeded, setting: Setting, plan: Plan, scratch: Path) -> list[Round]:
@@ -397,16 +457,13 @@ def _measure(seed: Seeded, setting: Setting, plan: Plan, scratch: Path) -> list[
         sampler = servers.enter_context(ThreadPoolExecutor(1))
         tokens = Tokens(client, province.credentials)
 
-        def load(request: Request, seconds: float) -> Measured:
-            return run(request, seconds=seconds, connections=plan.connections, scratch=scratch)
-
         def cpu_per_request(
-            pid: int, port: int, request: Request, seconds: float
+            pid: int, port: int, request: Request, seconds: float, connections: int
         ) -> tuple[Measured, float, float]:
             workers = setting.workers
             before, loop_before = cpu_seconds(pid), loop_seconds(pid, workers, port)
             start = time.monotonic()
-            measured = load(request, seconds)
+            measured = run(request, seconds=seconds, connections=connections, scratch=scratch)
             cpu = (cpu_seconds(pid) - before) / max(measured.requests, 1) * 1000
             elapsed = (time.monotonic() - start) * workers
             return measured, cpu, (loop_seconds(pid, workers, port) - loop_before) / elapsed
@@ -419,20 +476,34 @@ def _measure(seed: Seeded, setting: Setting, plan: Plan, scratch: Path) -> list[
         for number in range(plan.rounds + 1):  # round 0: warm-up, not kept
             seconds = plan.seconds if number else plan.warmup
             bare_figures, bare_cpu, _ = cpu_per_request(
-                bare.pid, bare.port, Request(bare.url), seconds
+                bare.pid, bare.port, Request(bare.url), seconds, plan.connections
             )
             measured, cpu, busy, split = {}, {}, {}, {}
             for channel in setting.channels:
                 request = channel_request(channel, seed, gateway.url, tokens)
                 halfway = split_halfway(seconds)
                 measured[channel], cpu[channel], busy[channel] = cpu_per_request(
-                    gateway.pid, gateway.port, request, seconds
+                    gateway.pid, gateway.port, request, seconds, plan.connections
                 )
                 split[channel] = halfway.result()
+            request = channel_request("authorized", seed, gateway.url, tokens)
+            capacity, capacity_cpu, _ = cpu_per_request(
+                gateway.pid, gateway.port, request, seconds, plan.capacity
+            )
             if number:
                 load_average = os.getloadavg()[0]
                 rounds.append(
-                    Round(bare_figures, measured, load_average, bare_cpu, cpu, busy, split)
+                    Round(
+                        bare_figures,
+                        measured,
+                        load_average,
+                        bare_cpu,
+                        cpu,
+                        busy,
+                        split,
+                        capacity,
+                        capacity_cpu,
+                    )
                 )
     _check_errors(setting, rounds)
     _report(setting, rounds, len(seed.answer), plan)
@@ -443,7 +514,7 @@ def _check_errors(setting: Setting, rounds: Sequence[Round]) -> None:
     errors = {
         name: figures.errors
         for r in rounds
-        for name, figures in [("bare", r.bare), *r.channels.items()]
+        for name, figures in [("bare", r.bare), *r.channels.items(), ("capacity", r.capacity)]
         if figures.errors
     }
     if errors:
@@ -467,6 +538,11 @@ def _summary(setting: Setting, rounds: Sequence[Round]) -> dict[str, Any]:
             "median_cpu_ms": statistics.median(r.cpu_ms[channel] for r in counted),
             "median_loop_busy": statistics.median(r.loop_busy[channel] for r in counted),
         }
+    summary["capacity"] = {
+        "median_rps": statistics.median(r.capacity.requests_per_second for r in counted),
+        "median_p99_ms": statistics.median(r.capacity.p99_ms for r in counted),
+        "median_cpu_ms": statistics.median(r.capacity_cpu_ms for r in counted),
+    }
     summary["bare_median_cpu_ms"] = statistics.median(r.bare_cpu_ms for r in counted)
     summary["bare_median_rps"] = statistics.median(r.bare.requests_per_second for r in counted)
     return summary
@@ -488,6 +564,8 @@ def _report(setting: Setting, rounds: Sequence[Round], size: int, plan: Plan) ->
             cpu, busy = measured.cpu_ms[channel], f"{measured.loop_busy[channel]:.0%}"
             split = "/".join(map(str, measured.split[channel]))
             lines.append(_line(f"{number}: {channel}", figures, cpu, ratio, busy, load, split))
+        name = f"{number}: authorized, {plan.capacity} conn."
+        lines.append(_line(name, measured.capacity, measured.capacity_cpu_ms, "", "", ""))
     counted = [r for r in rounds if r.valid] or list(rounds)
     for channel in setting.channels:
         median = statistics.median(r.ratio(channel) for r in counted)
@@ -497,6 +575,12 @@ def _report(setting: Setting, rounds: Sequence[Round], size: int, plan: Plan) ->
             f"  {channel}: median ratio {median:.3f}, CPU {cpu:.2f} ms per request, "
             f"event loop busy {loop:.0%}"
         )
+    capacity = statistics.median(r.capacity.requests_per_second for r in counted)
+    p99 = statistics.median(r.capacity.p99_ms for r in counted)
+    lines.append(
+        f"  authorized at {plan.capacity} connections: median {capacity:,.0f} req/s, "
+        f"p99 {p99:.1f} ms"
+    )
     if not any(r.valid for r in rounds):
         lines.append(f"  INVALID RUN: the bare endpoint stayed below {VALID_BARE:,.0f} req/s")
     print("\n".join(lines), flush=True)
