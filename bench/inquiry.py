@@ -384,8 +384,7 @@ def authorized_vs_bare(context: Context) -> Measurement:
         with scratch_database(url) as scoped:
             seed = seeded(scratch / store, scoped)
             for setting in (s for s in settings if s.store == store):
-                rounds = _measure(seed, setting, plan, scratch)
-                details[setting.name] = _summary(setting, rounds)
+                details[setting.name] = _measure(seed, setting, plan, scratch)
     if context.database_url:
         verdicts = scale_out(settings, details, plan)
         details["scale_out"] = verdicts
@@ -406,9 +405,9 @@ def scale_out(
     second as one SQLite worker, and throughput does not fall from 1 to 2 to 4 processes."""
     verdicts = []
     for connections, figure in ((plan.connections, "authorized"), (plan.capacity, "capacity")):
-        rps = {s.name: details[s.name][figure]["median_rps"] for s in settings}
-        sqlite = rps[Setting("sqlite", 1, ()).name]
-        processes = {n: rps[Setting("postgresql", n, ()).name] for n in PROCESSES}
+        rps = {(s.store, s.workers): details[s.name][figure]["median_rps"] for s in settings}
+        sqlite = rps["sqlite", 1]
+        processes = {n: rps["postgresql", n] for n in PROCESSES}
         series = [processes[n] for n in PROCESSES]
         verdicts.append(
             {
@@ -439,8 +438,9 @@ def _scale_out_report(verdicts: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _measure(seed: Seeded, setting: Setting, plan: Plan, scratch: Path) -> list[Round]:
-    """The bare endpoint and the gateway, both with ``setting.workers``, in alternation."""
+def _measure(seed: Seeded, setting: Setting, plan: Plan, scratch: Path) -> dict[str, Any]:
+    """The bare endpoint and the gateway, both with ``setting.workers``, in alternation: the
+    rounds printed, and their :func:`_summary`."""
     payload = scratch / "payload.json"
     payload.write_bytes(seed.answer)
     province = replace(
@@ -506,8 +506,9 @@ def _measure(seed: Seeded, setting: Setting, plan: Plan, scratch: Path) -> list[
                     )
                 )
     _check_errors(setting, rounds)
-    _report(setting, rounds, len(seed.answer), plan)
-    return rounds
+    summary = _summary(setting, rounds)
+    _report(setting, rounds, summary, len(seed.answer), plan)
+    return summary
 
 
 def _check_errors(setting: Setting, rounds: Sequence[Round]) -> None:
@@ -548,7 +549,9 @@ def _summary(setting: Setting, rounds: Sequence[Round]) -> dict[str, Any]:
     return summary
 
 
-def _report(setting: Setting, rounds: Sequence[Round], size: int, plan: Plan) -> None:
+def _report(
+    setting: Setting, rounds: Sequence[Round], summary: Mapping[str, Any], size: int, plan: Plan
+) -> None:
     lines = [
         f"\ninquiry benchmark, {setting.name}: {len(rounds)} rounds of {plan.seconds:.0f} s per "
         f"side over {plan.connections} connections (wrk), answer {size} bytes",
@@ -566,22 +569,19 @@ def _report(setting: Setting, rounds: Sequence[Round], size: int, plan: Plan) ->
             lines.append(_line(f"{number}: {channel}", figures, cpu, ratio, busy, load, split))
         name = f"{number}: authorized, {plan.capacity} conn."
         lines.append(_line(name, measured.capacity, measured.capacity_cpu_ms, "", "", ""))
-    counted = [r for r in rounds if r.valid] or list(rounds)
     for channel in setting.channels:
-        median = statistics.median(r.ratio(channel) for r in counted)
-        cpu = statistics.median(r.cpu_ms[channel] for r in counted)
-        loop = statistics.median(r.loop_busy[channel] for r in counted)
+        medians = summary[channel]
         lines.append(
-            f"  {channel}: median ratio {median:.3f}, CPU {cpu:.2f} ms per request, "
-            f"event loop busy {loop:.0%}"
+            f"  {channel}: median ratio {medians['median_ratio']:.3f}, CPU "
+            f"{medians['median_cpu_ms']:.2f} ms per request, event loop busy "
+            f"{medians['median_loop_busy']:.0%}"
         )
-    capacity = statistics.median(r.capacity.requests_per_second for r in counted)
-    p99 = statistics.median(r.capacity.p99_ms for r in counted)
+    capacity = summary["capacity"]
     lines.append(
-        f"  authorized at {plan.capacity} connections: median {capacity:,.0f} req/s, "
-        f"p99 {p99:.1f} ms"
+        f"  authorized at {plan.capacity} connections: median {capacity['median_rps']:,.0f} "
+        f"req/s, p99 {capacity['median_p99_ms']:.1f} ms"
     )
-    if not any(r.valid for r in rounds):
+    if not summary["valid"]:
         lines.append(f"  INVALID RUN: the bare endpoint stayed below {VALID_BARE:,.0f} req/s")
     print("\n".join(lines), flush=True)
 
