@@ -21,13 +21,17 @@ than :data:`VALID_BARE` req/s is invalid (the machine or the load generator boun
 server) and left out of the medians; a run with no valid round is marked invalid.
 
 Settings, in one run: SQLite with one worker, every channel (authorized, sharing, authority,
-self, public), each round the bare endpoint and then the five; then, with ``--database-url``
-(``make bench DATABASE_URL=postgresql+psycopg://...``, a fresh schema), PostgreSQL with 1, 2
-and 4 gateway processes (``GATEWAY_WORKERS``; the bare endpoint with as many), every channel
-too. Where the two stores are compared, it is by each setting's ratio to its own bare endpoint
-and by the gateway's own req/s; the run ends with PostgreSQL's two targets judged at both loads
-(:func:`scale_out`): two processes serve at least as many authorized inquiries a second as one
-SQLite worker, and throughput does not fall from 1 to 2 to 4 processes.
+self, public), each round the bare endpoint and then the five; with ``--database-url`` (``make
+bench DATABASE_URL=postgresql+psycopg://...``, a fresh schema) also PostgreSQL with 1, 2 and 4
+gateway processes (``GATEWAY_WORKERS``; the bare endpoint with as many), every channel too. The
+settings take their rounds in turn - round 1 of each setting, then round 2 of each - each round
+on servers started for it and warmed up (:func:`_round`), so that the settings a target compares
+meet the machine of the same minutes: the speed of these shared cores drifts within a run by
+more than the settings differ. Where the two stores are compared, it is by each setting's ratio
+to its own bare endpoint and by the gateway's own req/s; the run ends with PostgreSQL's two
+targets judged at both loads (:func:`scale_out`), on the medians and round by round: two
+processes serve at least as many authorized inquiries a second as one SQLite worker, and
+throughput does not fall from 1 to 2 to 4 processes.
 
 Set-up (not measured): the demo province and its archive are seeded; the demo establishment
 asks and the demo citizen approves one ``post_loan_management`` grant through the consent
@@ -380,11 +384,22 @@ def authorized_vs_bare(context: Context) -> Measurement:
         settings += [Setting("postgresql", n, CHANNELS) for n in PROCESSES]
         database_urls["postgresql"] = context.database_url
     details: dict[str, object] = {"uptime_before": _uptime()}
-    for store, url in database_urls.items():
-        with scratch_database(url) as scoped:
-            seed = seeded(scratch / store, scoped)
-            for setting in (s for s in settings if s.store == store):
-                details[setting.name] = _measure(seed, setting, plan, scratch)
+    rounds: dict[str, list[Round]] = {setting.name: [] for setting in settings}
+    with ExitStack() as stores:
+        seeds = {
+            store: seeded(scratch / store, stores.enter_context(scratch_database(url)))
+            for store, url in database_urls.items()
+        }
+        for number in range(1, plan.rounds + 1):
+            for setting in settings:
+                measured = _round(seeds[setting.store], setting, plan, scratch)
+                rounds[setting.name].append(measured)
+                print(_progress(number, plan, setting, measured), flush=True)
+    for setting in settings:
+        _check_errors(setting, rounds[setting.name])
+        summary = _summary(setting, rounds[setting.name])
+        _report(setting, rounds[setting.name], summary, len(seeds[setting.store].answer), plan)
+        details[setting.name] = summary
     if context.database_url:
         verdicts = scale_out(settings, details, plan)
         details["scale_out"] = verdicts
@@ -402,45 +417,74 @@ def scale_out(
 ) -> list[dict[str, Any]]:
     """PostgreSQL's two targets by the run's medians of the authorized inquiry, at the run's
     connections and at its capacity load: two processes serve at least as many inquiries a
-    second as one SQLite worker, and throughput does not fall from 1 to 2 to 4 processes."""
+    second as one SQLite worker, and throughput does not fall from 1 to 2 to 4 processes. Each
+    also round by round: the settings' rounds of one number ran one after the other, in the
+    same minutes."""
     verdicts = []
     for connections, figure in ((plan.connections, "authorized"), (plan.capacity, "capacity")):
-        rps = {(s.store, s.workers): details[s.name][figure]["median_rps"] for s in settings}
-        sqlite = rps["sqlite", 1]
-        processes = {n: rps["postgresql", n] for n in PROCESSES}
-        series = [processes[n] for n in PROCESSES]
+        by_round = [
+            _judged({(s.store, s.workers): rps for s, rps in zip(settings, row, strict=True)})
+            for row in zip(*(_round_rps(details[s.name], figure) for s in settings), strict=True)
+        ]
+        medians = {(s.store, s.workers): details[s.name][figure]["median_rps"] for s in settings}
         verdicts.append(
             {
                 "connections": connections,
-                "sqlite_1_rps": sqlite,
-                "postgresql_rps": processes,
-                "two_against_sqlite": processes[2] / sqlite,
-                "two_at_least_sqlite": processes[2] >= sqlite,
-                "not_falling": all(a <= b for a, b in itertools.pairwise(series)),
+                **_judged(medians),
+                "rounds": len(by_round),
+                "rounds_two_at_least_sqlite": sum(r["two_at_least_sqlite"] for r in by_round),
+                "rounds_not_falling": sum(r["not_falling"] for r in by_round),
             }
         )
     return verdicts
 
 
+def _round_rps(summary: Mapping[str, Any], figure: str) -> list[float]:
+    """A setting's req/s of the authorized inquiry in each of its rounds, ``figure``
+    "authorized" at the run's connections, "capacity" at its capacity load."""
+    rounds = summary["rounds"]
+    if figure == "capacity":
+        return [r["capacity"]["requests_per_second"] for r in rounds]
+    return [r["channels"][figure]["requests_per_second"] for r in rounds]
+
+
+def _judged(rps: Mapping[tuple[str, int], float]) -> dict[str, Any]:
+    """The two targets on req/s by (store, processes)."""
+    sqlite = rps["sqlite", 1]
+    processes = {n: rps["postgresql", n] for n in PROCESSES}
+    series = [processes[n] for n in PROCESSES]
+    return {
+        "sqlite_1_rps": sqlite,
+        "postgresql_rps": processes,
+        "two_against_sqlite": processes[2] / sqlite,
+        "two_at_least_sqlite": processes[2] >= sqlite,
+        "not_falling": all(a <= b for a, b in itertools.pairwise(series)),
+    }
+
+
 def _scale_out_report(verdicts: Sequence[Mapping[str, Any]]) -> str:
-    lines = ["\nPostgreSQL's targets, the authorized inquiry's medians:"]
+    lines = ["\nPostgreSQL's targets, the authorized inquiry's medians (and its rounds, paired):"]
     for verdict in verdicts:
         processes = " / ".join(f"{rps:,.0f}" for rps in verdict["postgresql_rps"].values())
         two = "met" if verdict["two_at_least_sqlite"] else "not met"
         falling = "met" if verdict["not_falling"] else "not met"
+        rounds = verdict["rounds"]
         lines += [
             f"  {verdict['connections']} connections: one SQLite worker "
             f"{verdict['sqlite_1_rps']:,.0f} req/s; PostgreSQL with 1 / 2 / 4 processes "
             f"{processes}",
             f"    two processes >= one SQLite worker: {verdict['two_against_sqlite']:.0%} "
-            f"({two}); not falling from 1 to 2 to 4 processes: {falling}",
+            f"({two}; in {verdict['rounds_two_at_least_sqlite']} of {rounds} rounds); "
+            f"not falling from 1 to 2 to 4 processes: {falling} "
+            f"(in {verdict['rounds_not_falling']} of {rounds} rounds)",
         ]
     return "\n".join(lines)
 
 
-def _measure(seed: Seeded, setting: Setting, plan: Plan, scratch: Path) -> dict[str, Any]:
-    """The bare endpoint and the gateway, both with ``setting.workers``, in alternation: the
-    rounds printed, and their :func:`_summary`."""
+def _round(seed: Seeded, setting: Setting, plan: Plan, scratch: Path) -> Round:
+    """One round of ``setting``: the bare endpoint and the gateway started, both with
+    ``setting.workers``, warmed up (a pass of :attr:`Plan.warmup` seconds per side, not kept),
+    then loaded in alternation, and stopped."""
     payload = scratch / "payload.json"
     payload.write_bytes(seed.answer)
     province = replace(
@@ -472,9 +516,7 @@ def _measure(seed: Seeded, setting: Setting, plan: Plan, scratch: Path) -> dict[
             """The gateway's connections per worker, counted halfway through a run."""
             return sampler.submit(_halfway, seconds, gateway.pid, setting.workers, gateway.port)
 
-        rounds = []
-        for number in range(plan.rounds + 1):  # round 0: warm-up, not kept
-            seconds = plan.seconds if number else plan.warmup
+        def loaded(seconds: float) -> Round:
             bare_figures, bare_cpu, _ = cpu_per_request(
                 bare.pid, bare.port, Request(bare.url), seconds, plan.connections
             )
@@ -490,25 +532,31 @@ def _measure(seed: Seeded, setting: Setting, plan: Plan, scratch: Path) -> dict[
             capacity, capacity_cpu, _ = cpu_per_request(
                 gateway.pid, gateway.port, request, seconds, plan.capacity
             )
-            if number:
-                load_average = os.getloadavg()[0]
-                rounds.append(
-                    Round(
-                        bare_figures,
-                        measured,
-                        load_average,
-                        bare_cpu,
-                        cpu,
-                        busy,
-                        split,
-                        capacity,
-                        capacity_cpu,
-                    )
-                )
-    _check_errors(setting, rounds)
-    summary = _summary(setting, rounds)
-    _report(setting, rounds, summary, len(seed.answer), plan)
-    return summary
+            load_average = os.getloadavg()[0]
+            return Round(
+                bare_figures,
+                measured,
+                load_average,
+                bare_cpu,
+                cpu,
+                busy,
+                split,
+                capacity,
+                capacity_cpu,
+            )
+
+        loaded(plan.warmup)
+        return loaded(plan.seconds)
+
+
+def _progress(number: int, plan: Plan, setting: Setting, measured: Round) -> str:
+    """One line per round and setting as the run goes: the authorized inquiry at both loads."""
+    authorized = measured.channels["authorized"]
+    return (
+        f"round {number} of {plan.rounds}, {setting.name}: authorized "
+        f"{authorized.requests_per_second:,.0f} req/s ({measured.ratio('authorized'):.3f}x bare), "
+        f"{measured.capacity.requests_per_second:,.0f} at {plan.capacity} connections"
+    )
 
 
 def _check_errors(setting: Setting, rounds: Sequence[Round]) -> None:
