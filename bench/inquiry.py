@@ -393,10 +393,10 @@ def authorized_vs_bare(context: Context) -> Measurement:
         for number in range(1, plan.rounds + 1):
             for setting in settings:
                 measured = _round(seeds[setting.store], setting, plan, scratch)
+                _check_errors(setting, [measured])
                 rounds[setting.name].append(measured)
                 print(_progress(number, plan, setting, measured), flush=True)
     for setting in settings:
-        _check_errors(setting, rounds[setting.name])
         summary = _summary(setting, rounds[setting.name])
         _report(setting, rounds[setting.name], summary, len(seeds[setting.store].answer), plan)
         details[setting.name] = summary
@@ -424,7 +424,7 @@ def scale_out(
     for connections, figure in ((plan.connections, "authorized"), (plan.capacity, "capacity")):
         by_round = [
             _judged({(s.store, s.workers): rps for s, rps in zip(settings, row, strict=True)})
-            for row in zip(*(_round_rps(details[s.name], figure) for s in settings), strict=True)
+            for row in _paired(settings, details, figure)
         ]
         medians = {(s.store, s.workers): details[s.name][figure]["median_rps"] for s in settings}
         verdicts.append(
@@ -439,13 +439,19 @@ def scale_out(
     return verdicts
 
 
-def _round_rps(summary: Mapping[str, Any], figure: str) -> list[float]:
-    """A setting's req/s of the authorized inquiry in each of its rounds, ``figure``
-    "authorized" at the run's connections, "capacity" at its capacity load."""
-    rounds = summary["rounds"]
+def _paired(
+    settings: Sequence[Setting], details: Mapping[str, Any], figure: str
+) -> list[tuple[float, ...]]:
+    """The settings' req/s of the authorized inquiry round by round, ``figure`` "authorized" at
+    the run's connections, "capacity" at its capacity load: the rounds valid in every setting,
+    as the medians count only valid rounds (every round when none is)."""
+    rows = list(zip(*(details[s.name]["rounds"] for s in settings), strict=True))
+    valid = [row for row in rows if all(r["valid"] for r in row)]
     if figure == "capacity":
-        return [r["capacity"]["requests_per_second"] for r in rounds]
-    return [r["channels"][figure]["requests_per_second"] for r in rounds]
+        return [tuple(r["capacity"]["requests_per_second"] for r in row) for row in valid or rows]
+    return [
+        tuple(r["channels"][figure]["requests_per_second"] for r in row) for row in valid or rows
+    ]
 
 
 def _judged(rps: Mapping[tuple[str, int], float]) -> dict[str, Any]:

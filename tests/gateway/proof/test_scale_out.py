@@ -27,6 +27,7 @@ def _details(at_16: list[list[float]], at_64: list[list[float]]) -> dict[str, An
                 {
                     "channels": {"authorized": {"requests_per_second": low}},
                     "capacity": {"requests_per_second": high},
+                    "valid": True,
                 }
                 for low, high in zip(lows, highs, strict=True)
             ],
@@ -98,3 +99,14 @@ def test_rounds_are_judged_against_the_same_round() -> None:
     )
     assert high["not_falling"]  # medians 1,500 -> 2,500 -> 2,520
     assert (high["rounds"], high["rounds_not_falling"]) == (3, 2)
+
+
+def test_a_round_invalid_in_any_setting_is_not_paired() -> None:
+    """As the medians leave out the rounds whose bare endpoint was bounded, so do the pairs."""
+    details = _details(
+        [[2_000, 2_000], [1_000, 1_000], [1_500, 2_500], [1_600, 2_600]],
+        [[2_000, 2_000], [1_000, 1_000], [1_500, 2_500], [1_600, 2_600]],
+    )
+    details[SETTINGS[3].name]["rounds"][0]["valid"] = False
+    for verdict in scale_out(SETTINGS, details, FULL):
+        assert (verdict["rounds"], verdict["rounds_two_at_least_sqlite"]) == (1, 1)
