@@ -393,7 +393,7 @@ def authorized_vs_bare(context: Context) -> Measurement:
         for number in range(1, plan.rounds + 1):
             for setting in settings:
                 measured = _round(seeds[setting.store], setting, plan, scratch)
-                _check_errors(setting, [measured])
+                _check_errors(setting, measured)
                 rounds[setting.name].append(measured)
                 print(_progress(number, plan, setting, measured), flush=True)
     for setting in settings:
@@ -447,10 +447,12 @@ def _paired(
     as the medians count only valid rounds (every round when none is)."""
     rows = list(zip(*(details[s.name]["rounds"] for s in settings), strict=True))
     valid = [row for row in rows if all(r["valid"] for r in row)]
-    if figure == "capacity":
-        return [tuple(r["capacity"]["requests_per_second"] for r in row) for row in valid or rows]
     return [
-        tuple(r["channels"][figure]["requests_per_second"] for r in row) for row in valid or rows
+        tuple(
+            (r[figure] if figure == "capacity" else r["channels"][figure])["requests_per_second"]
+            for r in row
+        )
+        for row in valid or rows
     ]
 
 
@@ -565,13 +567,9 @@ def _progress(number: int, plan: Plan, setting: Setting, measured: Round) -> str
     )
 
 
-def _check_errors(setting: Setting, rounds: Sequence[Round]) -> None:
-    errors = {
-        name: figures.errors
-        for r in rounds
-        for name, figures in [("bare", r.bare), *r.channels.items(), ("capacity", r.capacity)]
-        if figures.errors
-    }
+def _check_errors(setting: Setting, measured: Round) -> None:
+    loads = [("bare", measured.bare), *measured.channels.items(), ("capacity", measured.capacity)]
+    errors = {name: figures.errors for name, figures in loads if figures.errors}
     if errors:
         raise RuntimeError(f"{setting.name}: requests failed (not 200): {errors}")
 
