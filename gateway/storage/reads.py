@@ -27,16 +27,23 @@ the reset a round trip each.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import re
 import threading
 from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import closing
-from functools import partial
-from typing import Any, ClassVar, TypeVar
+from functools import lru_cache, partial
+from typing import Any, ClassVar, NamedTuple, TypeVar
 from weakref import WeakKeyDictionary, WeakSet, ref
 
 import psycopg
-from psycopg.pq import ExecStatus
+from psycopg import pq
+from psycopg.abc import Buffer
+from psycopg.adapt import PyFormat, Transformer
+from psycopg.errors import error_from_result
+from psycopg.pq import ConnStatus, ExecStatus
+from psycopg.pq.abc import PGresult
 from sqlalchemy import ColumnElement, Connection, Engine, TextClause, event, true
 from sqlalchemy import select as select_columns
 from sqlalchemy.engine.interfaces import DBAPIConnection, Dialect
@@ -282,20 +289,18 @@ class DriverReads:
 
 class LoopReads:
     """PostgreSQL: the driver-level reads awaited on an event loop, sent in groups on ONE
-    asynchronous connection per loop (psycopg's, in autocommit, of the same server and
-    settings). A read made while none is in flight is sent at once (on the loop's next turn);
-    the reads made while a group is in flight wait for it and are sent next, together, in one
-    round trip: psycopg's pipeline mode, the statements one after the other, their results read
-    at one synchronization point. Under load the loop's concurrent inquiries share their round
+    connection per loop (psycopg's, in autocommit, of the same server and settings). A read made
+    while none is in flight is sent at once (on the loop's next turn); the reads made while a
+    group is in flight wait for it and are sent next, together, in one round trip (libpq's
+    pipeline mode: :class:`_Pipe`). Under load the loop's concurrent inquiries share their round
     trips - and the database server's wake-ups - as the log's entries share a batch's commit;
-    a lone read waits for nothing. Each read is still one statement reading what is committed
-    when it runs. The price of one connection: a slow statement holds back the loop's reads made
-    after it until it returns - the reads sent this way are the screen's and the inquiries'
-    lookups, each a few rows by an index.
+    a lone read waits for nothing. Each read is one statement in a transaction of its own,
+    reading what is committed when it runs, and has its own outcome: its rows or its error. The
+    price of one connection: a slow statement holds back the loop's reads made after it until
+    it returns - the reads sent this way are the screen's and the inquiries' lookups, each a
+    few rows by an index.
 
-    A group in which a statement failed is read again statement by statement, so that each read
-    has its own outcome (a pipeline's failed statement aborts the ones after it). As
-    :class:`DriverReads`: no ping, a group that fails on the kept connection with the
+    As :class:`DriverReads`: no ping, a group that fails on the kept connection with the
     connection lost is read once more on a new one. A caller cancelled while its read waits
     takes nothing of the group's: its read is dropped when not yet sent, its rows unclaimed when
     sent.
@@ -334,8 +339,8 @@ class LoopReads:
             return
         if kept.sending is not None:
             await kept.sending
-        if kept.connection is not None:
-            await kept.connection.close()
+        if kept.pipe is not None:
+            await kept.pipe.close()
 
     async def _send(self, kept: _Kept) -> None:
         """Send what waits, a group at a time, until nothing does. Stopped (its loop is
@@ -355,42 +360,196 @@ class LoopReads:
     async def _outcomes(self, kept: _Kept, group: list[_Read]) -> list[Sequence[Any] | Exception]:
         """Each read's rows or error; the group's error for all when none could be read."""
         try:
-            if kept.connection is None:
-                kept.connection = await self._connect()
-                return await self._read(kept.connection, group)
+            if kept.pipe is None:
+                kept.pipe = _Pipe(await self._connect(), self._lost)
+                return await kept.pipe.read(group)
             try:
-                return await self._read(kept.connection, group)
+                return await kept.pipe.read(group)
             except self._lost:
-                await kept.connection.close()
-                kept.connection = await self._connect()
-                return await self._read(kept.connection, group)
+                await kept.pipe.close()
+                kept.pipe = _Pipe(await self._connect(), self._lost)
+                return await kept.pipe.read(group)
         except BaseException as error:  # the connection's state unknown: not kept
-            if kept.connection is not None:
-                await kept.connection.close()
-                kept.connection = None
+            if kept.pipe is not None:
+                await kept.pipe.close()
+                kept.pipe = None
             if not isinstance(error, Exception):  # the sender stopped (its loop is closing)
                 raise
             return [error] * len(group)
 
-    async def _read(
-        self, connection: psycopg.AsyncConnection[Any], group: list[_Read]
-    ) -> list[Sequence[Any] | Exception]:
-        if len(group) > 1:
+
+class _Pipe:
+    """A connection of :class:`LoopReads` in libpq's pipeline mode, written to and read from on
+    the event loop at the level of libpq (:mod:`psycopg.pq`): a group's statements and a
+    synchronization after each - so that each is a transaction of its own and a failed one
+    aborts no other - sent with ONE write to the socket, their results read as they come.
+
+    Why not psycopg's own pipeline (``AsyncConnection.pipeline()``): it flushes the socket and
+    asks the event loop again for every statement it queues, and waits on a timer of its own;
+    measured, a group of five lookups cost 215 us of the client's CPU through it, 59 us here,
+    one lookup 98 us against 44 (5 December, one process alone). psycopg still connects, adapts
+    the parameters and loads the rows (:class:`psycopg.adapt.Transformer`), with the
+    connection's own adapters. Each statement is prepared on the server at its first use on
+    the connection (psycopg prepares one after five), under a name of its own."""
+
+    def __init__(self, connection: psycopg.AsyncConnection[Any], lost: type[Exception]) -> None:
+        self._connection = connection
+        self._lost = lost
+        self._pgconn = connection.pgconn
+        self._pgconn.nonblocking = 1
+        self._pgconn.enter_pipeline_mode()
+        self._adapt = Transformer(connection)
+        self._prepared: dict[_Key, bytes] = {}
+        self._names = itertools.count()
+
+    async def close(self) -> None:
+        await self._connection.close()
+
+    async def read(self, group: Sequence[_Read]) -> list[Sequence[Any] | Exception]:
+        """Each read's rows or error, in one round trip."""
+        outcomes: list[Sequence[Any] | Exception | None] = [None] * len(group)
+        sent = []
+        for position, read in enumerate(group):
             try:
-                return list(await _pipelined(connection, group))
-            except self._lost:
-                raise
-            except psycopg.Error:
-                pass  # one statement failed: each read on its own, below
-        outcomes: list[Sequence[Any] | Exception] = []
-        for read in group:
-            try:
-                outcomes.append(await _fetch_all_async(read.sql, read.parameters, connection))
-            except self._lost:
-                raise
-            except psycopg.Error as error:
-                outcomes.append(error)
-        return outcomes
+                statement = self._dumped(read.sql, read.parameters)
+            except Exception as error:  # its parameters: the read's own error, never sent
+                outcomes[position] = error
+            else:
+                sent.append((position, self._queue(statement)))
+        while self._pgconn.flush():
+            await self._ready(writing=True)
+        for position, preparing in sent:
+            results = await self._results()
+            if preparing is not None:
+                prepared, *results = results
+                if prepared.status != ExecStatus.COMMAND_OK:  # its error is the read's
+                    del self._prepared[preparing]
+                    results = [prepared]
+            outcomes[position] = self._outcome(results[0])
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    def _dumped(self, sql: str, parameters: Any) -> _Statement:
+        query, names = _numbered(sql)
+        values = [parameters[name] for name in names] if names else parameters or ()
+        dumped = self._adapt.dump_sequence(values, [PyFormat.AUTO] * len(values))
+        return _Statement(query, dumped, tuple(self._adapt.types or ()), self._adapt.formats or [])
+
+    def _queue(self, statement: _Statement) -> _Key | None:
+        """Queue ``statement`` and a synchronization after it; its key when it is prepared with
+        it."""
+        key = statement.query, statement.types
+        name = self._prepared.get(key)
+        preparing = None
+        if name is None and len(self._prepared) < PREPARED:
+            name = self._prepared[key] = b"gateway_read_%d" % next(self._names)
+            self._pgconn.send_prepare(name, statement.query, param_types=statement.types)
+            preparing = key
+        if name is None:
+            self._pgconn.send_query_params(
+                statement.query,
+                statement.values,
+                param_types=statement.types,
+                param_formats=statement.formats,
+            )
+        else:
+            self._pgconn.send_query_prepared(
+                name, statement.values, param_formats=statement.formats
+            )
+        self._pgconn.pipeline_sync()
+        return preparing
+
+    async def _results(self) -> list[PGresult]:
+        """The results of the next statement queued (its preparation's first), up to its
+        synchronization."""
+        results: list[PGresult] = []
+        ended = False  # a statement's results end with no result: two in a row, none is coming
+        while True:
+            while self._pgconn.is_busy():
+                await self._ready(writing=False)
+                self._pgconn.consume_input()
+            result = self._pgconn.get_result()
+            if result is None:
+                if ended or self._pgconn.status == ConnStatus.BAD:
+                    raise self._lost("the connection's results ended before the group's")
+                ended = True
+            elif result.status == ExecStatus.PIPELINE_SYNC:
+                return results
+            else:
+                ended = False
+                results.append(result)
+
+    def _outcome(self, result: PGresult) -> Sequence[Any] | Exception:
+        """A statement's rows, or its error; raised when it is the connection's."""
+        if result.status == ExecStatus.TUPLES_OK:
+            self._adapt.set_pgresult(result)
+            return self._adapt.load_rows(0, result.ntuples, tuple)
+        if result.status == ExecStatus.COMMAND_OK:
+            return []
+        error = error_from_result(result, encoding=self._connection.info.encoding)
+        if isinstance(error, self._lost):  # the server ended the session, or lost it
+            raise error
+        return error
+
+    async def _ready(self, *, writing: bool) -> None:
+        """Until the connection's socket can be written to (``writing``) or read from."""
+        loop = asyncio.get_running_loop()
+        ready = loop.create_future()
+        socket = self._pgconn.socket
+        if writing:
+            loop.add_writer(socket, _wake, ready)
+        else:
+            loop.add_reader(socket, _wake, ready)
+        try:
+            await ready
+        finally:
+            if writing:
+                loop.remove_writer(socket)
+            else:
+                loop.remove_reader(socket)
+
+
+_Key = tuple[bytes, tuple[int, ...]]
+"""A statement as prepared: its text and its parameters' types."""
+
+
+class _Statement(NamedTuple):
+    query: bytes
+    values: Sequence[Buffer | None]
+    types: tuple[int, ...]
+    formats: Sequence[pq.Format]
+
+
+def _wake(ready: asyncio.Future[None]) -> None:
+    if not ready.done():
+        ready.set_result(None)
+
+
+PREPARED = 256
+"""The statements :class:`_Pipe` prepares on a connection, at most; the others are sent whole."""
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s|%%")
+
+
+@lru_cache(maxsize=PREPARED)
+def _numbered(sql: str) -> tuple[bytes, tuple[str, ...]]:
+    """``sql`` with psycopg's placeholders (``%(name)s`` or ``%s``; ``%%`` a percent sign) as
+    the server's (``$1``...), and the names of the parameters in their order (none:
+    positional). The statements are SQLAlchemy's, compiled for psycopg, and ASCII."""
+    names: dict[str, int] = {}
+    positions = 0
+
+    def number(match: re.Match[str]) -> str:
+        nonlocal positions
+        if match.group(0) == "%%":
+            return "%"
+        if match.group(1) is None:
+            positions += 1
+            return f"${positions}"
+        return f"${names.setdefault(match.group(1), len(names) + 1)}"
+
+    query = _PLACEHOLDER.sub(number, sql)
+    if names and positions:
+        raise ValueError("a statement's placeholders are all named or all positional")
+    return query.encode(), tuple(names)
 
 
 class _Read:
@@ -406,7 +565,7 @@ class _Kept:
     """A loop's connection, the reads waiting for the next group and the task sending them."""
 
     def __init__(self) -> None:
-        self.connection: psycopg.AsyncConnection[Any] | None = None
+        self.pipe: _Pipe | None = None
         self.waiting: list[_Read] = []
         self.sending: asyncio.Task[None] | None = None
 
@@ -419,38 +578,6 @@ def _answer(group: list[_Read], outcomes: list[Sequence[Any] | Exception]) -> No
             read.rows.set_exception(outcome)
         else:
             read.rows.set_result(outcome)
-
-
-async def _pipelined(
-    connection: psycopg.AsyncConnection[Any], group: list[_Read]
-) -> list[Sequence[Any]]:
-    cursors = []
-    try:
-        async with connection.pipeline():
-            for read in group:
-                cursor = connection.cursor()
-                cursors.append(cursor)
-                await cursor.execute(read.sql, read.parameters)
-        return [await _rows(cursor) for cursor in cursors]
-    finally:
-        for cursor in cursors:
-            await cursor.close()
-
-
-async def _fetch_all_async(
-    sql: str, parameters: Any, connection: psycopg.AsyncConnection[Any]
-) -> Sequence[Any]:
-    async with connection.cursor() as cursor:
-        await cursor.execute(sql, parameters)
-        return await _rows(cursor)
-
-
-async def _rows(cursor: psycopg.AsyncCursor[Any]) -> Sequence[Any]:
-    # The result's status, not ``description``: psycopg builds that anew, a column object for
-    # every column, each time it is asked for.
-    result = cursor.pgresult
-    returned = result is not None and result.status == ExecStatus.TUPLES_OK
-    return await cursor.fetchall() if returned else []
 
 
 def _fetch_all(sql: str, parameters: Any, connection: DBAPIConnection) -> Sequence[Any]:

@@ -5,8 +5,7 @@ with its own rows or its own error."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
@@ -14,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from gateway.storage.db import make_engine
-from gateway.storage.reads import LoopReads
+from gateway.storage.reads import LoopReads, _Pipe
 from tests.services import postgres_schema
 
 SLOW = "SELECT pg_sleep(0.3)::text, 0"
@@ -31,17 +30,17 @@ def engine() -> Iterator[Engine]:
 
 
 @pytest.fixture
-def pipelines(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many pipelines the reads opened (each one round trip for its group)."""
-    opened: list[int] = []
-    real = psycopg.AsyncConnection.pipeline
+def groups(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The groups the reads sent, by size (each one round trip)."""
+    sent: list[int] = []
+    real = _Pipe.read
 
-    def counted(self: psycopg.AsyncConnection[Any]) -> AbstractAsyncContextManager[Any]:
-        opened.append(1)
-        return real(self)
+    async def counted(self: _Pipe, group: Sequence[Any]) -> list[Any]:
+        sent.append(len(group))
+        return await real(self, group)
 
-    monkeypatch.setattr(psycopg.AsyncConnection, "pipeline", counted)
-    return opened
+    monkeypatch.setattr(_Pipe, "read", counted)
+    return sent
 
 
 def _reads(engine: Engine) -> LoopReads:
@@ -62,16 +61,16 @@ async def _together(reads: LoopReads, statements: list[tuple[str, Any]]) -> list
 
 
 def test_reads_made_while_one_is_in_flight_share_the_next_round_trip(
-    engine: Engine, pipelines: list[int]
+    engine: Engine, groups: list[int]
 ) -> None:
     reads = _reads(engine)
     outcomes = asyncio.run(_together(reads, [(VALUE, (n,)) for n in range(6)]))
     assert [value for [(_, value)] in outcomes] == list(range(6))  # each its own rows
     assert len({pid for [(pid, _)] in outcomes}) == 1  # one connection
-    assert pipelines == [1]  # the six in one group
+    assert groups == [1, 6]  # the slow one, then the six in one group
 
 
-def test_a_lone_read_is_sent_on_its_own(engine: Engine, pipelines: list[int]) -> None:
+def test_a_lone_read_is_sent_on_its_own(engine: Engine, groups: list[int]) -> None:
     async def one_after_the_other() -> list[Any]:
         reads = _reads(engine)
         rows = [await reads.fetch_all(VALUE, (n,)) for n in range(3)]
@@ -80,20 +79,19 @@ def test_a_lone_read_is_sent_on_its_own(engine: Engine, pipelines: list[int]) ->
 
     rows = asyncio.run(one_after_the_other())
     assert [value for [(_, value)] in rows] == [0, 1, 2]
-    assert pipelines == []
+    assert groups == [1, 1, 1]
 
 
 def test_a_statement_that_fails_in_a_group_fails_its_own_read_only(
-    engine: Engine, pipelines: list[int]
+    engine: Engine, groups: list[int]
 ) -> None:
-    """A pipeline's failed statement aborts the ones after it: the group is read again one by
-    one, and each read has its own outcome."""
+    """Each statement of a group is a transaction of its own: one that fails aborts no other."""
     reads = _reads(engine)
     statements = [(VALUE, (1,)), (DIVIDED, (0,)), (VALUE, (3,)), (DIVIDED, (4,))]
     first, failed, third, fourth = asyncio.run(_together(reads, statements))
     assert isinstance(failed, psycopg.errors.DivisionByZero)
     assert [first[0][1], third[0][1], fourth[0][1]] == [1, 3, 0]
-    assert pipelines == [1]
+    assert groups == [1, 4]
 
 
 def test_a_group_on_a_connection_the_server_closed_is_read_again_on_a_new_one(
@@ -132,3 +130,48 @@ def test_a_caller_cancelled_while_its_read_waits_leaves_the_others_theirs(
     assert slow == [("", 0)]
     assert isinstance(cancelled, asyncio.CancelledError)
     assert [first[0][1], third[0][1], after[0][1]] == [0, 2, 9]
+
+
+def test_named_parameters_and_a_percent_sign_are_the_servers(engine: Engine) -> None:
+    async def named() -> list[Any]:
+        reads = _reads(engine)
+        rows = [
+            await reads.fetch_all("SELECT %(a)s::int + %(b)s::int, %(a)s::int, '100%%'", value)
+            for value in ({"a": 1, "b": 2}, {"b": 5, "a": 4})
+        ]
+        await reads.close()
+        return rows
+
+    assert asyncio.run(named()) == [[(3, 1, "100%")], [(9, 4, "100%")]]
+
+
+def test_a_statement_the_server_cannot_prepare_fails_its_read_each_time_it_is_sent(
+    engine: Engine,
+) -> None:
+    """Its error is the read's own; it is not kept as prepared, the connection serves on."""
+
+    async def twice() -> list[Any]:
+        reads = _reads(engine)
+        outcomes: list[Any] = []
+        for _ in range(2):
+            bad = reads.fetch_all("SELECT %s::int FROM no_such_table", (1,))
+            good = reads.fetch_all(VALUE, (7,))
+            outcomes += await asyncio.gather(bad, good, return_exceptions=True)
+        await reads.close()
+        return outcomes
+
+    first_bad, first_good, second_bad, second_good = asyncio.run(twice())
+    assert isinstance(first_bad, psycopg.errors.UndefinedTable)
+    assert isinstance(second_bad, psycopg.errors.UndefinedTable)
+    assert first_good[0][1] == second_good[0][1] == 7
+
+
+def test_parameters_that_cannot_be_sent_fail_their_read_alone(engine: Engine) -> None:
+    async def missing() -> list[Any]:
+        reads = _reads(engine)
+        outcomes = await _together(reads, [(VALUE, (1,)), (VALUE, (object(),)), (VALUE, (3,))])
+        return outcomes
+
+    first, unsent, third = asyncio.run(missing())
+    assert isinstance(unsent, psycopg.ProgrammingError)
+    assert [first[0][1], third[0][1]] == [1, 3]
