@@ -387,11 +387,10 @@ class _Pipe:
 
     Why not psycopg's own pipeline (``AsyncConnection.pipeline()``): it asks the event loop
     whether the socket is writable and flushes it for every statement it queues, and waits on a
-    timer of its own;
-    measured, a group of five lookups cost 215 us of the client's CPU through it, 59 us here,
-    one lookup 98 us against 44 (5 December, one process alone). psycopg still connects, adapts
-    the parameters and loads the rows (:class:`psycopg.adapt.Transformer`), with the
-    connection's own adapters. Each statement is prepared on the server at its first use on
+    timer of its own; measured, a group of five lookups cost 215 us of the client's CPU through
+    it, 59 us here, one lookup 98 us against 44 (5 December, one process alone). psycopg still
+    connects, adapts the parameters and loads the rows (:class:`psycopg.adapt.Transformer`), with
+    the connection's own adapters. Each statement is prepared on the server at its first use on
     the connection (psycopg prepares one after five), under a name of its own."""
 
     def __init__(self, connection: psycopg.AsyncConnection[Any], lost: type[Exception]) -> None:
@@ -432,7 +431,12 @@ class _Pipe:
 
     def _dumped(self, sql: str, parameters: Any) -> _Statement:
         query, names = _numbered(sql)
-        values = [parameters[name] for name in names] if names else parameters or ()
+        if names:
+            values = [parameters[name] for name in names]
+        elif isinstance(parameters, Mapping) and parameters:
+            raise TypeError("a statement with positional placeholders takes a sequence")
+        else:
+            values = list(parameters or ())
         dumped = self._adapt.dump_sequence(values, [PyFormat.AUTO] * len(values))
         return _Statement(query, dumped, tuple(self._adapt.types or ()), self._adapt.formats or [])
 

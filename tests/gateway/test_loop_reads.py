@@ -169,9 +169,10 @@ def test_a_statement_the_server_cannot_prepare_fails_its_read_each_time_it_is_se
 def test_parameters_that_cannot_be_sent_fail_their_read_alone(engine: Engine) -> None:
     async def missing() -> list[Any]:
         reads = _reads(engine)
-        outcomes = await _together(reads, [(VALUE, (1,)), (VALUE, (object(),)), (VALUE, (3,))])
-        return outcomes
+        statements = [(VALUE, (1,)), (VALUE, (object(),)), (VALUE, {"n": 2}), (VALUE, (3,))]
+        return await _together(reads, statements)
 
-    first, unsent, third = asyncio.run(missing())
-    assert isinstance(unsent, psycopg.ProgrammingError)
+    first, unadaptable, named, third = asyncio.run(missing())
+    assert isinstance(unadaptable, psycopg.ProgrammingError)
+    assert isinstance(named, TypeError)  # a mapping for positional placeholders
     assert [first[0][1], third[0][1]] == [1, 3]
