@@ -427,7 +427,9 @@ class _Pipe:
                     del self._prepared[preparing]
                     results = [prepared]
             outcomes[position] = self._outcome(results[0])
-        return [outcome for outcome in outcomes if outcome is not None]
+        answered = [outcome for outcome in outcomes if outcome is not None]
+        assert len(answered) == len(group)  # every read was answered or failed before sending
+        return answered
 
     def _dumped(self, sql: str, parameters: Any) -> _Statement:
         query, names = _numbered(sql)
