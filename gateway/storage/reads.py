@@ -541,7 +541,9 @@ _PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s|%%")
 def _numbered(sql: str) -> tuple[bytes, tuple[str, ...]]:
     """``sql`` with psycopg's placeholders (``%(name)s`` or ``%s``; ``%%`` a percent sign) as
     the server's (``$1``...), and the names of the parameters in their order (none:
-    positional). The statements are SQLAlchemy's, compiled for psycopg, and ASCII."""
+    positional). The statements are SQLAlchemy's, compiled for psycopg, and ASCII. Written here
+    because psycopg's own conversion (``PostgresQuery``) is in a private module, ``_queries``,
+    and tied to a cursor; cached, it is paid once per statement."""
     names: dict[str, int] = {}
     positions = 0
 
