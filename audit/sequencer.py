@@ -27,9 +27,11 @@ cancelled before its batch starts is dropped, never written. :meth:`Sequencer.cl
 what was submitted, then stops; later submissions fail with ``AuditUnavailable``.
 
 :class:`LoopSequencer` is the same group commit on an event loop, for a store that writes a
-batch while the loop awaits it (:class:`AsyncLogStore`: another process writes it). No thread
-is involved: the entries submitted on the loop while a batch is being written form the next
-one, and their receipts are settled on the loop, where their callers wait. A thread of the
+batch while the loop awaits it (:class:`AsyncLogStore`: another process writes it, or the loop
+awaits each of its statements). No thread is involved: the entries submitted on the loop while
+a batch waits for the log's lock join it once the store holds the lock (``more``), those
+submitted later form the next one, and their receipts are settled on the loop, where their
+callers wait. A thread of the
 same process would hold the interpreter lock the loop needs while it hands batches over and
 settles them, and wake the loop through a pipe for every batch.
 """
@@ -98,9 +100,11 @@ class LogStore(Protocol):
 
 class AsyncLogStore(Protocol):
     """A :class:`LogStore` whose batches the event loop awaits, one at a time: the same
-    transaction, the same outcome (the size written at, or an exception and nothing written)."""
+    transaction, the same outcome (the size written at, or an exception and nothing written).
+    ``more`` as there: a store that waits for the log's lock on the loop asks, once it holds
+    it, for the entries submitted meanwhile; one that does not wait there need not."""
 
-    async def append_batch(self, batch: Batch) -> int: ...
+    async def append_batch(self, batch: Batch, more: More) -> int: ...
 
 
 class Receipt:
@@ -243,15 +247,15 @@ class Sequencer:
     def _commit(self, pending: Sequence[Receipt]) -> bool:
         """Write ``pending`` and what the store asks for once it holds the log's lock
         (:data:`More`), then settle their receipts; True when told to stop meanwhile."""
-        live = _claimed(pending)
-        if not live:
+        written = _Written(_claimed(pending))
+        if not written.live:
             return False
         stop = False
 
         def more() -> Batch:
             nonlocal stop
             later: list[Receipt] = []
-            while len(live) + len(later) < self._max_batch:
+            while len(written.live) + len(later) < self._max_batch:
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
@@ -260,27 +264,22 @@ class Sequencer:
                     stop = True
                     break
                 later.append(item)
-            claimed = _claimed(later)
-            live.extend(claimed)
-            added = _batch(claimed)
-            hashes.extend(added.leaf_hashes)
-            return added
+            return written.add(later)
 
-        batch = _batch(live)
-        hashes = list(batch.leaf_hashes)
         try:
-            start = self._store.append_batch(batch, more)
+            start = self._store.append_batch(written.batch, more)
         except Exception as exc:  # any storage failure: fail the whole batch closed
-            _fail(live, exc)
+            _fail(written.live, exc)
             return stop
-        _settle(live, hashes, start)
+        _settle(written.live, written.hashes, start)
         return stop
 
 
 class LoopSequencer:
     """Group commit on the running event loop (the module's notes): :meth:`submit` and
     :meth:`close` are called on that loop only. One batch is written at a time; the entries
-    submitted meanwhile, up to ``max_batch``, form the next."""
+    submitted meanwhile, up to ``max_batch``, join it when its store asks (``more``) or form the
+    next."""
 
     def __init__(self, store: AsyncLogStore, *, max_batch: int = MAX_BATCH) -> None:
         self._store = store
@@ -319,20 +318,44 @@ class LoopSequencer:
     async def _write(self) -> None:
         try:
             while self._queued:
-                queued = self._queued[: self._max_batch]
-                del self._queued[: self._max_batch]
-                live = _claimed(queued)
-                if not live:
+                written = _Written(_claimed(self._take(self._max_batch)))
+                if not written.live:
                     continue
-                batch = _batch(live)
+
+                def more(written: _Written = written) -> Batch:
+                    return written.add(self._take(self._max_batch - len(written.live)))
+
                 try:
-                    start = await self._store.append_batch(batch)
+                    start = await self._store.append_batch(written.batch, more)
                 except Exception as exc:  # any storage failure: fail the whole batch closed
-                    _fail(live, exc)
+                    _fail(written.live, exc)
                     continue
-                _settle(live, batch.leaf_hashes, start)
+                _settle(written.live, written.hashes, start)
         finally:
             self._writing = None
+
+    def _take(self, most: int) -> list[Receipt]:
+        taken = self._queued[:most]
+        del self._queued[:most]
+        return taken
+
+
+class _Written:
+    """A batch being written: its receipts, claimed, and their leaf hashes, grown by the
+    entries its store asks for once it holds the log's lock (:data:`More`)."""
+
+    def __init__(self, live: list[Receipt]) -> None:
+        self.live = live
+        self.batch = _batch(live)
+        self.hashes = list(self.batch.leaf_hashes)
+
+    def add(self, later: Sequence[Receipt]) -> Batch:
+        """Claim ``later`` into the batch; the batch they make, for the store to write."""
+        claimed = _claimed(later)
+        self.live.extend(claimed)
+        added = _batch(claimed)
+        self.hashes.extend(added.leaf_hashes)
+        return added
 
 
 def _settle(live: Sequence[Receipt], hashes: Sequence[bytes], start: int) -> None:

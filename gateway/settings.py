@@ -22,7 +22,9 @@ class Exporter(StrEnum):
 
 
 Writer = Literal["process", "thread"]
-"""Who writes the audit log's batches on SQLite (:mod:`gateway.audit_log.writer`)."""
+"""Who writes the audit log's batches the event loop awaits: off the sequencer's thread
+(``process``: a process of their own on SQLite, :mod:`gateway.audit_log.writer`; the loop
+itself on PostgreSQL, :class:`gateway.audit_log.repository.LoopLogStore`), or that thread."""
 
 
 class Settings(BaseSettings):
@@ -44,9 +46,9 @@ class Settings(BaseSettings):
     )
     audit_writer: Writer = Field(
         "process",
-        description="SQLite: the serving process hands the batches its event loop awaits (the "
-        "inquiries') to a process of its own and writes the others in a thread (process), or "
-        "writes them all in a thread (thread); PostgreSQL: a thread",
+        description="The batches the event loop awaits (the inquiries') written by a process of "
+        "their own on SQLite, on the loop itself on PostgreSQL, and the others in a thread "
+        "(process); or all of them in a thread (thread)",
     )
     prepare_routes: bool = Field(
         True,

@@ -21,9 +21,11 @@ from tests.services import postgres_schema
 
 BACKENDS = ["sqlite", "postgresql"]
 
-# The suite's many in-process apps write their logs in a thread: a writer process each would cost
-# a second of start-up per app. The served gateways of the proof runs (bench.harness, which sets
-# every GATEWAY_ variable itself) and tests/gateway/audit/test_writer.py write through one.
+# The suite's many in-process apps on SQLite write their logs in a thread: a writer process each
+# would cost a second of start-up per app. The served gateways of the proof runs (bench.harness,
+# which sets every GATEWAY_ variable itself) and tests/gateway/audit/test_writer.py write through
+# one. On PostgreSQL the apps write the batches their event loop awaits on that loop, as served
+# gateways do (the settings fixture): it costs no start-up.
 os.environ["GATEWAY_AUDIT_WRITER"] = "thread"
 # And build each route's state on its first request: built for all of them at start-up, every
 # app of the suite paid 0.3 s for routes it never served (tests/gateway/test_health.py builds).
@@ -42,7 +44,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(var_dir=tmp_path / "var", database_url=database_url, _env_file=None)
+    writer = "process" if database_url.startswith("postgresql") else "thread"
+    return Settings(
+        var_dir=tmp_path / "var", database_url=database_url, audit_writer=writer, _env_file=None
+    )
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ writes nothing itself and never competes with the log for SQLite's one write loc
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
@@ -64,7 +65,8 @@ from gateway.audit_log.models import (
     OPENINGS,
     VERIFICATIONS,
 )
-from gateway.storage.reads import Query, driver_reads, execute_on
+from gateway.storage.bridge import run_on_loop
+from gateway.storage.reads import LoopWrites, Query, driver_reads, execute_on
 
 # The PostgreSQL advisory lock of the log (any constant shared by every gateway process).
 LOG_LOCK_KEY = 0x61756469746C6F67  # "auditlog"
@@ -150,14 +152,12 @@ def _locked(connection: Connection) -> Iterator[int]:
 # simple query): every round trip under the lock is one every other writer waits for too. The
 # setting is the transaction's (is_local) and takes effect at its commit: durable whatever the
 # server's or the session's default.
-_BEGIN_LOCKED = "; ".join(
-    (
-        "BEGIN",
-        "SELECT set_config('synchronous_commit', 'on', true), "
-        f"pg_advisory_xact_lock({LOG_LOCK_KEY})",
-        f"SELECT max(leaf_index) FROM {LEAVES.name}",  # noqa: S608
-    )
+_BEGIN_LOCKED_STEPS = (
+    "BEGIN",
+    f"SELECT set_config('synchronous_commit', 'on', true), pg_advisory_xact_lock({LOG_LOCK_KEY})",
+    f"SELECT max(leaf_index) FROM {LEAVES.name}",  # noqa: S608
 )
+_BEGIN_LOCKED = "; ".join(_BEGIN_LOCKED_STEPS)
 
 
 def _require_open(connection: Connection) -> None:
@@ -191,7 +191,12 @@ def _begin_locked(connection: Connection) -> int:
                 raise _StaleConnection from exc
             raise
     assert row is not None
-    return 0 if row[0] is None else int(row[0]) + 1
+    return _size(row[0])
+
+
+def _size(last: int | None) -> int:
+    """The log's size, from the index of its last leaf (None: no leaf)."""
+    return 0 if last is None else int(last) + 1
 
 
 class ConnectionHashReader:
@@ -214,10 +219,23 @@ def select_hashes(dbapi: DBAPIConnection | None, indexes: Sequence[int]) -> list
     mark = "?" if isinstance(dbapi, sqlite3.Connection) else "%s"
     with closing(dbapi.cursor()) as cursor:
         cursor.execute(_READ_HASHES.format(marks=",".join([mark] * len(indexes))), indexes)
-        found: dict[int, bytes] = dict(cursor.fetchall())
+        return _in_order(indexes, cursor.fetchall())
+
+
+def _in_order(indexes: Sequence[int], rows: Iterable[Sequence[object]]) -> list[bytes]:
+    """The hashes of ``rows`` (index, hash) at ``indexes``, in order; raises when one is
+    missing."""
+    found = cast(dict[int, bytes], dict(cast(Iterable[tuple[int, bytes]], rows)))
     if len(found) != len(set(indexes)):
         raise AuditUnavailable("a stored hash of the audit log is missing")
     return [found[index] for index in indexes]
+
+
+def _loop_hashes(writes: LoopWrites, indexes: Sequence[int]) -> list[bytes]:
+    """:func:`select_hashes` in the transaction written on the event loop."""
+    marks = ",".join(["%s"] * len(indexes))
+    (rows,) = writes.run((_READ_HASHES.format(marks=marks), list(indexes)))
+    return _in_order(indexes, rows)
 
 
 class HashCache:
@@ -270,12 +288,12 @@ class HashCache:
 
 class _KeptFirst:
     """:class:`audit.tlog.HashReader` of a batch's transaction: the hashes ``cache`` keeps,
-    the others read on the transaction's connection - below the size read under the log's
+    the others read by ``select`` in the transaction - below the size read under the log's
     lock, so committed by earlier batches."""
 
-    def __init__(self, cache: HashCache, connection: Connection) -> None:
+    def __init__(self, cache: HashCache, select: Callable[[Sequence[int]], list[bytes]]) -> None:
         self._cache = cache
-        self._select = ConnectionHashReader(connection).read_hashes
+        self._select = select
 
     def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
         return self._cache.read(indexes, self._select)
@@ -306,7 +324,12 @@ class SqlLogStore:
     ) -> int:
         """:meth:`append_batch` of ``batch`` with its leaves' ``companions``, already taken
         (:meth:`take`)."""
-        leaf_hashes, size, failures = self.write(batch, companions, more)
+        return self.append_pending(_Pending(batch, companions, more))
+
+    def append_pending(self, pending: _Pending) -> int:
+        """:meth:`append_taken` of a batch with its companions (:class:`LoopLogStore`'s, when
+        its settlements raised on the loop)."""
+        leaf_hashes, size, failures = self._written(pending)
         self.unsettled({leaf_hashes[offset]: failure for offset, failure in failures.items()})
         return size
 
@@ -316,7 +339,9 @@ class SqlLogStore:
         """:meth:`append_batch` of ``batch`` and its leaves' ``companions`` (:meth:`take`):
         the leaf hashes written (``more``'s too), the size written at and the settlements that
         raised, by offset in the batch, not yet reported (:meth:`unsettled`)."""
-        pending = _Pending(batch, companions, more)
+        return self._written(_Pending(batch, companions, more))
+
+    def _written(self, pending: _Pending) -> tuple[Sequence[bytes], int, dict[int, Exception]]:
         try:
             size, failures = self._write_on_kept(pending)
         except _StaleConnection:  # the kept connection was lost while idle: on a new one
@@ -340,15 +365,53 @@ class SqlLogStore:
         self, connection: Connection, pending: _Pending, *, together: bool
     ) -> tuple[int, dict[int, Exception]]:
         with _locked(connection) as size:
-            batch, companions = pending.completed(self.take)
-            hashes = batch.stored_hashes(size, _KeptFirst(self._hashes, connection))
+            select = ConnectionHashReader(connection).read_hashes
+            batch, companions, hashes = self._rows(pending, size, select)
             openings = [c.openings if c else None for c in companions]
             insert_batch(connection, size, batch.leaves, hashes, openings)
             failures = _settle(connection, size, companions, together=together)
-        # Committed (and on the disk): the next batch finds the frontier of the tree here.
+        self._committed(size, hashes)
+        return size, failures
+
+    def write_on_loop(self, writes: LoopWrites, pending: _Pending) -> int:
+        """:meth:`_write` with every statement on ``writes``, awaited on the event loop (run by
+        :func:`~gateway.storage.bridge.run_on_loop`), the settlements together: when one raises,
+        the transaction is rolled back and :class:`_SettlementFailed` raised. The lock, the
+        size and BEGIN in one round trip, the rows in one, each settlement's statement in one,
+        the COMMIT in one - as in the thread. :class:`_StaleConnection` when the connection was
+        found lost at the first round trip, before anything was written."""
+        try:
+            size = _size(writes.run(*((step, None) for step in _BEGIN_LOCKED_STEPS))[-1][0][0])
+        except writes.lost as exc:
+            raise _StaleConnection from exc
+        batch, companions, hashes = self._rows(pending, size, partial(_loop_hashes, writes))
+        openings = [c.openings if c else None for c in companions]
+        parameters = _batch_parameters(size, batch.leaves, hashes, openings)
+        writes.run((_INSERT_BATCH, parameters))
+        try:
+            # Bound to the loop's transaction: execute_in runs a settlement's statements there.
+            # The session has no connection of SQLAlchemy's: a settlement that asks it for
+            # anything else raises, and the batch is written again by the thread.
+            _settle(cast(Connection, writes), size, companions, together=True)
+        except _SettlementFailed:
+            writes.run(("ROLLBACK", None))
+            raise
+        writes.run(("COMMIT", None))
+        self._committed(size, hashes)
+        return size
+
+    def _rows(
+        self, pending: _Pending, size: int, select: Callable[[Sequence[int]], list[bytes]]
+    ) -> tuple[Batch, list[Companion | None], list[bytes]]:
+        """Under the log's lock: the batch completed (:class:`_Pending`), its companions and
+        the hashes it stores, the frontier's from the cache or by ``select``."""
+        batch, companions = pending.completed(self.take)
+        return batch, companions, batch.stored_hashes(size, _KeptFirst(self._hashes, select))
+
+    def _committed(self, size: int, hashes: Sequence[bytes]) -> None:
+        """Committed (and on the disk): the next batch finds the frontier of the tree here."""
         first = stored_hash_count(size)
         self._hashes.put(range(first, first + len(hashes)), hashes)
-        return size, failures
 
     @contextmanager
     def _batch_connection(self) -> Iterator[Connection]:
@@ -423,6 +486,57 @@ class _Pending:
             self.batch += later
             self._companions += take(later.leaf_hashes)
         return self.batch, self._companions
+
+
+class LoopLogStore:
+    """PostgreSQL: the :class:`audit.sequencer.AsyncLogStore` of a serving process's
+    :class:`audit.sequencer.LoopSequencer` - the batches of the appends awaited on its event
+    loop (the inquiries') written on that loop itself, each statement awaited there
+    (:meth:`SqlLogStore.write_on_loop` on a :class:`~gateway.storage.reads.LoopWrites`): the
+    same transaction as the thread's, and no thread takes the batch and hands back its outcome.
+
+    Why: written by the sequencer's thread, a batch took the interpreter lock from the loop at
+    each of its statements' answers and woke the loop through its self-pipe to settle the
+    entries. Measured under load (two processes, the authorized inquiry, alternated; README,
+    "The inquiry benchmark"): the gateway's CPU per inquiry 0.51 -> 0.45 ms, the database
+    server's 0.18 -> 0.16 ms, and 13 % more inquiries served.
+
+    The entries submitted while a batch waits for the log's lock join it once the lock is held
+    (``more``), as in the thread. When a settlement raises on the loop - a use found spent or
+    revoked when counted, whose denial reads the grant through the session, or any settlement
+    that asks the session for more than a driver-level statement - the transaction is rolled
+    back and the thread writes the batch again (:meth:`SqlLogStore.append_pending`), each
+    settlement on its own if one raises there too. Fail closed as in the thread: a batch that
+    fails otherwise fails whole, its connection is closed (the server rolls back what it
+    began), and the next batch opens another; a connection found lost at the first round trip
+    (closed by the server while idle) is replaced at once."""
+
+    def __init__(self, store: SqlLogStore, writes: LoopWrites) -> None:
+        self._store = store
+        self._writes = writes
+
+    async def append_batch(self, batch: Batch, more: More | None = None) -> int:
+        pending = _Pending(batch, self._store.take(batch.leaf_hashes), more)
+        try:
+            try:
+                return await self._written(pending)
+            except _StaleConnection:
+                await self._writes.discard()
+                return await self._written(pending)
+        except _SettlementFailed:
+            return await asyncio.to_thread(self._store.append_pending, pending)
+        except BaseException:
+            await self._writes.discard()
+            raise
+
+    async def _written(self, pending: _Pending) -> int:
+        await self._writes.open()
+        return await run_on_loop(self._store.write_on_loop, self._writes, pending)
+
+    async def close(self) -> None:
+        """Close the loop's connection (the application serving on it stops, its batches
+        written)."""
+        await self._writes.discard()
 
 
 class _StaleConnection(Exception):
@@ -512,33 +626,15 @@ def insert_batch(
     """A batch's rows: its leaves from index ``start``, the hashes it stores and its openings.
     On PostgreSQL ONE statement, each column an array the server unfolds (a round trip under the
     log's lock saved per table); on SQLite one statement per table (:func:`_insert_rows`)."""
-    now = datetime.now(UTC)
-    hash_start = stored_hash_count(start)
-    opened = [
-        (start + offset, opening.subject_salt, opening.response_salt, opening.subject_key)
-        for offset, opening in enumerate(openings)
-        if opening is not None
-    ]
     if connection.dialect.name == "postgresql":
-        indexes, subject_salts, response_salts, subject_keys = [
-            list(column) for column in zip(*opened, strict=True)
-        ] or [[], [], [], []]
-        parameters = {
-            "start": start,
-            "leaves": list(leaves),
-            "now": now,
-            "hash_start": hash_start,
-            "hashes": list(hashes),
-            "indexes": indexes,
-            "subject_salts": subject_salts,
-            "response_salts": response_salts,
-            "subject_keys": subject_keys,
-        }
         dbapi = connection.connection.dbapi_connection
         assert dbapi is not None
         with closing(dbapi.cursor()) as cursor:
-            cursor.execute(_INSERT_BATCH, parameters)
+            cursor.execute(_INSERT_BATCH, _batch_parameters(start, leaves, hashes, openings))
         return
+    now = datetime.now(UTC)
+    hash_start = stored_hash_count(start)
+    opened = _opened(start, openings)
     bind_time = _stored_time(connection.dialect)
     created_at = bind_time(now) if bind_time else now  # the column's stored form, once
     _insert_rows(
@@ -551,6 +647,40 @@ def insert_batch(
     if opened:
         columns = ("leaf_index", "subject_salt", "response_salt", "subject_key")
         _insert_rows(connection, OPENINGS, columns, opened)
+
+
+def _opened(
+    start: int, openings: Sequence[Openings | None]
+) -> list[tuple[int, bytes, bytes | None, str | None]]:
+    """The openings' rows: leaf index, salts, subject key."""
+    return [
+        (start + offset, opening.subject_salt, opening.response_salt, opening.subject_key)
+        for offset, opening in enumerate(openings)
+        if opening is not None
+    ]
+
+
+def _batch_parameters(
+    start: int,
+    leaves: Sequence[bytes],
+    hashes: Sequence[bytes],
+    openings: Sequence[Openings | None],
+) -> dict[str, object]:
+    """:data:`_INSERT_BATCH`'s parameters: each column an array."""
+    indexes, subject_salts, response_salts, subject_keys = [
+        list(column) for column in zip(*_opened(start, openings), strict=True)
+    ] or [[], [], [], []]
+    return {
+        "start": start,
+        "leaves": list(leaves),
+        "now": datetime.now(UTC),
+        "hash_start": stored_hash_count(start),
+        "hashes": list(hashes),
+        "indexes": indexes,
+        "subject_salts": subject_salts,
+        "response_salts": response_salts,
+        "subject_keys": subject_keys,
+    }
 
 
 @cache

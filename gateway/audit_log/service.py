@@ -57,6 +57,7 @@ from gateway.audit_log.repository import (
     Companion,
     ConnectionHashReader,
     Cosignature,
+    LoopLogStore,
     Openings,
     Settlement,
     SqlLogStore,
@@ -72,6 +73,7 @@ from gateway.audit_log.witness import request_cosignature
 from gateway.audit_log.writer import ProcessLogStore
 from gateway.keys import GatewayKeys
 from gateway.settings import Settings, Writer
+from gateway.storage.reads import LoopWrites
 from gateway.telemetry import AUDIT_APPEND_DURATION, SPAN_AUDIT, tracer
 from problems import GatewayError
 
@@ -112,10 +114,12 @@ class AuditLog:
         self._store = SqlLogStore(engine)
         self._signer = NoteSigner(origin, log_key)
         self._signers = [self._signer, *(NoteSigner(origin, key) for key in retiring_keys)]
+        self._writer = writer
         self._process: ProcessLogStore | None = None
         if writer == "process" and engine.dialect.name == "sqlite":
             url = engine.url.render_as_string(hide_password=False)
             self._process = ProcessLogStore(self._store, url, preload)
+        self._on_loop_store: LoopLogStore | None = None
         self._sequencer = Sequencer(self._store, max_delay=batch_window(engine))
         self._on_loop: tuple[asyncio.AbstractEventLoop, LoopSequencer] | None = None
         self._publisher = CheckpointPublisher(
@@ -123,13 +127,21 @@ class AuditLog:
         )
 
     def start(self) -> None:
-        """Start publishing checkpoints in the background (every ``interval`` seconds), and
-        the writer process when there is one: started on an event loop, the appends awaited on
-        that loop go to the process (:class:`audit.sequencer.LoopSequencer`); the others - and
-        all of them when there is no loop running - are written by the sequencer's thread."""
-        if self._process is not None and (loop := _running_loop()) is not None:
+        """Start publishing checkpoints in the background (every ``interval`` seconds), and,
+        started on an event loop with the ``process`` writer, the loop's own sequencer
+        (:class:`audit.sequencer.LoopSequencer`): the appends awaited on that loop are written
+        by the writer process on SQLite, on the loop itself on PostgreSQL
+        (:class:`~gateway.audit_log.repository.LoopLogStore`). The others - and all of them
+        when there is no loop running, or with the ``thread`` writer - are written by the
+        sequencer's thread."""
+        loop = _running_loop()
+        if loop is not None and self._process is not None:
             self._process.start()
             self._on_loop = loop, LoopSequencer(self._process)
+        elif loop is not None and self._writer == "process":
+            assert self._engine.dialect.name == "postgresql"
+            self._on_loop_store = LoopLogStore(self._store, LoopWrites(self._engine))
+            self._on_loop = loop, LoopSequencer(self._on_loop_store)
         self._publisher.start()
 
     async def close_on_loop(self) -> None:
@@ -139,6 +151,8 @@ class AuditLog:
             await self._on_loop[1].close()
         if self._process is not None:
             await self._process.disconnect()
+        if self._on_loop_store is not None:
+            await self._on_loop_store.close()
 
     def close(self) -> None:
         """Write what was submitted, sign it, stop the threads; later appends fail closed."""

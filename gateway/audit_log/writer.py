@@ -48,7 +48,7 @@ from contextlib import closing, suppress
 from multiprocessing.connection import Connection
 
 from audit.errors import AuditUnavailable
-from audit.sequencer import Batch
+from audit.sequencer import Batch, More
 from gateway.audit_log.repository import Companion, SqlLogStore
 from gateway.storage.db import make_engine
 
@@ -79,7 +79,10 @@ class ProcessLogStore:
             if self._socket is None:
                 self._start()
 
-    async def append_batch(self, batch: Batch) -> int:
+    async def append_batch(self, batch: Batch, more: More | None = None) -> int:
+        """Write ``batch`` in the child; ``more`` is not asked for - the child takes SQLite's
+        write lock, and what is submitted meanwhile forms the next batch."""
+        del more
         companions = self._local.take(batch.leaf_hashes)
         try:
             message = pickle.dumps((batch, companions), pickle.HIGHEST_PROTOCOL)

@@ -31,10 +31,10 @@ import itertools
 import re
 import threading
 from collections import namedtuple
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import closing
 from functools import lru_cache, partial
-from typing import Any, ClassVar, NamedTuple, TypeVar
+from typing import Any, ClassVar, NamedTuple, TypeVar, cast
 from weakref import WeakKeyDictionary, WeakSet, ref
 
 import psycopg
@@ -314,10 +314,7 @@ class LoopReads:
     """
 
     def __init__(self, engine: Engine, lost: type[Exception]) -> None:
-        arguments, options = engine.dialect.create_connect_args(engine.url)
-        self._connect = partial(
-            psycopg.AsyncConnection.connect, *arguments, autocommit=True, **options
-        )
+        self._connect = _connector(engine)
         self._lost = lost
         self._loops: WeakKeyDictionary[asyncio.AbstractEventLoop, _Kept] = WeakKeyDictionary()
 
@@ -378,12 +375,77 @@ class LoopReads:
             return [error] * len(group)
 
 
+def _connector(engine: Engine) -> Callable[[], Awaitable[psycopg.AsyncConnection[Any]]]:
+    """Opens an asynchronous connection, in autocommit, to ``engine``'s server with its
+    settings."""
+    arguments, options = engine.dialect.create_connect_args(engine.url)
+    return partial(psycopg.AsyncConnection.connect, *arguments, autocommit=True, **options)
+
+
+class LoopWrites:
+    """PostgreSQL: the transactions that a function run on the event loop writes
+    (:func:`~gateway.storage.bridge.run_on_loop`) - the audit log's batches
+    (:class:`gateway.audit_log.repository.LoopLogStore`) - on ONE connection of that loop, each
+    statement awaited there: the loop serves other requests while one is in flight, and no
+    thread is involved. One transaction at a time, its caller's, begun and ended by statements
+    of its own (the connection is in autocommit). The statements of one :meth:`run` go in one
+    round trip, through :class:`_Pipe` as the reads' do, each prepared at its first use.
+
+    A failed statement raises at once and its caller abandons the transaction: no COMMIT
+    follows a statement that failed. :meth:`discard` closes the connection - its state
+    unknown after a failure - and the next transaction opens another (:meth:`open`)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.dialect = engine.dialect
+        self.lost: type[Exception] = engine.dialect.loaded_dbapi.OperationalError
+        self._connect = _connector(engine)
+        self._pipe: _Pipe | None = None
+
+    async def open(self) -> None:
+        """Connect, unless a connection is kept from the last transaction."""
+        if self._pipe is None:
+            self._pipe = _Pipe(await self._connect(), self.lost)
+
+    def run(self, *statements: tuple[str, Any]) -> list[Sequence[Any]]:
+        """Each statement's rows, in one round trip; raises the first one's error (a function
+        that :func:`~gateway.storage.bridge.run_on_loop` runs, after :meth:`open`)."""
+        if self._pipe is None:
+            raise RuntimeError("LoopWrites.run before open")
+        outcomes = wait_for(self._pipe.read([Sql(*statement) for statement in statements]))
+        for outcome in outcomes:
+            if isinstance(outcome, Exception):
+                raise outcome
+        return cast(list[Sequence[Any]], outcomes)
+
+    def execute(self, query: Query, parameters: Mapping[str, Any]) -> list[Any]:
+        """The rows ``query`` returns, run in the transaction (:func:`execute_in` of a session
+        bound here)."""
+        compiled = query.compiled(self.dialect)
+        (rows,) = self.run((compiled.sql, compiled.parameters(parameters)))
+        return [compiled.result(row) for row in rows]
+
+    async def discard(self) -> None:
+        """Close the connection (a transaction failed on it, or the loop's application stops)."""
+        pipe, self._pipe = self._pipe, None
+        if pipe is not None:
+            await pipe.close()
+
+
+class Sql(NamedTuple):
+    """A statement and its parameters, as :class:`_Pipe` sends them."""
+
+    sql: str
+    parameters: Any
+
+
 class _Pipe:
-    """A connection of :class:`LoopReads` in libpq's pipeline mode, written to and read from on
-    the event loop at the level of libpq (:mod:`psycopg.pq`): a group's statements, each with a
-    synchronization after it - so that each is a transaction of its own and a failed one aborts
-    no other - written to the socket without waiting for the loop (libpq writes at each
-    synchronization), then their results read as they come: one round trip.
+    """A connection of :class:`LoopReads` or :class:`LoopWrites` in libpq's pipeline mode,
+    written to and read from on the event loop at the level of libpq (:mod:`psycopg.pq`): a
+    group's statements, each with a synchronization after it - so that each is a transaction of
+    its own and a failed one aborts no other, unless they are in a transaction begun by a
+    statement (:class:`LoopWrites`'s) - written to the socket without waiting for the loop
+    (libpq writes at each synchronization), then their results read as they come: one round
+    trip.
 
     Why not psycopg's own pipeline (``AsyncConnection.pipeline()``): it asks the event loop
     whether the socket is writable and flushes it for every statement it queues, and waits on a
@@ -406,7 +468,7 @@ class _Pipe:
     async def close(self) -> None:
         await self._connection.close()
 
-    async def read(self, group: Sequence[_Read]) -> list[Sequence[Any] | Exception]:
+    async def read(self, group: Sequence[_Read | Sql]) -> list[Sequence[Any] | Exception]:
         """Each read's rows or error, in one round trip."""
         outcomes: list[Sequence[Any] | Exception | None] = [None] * len(group)
         sent = []
@@ -432,14 +494,16 @@ class _Pipe:
         return answered
 
     def _dumped(self, sql: str, parameters: Any) -> _Statement:
-        query, names = _numbered(sql)
+        query, names, formats = _numbered(sql)
         if names:
             values = [parameters[name] for name in names]
         elif isinstance(parameters, Mapping) and parameters:
             raise TypeError("a statement with positional placeholders takes a sequence")
         else:
             values = list(parameters or ())
-        dumped = self._adapt.dump_sequence(values, [PyFormat.AUTO] * len(values))
+        if len(values) != len(formats):
+            raise TypeError(f"the statement takes {len(formats)} parameters, not {len(values)}")
+        dumped = self._adapt.dump_sequence(values, formats)
         return _Statement(query, dumped, tuple(self._adapt.types or ()), self._adapt.formats or [])
 
     def _queue(self, statement: _Statement) -> _Key | None:
@@ -534,32 +598,37 @@ def _wake(ready: asyncio.Future[None]) -> None:
 
 PREPARED = 256
 """The statements :class:`_Pipe` prepares on a connection, at most; the others are sent whole."""
-_PLACEHOLDER = re.compile(r"%\((\w+)\)s|%s|%%")
+_PLACEHOLDER = re.compile(r"%\((\w+)\)([sb])|%([sb])|%%")
+_FORMATS = {"s": PyFormat.AUTO, "b": PyFormat.BINARY}
 
 
 @lru_cache(maxsize=PREPARED)
-def _numbered(sql: str) -> tuple[bytes, tuple[str, ...]]:
-    """``sql`` with psycopg's placeholders (``%(name)s`` or ``%s``; ``%%`` a percent sign) as
-    the server's (``$1``...), and the names of the parameters in their order (none:
-    positional). The statements are SQLAlchemy's, compiled for psycopg, and ASCII. Written here
-    because psycopg's own conversion (``PostgresQuery``) is in a private module, ``_queries``,
-    and tied to a cursor; cached, it is paid once per statement."""
+def _numbered(sql: str) -> tuple[bytes, tuple[str, ...], tuple[PyFormat, ...]]:
+    """``sql`` with psycopg's placeholders (``%(name)s`` or ``%s``, ``%(name)b`` or ``%b`` for
+    a parameter sent in binary; ``%%`` a percent sign) as the server's (``$1``...), the names of
+    the parameters in their order (none: positional) and the format of each. The statements are
+    SQLAlchemy's, compiled for psycopg, and the log's own, all ASCII. Written here because
+    psycopg's own conversion (``PostgresQuery``) is in a private module, ``_queries``, and tied
+    to a cursor; cached, it is paid once per statement."""
     names: dict[str, int] = {}
-    positions = 0
+    formats: list[PyFormat] = []
 
     def number(match: re.Match[str]) -> str:
-        nonlocal positions
         if match.group(0) == "%%":
             return "%"
-        if match.group(1) is None:
-            positions += 1
-            return f"${positions}"
-        return f"${names.setdefault(match.group(1), len(names) + 1)}"
+        name = match.group(1)
+        if name is None:
+            formats.append(_FORMATS[match.group(3)])
+            return f"${len(formats)}"
+        if name not in names:
+            names[name] = len(names) + 1
+            formats.append(_FORMATS[match.group(2)])
+        return f"${names[name]}"
 
     query = _PLACEHOLDER.sub(number, sql)
-    if names and positions:
+    if names and len(formats) > len(names):
         raise ValueError("a statement's placeholders are all named or all positional")
-    return query.encode(), tuple(names)
+    return query.encode(), tuple(names), tuple(formats)
 
 
 class _Read:
@@ -635,9 +704,12 @@ def execute_in(session: Session, query: Query, **parameters: Any) -> list[Any]:
     at the driver level (what the session holds flushed first); return the rows it returns.
     The statements of the log's batches (a use counted, the records disclosed), where
     SQLAlchemy's execution of one cost several times the statement, in the transaction every
-    waiting inquiry waits for; and :func:`all_in`'s reads in a session that has begun."""
+    waiting inquiry waits for; and :func:`all_in`'s reads in a session that has begun. A
+    session bound to :class:`LoopWrites` runs it in the transaction written there."""
     session.flush()
-    connection = session.get_bind()
+    connection: object = session.get_bind()
+    if isinstance(connection, LoopWrites):  # a transaction written on the event loop
+        return connection.execute(query, parameters)
     # A session on a connection in a transaction (the log's batch) writes in that transaction:
     # its connection's, without a session transaction set up around it.
     if not (isinstance(connection, Connection) and connection.in_transaction()):

@@ -220,22 +220,27 @@ def test_a_receipt_times_out_while_its_batch_waits_and_can_then_be_withdrawn() -
 
 class LoopStore:
     """An :class:`~audit.sequencer.AsyncLogStore` over a memory store: each batch is awaited
-    until ``release`` is set, as the loop awaits a writer process; ``failing`` fails them."""
+    until ``release`` is set, as the loop awaits a writer process or the log's lock; ``failing``
+    fails them. ``asks_for_more``: once released (the lock held), it asks for the entries
+    submitted meanwhile, as the store writing on the loop does."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, asks_for_more: bool = False) -> None:
         self.memory = FailingReaderStore()
         self.release = asyncio.Event()
         self.batch_sizes: list[int] = []
+        self.asks_for_more = asks_for_more
 
-    async def append_batch(self, batch: Batch) -> int:
+    async def append_batch(self, batch: Batch, more: More) -> int:
         await self.release.wait()
-        start = self.memory.append_batch(batch)
-        self.batch_sizes.append(len(batch.leaves))
+        start = self.memory.append_batch(batch, more if self.asks_for_more else None)
+        self.batch_sizes.append(self.memory.size - start)
         return start
 
 
-def on_a_loop(scenario: Callable[[LoopStore], Coroutine[Any, Any, None]]) -> LoopStore:
-    store = LoopStore()
+def on_a_loop(
+    scenario: Callable[[LoopStore], Coroutine[Any, Any, None]], store: LoopStore | None = None
+) -> LoopStore:
+    store = store or LoopStore()
     asyncio.run(scenario(store))
     return store
 
@@ -263,6 +268,25 @@ def test_on_a_loop_entries_submitted_during_a_batch_form_the_next_up_to_the_maxi
     assert [r.leaf_index for r in results] == list(range(11))
     assert [r.leaf_hash for r in results] == [leaf_hash(leaf) for leaf in store.memory.leaves()]
     assert store.batch_sizes == [1, 4, 4, 2]
+    assert store.memory.hashes() == store_with(store.memory.leaves()).hashes()
+
+
+def test_on_a_loop_entries_submitted_while_a_batch_waits_for_the_lock_join_it() -> None:
+    results: list[Appended] = []
+
+    async def scenario(store: LoopStore) -> None:
+        sequencer = LoopSequencer(store, max_batch=4)
+        first = sequencer.submit(b"first")
+        await asyncio.sleep(0)  # its batch waits for the lock
+        rest = [sequencer.submit(leaf) for leaf in distinct_leaves(10)]
+        store.release.set()
+        results.extend([await outcome(receipt) for receipt in (first, *rest)])
+        await sequencer.close()
+
+    store = on_a_loop(scenario, LoopStore(asks_for_more=True))
+    assert store.batch_sizes == [4, 4, 3]  # the first took three more, up to the maximum
+    assert [r.leaf_index for r in results] == list(range(11))
+    assert [r.leaf_hash for r in results] == [leaf_hash(leaf) for leaf in store.memory.leaves()]
     assert store.memory.hashes() == store_with(store.memory.leaves()).hashes()
 
 

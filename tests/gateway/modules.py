@@ -30,8 +30,10 @@ def module_settings(
     backend: str, tmp_path_factory: pytest.TempPathFactory, name: str, **overrides: Any
 ) -> Iterator[Settings]:
     """Migrated settings on ``backend`` with generous rate limits, the test holiday schedule,
-    and ``overrides``."""
+    the log's batches written as a served gateway writes them on PostgreSQL (on its event loop;
+    tests/conftest.py), and ``overrides``."""
     directory: Path = tmp_path_factory.mktemp(name)
+    writer = "process" if backend == "postgresql" else "thread"
 
     def settings(url: str) -> Settings:
         migrate.upgrade(url)
@@ -40,7 +42,7 @@ def module_settings(
             database_url=url,
             rate_limit_default="100000/minute",
             _env_file=None,
-            **{"holiday_calendar": TEST_HOLIDAYS, **overrides},
+            **{"holiday_calendar": TEST_HOLIDAYS, "audit_writer": writer, **overrides},
         )
 
     if backend == "sqlite":

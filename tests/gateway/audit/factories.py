@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import Engine, select
+from sqlmodel import col
+
 from audit.leaf import (
     AuditEvent,
     Channel,
@@ -14,9 +17,12 @@ from audit.leaf import (
     commit,
     new_salt,
 )
+from audit.merkle import leaf_hash
+from audit.sequencer import Batch
 from gateway.audit_log.repository import Openings
 from gateway.audit_log.service import AuditLog, running_audit_log
 from gateway.keys import load_keys
+from gateway.oauth.models import RevokedToken
 from gateway.settings import Settings
 from gateway.storage.db import make_engine
 
@@ -54,3 +60,15 @@ def audit_log_of(settings: Settings) -> Iterator[AuditLog]:
 
 def append_entries(audit_log: AuditLog, count: int, first: int = 0) -> list[int]:
     return [audit_log.append(*entry(first + n)).leaf_index for n in range(count)]
+
+
+def batch_of(leaves: list[bytes]) -> Batch:
+    """The batch of ``leaves``, hashed."""
+    return Batch(tuple(leaves), tuple(leaf_hash(leaf) for leaf in leaves))
+
+
+def traces(engine: Engine) -> list[str]:
+    """What the tests' settlements left: revoked tokens' ids, in order."""
+    with engine.connect() as connection:
+        rows = connection.execute(select(col(RevokedToken.jti)).order_by(col(RevokedToken.jti)))
+        return list(rows.scalars())

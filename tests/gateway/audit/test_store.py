@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, bindparam, insert, select, text
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from audit.errors import AuditUnavailable
 from audit.memory import MemoryLogStore
@@ -36,6 +36,7 @@ from gateway.settings import Settings
 from gateway.storage.db import make_engine
 from gateway.storage.reads import Query, execute_in
 from tests.audit.factories import distinct_leaves, mth
+from tests.gateway.audit.factories import batch_of, traces
 
 
 @pytest.fixture
@@ -43,10 +44,6 @@ def engine(migrated: Settings) -> Iterator[Engine]:
     engine = make_engine(migrated.resolved_database_url)
     yield engine
     engine.dispose()
-
-
-def batch_of(leaves: list[bytes]) -> Batch:
-    return Batch(tuple(leaves), tuple(leaf_hash(leaf) for leaf in leaves))
 
 
 def test_batches_land_contiguously_in_the_tlog_layout(engine: Engine) -> None:
@@ -201,15 +198,6 @@ def _settled(session: Session, leaf_index: int) -> None:
     session.execute(insert(RevokedToken).values(jti=f"settled {leaf_index}", expires_at=expires_at))
 
 
-def _traces(engine: Engine) -> list[str]:
-    with engine.connect() as connection:
-        return list(
-            connection.execute(
-                select(col(RevokedToken.jti)).order_by(col(RevokedToken.jti))
-            ).scalars()
-        )
-
-
 def test_settlements_are_written_in_the_transaction_of_their_leaf(engine: Engine) -> None:
     store = SqlLogStore(engine)
     leaves = distinct_leaves(4)
@@ -217,7 +205,7 @@ def test_settlements_are_written_in_the_transaction_of_their_leaf(engine: Engine
     store.expect(leaf_hash(leaves[2]), Companion(settlement=_settled))
     store.expect(leaf_hash(leaves[3]), Companion(Openings(b"s" * 32), _settled))
     assert store.append_batch(batch_of(leaves[1:])) == 1
-    assert _traces(engine) == ["settled 2", "settled 3"]
+    assert traces(engine) == ["settled 2", "settled 3"]
     with engine.connect() as connection:
         assert connection.execute(select(OPENINGS.c.leaf_index)).scalars().all() == [3]
 
@@ -255,7 +243,7 @@ def test_a_failing_settlement_fails_its_own_entry_only(
     with pytest.raises(AuditUnavailable):
         store.settled(leaf_hash(leaves[1]))
     store.settled(leaf_hash(leaves[2]))
-    assert _traces(engine) == ["settled 0", "settled 2"]
+    assert traces(engine) == ["settled 0", "settled 2"]
     with engine.connect() as connection:
         assert connection.execute(select(LEAVES.c.leaf_index)).scalars().all() == [0, 1, 2]
         assert connection.execute(select(OPENINGS.c.leaf_index)).scalars().all() == [0]
@@ -326,7 +314,7 @@ def test_entries_asked_for_under_the_lock_are_written_with_the_batch_and_their_o
     with pytest.raises(AuditUnavailable):
         store.settled(leaf_hash(leaves[2]))
     store.settled(leaf_hash(leaves[4]))
-    assert _traces(engine) == [f"settled {start + 3}"]
+    assert traces(engine) == [f"settled {start + 3}"]
     with engine.connect() as connection:
         assert connection.execute(select(OPENINGS.c.leaf_index)).scalars().all() == [start + 3]
 

@@ -21,12 +21,11 @@ from typing import TypeVar
 import pytest
 import uvloop
 from sqlalchemy import Engine, insert, select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from audit.errors import AuditUnavailable
 from audit.memory import MemoryLogStore
 from audit.merkle import leaf_hash
-from audit.sequencer import Batch
 from audit.tlog import stored_hash_count
 from consent.errors import InquiryDeniedError, Reason
 from gateway.audit_log.models import OPENINGS
@@ -47,7 +46,7 @@ from gateway.settings import Settings
 from gateway.storage import migrate
 from gateway.storage.db import make_engine
 from tests.audit.factories import distinct_leaves
-from tests.gateway.audit.factories import append_entries, entry
+from tests.gateway.audit.factories import append_entries, batch_of, entry, traces
 
 T = TypeVar("T")
 
@@ -97,10 +96,6 @@ def on_a_loop(
         return runner.run(run())
 
 
-def batch_of(leaves: list[bytes]) -> Batch:
-    return Batch(tuple(leaves), tuple(leaf_hash(leaf) for leaf in leaves))
-
-
 def _settled(session: Session, leaf_index: int) -> None:
     """Leaves a trace of its leaf's index and of the process that wrote it."""
     trace = f"{leaf_index} by {os.getpid()}"
@@ -126,12 +121,6 @@ class _Refusing:
         )
 
 
-def _traces(engine: Engine) -> list[str]:
-    with engine.connect() as connection:
-        rows = connection.execute(select(col(RevokedToken.jti)).order_by(col(RevokedToken.jti)))
-        return list(rows.scalars())
-
-
 def test_the_writer_process_writes_what_a_thread_would(
     writer: ProcessLogStore, local: SqlLogStore, engine: Engine
 ) -> None:
@@ -153,8 +142,8 @@ def test_the_writer_process_writes_what_a_thread_would(
     with engine.connect() as connection:
         assert read_openings(connection, 3) == opening
         assert connection.execute(select(OPENINGS.c.leaf_index)).scalars().all() == [3]
-    writers = {trace.split(" by ")[1] for trace in _traces(engine)}
-    assert [trace.split(" by ")[0] for trace in _traces(engine)] == ["20", "3"]
+    writers = {trace.split(" by ")[1] for trace in traces(engine)}
+    assert [trace.split(" by ")[0] for trace in traces(engine)] == ["20", "3"]
     assert len(writers) == 1 and str(os.getpid()) not in writers
     for hashed in batch_of(leaves).leaf_hashes:
         local.settled(hashed)
@@ -177,7 +166,7 @@ def test_a_settlement_comes_back_as_settled_and_a_failing_one_fails_its_entry_al
     with pytest.raises(AuditUnavailable):
         local.settled(leaf_hash(leaves[1]))
     local.settled(leaf_hash(leaves[2]))
-    assert [trace.split(" by ")[0] for trace in _traces(engine)] == ["2"]
+    assert [trace.split(" by ")[0] for trace in traces(engine)] == ["2"]
 
 
 def test_a_settlement_that_cannot_cross_processes_is_written_here(
@@ -197,7 +186,7 @@ def test_a_settlement_that_cannot_cross_processes_is_written_here(
 
     assert on_a_loop(appended) == [0, 2]
     assert marks == [3]
-    assert _traces(engine) == [f"3 by {os.getpid()}"]
+    assert traces(engine) == [f"3 by {os.getpid()}"]
     assert list(iter_leaves(engine, 4)) == leaves
 
 
@@ -271,7 +260,7 @@ def test_a_log_served_on_a_loop_sends_its_awaited_appends_to_the_process_and_wri
     assert time.monotonic() - started < STOP_TIMEOUT
     assert sorted(on_loop + in_threads) == list(range(40))
     assert child.exitcode == 0
-    written_by = {int(index): pid for index, _, pid in map(str.split, _traces(engine))}
+    written_by = {int(index): pid for index, _, pid in map(str.split, traces(engine))}
     assert written_by == {index: str(child.pid) for index in on_loop}
     with engine.connect() as connection:
         assert latest_checkpoint_size(connection) == 40  # signed at the clean stop

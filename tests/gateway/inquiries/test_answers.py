@@ -18,7 +18,13 @@ from audit.merkle import leaf_hash, verify_inclusion
 from audit.note import parse_verifier_key
 from gateway.archive.service import view_for
 from gateway.archive.views import Rendered
-from gateway.audit_log.repository import Openings, SqlLogStore, read_leaves, read_openings
+from gateway.audit_log.repository import (
+    LoopLogStore,
+    Openings,
+    SqlLogStore,
+    read_leaves,
+    read_openings,
+)
 from gateway.consents.models import GrantRow
 from gateway.inquiries.schemas import AuthorityAnswer, AuthorizedAnswer, CreditReport, SharingAnswer
 from gateway.inquiries.service import canonical_json
@@ -238,10 +244,14 @@ def test_when_the_audit_log_fails_mid_inquiry_nothing_is_served(
     grant_id = world.grant()
     before = world.log_size()
 
-    def unavailable(_store: SqlLogStore, _batch: object) -> int:
+    def unavailable(_store: object, _batch: object, _more: object = None) -> int:
         raise OSError("the disk is full")
 
+    async def unavailable_on_loop(_store: object, _batch: object, _more: object = None) -> int:
+        return unavailable(_store, _batch)
+
     monkeypatch.setattr(SqlLogStore, "append_batch", unavailable)
+    monkeypatch.setattr(LoopLogStore, "append_batch", unavailable_on_loop)  # PostgreSQL's
     for request, persona in [
         (world.authorized(grant_id), "establishment"),
         (world.own(), "citizen"),
