@@ -497,9 +497,10 @@ class LoopLogStore:
 
     Why: written by the sequencer's thread, a batch took the interpreter lock from the loop at
     each of its statements' answers and woke the loop through its self-pipe to settle the
-    entries. Measured under load (two processes, the authorized inquiry, alternated; README,
-    "The inquiry benchmark"): the gateway's CPU per inquiry 0.51 -> 0.45 ms, the database
-    server's 0.18 -> 0.16 ms, and 13 % more inquiries served.
+    entries. Measured under load (two processes, the authorized inquiry, alternated;
+    ``bench/RUNS.md``, 5 December 19:42): the gateway's CPU per inquiry 0.52 -> 0.45 ms, and 16 %
+    more inquiries served - the statements prepared at their first use: sent unprepared, the
+    database server's CPU per inquiry rose by a fifth and the gain was 4 %.
 
     The entries submitted while a batch waits for the log's lock join it once the lock is held
     (``more``), as in the thread. When a settlement raises on the loop - a use found spent or
