@@ -9,9 +9,11 @@ its last batch unless another process wrote meanwhile, else read on the same con
 rows inserted (:func:`insert_batch`), commit. On PostgreSQL every round trip under the lock is
 one every other writer waits for: BEGIN, the lock and the size are one, the inserts another.
 Several processes may append to one PostgreSQL log: the lock orders them, so indexes stay
-contiguous. Checkpoints are inserted under the same lock. A batch whose transaction ended
-under it - a statement failed and its error was handled - fails whole before its commit
-(:func:`_require_open`): the driver's commit would return as if it had written it.
+contiguous. Checkpoints are inserted under the same lock. The batches a serving process's event
+loop awaits on PostgreSQL are the same transaction written on that loop (:class:`LoopLogStore`).
+A batch whose transaction ended under it - a statement failed and its error was handled - fails
+whole before its commit (:func:`_require_open`): the driver's commit would return as if it had
+written it.
 
 What is durable, and when. SQLite (``synchronous=FULL``): the commit syncs the write-ahead log
 to the disk before it returns, and holds the database's one write lock meanwhile (one process
