@@ -46,12 +46,11 @@ from tests.gateway.audit.factories import append_entries, batch_of, entry, trace
 from tests.services import postgres_schema
 
 T = TypeVar("T")
-_TRACE = Query(
-    insert(RevokedToken.__table__).values(jti=bindparam("jti"), expires_at=bindparam("now"))  # type: ignore[attr-defined]
-)
-
+_REVOKED = RevokedToken.__table__  # type: ignore[attr-defined]
+# Settlements' statements at the driver level: a trace of the leaf, or of the server's session.
+_TRACE = Query(insert(_REVOKED).values(jti=bindparam("jti"), expires_at=bindparam("now")))
 _BACKEND = Query(
-    insert(RevokedToken.__table__).values(  # type: ignore[attr-defined]
+    insert(_REVOKED).values(
         jti=func.concat("backend ", func.pg_backend_pid()), expires_at=bindparam("now")
     )
 )
