@@ -31,9 +31,9 @@ batch while the loop awaits it (:class:`AsyncLogStore`: another process writes i
 awaits each of its statements). No thread is involved: the entries submitted on the loop while
 a batch waits for the log's lock join it once the store holds the lock (``more``), those
 submitted later form the next one, and their receipts are settled on the loop, where their
-callers wait. A thread of the
-same process would hold the interpreter lock the loop needs while it hands batches over and
-settles them, and wake the loop through a pipe for every batch.
+callers wait. A thread of the same process would hold the interpreter lock the loop needs
+while it hands batches over and settles them, and wake the loop through a pipe for every
+batch.
 """
 
 from __future__ import annotations

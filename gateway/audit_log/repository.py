@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache, partial
 from itertools import count, islice, repeat
-from typing import cast
+from typing import Any, cast
 
 import psycopg
 from psycopg.pq import TransactionStatus
@@ -224,10 +224,10 @@ def select_hashes(dbapi: DBAPIConnection | None, indexes: Sequence[int]) -> list
         return _in_order(indexes, cursor.fetchall())
 
 
-def _in_order(indexes: Sequence[int], rows: Iterable[Sequence[object]]) -> list[bytes]:
+def _in_order(indexes: Sequence[int], rows: Iterable[Any]) -> list[bytes]:
     """The hashes of ``rows`` (index, hash) at ``indexes``, in order; raises when one is
     missing."""
-    found = cast(dict[int, bytes], dict(cast(Iterable[tuple[int, bytes]], rows)))
+    found: dict[int, bytes] = dict(rows)
     if len(found) != len(set(indexes)):
         raise AuditUnavailable("a stored hash of the audit log is missing")
     return [found[index] for index in indexes]

@@ -114,12 +114,13 @@ class AuditLog:
         self._store = SqlLogStore(engine)
         self._signer = NoteSigner(origin, log_key)
         self._signers = [self._signer, *(NoteSigner(origin, key) for key in retiring_keys)]
-        self._writer = writer
         self._process: ProcessLogStore | None = None
+        self._on_loop_store: LoopLogStore | None = None
         if writer == "process" and engine.dialect.name == "sqlite":
             url = engine.url.render_as_string(hide_password=False)
             self._process = ProcessLogStore(self._store, url, preload)
-        self._on_loop_store: LoopLogStore | None = None
+        elif writer == "process":
+            self._on_loop_store = LoopLogStore(self._store, LoopWrites(engine))
         self._sequencer = Sequencer(self._store, max_delay=batch_window(engine))
         self._on_loop: tuple[asyncio.AbstractEventLoop, LoopSequencer] | None = None
         self._publisher = CheckpointPublisher(
@@ -138,9 +139,7 @@ class AuditLog:
         if loop is not None and self._process is not None:
             self._process.start()
             self._on_loop = loop, LoopSequencer(self._process)
-        elif loop is not None and self._writer == "process":
-            assert self._engine.dialect.name == "postgresql"
-            self._on_loop_store = LoopLogStore(self._store, LoopWrites(self._engine))
+        elif loop is not None and self._on_loop_store is not None:
             self._on_loop = loop, LoopSequencer(self._on_loop_store)
         self._publisher.start()
 
