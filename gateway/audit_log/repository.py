@@ -7,7 +7,9 @@ inside it, the entries queued while the lock was awaited added to the batch (the
 ``more``), the stored hashes computed from the frontier of the tree - kept by the store since
 its last batch unless another process wrote meanwhile, else read on the same connection - the
 rows inserted (:func:`insert_batch`), commit. On PostgreSQL every round trip under the lock is
-one every other writer waits for: BEGIN, the lock and the size are one, the inserts another.
+one every other writer waits for: BEGIN, the lock and the size are one, the inserts another; on
+the event loop (:class:`LoopLogStore`) the lock is held for one answer only - the frontier read
+with the size, the rows, the settlements and the COMMIT sent together after it.
 Several processes may append to one PostgreSQL log: the lock orders them, so indexes stay
 contiguous. Checkpoints are inserted under the same lock. The batches a serving process's event
 loop awaits on PostgreSQL are the same transaction written on that loop (:class:`LoopLogStore`).
@@ -58,7 +60,7 @@ from sqlmodel import Session
 
 from audit.errors import AuditUnavailable
 from audit.sequencer import Batch, More
-from audit.tlog import stored_hash_count
+from audit.tlog import HashReader, stored_hash_count
 from gateway.audit_log.models import (
     CHECKPOINTS,
     COSIGNATURES,
@@ -97,7 +99,10 @@ it, and the other entries of the batch are not affected.
 
 A settlement whose class has a static ``settle_all(session, [(leaf_index, settlement), ...])``
 is settled with the others of its class in the batch in one call, which must write what calling
-each of them in index order would, in fewer statements."""
+each of them in index order would, in fewer statements. One whose class has a static
+``settle_in_one([(leaf_index, settlement), ...])`` is written on the event loop on PostgreSQL
+(:class:`LoopLogStore`): it returns the statements (each a :class:`Query` and its parameters)
+that write what ``settle_all`` would when it refuses none of them, and that fail otherwise."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +165,17 @@ _BEGIN_LOCKED_STEPS = (
     f"SELECT max(leaf_index) FROM {LEAVES.name}",  # noqa: S608
 )
 _BEGIN_LOCKED = "; ".join(_BEGIN_LOCKED_STEPS)
+# The frontier of the tree (audit.tlog): the stored hash of each complete subtree of the log's
+# leaves - one for each bit set in its size - at stored_hash_index(level, n), which is
+# stored_hash_count(last leaf of the subtree) + level.
+_READ_FRONTIER = f"""SELECT hash_index, hash FROM {HASHES.name} WHERE hash_index = ANY(ARRAY(
+  SELECT 2 * last - bit_count(CAST(last AS bit(64))) + level FROM (
+    SELECT level, ((size >> (level + 1)) << (level + 1)) + (CAST(1 AS bigint) << level) - 1 AS last
+    FROM (SELECT coalesce(max(leaf_index) + 1, 0) AS size FROM {LEAVES.name}) AS log,
+      generate_series(0, 62) AS level
+    WHERE (size >> level) & 1 = 1
+  ) AS subtrees
+))"""  # noqa: S608
 
 
 def _require_open(connection: Connection) -> None:
@@ -301,6 +317,17 @@ class _KeptFirst:
         return self._cache.read(indexes, self._select)
 
 
+class _Frontier:
+    """:class:`audit.tlog.HashReader` of the frontier of the tree, read with the log's size
+    (:data:`_READ_FRONTIER`'s rows)."""
+
+    def __init__(self, rows: Iterable[Any]) -> None:
+        self._rows = rows
+
+    def read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
+        return _in_order(indexes, self._rows)
+
+
 class SqlLogStore:
     """The log's durable storage; safe to share between threads and processes."""
 
@@ -368,7 +395,7 @@ class SqlLogStore:
     ) -> tuple[int, dict[int, Exception]]:
         with _locked(connection) as size:
             select = ConnectionHashReader(connection).read_hashes
-            batch, companions, hashes = self._rows(pending, size, select)
+            batch, companions, hashes = self._rows(pending, size, _KeptFirst(self._hashes, select))
             openings = [c.openings if c else None for c in companions]
             insert_batch(connection, size, batch.leaves, hashes, openings)
             failures = _settle(connection, size, companions, together=together)
@@ -377,38 +404,47 @@ class SqlLogStore:
 
     def write_on_loop(self, writes: LoopWrites, pending: _Pending) -> int:
         """:meth:`_write` with every statement on ``writes``, awaited on the event loop (run by
-        :func:`~gateway.storage.bridge.run_on_loop`), the settlements together: when one raises,
-        the transaction is rolled back and :class:`_SettlementFailed` raised. The lock, the
-        size and BEGIN in one round trip, the rows in one, each settlement's statement in one,
-        the COMMIT in one - as in the thread. :class:`_StaleConnection` when the connection was
-        found lost at the first round trip, before anything was written."""
+        :func:`~gateway.storage.bridge.run_on_loop`), in two round trips: BEGIN, the lock, the
+        size and the frontier of the tree in the first; then the rows, the settlements - each
+        kind in the statements of its ``settle_in_one``, which fail unless all of them settle as
+        :meth:`_write` would - and the COMMIT, sent together, so that the lock is held for one
+        answer of the loop's only. When a settlement's statement fails the COMMIT rolls back and
+        :class:`_SettlementFailed` is raised (so too when a kind of settlement has no
+        ``settle_in_one``). :class:`_StaleConnection` when the connection was found lost at the
+        first round trip, before anything was written."""
         try:
-            size = _size(writes.run(*((step, None) for step in _BEGIN_LOCKED_STEPS))[-1][0][0])
+            *_, (size_row,), frontier = writes.run(
+                *((step, None) for step in _BEGIN_LOCKED_STEPS), (_READ_FRONTIER, None)
+            )
         except writes.lost as exc:
             raise _StaleConnection from exc
-        batch, companions, hashes = self._rows(pending, size, partial(_loop_hashes, writes))
+        size = _size(size_row[0])
+        batch, companions, hashes = self._rows(pending, size, _Frontier(frontier))
         openings = [c.openings if c else None for c in companions]
-        parameters = _batch_parameters(size, batch.leaves, hashes, openings)
-        writes.run((_INSERT_BATCH, parameters))
+        rows = (_INSERT_BATCH, _batch_parameters(size, batch.leaves, hashes, openings))
         try:
-            # Bound to the loop's transaction: execute_in runs a settlement's statements there.
-            # The session has no connection of SQLAlchemy's: a settlement that asks it for
-            # anything else raises, and the batch is written again by the thread.
-            _settle(cast(Connection, writes), size, companions, together=True)
+            settlements = [writes.statement(*s) for s in _settled_in_one(size, companions)]
         except _SettlementFailed:
             writes.run(("ROLLBACK", None))
             raise
-        writes.run(("COMMIT", None))
+        inserted, *settled, committed = writes.outcomes(rows, *settlements, ("COMMIT", None))
+        if isinstance(inserted, Exception):  # the statements after it failed, the COMMIT too
+            raise inserted
+        refused = next((outcome for outcome in settled if isinstance(outcome, Exception)), None)
+        if refused is not None:  # the transaction aborted: its COMMIT rolled back
+            raise _SettlementFailed from refused
+        if isinstance(committed, Exception):
+            raise committed
         self._committed(size, hashes)
         return size
 
     def _rows(
-        self, pending: _Pending, size: int, select: Callable[[Sequence[int]], list[bytes]]
+        self, pending: _Pending, size: int, frontier: HashReader
     ) -> tuple[Batch, list[Companion | None], list[bytes]]:
         """Under the log's lock: the batch completed (:class:`_Pending`), its companions and
-        the hashes it stores, the frontier's from the cache or by ``select``."""
+        the hashes it stores, the tree's frontier read from ``frontier``."""
         batch, companions = pending.completed(self.take)
-        return batch, companions, batch.stored_hashes(size, _KeptFirst(self._hashes, select))
+        return batch, companions, batch.stored_hashes(size, frontier)
 
     def _committed(self, size: int, hashes: Sequence[bytes]) -> None:
         """Committed (and on the disk): the next batch finds the frontier of the tree here."""
@@ -504,12 +540,19 @@ class LoopLogStore:
     more inquiries served - the statements prepared at their first use: sent unprepared, the
     database server's CPU per inquiry rose by a fifth and the gain was 4 %.
 
-    The entries submitted while a batch waits for the log's lock join it once the lock is held
-    (``more``), as in the thread. When a settlement raises on the loop - a use found spent or
-    revoked when counted, whose denial reads the grant through the session, or any settlement
-    that asks the session for more than a driver-level statement - the transaction is rolled
-    back and the thread writes the batch again (:meth:`SqlLogStore.append_pending`), each
-    settlement on its own if one raises there too. Fail closed as in the thread: a batch that
+    The batch's transaction takes two round trips: BEGIN, the lock, the size and the frontier
+    of the tree; then the rows, the settlements and the COMMIT together. So the lock is held
+    through one answer of the loop's, which under load waits for a core: in a run of two
+    processes its holder had been idle in its transaction, waiting for the loop's next
+    statement, about 80 % of the time, through five answers (``bench/RUNS.md``, 5 December
+    21:12). The entries submitted while a batch waits for the lock join it once the lock is
+    held (``more``), as in the thread. Settlements are sent unanswered, so a kind of settlement
+    is written on the loop only through its class's ``settle_in_one``: statements that settle
+    all of the batch's as ``settle_all`` would, or fail - and the COMMIT sent after them then
+    rolls back. When they fail (a use that no grant covers, spent, revoked or held by another
+    transaction), or the class has none, the thread writes the batch again
+    (:meth:`SqlLogStore.append_pending`) with ``settle_all``, each settlement on its own if one
+    raises there. Fail closed as in the thread: a batch that
     fails otherwise fails whole, its connection is closed (the server rolls back what it
     began), and the next batch opens another; a connection found lost at the first round trip
     (closed by the server while idle) is replaced at once."""
@@ -542,6 +585,19 @@ class LoopLogStore:
         await self._writes.discard()
 
 
+def _settled_in_one(start: int, companions: Sequence[Companion | None]) -> list[tuple[Query, Any]]:
+    """The statements that settle the batch's leaves all at once or fail (their classes'
+    ``settle_in_one``, in index order within each class); :class:`_SettlementFailed` when a
+    class has none."""
+    statements = []
+    for kind in _classes(_settlements(start, companions)).values():
+        settle_in_one = getattr(type(kind[0][1]), "settle_in_one", None)
+        if settle_in_one is None:
+            raise _SettlementFailed(f"{type(kind[0][1]).__name__} settles in its own statements")
+        statements += settle_in_one(kind)
+    return statements
+
+
 class _StaleConnection(Exception):
     """The log's connection was lost before the transaction wrote anything."""
 
@@ -561,9 +617,7 @@ def _settle(
     round trip the sequencer waits for, and a server's transaction is unusable after an error):
     :class:`_SettlementFailed` when one raises, and the caller writes the batch again. Else
     each on its own in a savepoint of its own, so that the one that fails fails alone."""
-    settlements = [
-        (start + offset, c.settlement) for offset, c in enumerate(companions) if c and c.settlement
-    ]
+    settlements = _settlements(start, companions)
     if not settlements:
         return {}
     with Session(bind=connection) as session:
@@ -590,6 +644,20 @@ def _settle(
 
 Indexed = tuple[int, Settlement]
 SettleAll = Callable[[Session, Sequence[Indexed]], None]
+
+
+def _settlements(start: int, companions: Sequence[Companion | None]) -> list[Indexed]:
+    """The batch's settlements with their leaves' indexes, in index order."""
+    return [
+        (start + offset, c.settlement) for offset, c in enumerate(companions) if c and c.settlement
+    ]
+
+
+def _classes(settlements: Sequence[Indexed]) -> dict[type, list[Indexed]]:
+    classes: dict[type, list[Indexed]] = {}
+    for indexed in settlements:
+        classes.setdefault(type(indexed[1]), []).append(indexed)
+    return classes
 
 
 def _kinds(settlements: Sequence[Indexed]) -> dict[SettleAll, list[Indexed]]:

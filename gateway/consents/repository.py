@@ -223,11 +223,24 @@ class SqlGrantStore:
     def consume_uses(self, uses: Mapping[str, int], first: datetime, last: datetime) -> set[str]:
         dialect = self._session.get_bind().dialect.name
         statement = _count_uses(dialect, skip_locked=self._skip_locked)
-        asked = orjson.dumps(uses).decode()
-        return {
-            row[0]
-            for row in execute_in(self._session, statement, asked=asked, first=first, last=last)
-        }
+        return {row[0] for row in execute_in(self._session, statement, **_asked(uses, first, last))}
+
+
+def every_use_counted(
+    uses: Mapping[str, int], first: datetime, last: datetime
+) -> tuple[Query, dict[str, Any]]:
+    """PostgreSQL: ONE statement that counts the uses asked of each grant as
+    :meth:`SqlGrantStore.consume_uses` does in a settlement (skipping the grants another
+    transaction holds), and fails - dividing by zero, which aborts its transaction - unless it
+    counted every grant asked: for a transaction whose COMMIT is sent with it, before its
+    answer is read (a batch of the log written in one round trip), so that a grant that could
+    not cover its uses rolls back the transaction instead of being committed uncounted."""
+    return _EVERY_USE_COUNTED, {"grants": len(uses), **_asked(uses, first, last)}
+
+
+def _asked(uses: Mapping[str, int], first: datetime, last: datetime) -> dict[str, Any]:
+    """The parameters of :func:`_count_uses`' statements: the uses as a JSON object."""
+    return {"asked": orjson.dumps(uses).decode(), "first": first, "last": last}
 
 
 def _count_use(*, skip_locked: bool) -> Query:
@@ -266,7 +279,10 @@ def _count_uses(dialect: str, *, skip_locked: bool) -> Query:
     keys (``= ANY(ARRAY(...))``), which the planner expects to be short, where a join with the
     unfolded JSON, which it expects to hold a hundred rows, let it read a few thousand grants
     whole."""
-    statement = _COUNT_USES[dialect].format(skip=" SKIP LOCKED" if skip_locked else "")
+    return _uses_query(_COUNT_USES[dialect].format(skip=_SKIP[skip_locked]), dialect)
+
+
+def _uses_query(statement: str, dialect: str) -> Query:
     instant = GRANTS.c.expires_at.type
     return Query(
         text(statement).bindparams(
@@ -302,6 +318,13 @@ _COUNT_USES = {
         " RETURNING consent_grants.grant_id"
     ),
 }
+_SKIP = {True: " SKIP LOCKED", False: ""}
+_COUNTED_ALL = (
+    "WITH counted AS ({count}) SELECT 1 / CAST(count(*) = :grants AS integer) FROM counted"
+)
+_EVERY_USE_COUNTED = _uses_query(
+    _COUNTED_ALL.format(count=_COUNT_USES["postgresql"].format(skip=_SKIP[True])), "postgresql"
+)
 _GRANT = Query(GRANTS.select().where(GRANTS.c.grant_id == bindparam("read_grant")))
 _WITH_FILE = (
     GRANTS.select().add_columns(FILE_REVISION).where(GRANTS.c.grant_id == bindparam("read_grant"))

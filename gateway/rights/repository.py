@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import ColumnElement, and_, exists, or_, text, update
@@ -100,14 +100,22 @@ class Received(NamedTuple):
 
 def add_disclosures(session: Session, received: Iterable[Received]) -> None:
     """Who received which records, for inquiries registered together: ONE statement."""
+    disclosed = disclosures(session.get_bind().dialect.name, received)
+    if disclosed is not None:
+        statement, parameters = disclosed
+        execute_in(session, statement, **parameters)
+
+
+def disclosures(dialect: str, received: Iterable[Received]) -> tuple[Query, dict[str, Any]] | None:
+    """The ONE statement of :func:`add_disclosures` and its parameters; None when no record
+    was received."""
     inquiries = [
         (leaf_index, requester, sorted(set(record_ids)))
         for leaf_index, requester, record_ids in received
     ]
-    if any(record_ids for _, _, record_ids in inquiries):
-        received_json = orjson.dumps(inquiries).decode()
-        statement = _ADD_DISCLOSURES[session.get_bind().dialect.name]
-        execute_in(session, statement, received=received_json)
+    if not any(record_ids for _, _, record_ids in inquiries):
+        return None
+    return _ADD_DISCLOSURES[dialect], {"received": orjson.dumps(inquiries).decode()}
 
 
 # Written for the authorized inquiries of a batch of the log, in its transaction: ONE statement,

@@ -409,13 +409,24 @@ class LoopWrites:
     def run(self, *statements: tuple[str, Any]) -> list[Sequence[Any]]:
         """Each statement's rows, in one round trip; raises the first one's error (a function
         that :func:`~gateway.storage.bridge.run_on_loop` runs, after :meth:`open`)."""
-        if self._pipe is None:
-            raise RuntimeError("LoopWrites.run before open")
-        outcomes = wait_for(self._pipe.read([Sql(*statement) for statement in statements]))
+        outcomes = self.outcomes(*statements)
         for outcome in outcomes:
             if isinstance(outcome, Exception):
                 raise outcome
         return cast(list[Sequence[Any]], outcomes)
+
+    def outcomes(self, *statements: tuple[str, Any]) -> list[Sequence[Any] | Exception]:
+        """Each statement's rows or error, in one round trip: after a statement fails, the
+        server answers the transaction's other statements with errors, and its COMMIT with a
+        rollback."""
+        if self._pipe is None:
+            raise RuntimeError("LoopWrites.run before open")
+        return wait_for(self._pipe.read([Sql(*statement) for statement in statements]))
+
+    def statement(self, query: Query, parameters: Mapping[str, Any]) -> tuple[str, Any]:
+        """``query`` as :meth:`run` sends it, with ``parameters``."""
+        compiled = query.compiled(self.dialect)
+        return compiled.sql, compiled.parameters(parameters)
 
     def execute(self, query: Query, parameters: Mapping[str, Any]) -> list[Any]:
         """The rows ``query`` returns, run in the transaction (:func:`execute_in` of a session

@@ -1,14 +1,16 @@
 """PostgreSQL: the log's batches written on the event loop (LoopLogStore over LoopWrites): the
-same rows, openings and settlements as the thread writes, with no thread; the entries submitted
-while a batch waits for the lock join it; a settlement that needs more than a driver-level
-statement sends the batch to the thread, whose outcome is the batch's; a connection lost while
-idle is replaced; a batch that fails after taking the lock fails closed and releases it."""
+same rows, openings and settlements as the thread writes, with no thread; two processes' batches
+in turn continue one tree; the entries submitted while a batch waits for the lock join it; a
+settlement with no statements of its own for the loop, or whose statements the server refuses,
+sends the batch to the thread, whose outcome is the batch's; a connection lost while idle is
+replaced; a batch that fails after taking the lock fails closed and releases it."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -54,6 +56,7 @@ _BACKEND = Query(
         jti=func.concat("backend ", func.pg_backend_pid()), expires_at=bindparam("now")
     )
 )
+_DIVIDED_BY_ZERO = Query(text("SELECT 1 / 0"))
 
 
 @pytest.fixture
@@ -110,14 +113,39 @@ def _none() -> Batch:
     return Batch((), ())
 
 
-def _traced(session: Session, leaf_index: int) -> None:
-    """A settlement at the driver level (as a counted use's): written on the loop."""
-    execute_in(session, _TRACE, jti=f"{leaf_index} on the loop", now=datetime.now(UTC))
+@dataclass(frozen=True)
+class _Traced:
+    """A settlement at the driver level, as a counted use: on the loop in the statements of its
+    ``settle_in_one``, in the thread in one of its own; each leaves a trace of its leaf."""
+
+    def __call__(self, session: Session, leaf_index: int) -> None:
+        execute_in(session, _TRACE, jti=f"{leaf_index} in a thread", now=datetime.now(UTC))
+
+    @staticmethod
+    def settle_in_one(settlements: Sequence[tuple[int, Any]]) -> list[tuple[Query, Any]]:
+        now = datetime.now(UTC)
+        return [(_TRACE, {"jti": f"{index} on the loop", "now": now}) for index, _ in settlements]
 
 
-def _backend(session: Session, leaf_index: int) -> None:
+@dataclass(frozen=True)
+class _Backend(_Traced):
     """Leaves the process id of the server's session that wrote it."""
-    execute_in(session, _BACKEND, now=datetime.now(UTC))
+
+    @staticmethod
+    def settle_in_one(settlements: Sequence[tuple[int, Any]]) -> list[tuple[Query, Any]]:
+        return [(_BACKEND, {"now": datetime.now(UTC)})]
+
+
+@dataclass(frozen=True)
+class _Refused(_Traced):
+    """Its statement on the loop fails on the server, as a use no grant covers fails."""
+
+    @staticmethod
+    def settle_in_one(settlements: Sequence[tuple[int, Any]]) -> list[tuple[Query, Any]]:
+        return [(_DIVIDED_BY_ZERO, {})]
+
+
+_traced, _backend = _Traced(), _Backend()
 
 
 def _through_the_session(session: Session, leaf_index: int) -> None:
@@ -167,6 +195,35 @@ def test_batches_written_on_the_loop_are_what_the_thread_writes(
         local.settled(hashed)
 
 
+def test_two_processes_writing_in_turn_continue_each_other_s_tree(engine: Engine) -> None:
+    """Each batch follows the other store's: the frontier of the tree is read with the size,
+    under the lock, not taken from what the store wrote itself."""
+    leaves = distinct_leaves(23)
+    stores = [SqlLogStore(engine), SqlLogStore(engine)]
+
+    async def appended(first: LoopLogStore) -> list[int]:
+        second = LoopLogStore(stores[1], LoopWrites(engine))
+        try:
+            parts = [(0, 3), (3, 4), (4, 9), (9, 16), (16, 17), (17, 23)]
+            turns = [first, second] * 3
+            return [
+                await store.append_batch(batch_of(leaves[lo:hi]), _none)
+                for store, (lo, hi) in zip(turns, parts, strict=True)
+            ]
+        finally:
+            await second.close()
+
+    try:
+        assert on_a_loop(engine, stores[0], appended) == [0, 3, 4, 9, 16, 17]
+    finally:
+        for store in stores:
+            store.close()
+    memory = MemoryLogStore()
+    memory.append_batch(batch_of(leaves))
+    assert list(iter_leaves(engine, 23)) == leaves
+    assert list(iter_hashes(engine, stored_hash_count(23))) == memory.hashes()
+
+
 def test_the_entries_asked_for_under_the_lock_join_the_batch(
     engine: Engine, local: SqlLogStore
 ) -> None:
@@ -203,12 +260,35 @@ def test_a_settlement_the_loop_cannot_write_sends_the_batch_to_the_thread(
 
     assert on_a_loop(engine, local, appended) == [0, 3]
     assert in_threads == [3]  # the first batch only
-    assert traces(engine) == ["0 on the loop", "1 by the session", "4 on the loop"]
+    assert traces(engine) == ["0 in a thread", "1 by the session", "4 on the loop"]
     assert list(iter_leaves(engine, 6)) == leaves
     local.settled(leaf_hash(leaves[0]))
     local.settled(leaf_hash(leaves[1]))
     with pytest.raises(AuditUnavailable):
         local.settled(leaf_hash(leaves[2]))
+
+
+def test_a_settlement_refused_on_the_server_rolls_the_loop_back_and_the_thread_writes_it(
+    engine: Engine, local: SqlLogStore, in_threads: list[int]
+) -> None:
+    """The loop's COMMIT, sent with the refused statement, rolled back: nothing of the loop's
+    is written; the thread writes the batch, each settlement in a statement of its own; the
+    loop's connection serves the next batch."""
+    leaves = distinct_leaves(4)
+    local.expect(leaf_hash(leaves[0]), Companion(settlement=_traced))
+    local.expect(leaf_hash(leaves[1]), Companion(settlement=_Refused()))
+    local.expect(leaf_hash(leaves[3]), Companion(settlement=_traced))
+
+    async def appended(store: LoopLogStore) -> list[int]:
+        first = await store.append_batch(batch_of(leaves[:2]), _none)
+        return [first, await store.append_batch(batch_of(leaves[2:]), _none)]
+
+    assert on_a_loop(engine, local, appended) == [0, 2]
+    assert in_threads == [2]
+    assert traces(engine) == ["0 in a thread", "1 in a thread", "3 on the loop"]
+    assert list(iter_leaves(engine, 4)) == leaves
+    for hashed in batch_of(leaves).leaf_hashes:
+        local.settled(hashed)
 
 
 def test_a_connection_lost_while_idle_is_replaced(engine: Engine, local: SqlLogStore) -> None:

@@ -1,8 +1,9 @@
 """An authorized inquiry's use is counted in the transaction of its audit entry (Art. 61(2)):
 exactly ``max_uses`` of many concurrent inquiries are served, each with its allowed entry - also
-when several inquiries of one batch of the log use one grant - and a lifecycle change holding
-the grant's row (PostgreSQL) denies the inquiry instead of stalling the log. An inquiry whose
-client goes away while it waits for the log is registered all the same."""
+when several inquiries of one batch of the log use one grant, whether PostgreSQL's event loop
+writes the batch or, when a grant cannot cover all its uses, the thread - and a lifecycle
+change holding the grant's row (PostgreSQL) denies the inquiry instead of stalling the log. An
+inquiry whose client goes away while it waits for the log is registered all the same."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -22,11 +24,12 @@ from audit.leaf import Outcome, encode
 from audit.merkle import leaf_hash
 from audit.sequencer import Batch
 from consent.inquiry import Inquiry
-from gateway.audit_log.repository import Companion, Settlement, SqlLogStore
+from gateway.audit_log.repository import Companion, LoopLogStore, Settlement, SqlLogStore
 from gateway.consents.repository import SqlGrantStore
 from gateway.inquiries.service import CountedUse
 from gateway.rights.models import Disclosure
 from gateway.storage.db import unit_of_work
+from gateway.storage.reads import LoopWrites
 from tests.gateway.audit.factories import entry
 from tests.gateway.inquiries.factories import World
 from tests.gateway.test_problems import assert_problem
@@ -81,20 +84,38 @@ def test_a_grant_held_by_a_lifecycle_change_denies_the_inquiry(world: World) -> 
 
 
 def test_a_batch_counts_each_use_of_a_grant_and_denies_those_beyond_its_limit(
-    world: World,
+    world: World, in_thread: list[int]
 ) -> None:
     """Several inquiries of one batch use one grant: every use counts, as if they came one
     after the other - a grant with uses to spare and one the batch uses up exactly serve all;
     one with fewer left than asked serves the first ones and denies the others alone, and only
-    the inquiries served have their records written as received."""
+    the inquiries served have their records written as received. On PostgreSQL the event
+    loop's transaction, which counts all or none, rolls back and the thread writes the batch."""
     ample, exact, short = world.grant(max_uses=5), world.grant(max_uses=2), world.grant(max_uses=2)
     grants = [short, ample, exact, short, ample, short, exact, short, ample]
     uses = [_use(world, grant_id) for grant_id in grants]
+    in_thread.clear()  # the grants' own entries
     start = _settle_together(world, uses)
     assert _reasons(uses) == [None] * 5 + ["exhausted", None, "exhausted", None]
     assert [world.uses(grant_id) for grant_id in (ample, exact, short)] == [3, 2, 2]
     served = [start + offset for offset, use in enumerate(uses) if use.denial is None]
     assert _disclosed(world, start, len(uses)) == served
+    assert in_thread == [len(uses)]
+
+
+def test_a_batch_whose_grants_cover_all_its_uses_is_written_as_one_by_one_would(
+    world: World, in_thread: list[int]
+) -> None:
+    """On PostgreSQL the event loop writes it, its uses counted in one statement sent with the
+    COMMIT, and no thread; the counts and the records received are those of one by one."""
+    ample, exact = world.grant(max_uses=5), world.grant(max_uses=2)
+    uses = [_use(world, grant_id) for grant_id in (ample, exact, ample, exact, ample)]
+    in_thread.clear()  # the grants' own entries
+    start = _settle_together(world, uses)
+    assert _reasons(uses) == [None] * 5
+    assert [world.uses(grant_id) for grant_id in (ample, exact)] == [3, 2]
+    assert _disclosed(world, start, len(uses)) == list(range(start, start + len(uses)))
+    assert in_thread == ([] if _on_the_loop(world) else [len(uses)])
 
 
 def test_a_failed_settlement_of_the_batch_leaves_the_use_counts_exact(world: World) -> None:
@@ -180,8 +201,38 @@ def _store_settling(
     hashes = tuple(map(leaf_hash, leaves))
     for hashed, settlement in zip(hashes, settlements, strict=True):
         store.expect(hashed, Companion(settlement=settlement))
-    start = store.append_batch(Batch(leaves, hashes))
-    return store, list(hashes), start
+    batch = Batch(leaves, hashes)
+    if not _on_the_loop(world):
+        return store, list(hashes), store.append_batch(batch)
+
+    async def on_the_loop() -> int:
+        loop_store = LoopLogStore(store, LoopWrites(world.flow.engine))
+        try:
+            return await loop_store.append_batch(batch)
+        finally:
+            await loop_store.close()
+
+    return store, list(hashes), asyncio.run(on_the_loop())
+
+
+def _on_the_loop(world: World) -> bool:
+    """Whether a serving process writes an inquiry's batch on its event loop: PostgreSQL."""
+    return world.flow.engine.dialect.name == "postgresql"
+
+
+@pytest.fixture
+def in_thread(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The batches the thread's transaction wrote (:meth:`SqlLogStore.append_pending`), by
+    size."""
+    written: list[int] = []
+    real = SqlLogStore.append_pending
+
+    def counted(self: SqlLogStore, pending: Any) -> int:
+        written.append(len(pending.batch.leaves))
+        return real(self, pending)
+
+    monkeypatch.setattr(SqlLogStore, "append_pending", counted)
+    return written
 
 
 def _settle_together(world: World, uses: Sequence[CountedUse]) -> int:
