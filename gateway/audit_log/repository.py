@@ -249,13 +249,6 @@ def _in_order(indexes: Sequence[int], rows: Iterable[Any]) -> list[bytes]:
     return [found[index] for index in indexes]
 
 
-def _loop_hashes(writes: LoopWrites, indexes: Sequence[int]) -> list[bytes]:
-    """:func:`select_hashes` in the transaction written on the event loop."""
-    marks = ",".join(["%s"] * len(indexes))
-    (rows,) = writes.run((_READ_HASHES.format(marks=marks), list(indexes)))
-    return _in_order(indexes, rows)
-
-
 class HashCache:
     """Stored hashes read or written before, in two generations of up to ``size`` each;
     thread-safe.

@@ -391,9 +391,11 @@ class LoopWrites:
     of its own (the connection is in autocommit). The statements of one :meth:`run` go in one
     round trip, through :class:`_Pipe` as the reads' do, each prepared at its first use.
 
-    A failed statement raises at once and its caller abandons the transaction: no COMMIT
-    follows a statement that failed. :meth:`discard` closes the connection - its state
-    unknown after a failure - and the next transaction opens another (:meth:`open`)."""
+    :meth:`run` raises a failed statement's error and its caller abandons the transaction;
+    :meth:`outcomes` answers each statement's, for statements sent with the COMMIT, which the
+    server turns into a rollback after any of them failed. :meth:`discard` closes the
+    connection - its state unknown after a failure - and the next transaction opens another
+    (:meth:`open`)."""
 
     def __init__(self, engine: Engine) -> None:
         self.dialect = engine.dialect
@@ -427,13 +429,6 @@ class LoopWrites:
         """``query`` as :meth:`run` sends it, with ``parameters``."""
         compiled = query.compiled(self.dialect)
         return compiled.sql, compiled.parameters(parameters)
-
-    def execute(self, query: Query, parameters: Mapping[str, Any]) -> list[Any]:
-        """The rows ``query`` returns, run in the transaction (:func:`execute_in` of a session
-        bound here)."""
-        compiled = query.compiled(self.dialect)
-        (rows,) = self.run((compiled.sql, compiled.parameters(parameters)))
-        return [compiled.result(row) for row in rows]
 
     async def discard(self) -> None:
         """Close the connection (a transaction failed on it, or the loop's application stops)."""
@@ -715,12 +710,9 @@ def execute_in(session: Session, query: Query, **parameters: Any) -> list[Any]:
     at the driver level (what the session holds flushed first); return the rows it returns.
     The statements of the log's batches (a use counted, the records disclosed), where
     SQLAlchemy's execution of one cost several times the statement, in the transaction every
-    waiting inquiry waits for; and :func:`all_in`'s reads in a session that has begun. A
-    session bound to :class:`LoopWrites` runs it in the transaction written there."""
+    waiting inquiry waits for; and :func:`all_in`'s reads in a session that has begun."""
     session.flush()
     connection: object = session.get_bind()
-    if isinstance(connection, LoopWrites):  # a transaction written on the event loop
-        return connection.execute(query, parameters)
     # A session on a connection in a transaction (the log's batch) writes in that transaction:
     # its connection's, without a session transaction set up around it.
     if not (isinstance(connection, Connection) and connection.in_transaction()):
