@@ -545,10 +545,10 @@ class LoopLogStore:
     rolls back. When they fail (a use that no grant covers, spent, revoked or held by another
     transaction), or the class has none, the thread writes the batch again
     (:meth:`SqlLogStore.append_pending`) with ``settle_all``, each settlement on its own if one
-    raises there. Fail closed as in the thread: a batch that
-    fails otherwise fails whole, its connection is closed (the server rolls back what it
-    began), and the next batch opens another; a connection found lost at the first round trip
-    (closed by the server while idle) is replaced at once."""
+    raises there. Fail closed as in the thread: a batch that fails otherwise fails whole, its
+    connection is closed (the server rolls back what it began), and the next batch opens
+    another; a connection found lost at the first round trip (closed by the server while idle)
+    is replaced at once."""
 
     def __init__(self, store: SqlLogStore, writes: LoopWrites) -> None:
         self._store = store
@@ -583,8 +583,7 @@ def _settled_in_one(start: int, companions: Sequence[Companion | None]) -> list[
     ``settle_in_one``, in index order within each class); :class:`_SettlementFailed` when a
     class has none."""
     statements = []
-    for kind in _classes(_settlements(start, companions)).values():
-        settle_in_one = getattr(type(kind[0][1]), "settle_in_one", None)
+    for settle_in_one, kind in _kinds(_settlements(start, companions), "settle_in_one").items():
         if settle_in_one is None:
             raise _SettlementFailed(f"{type(kind[0][1]).__name__} settles in its own statements")
         statements += settle_in_one(kind)
@@ -616,8 +615,8 @@ def _settle(
     with Session(bind=connection) as session:
         if together:
             try:
-                for settle_all, kind in _kinds(settlements).items():
-                    settle_all(session, kind)
+                for settle_all, kind in _kinds(settlements, "settle_all").items():
+                    (settle_all or _one_by_one)(session, kind)
             except Exception as exc:
                 raise _SettlementFailed from exc
             return {}
@@ -636,7 +635,6 @@ def _settle(
 
 
 Indexed = tuple[int, Settlement]
-SettleAll = Callable[[Session, Sequence[Indexed]], None]
 
 
 def _settlements(start: int, companions: Sequence[Companion | None]) -> list[Indexed]:
@@ -646,19 +644,12 @@ def _settlements(start: int, companions: Sequence[Companion | None]) -> list[Ind
     ]
 
 
-def _classes(settlements: Sequence[Indexed]) -> dict[type, list[Indexed]]:
-    classes: dict[type, list[Indexed]] = {}
+def _kinds(settlements: Sequence[Indexed], method: str) -> dict[Any, list[Indexed]]:
+    """The settlements by what settles them: their class's static ``method``
+    (``settle_all``, ``settle_in_one``), or None for a class without it."""
+    kinds: dict[Any, list[Indexed]] = {}
     for indexed in settlements:
-        classes.setdefault(type(indexed[1]), []).append(indexed)
-    return classes
-
-
-def _kinds(settlements: Sequence[Indexed]) -> dict[SettleAll, list[Indexed]]:
-    """The settlements by what settles them: their class's ``settle_all``, or one by one."""
-    kinds: dict[SettleAll, list[Indexed]] = {}
-    for indexed in settlements:
-        settle_all = getattr(type(indexed[1]), "settle_all", _one_by_one)
-        kinds.setdefault(settle_all, []).append(indexed)
+        kinds.setdefault(getattr(type(indexed[1]), method, None), []).append(indexed)
     return kinds
 
 
