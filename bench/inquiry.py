@@ -396,14 +396,17 @@ def authorized_vs_bare(context: Context) -> Measurement:
                 _check_errors(setting, measured)
                 rounds[setting.name].append(measured)
                 print(_progress(number, plan, setting, measured), flush=True)
+    bare: list[float] = []
     for setting in settings:
         summary = _summary(setting, rounds[setting.name])
         _report(setting, rounds[setting.name], summary, len(seeds[setting.store].answer), plan)
         details[setting.name] = summary
+        if setting.store == "postgresql":
+            bare.append(summary["bare_median_rps"])
     if context.database_url:
         verdicts = scale_out(settings, details, plan)
         details["scale_out"] = verdicts
-        print(_scale_out_report(verdicts), flush=True)
+        print(_scale_out_report(verdicts, bare, plan), flush=True)
     else:
         print("PostgreSQL not measured: make bench DATABASE_URL=postgresql+psycopg://...")
     details["uptime_after"] = _uptime()
@@ -470,7 +473,12 @@ def _judged(rps: Mapping[tuple[str, int], float]) -> dict[str, Any]:
     }
 
 
-def _scale_out_report(verdicts: Sequence[Mapping[str, Any]]) -> str:
+def _scale_out_report(
+    verdicts: Sequence[Mapping[str, Any]], bare: Sequence[float], plan: Plan
+) -> str:
+    """The verdicts, and beside them the bare endpoint's medians with the same processes in the
+    same rounds: what more processes than the machine has cores cost a server that shares
+    nothing."""
     lines = ["\nPostgreSQL's targets, the authorized inquiry's medians (and its rounds, paired):"]
     for verdict in verdicts:
         processes = " / ".join(f"{rps:,.0f}" for rps in verdict["postgresql_rps"].values())
@@ -486,6 +494,11 @@ def _scale_out_report(verdicts: Sequence[Mapping[str, Any]]) -> str:
             f"not falling from 1 to 2 to 4 processes: {falling} "
             f"(in {verdict['rounds_not_falling']} of {rounds} rounds)",
         ]
+    processes = " / ".join(f"{rps:,.0f}" for rps in bare)
+    lines.append(
+        f"  beside them the bare endpoint, 1 / 2 / 4 processes at {plan.connections} connections: "
+        f"{processes} req/s ({os.cpu_count()} cores)"
+    )
     return "\n".join(lines)
 
 
