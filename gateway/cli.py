@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -72,16 +73,41 @@ def serve(
         migrate.require_current(make_engine(settings.resolved_database_url))
     except GatewayError as exc:
         raise _fail(exc.detail) from None
+    workers = workers or settings.workers
+    if warning := more_workers_than_cores(workers, available_cores()):
+        typer.secho(f"warning: {warning}", err=True, fg=typer.colors.YELLOW)
     uvicorn.run(
         "gateway.asgi:app",
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers or settings.workers,
+        workers=workers,
         access_log=False,  # raw paths can hold identifiers; spans carry route templates instead
         server_header=False,  # no "server: uvicorn": the software is nobody's business
         log_level="info",
         **proxy_options(settings),
     )
+
+
+def more_workers_than_cores(workers: int, cores: int) -> str | None:
+    """What to tell an operator who starts more worker processes than the host has cores: they
+    serve fewer inquiries a second, not more - each waits for the database several times per
+    inquiry, and every wait hands its core to another worker (README, "The inquiry benchmark").
+    None when there are no more workers than cores."""
+    if workers <= cores:
+        return None
+    return (
+        f"{workers} worker processes on {cores} cores serve fewer inquiries a second than "
+        f'{cores}, not more (README, "The inquiry benchmark"): set GATEWAY_WORKERS to at '
+        f"most {cores}"
+    )
+
+
+def available_cores() -> int:
+    """The cores this process may run on: its CPU affinity, where the system has one."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # no affinity on this system
+        return os.cpu_count() or 1
 
 
 def proxy_options(settings: Settings) -> dict[str, Any]:

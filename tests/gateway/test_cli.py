@@ -10,11 +10,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import uvicorn
 from typer.testing import CliRunner
 
 from audit.leaf import EventKind, Outcome, decode
 from gateway.audit_log.repository import log_size, read_leaves
-from gateway.cli import app
+from gateway.cli import app, available_cores, more_workers_than_cores
 from gateway.console.repository import officer_by_username
 from gateway.demo import LEGAL_PERSONS, NATURAL_PERSONS
 from gateway.storage import migrate
@@ -47,6 +48,34 @@ def test_serve_refuses_an_unmigrated_database(env: Path) -> None:
     result = runner.invoke(app, ["serve"])
     assert result.exit_code == 2
     assert "run `gateway db upgrade` first" in result.stderr
+
+
+def test_serve_warns_when_it_starts_more_workers_than_cores(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn itself is not started: what it is asked for is recorded."""
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    asked: list[int] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *_, **options: asked.append(options["workers"]))
+    cores = available_cores()
+    enough = runner.invoke(app, ["serve", "--workers", str(cores)])
+    assert enough.exit_code == 0, enough.output
+    assert enough.stderr == ""
+    more = runner.invoke(app, ["serve", "--workers", str(cores + 1)])
+    assert more.exit_code == 0, more.output
+    assert more.stderr.strip() == (
+        f"warning: {cores + 1} worker processes on {cores} cores serve fewer inquiries a second "
+        f'than {cores}, not more (README, "The inquiry benchmark"): set GATEWAY_WORKERS to at '
+        f"most {cores}"
+    )
+    assert asked == [cores, cores + 1]
+
+
+def test_more_workers_than_cores() -> None:
+    assert more_workers_than_cores(1, 2) is None
+    assert more_workers_than_cores(2, 2) is None
+    assert more_workers_than_cores(4, 2) is not None
+    assert available_cores() == len(os.sched_getaffinity(0)) >= 1
 
 
 def test_demo_is_idempotent_and_writes_every_role(env: Path) -> None:
