@@ -88,6 +88,7 @@ from bench.load import (
 from bench.passkey import SoftPasskey, StepUp
 from bench.wrk import Measured, Request, require_wrk, run
 from consent.requests import new_grant_id
+from gateway.cli import available_cores
 from gateway.consents.repository import GRANTS
 
 PAYLOAD_VARIABLE = "BENCH_BARE_PAYLOAD"
@@ -497,7 +498,7 @@ def _scale_out_report(
     processes = " / ".join(f"{rps:,.0f}" for rps in bare)
     lines.append(
         f"  beside them the bare endpoint, 1 / 2 / 4 processes at {plan.connections} connections: "
-        f"{processes} req/s ({os.cpu_count()} cores)"
+        f"{processes} req/s ({available_cores()} cores)"
     )
     return "\n".join(lines)
 

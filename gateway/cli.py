@@ -96,9 +96,9 @@ def more_workers_than_cores(workers: int, cores: int) -> str | None:
     if workers <= cores:
         return None
     return (
-        f"{workers} worker processes on {cores} cores serve fewer inquiries a second than "
-        f'{cores}, not more (README, "The inquiry benchmark"): set GATEWAY_WORKERS to at '
-        f"most {cores}"
+        f"{workers} worker processes on {cores} cores: more workers than cores serve fewer "
+        f'inquiries a second, not more (README, "The inquiry benchmark"); set GATEWAY_WORKERS '
+        f"to at most {cores}"
     )
 
 
