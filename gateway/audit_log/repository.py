@@ -595,7 +595,9 @@ class _StaleConnection(Exception):
 
 
 class _SettlementFailed(Exception):
-    """A settlement of the batch raised: the batch is written again, each on its own."""
+    """The batch's settlements did not all settle together: the batch is written again - by
+    the thread with ``settle_all`` when it was written on the event loop, else each settlement
+    on its own."""
 
 
 def _settle(

@@ -422,7 +422,7 @@ class LoopWrites:
         server answers the transaction's other statements with errors, and its COMMIT with a
         rollback."""
         if self._pipe is None:
-            raise RuntimeError("LoopWrites.run before open")
+            raise RuntimeError("LoopWrites used before open")
         return wait_for(self._pipe.read([Sql(*statement) for statement in statements]))
 
     def statement(self, query: Query, parameters: Mapping[str, Any]) -> tuple[str, Any]:
